@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { apiKey } from "../auth/api-key.js";
+import { KlaviyoClient } from "../core/client.js";
+
+export interface ConnectionFlags {
+  apiKey?: string;
+  baseUrl?: string;
+  revision?: string;
+  timeout?: string;
+}
+
+/** The connection flags every command that talks to Klaviyo shares. */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .option("--api-key <key>", "private API key (pk_…); default $KLAVIYO_API_KEY")
+    .option("--base-url <url>", "API base URL; default $KLAVIYO_BASE_URL or https://a.klaviyo.com")
+    .option("--revision <date>", "the revision header to send (default: the one this release is built for)")
+    .option("--timeout <ms>", "per-attempt timeout in milliseconds (default 60000)");
+}
+
+/** Builds a client from flags and the environment; the key is checked before anything is sent. */
+export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): KlaviyoClient {
+  const key = flags.apiKey ?? env.KLAVIYO_API_KEY;
+  const baseUrl = flags.baseUrl ?? env.KLAVIYO_BASE_URL;
+  const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new Error("--timeout must be a positive number of milliseconds");
+  }
+  return new KlaviyoClient({
+    auth: apiKey(key ?? ""),
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(flags.revision ? { revision: flags.revision } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
+}

@@ -1,0 +1,189 @@
+import type { AuthStrategy } from "../auth/strategy.js";
+import type { Clock } from "./clock.js";
+import { ConnectionError, type RateLimitState, TimeoutError } from "./errors.js";
+import type { HttpMethod } from "./operations.js";
+import type { RateLimiter } from "./rate-limit.js";
+import type { RateTier } from "./rate-window.js";
+import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from "./retry.js";
+
+/**
+ * The transport is a chain of small stages around an injected `fetch` (STYLE.md §3):
+ *
+ *   retry → auth → rate limit → timeout → fetch
+ *
+ * Retry is outermost so that every attempt gets a fresh `Authorization` (an OAuth token may have been
+ * refreshed), takes its own place in the rate windows, and has its own timeout.
+ */
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** A request as it travels down the chain. Stages may replace fields by passing a copy down. */
+export interface WireRequest {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly body: string | Uint8Array | FormData | undefined;
+  readonly tier: RateTier | undefined;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly idempotent: boolean;
+  readonly retry: RetryPolicy;
+  readonly authenticate: boolean;
+}
+
+/** A complete answer: the body is read inside the timeout, so a server that stalls mid-body still times out. */
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly bytes: Uint8Array;
+  readonly rateLimit: RateLimitState;
+  /** Attempts made, the first included. */
+  attempts: number;
+}
+
+export type Handler = (request: WireRequest) => Promise<WireResponse>;
+export type Middleware = (next: Handler) => Handler;
+
+/** Wraps `terminal` in `stages`, the first stage outermost. */
+export function compose(stages: readonly Middleware[], terminal: Handler): Handler {
+  return stages.reduceRight<Handler>((next, stage) => stage(next), terminal);
+}
+
+function intHeader(headers: Headers, name: string): number | undefined {
+  const value = headers.get(name);
+  if (value === null) return undefined;
+  const n = Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Reads Klaviyo's `RateLimit-*` and `Retry-After` headers (any case) into one snapshot. */
+export function readRateLimit(headers: Headers, now: number): RateLimitState {
+  const state: RateLimitState = { observedAt: now };
+  const limit = intHeader(headers, "ratelimit-limit");
+  const remaining = intHeader(headers, "ratelimit-remaining");
+  const reset = intHeader(headers, "ratelimit-reset");
+  const retryAfterMs = parseRetryAfter(headers.get("retry-after"), now);
+  if (limit !== undefined) state.limit = limit;
+  if (remaining !== undefined) state.remaining = remaining;
+  if (reset !== undefined) state.resetSeconds = reset;
+  if (retryAfterMs !== undefined) state.retryAfterMs = retryAfterMs;
+  return state;
+}
+
+/** The innermost stage: one `fetch`, body read to the end. Network failures become `ConnectionError`. */
+export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
+  return async (req) => {
+    let response: Response;
+    let bytes: Uint8Array;
+    try {
+      response = await fetchImpl(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body ?? null,
+        signal: req.signal ?? null,
+        redirect: "manual",
+      });
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      throw toConnectionError(error, req);
+    }
+    return {
+      status: response.status,
+      headers: response.headers,
+      bytes,
+      rateLimit: readRateLimit(response.headers, clock.now()),
+      attempts: 1,
+    };
+  };
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function toConnectionError(error: unknown, req: WireRequest): ConnectionError {
+  const code = errorCode(error);
+  const refused = code === "ECONNREFUSED";
+  const what = code ? ` (${code})` : "";
+  return new ConnectionError(`Could not reach ${req.url.origin} for ${req.method} ${req.url.pathname}${what}`, {
+    cause: error,
+    refused,
+  });
+}
+
+/** Aborts an attempt that has no complete answer within `timeoutMs`; the caller's signal still applies. */
+export const timeoutStage: Middleware = (next) => async (req) => {
+  const controller = new AbortController();
+  const reason = new TimeoutError(req.timeoutMs, `${req.method} ${req.url.pathname}`);
+  const timer = setTimeout(() => controller.abort(reason), req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, controller.signal]) : controller.signal;
+  try {
+    return await next({ ...req, signal });
+  } catch (error) {
+    if (controller.signal.aborted && !req.signal?.aborted) throw reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** Holds each request until its tier has room, then tells the limiter what the server said. */
+export function rateLimitStage(limiter: RateLimiter | undefined, auth: AuthStrategy | undefined): Middleware {
+  const credential = auth?.id ?? "anonymous";
+  return (next) => async (req) => {
+    if (!limiter || !req.tier) return next(req);
+    await limiter.acquire(credential, req.tier, req.signal);
+    const res = await next(req);
+    limiter.observe(credential, req.tier, res.rateLimit);
+    return res;
+  };
+}
+
+/** Sets `Authorization` per attempt; after a 401, lets the strategy refresh once and sends again. */
+export function authStage(auth: AuthStrategy | undefined): Middleware {
+  return (next) => async (req) => {
+    if (!auth || !req.authenticate) return next(req);
+    req.headers.set("Authorization", await auth.authorization(req.signal));
+    const res = await next(req);
+    if (res.status !== 401 || !auth.onUnauthorized) return res;
+    if (!(await auth.onUnauthorized(req.signal))) return res;
+    req.headers.set("Authorization", await auth.authorization(req.signal));
+    return next(req);
+  };
+}
+
+/** Repeats an attempt as the request's retry policy allows, waiting `Retry-After` or a jittered backoff. */
+export function retryStage(clock: Clock, random: () => number): Middleware {
+  return (next) => async (req) => {
+    const context = { method: req.method, idempotent: req.idempotent };
+    for (let attempt = 0; ; attempt++) {
+      let outcome: AttemptOutcome;
+      let failure: unknown;
+      try {
+        const res = await next(req);
+        res.attempts = attempt + 1;
+        if (res.status < 400) return res;
+        outcome = { kind: "status", status: res.status, retryAfterMs: res.rateLimit.retryAfterMs };
+        const decision = decideRetry(req.retry, context, outcome, attempt, random);
+        if (!decision.retry) return res;
+        await clock.sleep(decision.delayMs, req.signal);
+        continue;
+      } catch (error) {
+        if (error instanceof TimeoutError) outcome = { kind: "timeout" };
+        else if (error instanceof ConnectionError) outcome = { kind: "network", refused: error.refused };
+        else throw error;
+        failure = error;
+      }
+      const decision = decideRetry(req.retry, context, outcome, attempt, random);
+      if (!decision.retry) throw failure;
+      await clock.sleep(decision.delayMs, req.signal);
+    }
+  };
+}

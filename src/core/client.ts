@@ -1,0 +1,266 @@
+import { apiKey } from "../auth/api-key.js";
+import type { AuthStrategy } from "../auth/strategy.js";
+import {
+  authStage,
+  compose,
+  type FetchLike,
+  fetchStage,
+  type Handler,
+  rateLimitStage,
+  retryStage,
+  timeoutStage,
+  type WireResponse,
+} from "./chain.js";
+import { type Clock, systemClock } from "./clock.js";
+import { ApiError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
+import { getOperation, type HttpMethod, matchOperation, type Operation } from "./operations.js";
+import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
+import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
+import type { RateTier } from "./rate-window.js";
+import { redact } from "./redact.js";
+import { type RetryPolicy, retryPolicy } from "./retry.js";
+import { type QueryInput, resolveUrl } from "./url.js";
+import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
+
+export const JSON_API = "application/vnd.api+json";
+
+export interface KlaviyoClientOptions {
+  /** A private API key (`pk_…`); shorthand for `auth: apiKey(key)`. */
+  apiKey?: string;
+  /** How requests authenticate (`apiKey(…)`, or the OAuth strategy). */
+  auth?: AuthStrategy;
+  /** Defaults to `https://a.klaviyo.com`; point it at the emulator or a proxy. */
+  baseUrl?: string;
+  /** The `revision` header; defaults to the revision this release is built against. */
+  revision?: string;
+  /** The `fetch` to send with: global `fetch` by default, `emulator.fetch` to stay in-process. */
+  fetch?: FetchLike;
+  /** Per-attempt timeout, body included. Default 60 s. */
+  timeoutMs?: number;
+  /** Overrides of the retry policy (see `DEFAULT_RETRY_POLICY`). */
+  retry?: Partial<RetryPolicy>;
+  /** The limiter to wait on; `false` turns client-side limiting off (the server's 429s are still honoured). */
+  rateLimiter?: RateLimiter | false;
+  clock?: Clock;
+  /** Random source for backoff jitter. */
+  random?: () => number;
+  /** Appended to the `User-Agent`, e.g. `my-app/1.2`. */
+  userAgent?: string;
+}
+
+export type ResponseType = "json" | "text" | "binary";
+
+export interface RequestOptions {
+  method: HttpMethod;
+  /** A path on the base URL: `/api/accounts/AbC123`. */
+  path: string;
+  query?: QueryInput;
+  /** A JSON body, sent as `application/vnd.api+json`. */
+  body?: unknown;
+  /** A multipart body (image upload); `Content-Type` is left to `fetch`. */
+  form?: FormData;
+  /** A body sent as given, with `contentType`. */
+  rawBody?: string | Uint8Array;
+  contentType?: string;
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * The operation (id or object) this request performs: it names the rate tier. When absent it is looked up
+   * from the method and path; `tier: null` sends without client-side limiting.
+   */
+  operation?: string | Operation;
+  tier?: RateTier | null;
+  revision?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The request may be repeated without duplicating work (e.g. an event with a `unique_id`). */
+  idempotent?: boolean;
+  retry?: Partial<RetryPolicy>;
+  /** `false` sends no `Authorization` (public `/client/*` endpoints). */
+  authenticate?: boolean;
+  responseType?: ResponseType;
+  /** `false` returns 4xx/5xx answers instead of throwing. Default true. */
+  throwOnError?: boolean;
+}
+
+export interface KlaviyoResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (`null` for an empty body), text, or bytes, as `responseType` asked. */
+  body: T;
+  rateLimit: RateLimitState;
+  attempts: number;
+  durationMs: number;
+}
+
+function isJsonType(contentType: string | null): boolean {
+  return contentType !== null && /[/+]json\b/i.test(contentType);
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * One client per credential. Composes the transport once; every call then passes through the same chain.
+ * Methods: `request` for any call, `paginate` / `paginateItems` to walk `links.next`.
+ */
+export class KlaviyoClient {
+  readonly baseUrl: URL;
+  readonly revision: string;
+  readonly timeoutMs: number;
+  readonly retryPolicy: RetryPolicy;
+  readonly auth: AuthStrategy | undefined;
+  readonly clock: Clock;
+  /** The rate-limit state of the most recent response. */
+  lastRateLimit: RateLimitState | undefined;
+  private readonly handler: Handler;
+  private readonly userAgent: string;
+
+  constructor(options: KlaviyoClientOptions = {}) {
+    this.auth = options.auth ?? (options.apiKey !== undefined ? apiKey(options.apiKey) : undefined);
+    this.baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.revision = options.revision ?? DEFAULT_REVISION;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retryPolicy = retryPolicy(options.retry);
+    this.clock = options.clock ?? systemClock;
+    const limiter =
+      options.rateLimiter === false
+        ? undefined
+        : (options.rateLimiter ?? (options.clock ? new RateLimiter({ clock: options.clock }) : sharedRateLimiter()));
+    const node = typeof process !== "undefined" ? ` node/${process.versions.node}` : "";
+    this.userAgent = `${PACKAGE_NAME}/${PACKAGE_VERSION}${node}${options.userAgent ? ` ${options.userAgent}` : ""}`;
+    const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.handler = compose(
+      [retryStage(this.clock, options.random ?? Math.random), authStage(this.auth), rateLimitStage(limiter, this.auth), timeoutStage],
+      fetchStage(fetchImpl, this.clock),
+    );
+  }
+
+  /** Sends one request through the chain and returns the parsed answer; 4xx/5xx throw a typed `ApiError`. */
+  async request<T = unknown>(options: RequestOptions): Promise<KlaviyoResponse<T>> {
+    const started = this.clock.now();
+    const url = resolveUrl(this.baseUrl, options.path, options.query);
+    const headers = new Headers(options.headers);
+    headers.set("revision", options.revision ?? this.revision);
+    if (!headers.has("accept")) headers.set("Accept", options.responseType === "binary" ? "*/*" : JSON_API);
+    headers.set("User-Agent", this.userAgent);
+    let body: string | Uint8Array | FormData | undefined;
+    if (options.form) body = options.form;
+    else if (options.rawBody !== undefined) {
+      body = options.rawBody;
+      if (options.contentType) headers.set("Content-Type", options.contentType);
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers.set("Content-Type", JSON_API);
+    }
+    const res = await this.handler({
+      method: options.method,
+      url,
+      headers,
+      body,
+      tier: this.tierFor(options, url),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      signal: options.signal,
+      idempotent: options.idempotent ?? false,
+      retry: options.retry ? retryPolicy(this.retryPolicy, options.retry) : this.retryPolicy,
+      authenticate: options.authenticate ?? true,
+    });
+    this.lastRateLimit = res.rateLimit;
+    if (res.status >= 300 && options.throwOnError !== false) throw this.toError(res, options.method, url);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: this.parseBody(res, options, url) as T,
+      rateLimit: res.rateLimit,
+      attempts: res.attempts,
+      durationMs: this.clock.now() - started,
+    };
+  }
+
+  /** Walks a collection page by page, following `links.next` (see `PaginateOptions` for the bounds). */
+  paginate<T = unknown>(options: RequestOptions & PaginateOptions): AsyncGenerator<Page<T>> {
+    return paginate<T>(this, options);
+  }
+
+  /** Walks a collection item by item, up to `limit` items or `maxPages` pages. */
+  paginateItems<T = unknown>(options: RequestOptions & PaginateOptions): AsyncGenerator<T> {
+    return paginateItems<T>(this, options);
+  }
+
+  /** The operation a request names or addresses, so the pager can pick its page size. */
+  operationFor(options: Pick<RequestOptions, "operation" | "method" | "path">): Operation | undefined {
+    if (typeof options.operation === "string") return getOperation(options.operation);
+    if (options.operation) return options.operation;
+    const pathname = options.path.split("?")[0] ?? options.path;
+    return matchOperation(options.method, pathname)?.operation;
+  }
+
+  private tierFor(options: RequestOptions, url: URL): RateTier | undefined {
+    if (options.tier === null) return undefined;
+    if (options.tier) return options.tier;
+    if (options.operation) return this.operationFor(options)?.tier;
+    const prefix = this.baseUrl.pathname.replace(/\/+$/, "");
+    return matchOperation(options.method, url.pathname.slice(prefix.length))?.operation.tier;
+  }
+
+  private parseBody(res: WireResponse, options: RequestOptions, url: URL): unknown {
+    const type = options.responseType ?? "json";
+    if (type === "binary") return res.bytes;
+    const text = decoder.decode(res.bytes);
+    if (type === "text") return text;
+    if (text.trim() === "") return null;
+    const contentType = res.headers.get("content-type");
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw this.unexpectedBody(res, options.method, url, contentType, text, isJsonType(contentType));
+    }
+  }
+
+  private unexpectedBody(
+    res: WireResponse,
+    method: string,
+    url: URL,
+    contentType: string | null,
+    text: string,
+    claimedJson: boolean,
+  ): ApiError {
+    const secrets = this.auth?.secrets() ?? [];
+    const snippet = redact(text.slice(0, 300), secrets);
+    return new ApiError({
+      status: res.status,
+      method,
+      path: url.pathname,
+      rawBody: snippet,
+      contentType: contentType ?? undefined,
+      rateLimit: res.rateLimit,
+      message: `Klaviyo API ${res.status} (${method} ${url.pathname}): ${
+        claimedJson ? "the JSON body is malformed or truncated" : `expected JSON but got ${contentType ?? "no content type"}`
+      }: ${JSON.stringify(snippet.slice(0, 120))}`,
+    });
+  }
+
+  private toError(res: WireResponse, method: string, url: URL): ApiError {
+    const secrets = this.auth?.secrets() ?? [];
+    const contentType = res.headers.get("content-type");
+    const text = decoder.decode(res.bytes);
+    let errors: KlaviyoErrorObject[] | undefined;
+    if (isJsonType(contentType) || text.trimStart().startsWith("{")) {
+      try {
+        const parsed = JSON.parse(text) as { errors?: unknown };
+        if (Array.isArray(parsed.errors)) errors = redactErrors(parsed.errors as KlaviyoErrorObject[], secrets);
+      } catch {
+        // Not JSON after all: reported below as a raw body.
+      }
+    }
+    const requestId =
+      res.headers.get("x-request-id") ?? res.headers.get("cf-ray") ?? (errors?.[0]?.id as string | undefined);
+    return ApiError.generate({
+      status: res.status,
+      method,
+      path: url.pathname,
+      ...(errors ? { errors } : { rawBody: redact(text.slice(0, 500), secrets), contentType: contentType ?? "" }),
+      requestId: requestId ?? undefined,
+      rateLimit: res.rateLimit,
+      retryAfterMs: res.rateLimit.retryAfterMs,
+    });
+  }
+}

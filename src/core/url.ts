@@ -1,0 +1,44 @@
+import { InputValidationError } from "./errors.js";
+
+export type QueryValue = string | number | boolean | readonly (string | number)[] | null | undefined;
+export type QueryInput = Readonly<Record<string, QueryValue>> | URLSearchParams;
+
+/** Fills a path template (`/api/lists/{id}`) with URL-encoded values. */
+export function expandPath(template: string, params: Readonly<Record<string, string>>): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name} for ${template}`);
+    return encodeURIComponent(value);
+  });
+}
+
+/**
+ * Joins a path to the base URL. The result must stay on the base URL's origin: a path that would leave it
+ * (`//evil.example`, `https://…`) is refused, so credentials are never sent anywhere else.
+ */
+export function resolveUrl(baseUrl: URL, path: string, query?: QueryInput): URL {
+  if (!path.startsWith("/") || path.startsWith("//") || /[\r\n\t]/.test(path)) {
+    throw new InputValidationError([
+      { label: "URL", key: "url", message: `must be a path beginning with one "/", such as /api/accounts` },
+    ]);
+  }
+  const prefix = baseUrl.pathname.replace(/\/+$/, "");
+  const url = new URL(`${baseUrl.origin}${prefix}${path}`);
+  if (url.origin !== baseUrl.origin) {
+    throw new InputValidationError([{ label: "URL", key: "url", message: "must stay on the connection's host" }]);
+  }
+  if (query) appendQuery(url.searchParams, query);
+  return url;
+}
+
+/** Adds query parameters; arrays become Klaviyo's comma-separated lists (`fields[profile]=email,phone_number`). */
+export function appendQuery(target: URLSearchParams, query: QueryInput): void {
+  if (query instanceof URLSearchParams) {
+    for (const [k, v] of query) target.append(k, v);
+    return;
+  }
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    target.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+}

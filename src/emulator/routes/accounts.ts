@@ -1,0 +1,68 @@
+/**
+ * `GET /api/accounts` and `GET /api/accounts/{id}` (XS tier: 1/s, 15/m). A credential only ever sees the
+ * account it belongs to: the list holds that one account, and any other id is 404.
+ */
+import type { EmulatorContext, RouteTable } from "../env.js";
+import { notFound } from "../errors.js";
+import { applyFieldset, requestedFields } from "../fields.js";
+import { jsonApi, selfLink } from "../json-api.js";
+import type { Account, EmulatorState } from "../state.js";
+
+/** The enum of the `fields[account]` parameter in Klaviyo's OpenAPI document (a contract test compares them). */
+export const ACCOUNT_FIELDS: readonly string[] = [
+  "contact_information",
+  "contact_information.default_sender_email",
+  "contact_information.default_sender_name",
+  "contact_information.organization_name",
+  "contact_information.street_address",
+  "contact_information.street_address.address1",
+  "contact_information.street_address.address2",
+  "contact_information.street_address.city",
+  "contact_information.street_address.country",
+  "contact_information.street_address.region",
+  "contact_information.street_address.zip",
+  "contact_information.website_url",
+  "id",
+  "industry",
+  "locale",
+  "preferred_currency",
+  "public_api_key",
+  "test_account",
+  "timezone",
+];
+
+function accountResource(account: Account, origin: string, fields: readonly string[] | undefined) {
+  return {
+    type: "account",
+    id: account.id,
+    attributes: applyFieldset({ ...account.attributes }, fields),
+    links: { self: selfLink(origin, "accounts", account.id) },
+  };
+}
+
+function ownAccount(c: EmulatorContext, state: EmulatorState): Account | undefined {
+  return state.accounts.get(c.get("principal").accountId);
+}
+
+/** The account handlers, over `state`. */
+export function accountRoutes(state: EmulatorState): RouteTable {
+  return {
+    get_accounts(c) {
+      const fields = requestedFields(c, "account", ACCOUNT_FIELDS);
+      const { origin } = new URL(c.req.url);
+      const account = ownAccount(c, state);
+      return jsonApi({
+        data: account ? [accountResource(account, origin, fields)] : [],
+        links: { self: c.req.url },
+      });
+    },
+
+    get_account(c) {
+      const fields = requestedFields(c, "account", ACCOUNT_FIELDS);
+      const id = c.get("params").id ?? "";
+      const account = ownAccount(c, state);
+      if (!account || account.id !== id) throw notFound(`No account with id '${id}' is available to these credentials.`);
+      return jsonApi({ data: accountResource(account, new URL(c.req.url).origin, fields), links: { self: c.req.url } });
+    },
+  };
+}

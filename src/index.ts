@@ -1,0 +1,41 @@
+export { getAccount, listAccounts } from "./actions/accounts.js";
+export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
+export { defineAction, validateInputs } from "./actions/define.js";
+export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
+export type { InputDefinition, InputType, InputValues } from "./actions/inputs.js";
+export { apiKey, apiKeyProblem } from "./auth/api-key.js";
+export type { AuthStrategy } from "./auth/strategy.js";
+export type { FetchLike } from "./core/chain.js";
+export {
+  JSON_API,
+  KlaviyoClient,
+  type KlaviyoClientOptions,
+  type KlaviyoResponse,
+  type RequestOptions,
+  type ResponseType,
+} from "./core/client.js";
+export { type Clock, FakeClock, systemClock } from "./core/clock.js";
+export {
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  type InputIssue,
+  InputValidationError,
+  KlaviyoError,
+  type KlaviyoErrorObject,
+  NotFoundError,
+  PermissionDeniedError,
+  type RateLimitState,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from "./core/errors.js";
+export { getOperation, matchOperation, type Operation } from "./core/operations.js";
+export { cursorOf, type Page, type PaginateOptions } from "./core/pagination.js";
+export { RateLimiter, sharedRateLimiter } from "./core/rate-limit.js";
+export type { RateTier } from "./core/rate-window.js";
+export { redact } from "./core/redact.js";
+export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./core/retry.js";
+export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/version.js";

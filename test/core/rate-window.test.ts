@@ -1,0 +1,103 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/core/clock.js";
+import { RateLimiter } from "../../src/core/rate-limit.js";
+import { FixedWindow, MINUTE, SECOND, TierWindows, windowsOf } from "../../src/core/rate-window.js";
+
+const XS = { name: "get_accounts", burst: 1, steady: 15, daily: 0 };
+const M = { name: "get_campaigns", burst: 10, steady: 150, daily: 0 };
+const LIST = { name: "create_list", burst: 10, steady: 150, daily: 150 };
+
+describe("fixed windows", () => {
+  it("counts within a window and starts afresh at its edge (aligned to the epoch)", () => {
+    const w = new FixedWindow({ limit: 2, lengthMs: SECOND });
+    w.take(10_100);
+    w.take(10_900);
+    expect(w.remaining(10_999)).toBe(0);
+    expect(w.resetInMs(10_999)).toBe(1);
+    expect(w.remaining(11_000)).toBe(2);
+  });
+  it("lists steady first, then burst, then daily, and scales limits", () => {
+    expect(windowsOf(LIST)).toEqual([
+      { limit: 150, lengthMs: MINUTE },
+      { limit: 10, lengthMs: SECOND },
+      { limit: 150, lengthMs: 86_400_000 },
+    ]);
+    expect(windowsOf(M, 0.5).map((w) => w.limit)).toEqual([75, 5]);
+    expect(windowsOf(XS, 0.01).map((w) => w.limit)).toEqual([1, 1]);
+  });
+  it("never admits more than a window's limit, for any arrival times", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(5 * MINUTE), { maxLength: 400 }), (times) => {
+        const tier = new TierWindows(M);
+        const admitted: number[] = [];
+        for (const t of [...times].sort((a, b) => a - b)) if (tier.tryTake(t)) admitted.push(t);
+        const perSecond = new Map<number, number>();
+        const perMinute = new Map<number, number>();
+        for (const t of admitted) {
+          perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
+          perMinute.set(Math.floor(t / MINUTE), (perMinute.get(Math.floor(t / MINUTE)) ?? 0) + 1);
+        }
+        return [...perSecond.values()].every((n) => n <= 10) && [...perMinute.values()].every((n) => n <= 150);
+      }),
+    );
+  });
+});
+
+describe("RateLimiter (client side) with a fake clock", () => {
+  it("waits for the burst window rather than failing", async () => {
+    const clock = new FakeClock(1_000_000);
+    const limiter = new RateLimiter({ clock });
+    await limiter.acquire("k", XS);
+    expect(clock.now()).toBe(1_000_000);
+    await limiter.acquire("k", XS);
+    expect(clock.now()).toBe(1_001_000);
+    await limiter.acquire("k", XS);
+    expect(clock.now()).toBe(1_002_000);
+  });
+  it("waits for the steady window when the minute is used up", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter({ clock });
+    for (let i = 0; i < 15; i++) await limiter.acquire("k", XS);
+    expect(clock.now()).toBe(14 * SECOND);
+    await limiter.acquire("k", XS);
+    expect(clock.now()).toBe(MINUTE);
+  });
+  it("keeps credentials and tiers apart", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter({ clock });
+    await limiter.acquire("a", XS);
+    await limiter.acquire("b", XS);
+    await limiter.acquire("a", { ...XS, name: "get_account" });
+    expect(clock.now()).toBe(0);
+  });
+  it("obeys RateLimit-Remaining: 0 and Retry-After from the server", async () => {
+    const clock = new FakeClock(500);
+    const limiter = new RateLimiter({ clock });
+    limiter.observe("k", M, { observedAt: 500, limit: 150, remaining: 0, resetSeconds: 42 });
+    expect(limiter.waitMs("k", M)).toBe(42_000);
+    await limiter.acquire("k", M);
+    expect(clock.now()).toBe(42_500);
+    limiter.observe("k", M, { observedAt: clock.now(), retryAfterMs: 7000 });
+    await limiter.acquire("k", M);
+    expect(clock.now()).toBe(49_500);
+  });
+  it("gives up waiting when the caller aborts", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter({ clock });
+    await limiter.acquire("k", XS);
+    const controller = new AbortController();
+    controller.abort(new Error("stop"));
+    await expect(limiter.acquire("k", XS, controller.signal)).rejects.toThrow("stop");
+  });
+  it("admits at most the burst per second under concurrency", async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter({ clock });
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 25 }, () => limiter.acquire("k", M).then(() => starts.push(clock.now()))));
+    const perSecond = new Map<number, number>();
+    for (const t of starts) perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
+    expect(starts).toHaveLength(25);
+  });
+});
