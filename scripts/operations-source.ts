@@ -57,7 +57,8 @@ export function buildOperationsSource(spec: SpecDocument): string {
       for (const param of op.parameters ?? []) {
         const type = /^fields\[(.+)\]$/.exec(param.name ?? "")?.[1];
         const set = type ? fieldsets.get(type) : undefined;
-        for (const name of param.schema?.items?.enum ?? []) if (set && typeof name === "string") set.add(name);
+        for (const name of param.schema?.items?.enum ?? [])
+          if (set && typeof name === "string") set.add(name);
       }
       const pageSize = op.parameters?.find((p) => p.in === "query" && p.name === "page[size]")?.schema;
       const row = [
@@ -90,7 +91,9 @@ export function buildOperationsSource(spec: SpecDocument): string {
     "",
     "/** The names `fields[<type>]` accepts, per resource type (dotted paths reach nested attributes). */",
     "export const FIELDSETS: Readonly<Record<string, readonly string[]>> = {",
-    ...[...fieldsets].map(([type, names]) => `  ${JSON.stringify(type)}: ${JSON.stringify([...names].sort())},`),
+    ...[...fieldsets].map(
+      ([type, names]) => `  ${JSON.stringify(type)}: ${JSON.stringify([...names].sort())},`,
+    ),
     "};",
     "",
   ].join("\n");

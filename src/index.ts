@@ -27,8 +27,8 @@ export {
   type KlaviyoErrorObject,
   NotFoundError,
   PermissionDeniedError,
-  type RateLimitState,
   RateLimitError,
+  type RateLimitState,
   ServerError,
   TimeoutError,
 } from "./core/errors.js";

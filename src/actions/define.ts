@@ -12,7 +12,10 @@ export interface ActionContext {
  * An action is data plus a `perform` function (spectral's model). The same definition drives validation, the
  * manifest, the library call and the CLI.
  */
-export interface ActionDefinition<I extends Record<string, InputDefinition> = Record<string, InputDefinition>, O = unknown> {
+export interface ActionDefinition<
+  I extends Record<string, InputDefinition> = Record<string, InputDefinition>,
+  O = unknown,
+> {
   /** The label in kebab case: `get-account`. */
   readonly key: string;
   /** The specification's label, kept exactly: `Get Account`. */
@@ -25,7 +28,9 @@ export interface ActionDefinition<I extends Record<string, InputDefinition> = Re
 }
 
 /** Typed identity: infers the input values `perform` receives from the inputs declared. */
-export function defineAction<I extends Record<string, InputDefinition>, O>(definition: ActionDefinition<I, O>): ActionDefinition<I, O> {
+export function defineAction<I extends Record<string, InputDefinition>, O>(
+  definition: ActionDefinition<I, O>,
+): ActionDefinition<I, O> {
   return definition;
 }
 
@@ -36,13 +41,20 @@ export type AnyAction = ActionDefinition<Record<string, InputDefinition>, unknow
  * Checks raw inputs against an action's definitions and returns typed values, defaults applied. Every problem
  * is collected (not just the first) and reported by label, before anything is sent.
  */
-export function validateInputs(action: AnyAction, raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function validateInputs(
+  action: AnyAction,
+  raw: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const issues: InputIssue[] = [];
   const values: Record<string, unknown> = {};
   const known = new Set(Object.values(action.inputs).map((d) => d.key));
   for (const name of Object.keys(raw)) {
     if (!known.has(name) && raw[name] !== undefined) {
-      issues.push({ label: name, key: name, message: `is not an input of ${action.label}; known: ${[...known].join(", ")}` });
+      issues.push({
+        label: name,
+        key: name,
+        message: `is not an input of ${action.label}; known: ${[...known].join(", ")}`,
+      });
     }
   }
   for (const def of Object.values(action.inputs)) {
@@ -54,7 +66,12 @@ export function validateInputs(action: AnyAction, raw: Readonly<Record<string, u
     }
     const parsed = def.schema.safeParse(value);
     if (parsed.success) values[def.key] = parsed.data;
-    else issues.push({ label: def.label, key: def.key, message: parsed.error.issues.map((i) => i.message).join("; ") });
+    else
+      issues.push({
+        label: def.label,
+        key: def.key,
+        message: parsed.error.issues.map((i) => i.message).join("; "),
+      });
   }
   if (issues.length > 0) throw new InputValidationError(issues, action.label);
   return values;

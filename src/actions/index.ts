@@ -25,16 +25,25 @@ export interface RunOptions extends Omit<KlaviyoClientOptions, "auth"> {
  * Runs an action by key: validates the inputs (throwing `InputValidationError` before any request), then
  * performs it and returns its output.
  */
-export async function runAction(key: string, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<unknown> {
+export async function runAction(
+  key: string,
+  inputs: Readonly<Record<string, unknown>>,
+  options: RunOptions = {},
+): Promise<unknown> {
   const action = byKey.get(key);
   if (!action) {
     throw new InputValidationError([
-      { label: "Action", key: "action", message: `unknown action "${key}"; known: ${actions.map((a) => a.key).join(", ")}` },
+      {
+        label: "Action",
+        key: "action",
+        message: `unknown action "${key}"; known: ${actions.map((a) => a.key).join(", ")}`,
+      },
     ]);
   }
   const values = validateInputs(action, inputs);
   const { client: given, connection, signal, ...clientOptions } = options;
-  const client = given ?? new KlaviyoClient({ ...clientOptions, ...(connection ? { auth: connection } : {}) });
+  const client =
+    given ?? new KlaviyoClient({ ...clientOptions, ...(connection ? { auth: connection } : {}) });
   return action.perform({ client, ...(signal ? { signal } : {}) }, values);
 }
 

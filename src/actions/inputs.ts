@@ -64,8 +64,13 @@ export const input = {
    * outside `allowed` are refused before sending, with the list of what is allowed.
    */
   fields(base: Common<string[], false>, allowed: readonly string[]): InputDefinition<string[], false> {
-    const names = z.union([z.string(), z.array(z.string())], { error: "must be a list of field names or comma-separated text" })
-      .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0))
+    const names = z
+      .union([z.string(), z.array(z.string())], {
+        error: "must be a list of field names or comma-separated text",
+      })
+      .transform((v) =>
+        (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
+      )
       .superRefine((list, ctx) => {
         const unknown = list.filter((name) => !allowed.includes(name));
         if (unknown.length > 0) {
@@ -81,5 +86,9 @@ export const input = {
 
 /** The typed values an action's `perform` receives, inferred from its inputs. */
 export type InputValues<I extends Record<string, InputDefinition>> = {
-  [K in keyof I]: I[K] extends InputDefinition<infer T, infer R> ? (R extends true ? T : T | undefined) : never;
+  [K in keyof I]: I[K] extends InputDefinition<infer T, infer R>
+    ? R extends true
+      ? T
+      : T | undefined
+    : never;
 };

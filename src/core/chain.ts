@@ -112,10 +112,13 @@ function toConnectionError(error: unknown, req: WireRequest): ConnectionError {
   const code = errorCode(error);
   const refused = code === "ECONNREFUSED";
   const what = code ? ` (${code})` : "";
-  return new ConnectionError(`Could not reach ${req.url.origin} for ${req.method} ${req.url.pathname}${what}`, {
-    cause: error,
-    refused,
-  });
+  return new ConnectionError(
+    `Could not reach ${req.url.origin} for ${req.method} ${req.url.pathname}${what}`,
+    {
+      cause: error,
+      refused,
+    },
+  );
 }
 
 /** Aborts an attempt that has no complete answer within `timeoutMs`; the caller's signal still applies. */

@@ -124,12 +124,18 @@ export class KlaviyoClient {
     const limiter =
       options.rateLimiter === false
         ? undefined
-        : (options.rateLimiter ?? (options.clock ? new RateLimiter({ clock: options.clock }) : sharedRateLimiter()));
+        : (options.rateLimiter ??
+          (options.clock ? new RateLimiter({ clock: options.clock }) : sharedRateLimiter()));
     const node = typeof process !== "undefined" ? ` node/${process.versions.node}` : "";
     this.userAgent = `${PACKAGE_NAME}/${PACKAGE_VERSION}${node}${options.userAgent ? ` ${options.userAgent}` : ""}`;
     const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.handler = compose(
-      [retryStage(this.clock, options.random ?? Math.random), authStage(this.auth), rateLimitStage(limiter, this.auth), timeoutStage],
+      [
+        retryStage(this.clock, options.random ?? Math.random),
+        authStage(this.auth),
+        rateLimitStage(limiter, this.auth),
+        timeoutStage,
+      ],
       fetchStage(fetchImpl, this.clock),
     );
   }
@@ -233,7 +239,9 @@ export class KlaviyoClient {
       contentType: contentType ?? undefined,
       rateLimit: res.rateLimit,
       message: `Klaviyo API ${res.status} (${method} ${url.pathname}): ${
-        claimedJson ? "the JSON body is malformed or truncated" : `expected JSON but got ${contentType ?? "no content type"}`
+        claimedJson
+          ? "the JSON body is malformed or truncated"
+          : `expected JSON but got ${contentType ?? "no content type"}`
       }: ${JSON.stringify(snippet.slice(0, 120))}`,
     });
   }
@@ -246,7 +254,8 @@ export class KlaviyoClient {
     if (isJsonType(contentType) || text.trimStart().startsWith("{")) {
       try {
         const parsed = JSON.parse(text) as { errors?: unknown };
-        if (Array.isArray(parsed.errors)) errors = redactErrors(parsed.errors as KlaviyoErrorObject[], secrets);
+        if (Array.isArray(parsed.errors))
+          errors = redactErrors(parsed.errors as KlaviyoErrorObject[], secrets);
       } catch {
         // Not JSON after all: reported below as a raw body.
       }
@@ -257,7 +266,9 @@ export class KlaviyoClient {
       status: res.status,
       method,
       path: url.pathname,
-      ...(errors ? { errors } : { rawBody: redact(text.slice(0, 500), secrets), contentType: contentType ?? "" }),
+      ...(errors
+        ? { errors }
+        : { rawBody: redact(text.slice(0, 500), secrets), contentType: contentType ?? "" }),
       requestId: requestId ?? undefined,
       rateLimit: res.rateLimit,
       retryAfterMs: res.rateLimit.retryAfterMs,

@@ -161,7 +161,10 @@ export class ConnectionError extends KlaviyoError {
 /** No complete answer within the time allowed. */
 export class TimeoutError extends KlaviyoError {
   override name = "TimeoutError";
-  constructor(readonly timeoutMs: number, what: string) {
+  constructor(
+    readonly timeoutMs: number,
+    what: string,
+  ) {
     super(`${what} timed out after ${timeoutMs} ms`);
   }
   override toJSON(): Record<string, unknown> {

@@ -36,7 +36,8 @@ export function cursorOf(linkOrCursor: string | null | undefined): string | unde
 
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number of at least 1`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a whole number of at least 1`);
   return value;
 }
 
@@ -45,7 +46,10 @@ function positive(value: number | undefined, name: string): number | undefined {
  * endpoint's maximum unless given); each next request re-sends that query with the cursor from `links.next`,
  * so the walk stays on the client's base URL and keeps its filters whatever host the link names.
  */
-export async function* paginate<T>(client: KlaviyoClient, options: RequestOptions & PaginateOptions): AsyncGenerator<Page<T>> {
+export async function* paginate<T>(
+  client: KlaviyoClient,
+  options: RequestOptions & PaginateOptions,
+): AsyncGenerator<Page<T>> {
   const limit = positive(options.limit, "limit");
   const maxPages = positive(options.maxPages, "maxPages");
   const operation = client.operationFor(options);
@@ -84,6 +88,9 @@ export async function* paginate<T>(client: KlaviyoClient, options: RequestOption
 }
 
 /** Async iterator over the items of every page, within the same bounds. */
-export async function* paginateItems<T>(client: KlaviyoClient, options: RequestOptions & PaginateOptions): AsyncGenerator<T> {
+export async function* paginateItems<T>(
+  client: KlaviyoClient,
+  options: RequestOptions & PaginateOptions,
+): AsyncGenerator<T> {
   for await (const page of paginate<T>(client, options)) yield* page.data;
 }

@@ -6,10 +6,7 @@
 const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(Klaviyo-API-Key|Bearer|Basic)\s+[^\s"',;]+/gi, "$1 [REDACTED]"],
   [/\bpk_[A-Za-z0-9_-]{4,}/g, "pk_[REDACTED]"],
-  [
-    /\b(access_token|refresh_token|client_secret|code_verifier|api_key|token)=([^&\s"']+)/gi,
-    "$1=[REDACTED]",
-  ],
+  [/\b(access_token|refresh_token|client_secret|code_verifier|api_key|token)=([^&\s"']+)/gi, "$1=[REDACTED]"],
   [/("(?:access_token|refresh_token|client_secret|api_key|apiKey|token)"\s*:\s*")[^"]*"/gi, '$1[REDACTED]"'],
 ];
 

@@ -73,7 +73,9 @@ export interface RetryContext {
   readonly idempotent: boolean;
 }
 
-export type RetryDecision = { readonly retry: false; readonly reason: string } | { readonly retry: true; readonly delayMs: number };
+export type RetryDecision =
+  | { readonly retry: false; readonly reason: string }
+  | { readonly retry: true; readonly delayMs: number };
 
 /** Decides whether attempt number `attempt` (0 = the first) should be followed by another, and after how long. */
 export function decideRetry(

@@ -25,7 +25,9 @@ export function resolveUrl(baseUrl: URL, path: string, query?: QueryInput): URL 
   const prefix = baseUrl.pathname.replace(/\/+$/, "");
   const url = new URL(`${baseUrl.origin}${prefix}${path}`);
   if (url.origin !== baseUrl.origin) {
-    throw new InputValidationError([{ label: "URL", key: "url", message: "must stay on the connection's host" }]);
+    throw new InputValidationError([
+      { label: "URL", key: "url", message: "must stay on the connection's host" },
+    ]);
   }
   if (query) appendQuery(url.searchParams, query);
   return url;

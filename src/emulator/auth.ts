@@ -45,7 +45,8 @@ export class CredentialRegistry {
 
   /** Grants `principal` to requests that send `Authorization: <scheme> <credential>`. */
   register(scheme: string, credential: string, principal: Principal): void {
-    if (!credential || /\s/.test(credential)) throw new Error(`A ${scheme} credential cannot be empty or hold spaces`);
+    if (!credential || /\s/.test(credential))
+      throw new Error(`A ${scheme} credential cannot be empty or hold spaces`);
     const key = scheme.toLowerCase();
     const map = this.entries.get(key) ?? new Map<string, Principal>();
     map.set(credential, principal);
@@ -62,10 +63,12 @@ export class CredentialRegistry {
     });
   }
 
+  /** Whether any credential uses `scheme`; an unknown scheme is "not authenticated", not "wrong key". */
   hasScheme(scheme: string): boolean {
     return this.entries.has(scheme.toLowerCase());
   }
 
+  /** What the credential grants, if it is known. */
   lookup(scheme: string, credential: string): Principal | undefined {
     return this.entries.get(scheme.toLowerCase())?.get(credential);
   }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Context } from "hono";
 import type { Operation } from "../core/operations.js";
 import type { Principal } from "./auth.js";
@@ -6,7 +6,8 @@ import type { FaultKind } from "./faults.js";
 
 /** What the runtime hands `app.fetch`: `@hono/node-server` passes the Node request; in-process calls pass nothing. */
 export interface EmulatorBindings {
-  readonly incoming?: IncomingMessage;
+  /** Only its socket is used: a `reset` fault destroys it. */
+  readonly incoming?: { readonly socket: Socket };
 }
 
 /** What each stage of the pipeline learns about a request and leaves for the next ones. */

@@ -47,7 +47,13 @@ export function problemResponse(problem: EmulatorProblem): Response {
 
 /** 400 `invalid` for a bad query parameter or header, naming it in `source.parameter`. */
 export function invalidParameter(parameter: string, detail: string): EmulatorProblem {
-  return new EmulatorProblem({ status: 400, code: "invalid", title: "Invalid input.", detail, source: { parameter } });
+  return new EmulatorProblem({
+    status: 400,
+    code: "invalid",
+    title: "Invalid input.",
+    detail,
+    source: { parameter },
+  });
 }
 
 /** 404 `not_found`, for an unknown route and for an id that does not exist. */

@@ -47,7 +47,8 @@ export function parseFaults(text: string): FaultSpec[] {
     const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
     if (!match) throw new Error(`Bad fault "${entry}": write KIND=P, such as 500=0.1`);
     const kind = match[1] as string;
-    if (!isFaultKind(kind)) throw new Error(`Unknown fault kind "${kind}": use one of ${FAULT_KINDS.join(", ")}`);
+    if (!isFaultKind(kind))
+      throw new Error(`Unknown fault kind "${kind}": use one of ${FAULT_KINDS.join(", ")}`);
     const probability = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(match[2] as string) ? Number(match[2]) : Number.NaN;
     faults.push({ kind, probability });
   }
@@ -64,6 +65,7 @@ export class FaultInjector {
     this.faults = checkFaults(faults);
   }
 
+  /** Replaces the faults, checked as at construction, so a test can change them between requests. */
   set(faults: readonly FaultSpec[]): void {
     this.faults = checkFaults(faults);
   }
@@ -109,11 +111,13 @@ export function injectFaults(injector: FaultInjector): MiddlewareHandler<Emulato
   return async (c, next) => {
     const operationId = c.get("operation").id;
     const before = injector.draw(false, operationId);
-    if (before) return answer(c, before);
+    if (before) {
+      c.res = answer(c, before);
+      return;
+    }
     await next();
     // A failed handler committed nothing, so there is no "after commit" to fail.
-    if (c.res.status >= 400) return;
-    const after = injector.draw(true, operationId);
+    const after = c.res.status < 400 ? injector.draw(true, operationId) : undefined;
     if (after) c.res = answer(c, after);
   };
 }

@@ -15,7 +15,8 @@ export function parseRateLimitMode(text: string): RateLimitMode {
   const value = text.trim();
   if (value === "real" || value === "off") return value;
   const match = /^scale=(.+)$/.exec(value);
-  if (!match) throw new Error(`Unknown rate-limit mode "${value}": use real, off or scale=F (such as scale=0.5)`);
+  if (!match)
+    throw new Error(`Unknown rate-limit mode "${value}": use real, off or scale=F (such as scale=0.5)`);
   return checkRateLimitMode({ scale: Number(match[1]) });
 }
 

@@ -5,7 +5,10 @@ import { loadOpenApi, openApiAvailable } from "../helpers/openapi.js";
 
 describe.skipIf(!openApiAvailable())("operation table against Klaviyo's OpenAPI document", () => {
   it("src/core/operations.generated.ts is exactly what the document gives (run npm run gen:operations)", () => {
-    const committed = readFileSync(new URL("../../src/core/operations.generated.ts", import.meta.url), "utf8");
+    const committed = readFileSync(
+      new URL("../../src/core/operations.generated.ts", import.meta.url),
+      "utf8",
+    );
     expect(committed).toBe(buildOperationsSource(loadOpenApi<SpecDocument>()));
   });
   it("covers every operation of the document, with its rate limits", () => {
@@ -15,7 +18,10 @@ describe.skipIf(!openApiAvailable())("operation table against Klaviyo's OpenAPI 
       for (const method of ["get", "post", "patch", "put", "delete"]) if (item[method]) count++;
     }
     expect(count).toBe(345);
-    const committed = readFileSync(new URL("../../src/core/operations.generated.ts", import.meta.url), "utf8");
+    const committed = readFileSync(
+      new URL("../../src/core/operations.generated.ts", import.meta.url),
+      "utf8",
+    );
     expect(committed.match(/^ {2}\["/gm)?.length).toBe(count);
   });
 });

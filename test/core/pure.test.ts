@@ -70,9 +70,14 @@ describe("redact", () => {
   });
   it("removes any secret from any text it is embedded in", () => {
     fc.assert(
-      fc.property(fc.string(), fc.stringMatching(/^[A-Za-z0-9]{8,40}$/), fc.string(), (before, secret, after) => {
-        return !redact(`${before}${secret}${after}`, [secret]).includes(secret);
-      }),
+      fc.property(
+        fc.string(),
+        fc.stringMatching(/^[A-Za-z0-9]{8,40}$/),
+        fc.string(),
+        (before, secret, after) => {
+          return !redact(`${before}${secret}${after}`, [secret]).includes(secret);
+        },
+      ),
     );
   });
 });
@@ -108,7 +113,11 @@ describe("errors", () => {
     expect(ApiError.generate({ status: 410 }).constructor).toBe(ApiError);
   });
   it("describes a non-JSON body instead of crashing", () => {
-    const e = ApiError.generate({ status: 403, rawBody: "<html>Attention Required</html>", contentType: "text/html" });
+    const e = ApiError.generate({
+      status: 403,
+      rawBody: "<html>Attention Required</html>",
+      contentType: "text/html",
+    });
     expect(e.message).toMatch(/403.*expected Klaviyo's JSON error body but got text\/html/);
     expect(ApiError.generate({ status: 502, rawBody: "", contentType: "" }).message).toMatch(/502.*empty/);
   });
@@ -117,7 +126,10 @@ describe("errors", () => {
 describe("URLs and operations", () => {
   const base = new URL("https://a.klaviyo.com");
   it("joins paths and encodes Klaviyo's bracketed query names", () => {
-    const url = resolveUrl(base, "/api/accounts", { "fields[account]": ["timezone", "locale"], skip: undefined });
+    const url = resolveUrl(base, "/api/accounts", {
+      "fields[account]": ["timezone", "locale"],
+      skip: undefined,
+    });
     expect(url.toString()).toBe("https://a.klaviyo.com/api/accounts?fields%5Baccount%5D=timezone%2Clocale");
     expect(expandPath("/api/lists/{id}", { id: "a b/c" })).toBe("/api/lists/a%20b%2Fc");
   });
@@ -153,7 +165,9 @@ describe("URLs and operations", () => {
     expect(getOperation("get_lists").pageSize).toEqual({ default: 10, max: 10 });
   });
   it("reads the cursor from a links.next URL or takes a bare cursor", () => {
-    expect(cursorOf("https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA%3D%3D&page%5Bsize%5D=5")).toBe("bmV4dA==");
+    expect(
+      cursorOf("https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA%3D%3D&page%5Bsize%5D=5"),
+    ).toBe("bmV4dA==");
     expect(cursorOf("bmV4dA==")).toBe("bmV4dA==");
     expect(cursorOf(null)).toBeUndefined();
   });

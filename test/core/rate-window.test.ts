@@ -38,7 +38,9 @@ describe("fixed windows", () => {
           perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
           perMinute.set(Math.floor(t / MINUTE), (perMinute.get(Math.floor(t / MINUTE)) ?? 0) + 1);
         }
-        return [...perSecond.values()].every((n) => n <= 10) && [...perMinute.values()].every((n) => n <= 150);
+        return (
+          [...perSecond.values()].every((n) => n <= 10) && [...perMinute.values()].every((n) => n <= 150)
+        );
       }),
     );
   });
@@ -94,9 +96,12 @@ describe("RateLimiter (client side) with a fake clock", () => {
     const clock = new FakeClock(0);
     const limiter = new RateLimiter({ clock });
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 25 }, () => limiter.acquire("k", M).then(() => starts.push(clock.now()))));
+    await Promise.all(
+      Array.from({ length: 25 }, () => limiter.acquire("k", M).then(() => starts.push(clock.now()))),
+    );
     const perSecond = new Map<number, number>();
-    for (const t of starts) perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
+    for (const t of starts)
+      perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
     expect(starts).toHaveLength(25);
   });

@@ -36,7 +36,10 @@ describe("backoffDelay", () => {
     fc.assert(
       fc.property(fc.nat(30), fc.double({ min: 0, max: 0.999999, noNaN: true }), (attempt, r) => {
         const d = backoffDelay(DEFAULT_RETRY_POLICY, attempt, () => r);
-        const ceiling = Math.min(DEFAULT_RETRY_POLICY.maxDelayMs, DEFAULT_RETRY_POLICY.baseDelayMs * 2 ** attempt);
+        const ceiling = Math.min(
+          DEFAULT_RETRY_POLICY.maxDelayMs,
+          DEFAULT_RETRY_POLICY.baseDelayMs * 2 ** attempt,
+        );
         return d >= 0 && d < ceiling;
       }),
     );
@@ -58,14 +61,25 @@ describe("decideRetry", () => {
 
   it("retries 429 for every method, waiting Retry-After exactly", () => {
     for (const method of ["GET", "POST", "PATCH", "DELETE"]) {
-      expect(decideRetry(p, { method, idempotent: false }, { kind: "status", status: 429, retryAfterMs: 3000 }, 0, half)).toEqual({
+      expect(
+        decideRetry(
+          p,
+          { method, idempotent: false },
+          { kind: "status", status: 429, retryAfterMs: 3000 },
+          0,
+          half,
+        ),
+      ).toEqual({
         retry: true,
         delayMs: 3000,
       });
     }
   });
   it("backs off on 429 without Retry-After", () => {
-    expect(decideRetry(p, post, { kind: "status", status: 429 }, 1, half)).toEqual({ retry: true, delayMs: 500 });
+    expect(decideRetry(p, post, { kind: "status", status: 429 }, 1, half)).toEqual({
+      retry: true,
+      delayMs: 500,
+    });
   });
   it("does not wait out a Retry-After past the cap (a daily limit)", () => {
     const d = decideRetry(p, get, { kind: "status", status: 429, retryAfterMs: 3_600_000 }, 0, half);
@@ -74,13 +88,19 @@ describe("decideRetry", () => {
   it("retries 5xx and 408 for GET, PATCH, PUT, DELETE but not for a plain POST", () => {
     for (const status of [408, 500, 502, 503, 504]) {
       expect(decideRetry(p, get, { kind: "status", status }, 0, half).retry).toBe(true);
-      expect(decideRetry(p, { method: "PATCH", idempotent: false }, { kind: "status", status }, 0, half).retry).toBe(true);
+      expect(
+        decideRetry(p, { method: "PATCH", idempotent: false }, { kind: "status", status }, 0, half).retry,
+      ).toBe(true);
       expect(decideRetry(p, post, { kind: "status", status }, 0, half).retry).toBe(false);
     }
   });
   it("retries a POST the caller marks idempotent", () => {
-    expect(decideRetry(p, { method: "POST", idempotent: true }, { kind: "status", status: 503 }, 0, half).retry).toBe(true);
-    expect(decideRetry(p, { method: "POST", idempotent: true }, { kind: "timeout" }, 0, half).retry).toBe(true);
+    expect(
+      decideRetry(p, { method: "POST", idempotent: true }, { kind: "status", status: 503 }, 0, half).retry,
+    ).toBe(true);
+    expect(decideRetry(p, { method: "POST", idempotent: true }, { kind: "timeout" }, 0, half).retry).toBe(
+      true,
+    );
   });
   it("never retries other 4xx", () => {
     for (const status of [400, 401, 403, 404, 409, 410, 413, 422]) {
@@ -97,6 +117,8 @@ describe("decideRetry", () => {
     const policy = retryPolicy({ maxRetries: 2 });
     expect(decideRetry(policy, get, { kind: "status", status: 503 }, 1, half).retry).toBe(true);
     expect(decideRetry(policy, get, { kind: "status", status: 503 }, 2, half).retry).toBe(false);
-    expect(decideRetry(retryPolicy({ maxRetries: 0 }), get, { kind: "status", status: 429 }, 0, half).retry).toBe(false);
+    expect(
+      decideRetry(retryPolicy({ maxRetries: 0 }), get, { kind: "status", status: 429 }, 0, half).retry,
+    ).toBe(false);
   });
 });

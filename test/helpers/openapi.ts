@@ -6,7 +6,9 @@ import { resolve } from "node:path";
  * (default ../shared/klaviyo-openapi/stable.json). Where it is absent the contract tests skip and say so,
  * unless REQUIRE_OPENAPI_SPEC=1 (CI), where absence fails the run.
  */
-export const OPENAPI_PATH = resolve(process.env.KLAVIYO_OPENAPI_SPEC ?? "../shared/klaviyo-openapi/stable.json");
+export const OPENAPI_PATH = resolve(
+  process.env.KLAVIYO_OPENAPI_SPEC ?? "../shared/klaviyo-openapi/stable.json",
+);
 
 let cached: unknown;
 
@@ -15,7 +17,9 @@ export function openApiAvailable(): boolean {
   if (process.env.REQUIRE_OPENAPI_SPEC === "1") {
     throw new Error(`REQUIRE_OPENAPI_SPEC=1 but Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}`);
   }
-  console.warn(`Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract tests skipped (set KLAVIYO_OPENAPI_SPEC)`);
+  console.warn(
+    `Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract tests skipped (set KLAVIYO_OPENAPI_SPEC)`,
+  );
   return false;
 }
 

@@ -19,7 +19,9 @@ interface TourState {
 type Doc = { data?: unknown };
 const first = (output: unknown): { id?: string; attributes?: Record<string, unknown> } | undefined => {
   const data = (output as Doc | undefined)?.data;
-  return (Array.isArray(data) ? data[0] : data) as { id?: string; attributes?: Record<string, unknown> } | undefined;
+  return (Array.isArray(data) ? data[0] : data) as
+    | { id?: string; attributes?: Record<string, unknown> }
+    | undefined;
 };
 
 /** The tour: every action the project has, in an order where each step can use what the last one made. */
@@ -36,7 +38,10 @@ const TOUR: Step[] = [
   },
   {
     action: "get-account",
-    inputs: (s) => ({ accountId: s.accountId, fields: "contact_information.organization_name,timezone,preferred_currency" }),
+    inputs: (s) => ({
+      accountId: s.accountId,
+      fields: "contact_information.organization_name,timezone,preferred_currency",
+    }),
     summary: (out) => {
       const a = first(out)?.attributes ?? {};
       return `timezone ${String(a.timezone)}, currency ${String(a.preferred_currency)}, fields ${Object.keys(a).join(",")}`;

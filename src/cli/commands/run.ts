@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
-import { actions } from "../../actions/index.js";
 import { validateInputs } from "../../actions/define.js";
+import { actions } from "../../actions/index.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_OK, type Io, reportError } from "../output.js";
 
@@ -22,7 +22,8 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
     addConnectionOptions(sub);
     sub.action(async (flags: Record<string, string | undefined> & ConnectionFlags) => {
       const raw: Record<string, unknown> = {};
-      for (const def of Object.values(action.inputs)) if (flags[def.key] !== undefined) raw[def.key] = flags[def.key];
+      for (const def of Object.values(action.inputs))
+        if (flags[def.key] !== undefined) raw[def.key] = flags[def.key];
       try {
         const values = validateInputs(action, raw);
         const client = clientFromFlags(flags);

@@ -61,8 +61,12 @@ export function accountRoutes(state: EmulatorState): RouteTable {
       const fields = requestedFields(c, "account", ACCOUNT_FIELDS);
       const id = c.get("params").id ?? "";
       const account = ownAccount(c, state);
-      if (!account || account.id !== id) throw notFound(`No account with id '${id}' is available to these credentials.`);
-      return jsonApi({ data: accountResource(account, new URL(c.req.url).origin, fields), links: { self: c.req.url } });
+      if (!account || account.id !== id)
+        throw notFound(`No account with id '${id}' is available to these credentials.`);
+      return jsonApi({
+        data: accountResource(account, new URL(c.req.url).origin, fields),
+        links: { self: c.req.url },
+      });
     },
   };
 }

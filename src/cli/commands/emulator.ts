@@ -1,0 +1,169 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { checkScopes, DEV_API_KEY } from "../../emulator/auth.js";
+import { type FaultSpec, parseFaults } from "../../emulator/faults.js";
+import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
+import { type StartOptions, startEmulator } from "../../emulator/server.js";
+
+interface ApiKeyOption {
+  readonly key: string;
+  readonly scopes?: readonly string[];
+}
+
+export interface EmulatorFlags {
+  readonly port: number;
+  readonly host: string;
+  readonly apiKey: readonly ApiKeyOption[];
+  readonly rateLimits: RateLimitMode;
+  readonly latency: number;
+  readonly faults: readonly FaultSpec[];
+}
+
+type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[] };
+
+export interface EmulatorCommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** Commander argument parsers must throw InvalidArgumentError; ours say exit 2, a usage error. */
+function usage<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      const invalid = new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+      invalid.exitCode = 2;
+      throw invalid;
+    }
+  };
+}
+
+function parseInteger(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max)) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/**
+ * `KEY` grants every scope; `KEY:scope scope…` only those (the key is what comes before the first colon).
+ * Errors never quote the key: it may be a real one.
+ */
+export function parseApiKeyOption(value: string): ApiKeyOption {
+  const colon = value.indexOf(":");
+  const key = (colon < 0 ? value : value.slice(0, colon)).trim();
+  if (!key || /\s/.test(key)) throw new Error("an API key cannot be empty or hold spaces");
+  if (colon < 0) return { key };
+  const scopes = value
+    .slice(colon + 1)
+    .split(/[\s,]+/)
+    .filter((s) => s.length > 0);
+  if (scopes.length === 0)
+    throw new Error("list the key's scopes after the colon, such as KEY:accounts:read");
+  checkScopes(scopes);
+  return { key, scopes };
+}
+
+/**
+ * Serves the emulator until `until` settles, then closes it. Prints the listening line (the only stdout line)
+ * and, when no key was given, which development key is accepted. Keys given on the command line are never
+ * printed.
+ */
+export async function runEmulatorCommand(
+  flags: EmulatorFlags,
+  io: EmulatorCommandIo,
+  until: () => Promise<unknown>,
+): Promise<void> {
+  const options: StartOptions = {
+    port: flags.port,
+    host: flags.host,
+    rateLimits: flags.rateLimits,
+    latencyMs: flags.latency,
+    faults: flags.faults,
+    ...(flags.apiKey.length > 0 ? { apiKeys: flags.apiKey } : {}),
+  };
+  const running = await startEmulator(options);
+  if (flags.apiKey.length === 0) {
+    io.stderr(`No --api-key given: accepting the development key ${DEV_API_KEY} (every scope).\n`);
+  }
+  io.stdout(`Klaviyo emulator listening on ${running.url}\n`);
+  await until();
+  await running.close();
+  io.stderr("Klaviyo emulator stopped.\n");
+}
+
+/** Resolves on the first SIGINT or SIGTERM, so the emulator can close cleanly and the process exit 0. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** `klaviyo emulator`: a local Klaviyo on a real port, for clients and tools that cannot run it in-process. */
+export function registerEmulatorCommand(program: Command): void {
+  program
+    .command("emulator")
+    .description("serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)")
+    .option("--port <n>", "port to listen on; 0 picks a free one", usage(parseInteger("--port", 0, 65535)), 0)
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option(
+      "--api-key <key>",
+      'accept this private key, with every scope, or only some: "KEY:accounts:read lists:read" (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--rate-limits <mode>",
+      "real, off, or scale=F to multiply every limit by F",
+      usage(parseRateLimitMode),
+      "real",
+    )
+    .option(
+      "--latency <ms>",
+      "milliseconds added to every request",
+      usage(parseInteger("--latency", 0, 600_000)),
+      0,
+    )
+    .option(
+      "--faults <spec>",
+      "inject faults: KIND=P,… with KIND one of 429, 500, 503, reset, 500-after-commit, reset-after-commit",
+      usage(parseFaults),
+    )
+    .action(async (raw: RawFlags, command: Command) => {
+      const output = command.configureOutput();
+      const io: EmulatorCommandIo = {
+        stdout: (text) => (output.writeOut ? output.writeOut(text) : process.stdout.write(text)),
+        stderr: (text) => (output.writeErr ? output.writeErr(text) : process.stderr.write(text)),
+      };
+      let apiKey: ApiKeyOption[];
+      try {
+        apiKey = (raw.apiKey ?? []).map(parseApiKeyOption);
+      } catch (error) {
+        // Parsed here rather than by Commander, whose message would quote the key.
+        const message = error instanceof Error ? error.message : String(error);
+        return command.error(`error: option '--api-key <key>' is invalid: ${message}`, { exitCode: 2 });
+      }
+      const flags: EmulatorFlags = {
+        port: raw.port ?? 0,
+        host: raw.host ?? "127.0.0.1",
+        apiKey,
+        rateLimits: raw.rateLimits ?? "real",
+        latency: raw.latency ?? 0,
+        faults: raw.faults ?? [],
+      };
+      try {
+        await runEmulatorCommand(flags, io, stopSignal);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        command.error(`error: cannot start the emulator on ${flags.host}:${flags.port}: ${message}`, {
+          exitCode: 1,
+        });
+      }
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * A local stand-in for `https://a.klaviyo.com`: the same paths, authentication, revision check, rate limits and
+ * error documents, with injectable faults and latency, usable in-process (`emulator.fetch`) or on a real port
+ * (`startEmulator`).
+ */
+import { Hono } from "hono";
+import { authenticate, CredentialRegistry, DEV_API_KEY } from "./auth.js";
+import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
+import type { EmulatorEnv } from "./env.js";
+import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
+import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
+import { lookupOperation, notImplemented } from "./lookup.js";
+import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
+import { requireRevision } from "./revision.js";
+import { implementedRoutes } from "./routes/index.js";
+import { type Account, createState, seedAccount } from "./state.js";
+
+export interface EmulatorOptions {
+  /** Accepted private keys; `scopes` undefined grants every scope. Default: only `DEV_API_KEY`. */
+  readonly apiKeys?: ReadonlyArray<{ readonly key: string; readonly scopes?: readonly string[] }>;
+  /** Default `real`. */
+  readonly rateLimits?: RateLimitMode;
+  /** Added to every request, with a real timer. */
+  readonly latencyMs?: number;
+  readonly faults?: readonly FaultSpec[];
+  /** Draws for faults; default `Math.random`. */
+  readonly random?: () => number;
+  /** Time for rate windows; default `Date.now`. */
+  readonly clock?: { now(): number };
+}
+
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+export interface Emulator {
+  readonly app: Hono<EmulatorEnv>;
+  /** Same signature as the global `fetch`, answered in-process; a dropped connection rejects as undici does. */
+  readonly fetch: FetchFunction;
+  /** The origin to give a client that uses `fetch` (any origin works in-process; links are built from it). */
+  readonly baseUrl: string;
+  /** The seeded account every key belongs to. */
+  readonly account: Account;
+  /** The latest requests answered, oldest first. */
+  readonly requests: readonly RequestRecord[];
+  setFaults(faults: readonly FaultSpec[]): void;
+  setLatency(ms: number): void;
+  /** Changes the limits; every count starts afresh. */
+  setRateLimits(mode: RateLimitMode): void;
+  /** Accepts another private key of the seeded account (sharing its quota); throws on an unknown scope. */
+  addApiKey(key: string, scopes?: readonly string[]): void;
+}
+
+export const IN_PROCESS_BASE_URL = "http://klaviyo.emulator.local";
+
+function checkLatency(ms: number): number {
+  if (!(Number.isFinite(ms) && ms >= 0))
+    throw new Error(`Latency must be a number of milliseconds >= 0, not ${ms}`);
+  return ms;
+}
+
+/** Builds an emulator with one seeded account; see `EmulatorOptions` for what can be tuned. */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const account = seedAccount();
+  const state = createState([account]);
+  const routes = implementedRoutes(state);
+  const registry = new CredentialRegistry();
+  for (const { key, scopes } of options.apiKeys ?? [{ key: DEV_API_KEY }])
+    registry.addApiKey(key, account.id, scopes);
+  const limiter = new RateLimiter(options.rateLimits ?? "real", options.clock ?? { now: () => Date.now() });
+  const injector = new FaultInjector(options.faults ?? [], options.random ?? Math.random);
+  let latencyMs = checkLatency(options.latencyMs ?? 0);
+  const requests: RequestRecord[] = [];
+
+  const app = new Hono<EmulatorEnv>({ strict: false });
+  app.use("*", connection({ log: requests, latencyMs: () => latencyMs }));
+  app.use("*", lookupOperation());
+  app.use("/api/*", authenticate(registry));
+  app.use("/api/*", requireRevision());
+  app.use("/api/*", rateLimit(limiter));
+  app.use("/api/*", injectFaults(injector));
+  app.all("*", async (c) => {
+    const handler = routes[c.get("operation").id];
+    if (!handler) throw notImplemented(c.get("operation"));
+    const response = await handler(c);
+    c.set("handled", true);
+    return response;
+  });
+  // Unreachable while `app.all("*")` catches every path; kept so a routing change can never expose Hono's text 404.
+  app.notFound(() => problemResponse(notFound("Not found.")));
+  app.onError((error) => {
+    if (isDroppedConnection(error)) throw error;
+    return problemResponse(error instanceof EmulatorProblem ? error : serverError());
+  });
+
+  const fetch: FetchFunction = (input, init) => {
+    const request = new Request(input, init);
+    const { signal } = request;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // Like `fetch`, give up as soon as the caller aborts, even while the emulator is still "thinking".
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      Promise.resolve(app.fetch(request))
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  };
+
+  return {
+    app,
+    fetch,
+    baseUrl: IN_PROCESS_BASE_URL,
+    account,
+    requests,
+    setFaults: (faults) => injector.set(faults),
+    setLatency: (ms) => {
+      latencyMs = checkLatency(ms);
+    },
+    setRateLimits: (mode) => limiter.setMode(mode),
+    addApiKey: (key, scopes) => registry.addApiKey(key, account.id, scopes),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The outermost stage: added latency, the request log, and dropping the connection when a `reset` fault fired.
+ * On a real port the socket is reset (the client sees ECONNRESET); in-process, `app.fetch` rejects exactly as
+ * undici's `fetch` does when a connection drops.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MiddlewareHandler } from "hono";
+import type { Operation } from "../core/operations.js";
+import { redact } from "../core/redact.js";
+import type { EmulatorEnv } from "./env.js";
+import type { FaultKind } from "./faults.js";
+
+/** One request the emulator answered, for tests to count what really reached a handler. */
+export interface RequestRecord {
+  readonly method: string;
+  /** Path and query, with anything shaped like a credential masked. */
+  readonly path: string;
+  /** The operation the path addressed, when Klaviyo's API has one. */
+  readonly operationId: string | undefined;
+  /** What the client got; 0 when the connection was dropped. */
+  readonly status: number;
+  /** Whether the handler ran to completion, so that its change is in the state even if the client saw a failure. */
+  readonly handled: boolean;
+  readonly fault: FaultKind | undefined;
+}
+
+/** The log keeps the latest requests only, so a long-running emulator does not grow without bound. */
+export const REQUEST_LOG_LIMIT = 1000;
+
+const dropped = new WeakSet<Error>();
+
+/** The rejection undici's `fetch` gives when the server drops the connection. */
+export function connectionResetError(): TypeError {
+  const cause = Object.assign(new Error("read ECONNRESET"), {
+    code: "ECONNRESET",
+    errno: -104,
+    syscall: "read",
+  });
+  const error = new TypeError("fetch failed", { cause });
+  dropped.add(error);
+  return error;
+}
+
+/** Whether `error` stands for a dropped connection, which must escape Hono's error handler untouched. */
+export function isDroppedConnection(error: unknown): boolean {
+  return error instanceof Error && dropped.has(error);
+}
+
+export interface ConnectionOptions {
+  readonly log: RequestRecord[];
+  readonly latencyMs: () => number;
+}
+
+/** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked. */
+export function connection(options: ConnectionOptions): MiddlewareHandler<EmulatorEnv> {
+  return async (c, next) => {
+    c.set("dropConnection", false);
+    c.set("handled", false);
+    c.set("fault", undefined);
+    const latency = options.latencyMs();
+    if (latency > 0) await sleep(latency, undefined, { signal: c.req.raw.signal });
+    await next();
+
+    const drop = c.get("dropConnection");
+    const url = new URL(c.req.url);
+    options.log.push({
+      method: c.req.method,
+      path: redact(url.pathname + url.search),
+      operationId: (c.get("operation") as Operation | undefined)?.id,
+      status: drop ? 0 : c.res.status,
+      handled: c.get("handled"),
+      fault: c.get("fault"),
+    });
+    if (options.log.length > REQUEST_LOG_LIMIT) options.log.splice(0, options.log.length - REQUEST_LOG_LIMIT);
+    if (!drop) return;
+    const socket = c.env?.incoming?.socket;
+    if (socket) {
+      // An RST rather than a FIN, so the client sees ECONNRESET as it would from a crashed server.
+      socket.resetAndDestroy();
+      return;
+    }
+    throw connectionResetError();
+  };
+}

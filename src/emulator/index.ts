@@ -1,0 +1,14 @@
+/** The Klaviyo emulator: `createEmulator` in-process, `startEmulator` on a real port. */
+export {
+  createEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type FetchFunction,
+  IN_PROCESS_BASE_URL,
+} from "./app.js";
+export { API_KEY_SCHEME, CredentialRegistry, DEV_API_KEY, knownScopes, type Principal } from "./auth.js";
+export { REQUEST_LOG_LIMIT, type RequestRecord } from "./connection.js";
+export { FAULT_KINDS, type FaultKind, type FaultSpec, parseFaults } from "./faults.js";
+export { parseRateLimitMode, type RateLimitMode } from "./rate-limit.js";
+export { type RunningEmulator, type StartOptions, startEmulator } from "./server.js";
+export { type Account, type AccountAttributes, SEED_ACCOUNT_ID } from "./state.js";
