@@ -24,7 +24,8 @@ export interface RateLimiterOptions {
  * not to a client object.
  */
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  // By tier name, then by credential: two lookups, and no key string to build on every request.
+  private readonly buckets = new Map<string, Map<string, Bucket>>();
   private readonly clock: Clock;
   private readonly scale: number;
 
@@ -34,13 +35,24 @@ export class RateLimiter {
   }
 
   private bucket(credential: string, tier: RateTier): Bucket {
-    const key = `${credential}\u0000${tier.name}`;
-    let bucket = this.buckets.get(key);
+    let byCredential = this.buckets.get(tier.name);
+    if (!byCredential) {
+      byCredential = new Map();
+      this.buckets.set(tier.name, byCredential);
+    }
+    let bucket = byCredential.get(credential);
     if (!bucket) {
       bucket = { windows: new TierWindows(tier, this.scale), blockedUntil: 0 };
-      this.buckets.set(key, bucket);
+      byCredential.set(credential, bucket);
     }
     return bucket;
+  }
+
+  /** Counts a request and returns true if it may go right now, without waiting (the common, cheap path). */
+  tryAcquire(credential: string, tier: RateTier): boolean {
+    const bucket = this.bucket(credential, tier);
+    const now = this.clock.now();
+    return bucket.blockedUntil <= now && bucket.windows.tryTake(now);
   }
 
   /** How long a request would have to wait now (0 = it may go). */

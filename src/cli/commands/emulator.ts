@@ -3,6 +3,7 @@ import { checkScopes, DEV_API_KEY } from "../../emulator/auth.js";
 import { type FaultSpec, parseFaults } from "../../emulator/faults.js";
 import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
 import { type StartOptions, startEmulator } from "../../emulator/server.js";
+import type { Io } from "../output.js";
 
 interface ApiKeyOption {
   readonly key: string;
@@ -19,11 +20,6 @@ export interface EmulatorFlags {
 }
 
 type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[] };
-
-export interface EmulatorCommandIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
 
 /** Commander argument parsers must throw InvalidArgumentError; ours say exit 2, a usage error. */
 function usage<T>(parse: (value: string) => T): (value: string) => T {
@@ -72,7 +68,7 @@ export function parseApiKeyOption(value: string): ApiKeyOption {
  */
 export async function runEmulatorCommand(
   flags: EmulatorFlags,
-  io: EmulatorCommandIo,
+  io: Io,
   until: () => Promise<unknown>,
 ): Promise<void> {
   const options: StartOptions = {
@@ -137,7 +133,7 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .action(async (raw: RawFlags, command: Command) => {
       const output = command.configureOutput();
-      const io: EmulatorCommandIo = {
+      const io: Io = {
         stdout: (text) => (output.writeOut ? output.writeOut(text) : process.stdout.write(text)),
         stderr: (text) => (output.writeErr ? output.writeErr(text) : process.stderr.write(text)),
       };

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireBuild, runCli, startCliEmulator } from "../helpers/cli.js";
+import { closedPort } from "../helpers/servers.js";
+
+const KEY = "pk_cli_test_key_abcdef0123456789abcd";
+let emulator: Awaited<ReturnType<typeof startCliEmulator>>;
+
+beforeAll(async () => {
+  requireBuild();
+  emulator = await startCliEmulator(["--api-key", KEY]);
+});
+afterAll(async () => {
+  expect(await emulator.stop()).toBe(0);
+});
+
+describe("klaviyo run, the real binary against the emulator on a real port", () => {
+  it("List Accounts then Get Account, JSON on stdout, key from the environment", async () => {
+    const env = { KLAVIYO_API_KEY: KEY, KLAVIYO_BASE_URL: emulator.url };
+    const list = await runCli(["run", "list-accounts"], env);
+    expect(list.stderr).toBe("");
+    expect(list.code).toBe(0);
+    const id = (JSON.parse(list.stdout) as { data: Array<{ id: string }> }).data[0]?.id;
+    expect(id).toMatch(/^\w{6}$/);
+    const one = await runCli(
+      ["run", "get-account", "--account-id", id ?? "", "--fields", "timezone,locale"],
+      env,
+    );
+    expect(one.code).toBe(0);
+    const doc = JSON.parse(one.stdout) as { data: { id: string; attributes: Record<string, unknown> } };
+    expect(doc.data.id).toBe(id);
+    expect(Object.keys(doc.data.attributes).sort()).toEqual(["locale", "timezone"]);
+  });
+
+  it("a bad input exits 2 naming the input, before any request (the base URL is a closed port)", async () => {
+    const nowhere = await closedPort();
+    const res = await runCli(["run", "get-account", "--api-key", KEY, "--base-url", nowhere]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe("error: Get Account: Account ID: is required\n");
+    const fields = await runCli([
+      "run",
+      "list-accounts",
+      "--fields",
+      "timezone,shoe_size",
+      "--api-key",
+      KEY,
+      "--base-url",
+      nowhere,
+    ]);
+    expect(fields.code).toBe(2);
+    expect(fields.stderr).toMatch(/Fields: unknown field "shoe_size"/);
+  });
+
+  it("a malformed key exits 2 without echoing it; a wrong key exits 1 with Klaviyo's 401, key never shown", async () => {
+    const spaced = "pk_has a_space_in_it_0123456789";
+    const bad = await runCli(["run", "list-accounts", "--api-key", spaced, "--base-url", emulator.url]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/API Key: contains whitespace/);
+    const wrong = "pk_not_known_to_the_emulator_000000";
+    const denied = await runCli(["run", "list-accounts", "--api-key", wrong, "--base-url", emulator.url]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/401.*Incorrect authentication credentials/);
+    for (const out of [bad.stdout, bad.stderr, denied.stdout, denied.stderr]) {
+      expect(out).not.toContain(spaced);
+      expect(out).not.toContain(wrong);
+    }
+  });
+
+  it("a network failure exits 1 with a one-line message", async () => {
+    const res = await runCli([
+      "run",
+      "list-accounts",
+      "--api-key",
+      KEY,
+      "--base-url",
+      await closedPort(),
+      "--timeout",
+      "2000",
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /^error: Could not reach http:\/\/127\.0\.0\.1:\d+ for GET \/api\/accounts \(ECONNREFUSED\)\n$/,
+    );
+  });
+
+  it("klaviyo actions lists every action, one line each", async () => {
+    const res = await runCli(["actions"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout.trim().split("\n")).toEqual([
+      "get-account    Get Account",
+      "list-accounts  List Accounts",
+    ]);
+  });
+});
+
+describe("klaviyo demo", () => {
+  it("runs every action against the embedded emulator, one row each, and exits 0", async () => {
+    const res = await runCli(["demo"]);
+    expect(res.code).toBe(0);
+    const rows = res.stdout.trim().split("\n");
+    expect(rows[0]).toMatch(/^list-accounts\s+200\s+\d+ ms\s+account \w{6} \(/);
+    expect(rows[1]).toMatch(/^get-account\s+200\s+\d+ ms\s+timezone /);
+    expect(rows.at(-1)).toBe("2/2 actions succeeded");
+  });
+
+  it("runs the same tour against a server named with --base-url, and fails (exit 1) where it is refused", async () => {
+    const ok = await runCli(["demo", "--base-url", emulator.url, "--api-key", KEY]);
+    expect(ok.code).toBe(0);
+    const refused = await runCli([
+      "demo",
+      "--base-url",
+      emulator.url,
+      "--api-key",
+      "pk_wrong_key_for_the_demo_000000",
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/list-accounts\s+401/);
+    expect(refused.stdout).not.toContain("pk_wrong_key_for_the_demo_000000");
+  });
+});
