@@ -2,34 +2,15 @@
  * `GET /api/accounts` and `GET /api/accounts/{id}` (XS tier: 1/s, 15/m). A credential only ever sees the
  * account it belongs to: the list holds that one account, and any other id is 404.
  */
+import { FIELDSETS } from "../../core/operations.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { applyFieldset, requestedFields } from "../fields.js";
 import { jsonApi, selfLink } from "../json-api.js";
 import type { Account, EmulatorState } from "../state.js";
 
-/** The enum of the `fields[account]` parameter in Klaviyo's OpenAPI document (a contract test compares them). */
-export const ACCOUNT_FIELDS: readonly string[] = [
-  "contact_information",
-  "contact_information.default_sender_email",
-  "contact_information.default_sender_name",
-  "contact_information.organization_name",
-  "contact_information.street_address",
-  "contact_information.street_address.address1",
-  "contact_information.street_address.address2",
-  "contact_information.street_address.city",
-  "contact_information.street_address.country",
-  "contact_information.street_address.region",
-  "contact_information.street_address.zip",
-  "contact_information.website_url",
-  "id",
-  "industry",
-  "locale",
-  "preferred_currency",
-  "public_api_key",
-  "test_account",
-  "timezone",
-];
+/** The names `fields[account]` accepts, from Klaviyo's OpenAPI document (via the generated operation table). */
+export const ACCOUNT_FIELDS: readonly string[] = FIELDSETS.account ?? [];
 
 function accountResource(account: Account, origin: string, fields: readonly string[] | undefined) {
   return {
