@@ -27,10 +27,58 @@ export const FIELDSET_TYPES = [
 ] as const;
 interface SpecOperation {
   operationId?: string;
+  "x-klaviyo-filters"?: Record<string, unknown>;
   parameters?: SpecParameter[];
   "x-klaviyo-ratelimit"?: { burst?: string; steady?: string; daily?: string };
   "x-klaviyo-scopes"?: string[];
 }
+/**
+ * The operations the connector's actions call (and the emulator implements), whose query parameters are
+ * kept in full: filters (`x-klaviyo-filters`), sorts, includes, additional fields.
+ */
+export const CONNECTOR_OPERATIONS = [
+  "bulk_create_events",
+  "bulk_subscribe_profiles",
+  "bulk_unsubscribe_profiles",
+  "create_campaign",
+  "create_event",
+  "create_list",
+  "create_profile",
+  "create_segment",
+  "create_template",
+  "delete_campaign",
+  "delete_list",
+  "delete_segment",
+  "delete_template",
+  "get_account",
+  "get_accounts",
+  "get_campaign",
+  "get_campaigns",
+  "get_event",
+  "get_events",
+  "get_image",
+  "get_images",
+  "get_list",
+  "get_lists",
+  "get_metric",
+  "get_metrics",
+  "get_profile",
+  "get_profiles",
+  "get_profiles_for_list",
+  "get_segment",
+  "get_segments",
+  "get_template",
+  "get_templates",
+  "update_campaign",
+  "update_image",
+  "update_list",
+  "update_profile",
+  "update_segment",
+  "update_template",
+  "upload_image_from_file",
+  "upload_image_from_url",
+] as const;
+
 export interface SpecDocument {
   info?: { version?: string };
   paths: Record<string, Record<string, SpecOperation | unknown>>;
@@ -45,9 +93,42 @@ function perUnit(text: string | undefined, unit: string): number {
   return Number(match[1]);
 }
 
+function enumOf(param: SpecParameter | undefined): string[] | undefined {
+  const schema = param?.schema as { enum?: unknown[]; items?: { enum?: unknown[] } } | undefined;
+  const values = schema?.items?.enum ?? schema?.enum;
+  return values?.filter((v): v is string => typeof v === "string");
+}
+
+function queryOf(op: SpecOperation): Record<string, unknown> {
+  const params = (op.parameters ?? []).filter((p) => p.in === "query");
+  const out: Record<string, unknown> = {};
+  if (op["x-klaviyo-filters"]) out.filters = op["x-klaviyo-filters"];
+  const filter = params.find((p) => p.name === "filter") as
+    | (SpecParameter & { required?: boolean })
+    | undefined;
+  if (filter?.required) out.filterRequired = true;
+  const sort = enumOf(params.find((p) => p.name === "sort"));
+  if (sort) out.sort = sort;
+  const include = enumOf(params.find((p) => p.name === "include"));
+  if (include) out.include = include;
+  const additional: Record<string, string[]> = {};
+  const fieldsets: string[] = [];
+  for (const p of params) {
+    const extra = /^additional-fields\[(.+)\]$/.exec(p.name ?? "")?.[1];
+    if (extra) additional[extra] = enumOf(p) ?? [];
+    const type = /^fields\[(.+)\]$/.exec(p.name ?? "")?.[1];
+    if (type) fieldsets.push(type);
+  }
+  if (Object.keys(additional).length > 0) out.additionalFields = additional;
+  if (fieldsets.length > 0) out.fieldsets = fieldsets;
+  return out;
+}
+
 export function buildOperationsSource(spec: SpecDocument): string {
   const rows: string[] = [];
   const fieldsets = new Map<string, Set<string>>(FIELDSET_TYPES.map((t) => [t, new Set<string>()]));
+  const parameters: string[] = [];
+  const wanted = new Set<string>(CONNECTOR_OPERATIONS);
   for (const path of Object.keys(spec.paths).sort()) {
     const item = spec.paths[path] ?? {};
     for (const method of METHODS) {
@@ -60,6 +141,7 @@ export function buildOperationsSource(spec: SpecDocument): string {
         for (const name of param.schema?.items?.enum ?? [])
           if (set && typeof name === "string") set.add(name);
       }
+      if (wanted.has(op.operationId)) parameters.push(`  ${op.operationId}: ${JSON.stringify(queryOf(op))},`);
       const pageSize = op.parameters?.find((p) => p.in === "query" && p.name === "page[size]")?.schema;
       const row = [
         JSON.stringify(op.operationId),
@@ -85,9 +167,32 @@ export function buildOperationsSource(spec: SpecDocument): string {
     "",
     "export type OperationRow = readonly [string, string, string, number, number, number, string, number, number];",
     "",
+    "export interface FilterRule {",
+    "  /** Operators by value shape: `single` value, `list` value, `none` (`has(field)`). */",
+    "  readonly operators: { readonly single?: readonly string[]; readonly list?: readonly string[]; readonly none?: readonly string[] };",
+    "  readonly value?: { readonly type?: string; readonly format?: string; readonly enum?: readonly unknown[] };",
+    "}",
+    "",
+    "export interface OperationParameters {",
+    "  readonly filters?: Readonly<Record<string, FilterRule>>;",
+    "  /** Whether `filter` is required (List Campaigns). */",
+    "  readonly filterRequired?: boolean;",
+    "  readonly sort?: readonly string[];",
+    "  readonly include?: readonly string[];",
+    "  /** `additional-fields[<type>]` names, per type. */",
+    "  readonly additionalFields?: Readonly<Record<string, readonly string[]>>;",
+    "  /** The types whose `fields[<type>]` the operation accepts. */",
+    "  readonly fieldsets?: readonly string[];",
+    "}",
+    "",
     "export const OPERATION_ROWS: readonly OperationRow[] = [",
     ...rows,
     "];",
+    "",
+    "/** Query parameters of the operations the connector calls, as the document declares them. */",
+    "export const OPERATION_PARAMETERS: Readonly<Record<string, OperationParameters>> = {",
+    ...parameters.sort(),
+    "};",
     "",
     "/** The names `fields[<type>]` accepts, per resource type (dotted paths reach nested attributes). */",
     "export const FIELDSETS: Readonly<Record<string, readonly string[]>> = {",

@@ -7,6 +7,24 @@ export const SPEC_REVISION = "2026-07-15";
 
 export type OperationRow = readonly [string, string, string, number, number, number, string, number, number];
 
+export interface FilterRule {
+  /** Operators by value shape: `single` value, `list` value, `none` (`has(field)`). */
+  readonly operators: { readonly single?: readonly string[]; readonly list?: readonly string[]; readonly none?: readonly string[] };
+  readonly value?: { readonly type?: string; readonly format?: string; readonly enum?: readonly unknown[] };
+}
+
+export interface OperationParameters {
+  readonly filters?: Readonly<Record<string, FilterRule>>;
+  /** Whether `filter` is required (List Campaigns). */
+  readonly filterRequired?: boolean;
+  readonly sort?: readonly string[];
+  readonly include?: readonly string[];
+  /** `additional-fields[<type>]` names, per type. */
+  readonly additionalFields?: Readonly<Record<string, readonly string[]>>;
+  /** The types whose `fields[<type>]` the operation accepts. */
+  readonly fieldsets?: readonly string[];
+}
+
 export const OPERATION_ROWS: readonly OperationRow[] = [
   ["get_accounts", "GET", "/api/accounts", 1, 15, 0, "accounts:read", 0, 0],
   ["get_account", "GET", "/api/accounts/{id}", 1, 15, 0, "accounts:read", 0, 0],
@@ -354,6 +372,50 @@ export const OPERATION_ROWS: readonly OperationRow[] = [
   ["create_client_review", "POST", "/client/reviews", 10, 150, 0, "", 0, 0],
   ["create_client_subscription", "POST", "/client/subscriptions", 350, 750, 0, "subscriptions:write", 0, 0],
 ];
+
+/** Query parameters of the operations the connector calls, as the document declares them. */
+export const OPERATION_PARAMETERS: Readonly<Record<string, OperationParameters>> = {
+  bulk_create_events: {},
+  bulk_subscribe_profiles: {},
+  bulk_unsubscribe_profiles: {},
+  create_campaign: {"fieldsets":["campaign"]},
+  create_event: {},
+  create_list: {"fieldsets":["list"]},
+  create_profile: {"additionalFields":{"profile":["subscriptions","predictive_analytics"]},"fieldsets":["profile"]},
+  create_segment: {"fieldsets":["segment"]},
+  create_template: {"additionalFields":{"template":["definition"]},"fieldsets":["template"]},
+  delete_campaign: {},
+  delete_list: {},
+  delete_segment: {},
+  delete_template: {},
+  get_account: {"fieldsets":["account"]},
+  get_accounts: {"fieldsets":["account"]},
+  get_campaign: {"include":["campaign-messages","tags"],"fieldsets":["campaign-message","campaign","tag"]},
+  get_campaigns: {"filters":{"id":{"operators":{"list":["any"]},"value":{"type":"string"}},"messages.channel":{"operators":{"single":["equals"]},"value":{"type":"string","enum":["email","sms","mobile_push"]}},"name":{"operators":{"single":["contains"]},"value":{"type":"string"}},"status":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string","enum":["Scheduled","Sent","Draft","Cancelled","Adding Recipients","Sending","Variations Sent","Sending Segments","Cancelled: Smart Sending","Preparing to send","Cancelled: Account Disabled","Cancelled: No Recipients","Preparing to schedule","Cancelled: Internal Error","Queued without Recipients","Cancelled: Billing Limit","Cancelled: Misconfigured","Unknown"]}},"archived":{"operators":{"single":["equals"]},"value":{"type":"boolean"}},"created_at":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"scheduled_at":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"updated_at":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}}},"filterRequired":true,"sort":["created_at","-created_at","id","-id","name","-name","scheduled_at","-scheduled_at","updated_at","-updated_at"],"include":["campaign-messages","tags"],"fieldsets":["campaign-message","campaign","tag"]},
+  get_event: {"include":["attributions","metric","profile"],"fieldsets":["attribution","event","metric","profile"]},
+  get_events: {"filters":{"metric_id":{"operators":{"single":["equals"],"list":["equals"]},"value":{"type":"string"}},"profile_id":{"operators":{"single":["equals"]},"value":{"type":"string"}},"profile":{"operators":{"none":["has"]}},"metric":{"operators":{"none":["has"]}},"datetime":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"timestamp":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"number"}}},"sort":["datetime","-datetime","timestamp","-timestamp"],"include":["attributions","metric","profile"],"fieldsets":["attribution","event","metric","profile"]},
+  get_image: {"fieldsets":["image"]},
+  get_images: {"filters":{"id":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"updated_at":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"format":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"name":{"operators":{"list":["any","equals"],"single":["contains","ends-with","equals","starts-with"]},"value":{"type":"string"}},"size":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"integer"}},"hidden":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"boolean"}}},"sort":["format","-format","id","-id","name","-name","size","-size","updated_at","-updated_at"],"fieldsets":["image"]},
+  get_list: {"include":["flow-triggers","tags"],"additionalFields":{"list":["profile_count"]},"fieldsets":["flow","list","tag"]},
+  get_lists: {"filters":{"name":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"id":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"created":{"operators":{"single":["greater-than"]},"value":{"type":"string","format":"date-time"}},"updated":{"operators":{"single":["greater-than"]},"value":{"type":"string","format":"date-time"}}},"sort":["created","-created","id","-id","name","-name","updated","-updated"],"include":["flow-triggers","tags"],"fieldsets":["flow","list","tag"]},
+  get_metric: {"include":["flow-triggers"],"fieldsets":["flow","metric"]},
+  get_metrics: {"filters":{"integration.name":{"operators":{"single":["equals"]},"value":{"type":"string"}},"integration.category":{"operators":{"single":["equals"]},"value":{"type":"string"}}},"include":["flow-triggers"],"fieldsets":["flow","metric"]},
+  get_profile: {"include":["conversations","lists","push-tokens","segments"],"additionalFields":{"profile":["subscriptions","predictive_analytics"]},"fieldsets":["conversation","list","profile","push-token","segment"]},
+  get_profiles: {"filters":{"id":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"email":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"phone_number":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"external_id":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"_kx":{"operators":{"single":["equals"]},"value":{"type":"string"}},"created":{"operators":{"single":["greater-than","less-than"]},"value":{"type":"string","format":"date-time"}},"updated":{"operators":{"single":["greater-than","less-than"]},"value":{"type":"string","format":"date-time"}},"subscriptions.email.marketing.list_suppressions.reason":{"operators":{"single":["equals"]},"value":{"type":"string"}},"subscriptions.email.marketing.list_suppressions.timestamp":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"subscriptions.email.marketing.list_suppressions.list_id":{"operators":{"single":["equals"]},"value":{"type":"string"}},"subscriptions.email.marketing.suppression.reason":{"operators":{"single":["equals"]},"value":{"type":"string"}},"subscriptions.email.marketing.suppression.timestamp":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}}},"sort":["created","-created","email","-email","id","-id","subscriptions.email.marketing.list_suppressions.timestamp","-subscriptions.email.marketing.list_suppressions.timestamp","subscriptions.email.marketing.suppression.timestamp","-subscriptions.email.marketing.suppression.timestamp","updated","-updated"],"include":["conversations","push-tokens"],"additionalFields":{"profile":["subscriptions","predictive_analytics"]},"fieldsets":["conversation","profile","push-token"]},
+  get_profiles_for_list: {"filters":{"email":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"phone_number":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"push_token":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"_kx":{"operators":{"single":["equals"]},"value":{"type":"string"}},"joined_group_at":{"operators":{"single":["greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}}},"sort":["joined_group_at","-joined_group_at"],"additionalFields":{"profile":["subscriptions","predictive_analytics"]},"fieldsets":["profile"]},
+  get_segment: {"include":["flow-triggers","tags"],"additionalFields":{"segment":["profile_count"]},"fieldsets":["flow","segment","tag"]},
+  get_segments: {"filters":{"name":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"id":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"string"}},"created":{"operators":{"single":["greater-than"]},"value":{"type":"string","format":"date-time"}},"updated":{"operators":{"single":["greater-than"]},"value":{"type":"string","format":"date-time"}},"is_active":{"operators":{"list":["any","equals"],"single":["equals"]},"value":{"type":"boolean"}},"is_starred":{"operators":{"single":["equals"]},"value":{"type":"boolean"}}},"sort":["created","-created","id","-id","name","-name","updated","-updated"],"include":["flow-triggers","tags"],"fieldsets":["flow","segment","tag"]},
+  get_template: {"additionalFields":{"template":["definition"]},"fieldsets":["template"]},
+  get_templates: {"filters":{"id":{"operators":{"list":["any","equals"]},"value":{"type":"string"}},"name":{"operators":{"list":["any","equals"],"single":["contains","equals"]},"value":{"type":"string"}},"created":{"operators":{"single":["equals","greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}},"updated":{"operators":{"single":["equals","greater-or-equal","greater-than","less-or-equal","less-than"]},"value":{"type":"string","format":"date-time"}}},"sort":["created","-created","id","-id","name","-name","updated","-updated"],"additionalFields":{"template":["definition"]},"fieldsets":["template"]},
+  update_campaign: {"fieldsets":["campaign"]},
+  update_image: {"fieldsets":["image"]},
+  update_list: {"fieldsets":["list"]},
+  update_profile: {"additionalFields":{"profile":["subscriptions","predictive_analytics"]},"fieldsets":["profile"]},
+  update_segment: {"fieldsets":["segment"]},
+  update_template: {"additionalFields":{"template":["definition"]},"fieldsets":["template"]},
+  upload_image_from_file: {"fieldsets":["image"]},
+  upload_image_from_url: {"fieldsets":["image"]},
+};
 
 /** The names `fields[<type>]` accepts, per resource type (dotted paths reach nested attributes). */
 export const FIELDSETS: Readonly<Record<string, readonly string[]>> = {

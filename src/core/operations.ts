@@ -1,7 +1,8 @@
-import { FIELDSETS, OPERATION_ROWS, SPEC_REVISION } from "./operations.generated.js";
+import { FIELDSETS, OPERATION_PARAMETERS, OPERATION_ROWS, SPEC_REVISION } from "./operations.generated.js";
 import type { RateTier } from "./rate-window.js";
 
-export { FIELDSETS, SPEC_REVISION };
+export type { FilterRule, OperationParameters } from "./operations.generated.js";
+export { FIELDSETS, OPERATION_PARAMETERS, SPEC_REVISION };
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "HEAD" | "OPTIONS";
 
