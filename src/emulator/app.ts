@@ -13,7 +13,10 @@ import { lookupOperation, notImplemented } from "./lookup.js";
 import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
-import { type Account, createState, seedAccount } from "./state.js";
+import { adminRoutes } from "./admin.js";
+import { seedDemo, seedProfiles } from "./seed.js";
+import { loadSnapshot, SnapshotWriter } from "./snapshot.js";
+import { type Account, clearState, createState, type EmulatorState, seedAccount, TABLE_NAMES } from "./state.js";
 
 export interface EmulatorOptions {
   /** Accepted private keys; `scopes` undefined grants every scope. Default: only `DEV_API_KEY`. */
@@ -27,6 +30,15 @@ export interface EmulatorOptions {
   readonly random?: () => number;
   /** Time for rate windows; default `Date.now`. */
   readonly clock?: { now(): number };
+  /**
+   * Load the state from this JSON snapshot (when it exists) and save it there after every change, atomically.
+   * Without it the state lives in memory only.
+   */
+  readonly dataFile?: string;
+  /** `demo`: a small realistic account (profiles, lists, members) to explore. Applied to an empty state only. */
+  readonly seed?: "demo";
+  /** Adds this many generated profiles (for benchmarks). Applied to an empty state only. */
+  readonly seedProfiles?: number;
 }
 
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -47,6 +59,12 @@ export interface Emulator {
   setRateLimits(mode: RateLimitMode): void;
   /** Accepts another private key of the seeded account (sharing its quota); throws on an unknown scope. */
   addApiKey(key: string, scopes?: readonly string[]): void;
+  /** Everything the emulator holds (read it in tests to check what an action left behind). */
+  readonly state: EmulatorState;
+  /** Empties every resource (the account and keys stay). */
+  reset(): void;
+  /** Writes any pending snapshot to `dataFile` now. */
+  flush(): void;
 }
 
 export const IN_PROCESS_BASE_URL = "http://klaviyo.emulator.local";
@@ -59,8 +77,19 @@ function checkLatency(ms: number): number {
 
 /** Builds an emulator with one seeded account; see `EmulatorOptions` for what can be tuned. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
-  const account = seedAccount();
-  const state = createState([account]);
+  const loaded = options.dataFile ? loadSnapshot(options.dataFile) : undefined;
+  const account = loaded?.accounts.values().next().value ?? seedAccount();
+  const state = loaded ?? createState([account]);
+  const writer = options.dataFile ? new SnapshotWriter(options.dataFile, () => state) : undefined;
+  if (state.profiles.size === 0 && state.lists.size === 0) {
+    if (options.seed === "demo") seedDemo(state);
+    if (options.seedProfiles) seedProfiles(state, options.seedProfiles);
+    if (options.seed || options.seedProfiles) writer?.changed();
+  }
+  const reset = () => {
+    clearState(state);
+    writer?.changed();
+  };
   const routes = implementedRoutes(state);
   const registry = new CredentialRegistry();
   for (const { key, scopes } of options.apiKeys ?? [{ key: DEV_API_KEY }])
@@ -71,6 +100,24 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const requests: RequestRecord[] = [];
 
   const app = new Hono<EmulatorEnv>({ strict: false });
+  // Admin routes first: they answer before the Klaviyo pipeline (and its request log) sees them.
+  app.route(
+    "/__emulator",
+    adminRoutes({
+      requests,
+      reset: () => reset(),
+      clearRequests: () => {
+        requests.length = 0;
+      },
+      config: () => ({ faults: injector.get(), latencyMs, rateLimits: limiter.getMode() }),
+      setFaults: (faults) => injector.set(faults),
+      setLatency: (ms) => {
+        latencyMs = checkLatency(ms);
+      },
+      setRateLimits: (mode) => limiter.setMode(mode),
+      counts: () => Object.fromEntries(TABLE_NAMES.map((name) => [name, state[name].size])),
+    }),
+  );
   app.use("*", connection({ log: requests, latencyMs: () => latencyMs }));
   app.use("*", lookupOperation());
   app.use("/api/*", authenticate(registry));
@@ -82,6 +129,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     if (!handler) throw notImplemented(c.get("operation"));
     const response = await handler(c);
     c.set("handled", true);
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") writer?.changed();
     return response;
   });
   // Unreachable while `app.all("*")` catches every path; kept so a routing change can never expose Hono's text 404.
@@ -120,5 +168,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     setRateLimits: (mode) => limiter.setMode(mode),
     addApiKey: (key, scopes) => registry.addApiKey(key, account.id, scopes),
+    state,
+    reset: () => reset(),
+    flush: () => writer?.flush(),
   };
 }

@@ -24,6 +24,8 @@ export class EmulatorProblem extends Error {
   constructor(
     readonly init: ProblemInit,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** Further errors of the same answer (Klaviyo lists every invalid field, not just the first). */
+    readonly others: readonly ProblemInit[] = [],
   ) {
     super(init.detail);
   }
@@ -31,8 +33,7 @@ export class EmulatorProblem extends Error {
 
 /** Renders a problem as the `{"errors": [...]}` response Klaviyo would send. */
 export function problemResponse(problem: EmulatorProblem): Response {
-  const { status, code, title, detail, source, links, meta } = problem.init;
-  const error = {
+  const render = ({ status, code, title, detail, source, links, meta }: ProblemInit) => ({
     id: crypto.randomUUID(),
     status,
     code,
@@ -41,8 +42,14 @@ export function problemResponse(problem: EmulatorProblem): Response {
     source: source ?? { pointer: "/data/" },
     links: links ?? {},
     meta: meta ?? {},
-  };
-  return jsonApi({ errors: [error] }, status, { ...problem.headers });
+  });
+  const errors = [problem.init, ...problem.others].map(render);
+  return jsonApi({ errors }, problem.init.status, { ...problem.headers });
+}
+
+/** 400 `invalid` for a request body member, pointing at it (`/data/attributes/name`). */
+export function invalidBody(pointer: string, detail: string): ProblemInit {
+  return { status: 400, code: "invalid", title: "Invalid input.", detail, source: { pointer } };
 }
 
 /** 400 `invalid` for a bad query parameter or header, naming it in `source.parameter`. */

@@ -65,6 +65,11 @@ export class FaultInjector {
     this.faults = checkFaults(faults);
   }
 
+  /** The faults in force. */
+  get(): readonly FaultSpec[] {
+    return this.faults;
+  }
+
   /** Replaces the faults, checked as at construction, so a test can change them between requests. */
   set(faults: readonly FaultSpec[]): void {
     this.faults = checkFaults(faults);

@@ -44,6 +44,11 @@ export class RateLimiter {
     this.mode = checkRateLimitMode(mode);
   }
 
+  /** The mode in force. */
+  getMode(): RateLimitMode {
+    return this.mode;
+  }
+
   /** Changes the mode; counts start afresh, since old counts were kept against other limits. */
   setMode(mode: RateLimitMode): void {
     this.mode = checkRateLimitMode(mode);

@@ -1,4 +1,5 @@
-/** What the emulator holds: the accounts credentials belong to (and, as routes are added, their resources). */
+/** What the emulator holds: the accounts credentials belong to and every resource the connector's actions touch. */
+import { type ResourceRow, Table } from "./store.js";
 
 export interface StreetAddress {
   address1: string | null;
@@ -64,11 +65,95 @@ export function seedAccount(id = SEED_ACCOUNT_ID): Account {
   };
 }
 
-export interface EmulatorState {
-  readonly accounts: Map<string, Account>;
+/** A profile; `attributes` as Get Profile returns them, `subscriptions` as `additional-fields[profile]` adds. */
+export interface ProfileRow extends ResourceRow {
+  subscriptions: Record<string, unknown>;
 }
 
-/** A fresh state holding the given accounts. */
-export function createState(accounts: readonly Account[]): EmulatorState {
-  return { accounts: new Map(accounts.map((a) => [a.id, a])) };
+/** An event, with the metric and profile it belongs to. */
+export interface EventRow extends ResourceRow {
+  readonly metricId: string;
+  readonly profileId: string;
+}
+
+/** A campaign; its messages live in `campaignMessages`, in this order. */
+export interface CampaignRow extends ResourceRow {
+  messageIds: string[];
+}
+
+export interface CampaignMessageRow extends ResourceRow {
+  readonly campaignId: string;
+  templateId: string | null;
+}
+
+/** An uploaded image; `bytes` only for file uploads (data URIs and URLs keep what they were given). */
+export interface ImageRow extends ResourceRow {
+  contentType: string;
+}
+
+/**
+ * Everything the emulator holds, in wire form (so a snapshot is plain JSON). Tables keep creation order, which
+ * pagination relies on.
+ */
+export interface EmulatorState {
+  readonly accounts: Map<string, Account>;
+  readonly profiles: Table<ProfileRow>;
+  readonly lists: Table<ResourceRow>;
+  /** List id → profile id → when the profile joined (ISO), in joining order. */
+  readonly memberships: Map<string, Map<string, string>>;
+  readonly segments: Table<ResourceRow>;
+  readonly campaigns: Table<CampaignRow>;
+  readonly campaignMessages: Table<CampaignMessageRow>;
+  readonly templates: Table<ResourceRow>;
+  readonly images: Table<ImageRow>;
+  readonly metrics: Table<ResourceRow>;
+  readonly events: Table<EventRow>;
+  /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
+  readonly eventKeys: Set<string>;
+}
+
+/** The state's tables of resources, by name (what a snapshot stores). */
+export const TABLE_NAMES = [
+  "profiles",
+  "lists",
+  "segments",
+  "campaigns",
+  "campaignMessages",
+  "templates",
+  "images",
+  "metrics",
+  "events",
+] as const;
+
+export type TableName = (typeof TABLE_NAMES)[number];
+type Rows = { [K in TableName]?: ReturnType<EmulatorState[K]["toJSON"]> };
+
+/** A state holding the given accounts and, optionally, rows and memberships (from a snapshot). */
+export function createState(
+  accounts: readonly Account[],
+  rows: Rows = {},
+  memberships: Map<string, Map<string, string>> = new Map(),
+  eventKeys: Iterable<string> = [],
+): EmulatorState {
+  return {
+    accounts: new Map(accounts.map((a) => [a.id, a])),
+    profiles: new Table(rows.profiles),
+    lists: new Table(rows.lists),
+    memberships,
+    segments: new Table(rows.segments),
+    campaigns: new Table(rows.campaigns),
+    campaignMessages: new Table(rows.campaignMessages),
+    templates: new Table(rows.templates),
+    images: new Table(rows.images),
+    metrics: new Table(rows.metrics),
+    events: new Table(rows.events),
+    eventKeys: new Set(eventKeys),
+  };
+}
+
+/** Empties every table in place (the routes hold the state object, so it is cleared, not replaced). */
+export function clearState(state: EmulatorState): void {
+  for (const name of TABLE_NAMES) state[name].clear();
+  state.memberships.clear();
+  state.eventKeys.clear();
 }

@@ -17,9 +17,17 @@ export interface EmulatorFlags {
   readonly rateLimits: RateLimitMode;
   readonly latency: number;
   readonly faults: readonly FaultSpec[];
+  readonly dataFile?: string;
+  readonly seed?: "demo";
+  readonly seedProfiles?: number;
 }
 
 type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[] };
+
+function parseSeed(value: string): "demo" {
+  if (value !== "demo") throw new Error(`Unknown seed "${value}": use demo`);
+  return value;
+}
 
 /** Commander argument parsers must throw InvalidArgumentError; ours say exit 2, a usage error. */
 function usage<T>(parse: (value: string) => T): (value: string) => T {
@@ -78,6 +86,9 @@ export async function runEmulatorCommand(
     latencyMs: flags.latency,
     faults: flags.faults,
     ...(flags.apiKey.length > 0 ? { apiKeys: flags.apiKey } : {}),
+    ...(flags.dataFile ? { dataFile: flags.dataFile } : {}),
+    ...(flags.seed ? { seed: flags.seed } : {}),
+    ...(flags.seedProfiles ? { seedProfiles: flags.seedProfiles } : {}),
   };
   const running = await startEmulator(options);
   if (flags.apiKey.length === 0) {
@@ -85,6 +96,7 @@ export async function runEmulatorCommand(
   }
   io.stdout(`Klaviyo emulator listening on ${running.url}\n`);
   await until();
+  running.emulator.flush();
   await running.close();
   io.stderr("Klaviyo emulator stopped.\n");
 }
@@ -131,6 +143,13 @@ export function registerEmulatorCommand(program: Command): void {
       "inject faults: KIND=P,… with KIND one of 429, 500, 503, reset, 500-after-commit, reset-after-commit",
       usage(parseFaults),
     )
+    .option("--data-file <path>", "load the state from this JSON snapshot and save every change to it (atomically)")
+    .option("--seed <name>", "start with seed data: demo (a small realistic account)", usage(parseSeed))
+    .option(
+      "--seed-profiles <n>",
+      "start with N generated profiles (for benchmarks)",
+      usage(parseInteger("--seed-profiles", 1, 10_000_000)),
+    )
     .action(async (raw: RawFlags, command: Command) => {
       const output = command.configureOutput();
       const io: Io = {
@@ -152,6 +171,9 @@ export function registerEmulatorCommand(program: Command): void {
         rateLimits: raw.rateLimits ?? "real",
         latency: raw.latency ?? 0,
         faults: raw.faults ?? [],
+        ...(raw.dataFile ? { dataFile: raw.dataFile } : {}),
+        ...(raw.seed ? { seed: raw.seed } : {}),
+        ...(raw.seedProfiles ? { seedProfiles: raw.seedProfiles } : {}),
       };
       try {
         await runEmulatorCommand(flags, io, stopSignal);

@@ -1,0 +1,77 @@
+/**
+ * Admin routes under `/__emulator/` (a prefix Klaviyo never uses, so they cannot be mistaken for its API):
+ * health, reset, the request log, and faults, latency and rate limits changed while running. They need no
+ * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
+import type { RequestRecord } from "./connection.js";
+import { type FaultSpec, FAULT_KINDS } from "./faults.js";
+import type { RateLimitMode } from "./rate-limit.js";
+
+export interface AdminControls {
+  readonly requests: readonly RequestRecord[];
+  reset(): void;
+  clearRequests(): void;
+  config(): { faults: readonly FaultSpec[]; latencyMs: number; rateLimits: RateLimitMode };
+  setFaults(faults: readonly FaultSpec[]): void;
+  setLatency(ms: number): void;
+  setRateLimits(mode: RateLimitMode): void;
+  counts(): Record<string, number>;
+}
+
+const configSchema = z
+  .object({
+    faults: z
+      .array(
+        z.object({
+          kind: z.enum(FAULT_KINDS),
+          probability: z.number().min(0).max(1),
+          operation: z.string().optional(),
+        }),
+      )
+      .optional(),
+    latencyMs: z.number().min(0).max(600_000).optional(),
+    rateLimits: z.union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().positive() })]).optional(),
+  })
+  .strict();
+
+function problem(status: number, detail: string): Response {
+  return Response.json({ errors: [{ status, code: "invalid", title: "Invalid input.", detail }] }, { status });
+}
+
+/** The admin app, mounted at `/__emulator`. */
+export function adminRoutes(controls: AdminControls): Hono {
+  const admin = new Hono({ strict: false });
+  admin.get("/health", (c) =>
+    c.json({ status: "ok", version: PACKAGE_VERSION, revision: DEFAULT_REVISION, resources: controls.counts() }),
+  );
+  admin.post("/reset", (c) => {
+    controls.reset();
+    return c.body(null, 204);
+  });
+  admin.get("/requests", (c) => c.json({ requests: controls.requests }));
+  admin.delete("/requests", (c) => {
+    controls.clearRequests();
+    return c.body(null, 204);
+  });
+  admin.get("/config", (c) => c.json(controls.config()));
+  admin.on(["PUT", "PATCH"], "/config", async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return problem(400, "The body must be JSON.");
+    }
+    const parsed = configSchema.safeParse(body);
+    if (!parsed.success) return problem(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    const { faults, latencyMs, rateLimits } = parsed.data;
+    if (faults) controls.setFaults(faults);
+    if (latencyMs !== undefined) controls.setLatency(latencyMs);
+    if (rateLimits) controls.setRateLimits(rateLimits);
+    return c.json(controls.config());
+  });
+  admin.all("*", () => problem(404, "Unknown admin route. Try /__emulator/health."));
+  return admin;
+}

@@ -1,0 +1,122 @@
+/**
+ * Collection endpoints: filter, sort and cursor pagination as Klaviyo does them. Cursors are keysets — the sort
+ * value and creation sequence of the last row served — not offsets, so a walk stays right while rows are
+ * created and deleted underneath it: every row that exists for the whole walk is served exactly once.
+ */
+import type { FilterNode } from "../core/filter.js";
+import type { EmulatorContext } from "./env.js";
+import { invalidParameter } from "./errors.js";
+import { evaluateFilter } from "./filter-eval.js";
+import { Included, type JsonApiResource } from "./documents.js";
+import { jsonApi } from "./json-api.js";
+import { type QueryContext, readFilter, readQuery, readSort } from "./query.js";
+import type { ResourceRow } from "./store.js";
+
+export interface CollectionSpec<R extends ResourceRow> {
+  /** Every candidate row, in creation order. */
+  readonly rows: Iterable<R>;
+  /** A field's value for filters and sorts (`email`, `messages.channel`, `created`). */
+  field(row: R, name: string): unknown;
+  /** The resource object, with what it adds to `included`. */
+  render(row: R, query: QueryContext, included: Included): JsonApiResource;
+  /** Rows a filter cannot express but the endpoint implies (a list's members, a campaign's channel). */
+  where?(row: R, filter: FilterNode | undefined): boolean;
+}
+
+interface Cursor {
+  /** Sort value of the boundary row (null when unsorted). */
+  readonly k: unknown;
+  /** Sequence of the boundary row. */
+  readonly s: number;
+  /** Direction: rows after the boundary ("n") or before it ("p"). */
+  readonly d: "n" | "p";
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
+    if (typeof value.s === "number" && (value.d === "n" || value.d === "p")) return value;
+  } catch {
+    // Reported below.
+  }
+  throw invalidParameter("page[cursor]", "Invalid page cursor.");
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  // Klaviyo puts missing values last whatever the direction; so do we.
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+/** Reads `page[size]`: defaults and bounds from the operation (Klaviyo's differ per endpoint). */
+function pageSize(c: EmulatorContext, query: QueryContext): number {
+  const bounds = query.operation.pageSize ?? { default: 20, max: 100 };
+  const text = new URL(c.req.url).searchParams.get("page[size]");
+  if (text === null) return bounds.default;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > bounds.max) {
+    throw invalidParameter("page[size]", `Page size must be an integer between 1 and ${bounds.max}.`);
+  }
+  return n;
+}
+
+function linkWith(requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl);
+  url.searchParams.set("page[cursor]", cursor);
+  return url.toString();
+}
+
+/** Answers a collection request: filtered, sorted, one page, with `links.next` / `prev` when there are more. */
+export function collection<R extends ResourceRow>(c: EmulatorContext, spec: CollectionSpec<R>): Response {
+  const query = readQuery(c);
+  const filter = readFilter(c, query.params);
+  const sort = readSort(c, query.params);
+  const size = pageSize(c, query);
+  const cursorText = new URL(c.req.url).searchParams.get("page[cursor]");
+  const cursor = cursorText ? decodeCursor(cursorText) : undefined;
+
+  const key = (row: R) => (sort ? spec.field(row, sort.field) : null);
+  const direction = sort?.descending ? -1 : 1;
+  const order = (a: { k: unknown; s: number }, b: { k: unknown; s: number }) => {
+    const byKey = sort ? compareValues(a.k, b.k) * (a.k == null || b.k == null ? 1 : direction) : 0;
+    return byKey !== 0 ? byKey : a.s - b.s;
+  };
+
+  const matching: Array<{ row: R; k: unknown; s: number }> = [];
+  for (const row of spec.rows) {
+    if (spec.where && !spec.where(row, filter)) continue;
+    if (filter && !evaluateFilter(filter, (name) => spec.field(row, name))) continue;
+    matching.push({ row, k: key(row), s: row.seq });
+  }
+  matching.sort(order);
+
+  let start = 0;
+  let end = matching.length;
+  if (cursor?.d === "n") {
+    start = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) > 0);
+    if (start < 0) start = matching.length;
+    end = Math.min(matching.length, start + size);
+  } else if (cursor?.d === "p") {
+    end = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) >= 0);
+    if (end < 0) end = matching.length;
+    start = Math.max(0, end - size);
+  } else {
+    end = Math.min(matching.length, size);
+  }
+  const page = matching.slice(start, end);
+  const included = new Included();
+  const data = page.map((m) => spec.render(m.row, query, included));
+  const links: Record<string, string> = { self: c.req.url };
+  const last = page.at(-1);
+  const first = page[0];
+  if (last && end < matching.length) links.next = linkWith(c.req.url, encodeCursor({ k: last.k, s: last.s, d: "n" }));
+  if (first && start > 0) links.prev = linkWith(c.req.url, encodeCursor({ k: first.k, s: first.s, d: "p" }));
+  return jsonApi({ data, links, ...(query.include.size > 0 ? { included: included.toArray() } : {}) });
+}

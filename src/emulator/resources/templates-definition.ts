@@ -1,0 +1,168 @@
+/**
+ * A SYSTEM_DRAGGABLE template's `definition` (Klaviyo's `TemplateDefinition`): checked down to the block level —
+ * body, sections, rows, columns, blocks and the eight style sets, with their discriminators and required members
+ * — while the many style and display option objects inside are taken as given. The document describes ~100
+ * schemas below this one; modelling every option would copy the document, not emulate the API. Also renders the
+ * definition to the `html` Klaviyo returns for drag-and-drop templates.
+ */
+import { z } from "zod";
+
+const options = z.record(z.string(), z.unknown());
+/** Members the document marks `readOnly`: accepted (a definition read back can be sent again) and kept. */
+const readOnlyId = z.string().nullable().optional();
+
+export const BLOCK_TYPES = [
+  "button",
+  "coupon",
+  "drop_shadow",
+  "header",
+  "horizontal_rule",
+  "html",
+  "image",
+  "product",
+  "review",
+  "social",
+  "spacer",
+  "split",
+  "table",
+  "text",
+  "video",
+] as const;
+
+const block = z
+  .strictObject({
+    id: readOnlyId,
+    data_id: readOnlyId,
+    universal_id: readOnlyId,
+    content_type: z.literal("block"),
+    type: z.enum(BLOCK_TYPES),
+    data: options.nullable(),
+  })
+  .superRefine((value, ctx) => {
+    // Text and HTML blocks are the two whose data is not nullable and must carry their content.
+    if (value.type !== "text" && value.type !== "html") return;
+    if (value.data === null) ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
+    else if (typeof value.data.content !== "string") {
+      ctx.addIssue({ code: "custom", path: ["data", "content"], message: `A ${value.type} block needs a string content.` });
+    }
+  });
+
+const column = z.strictObject({
+  id: readOnlyId,
+  data_id: readOnlyId,
+  data: z.strictObject({}).nullable().optional(),
+  blocks: z.array(block).nullable().optional(),
+});
+
+const row = z.strictObject({
+  id: readOnlyId,
+  data_id: readOnlyId,
+  data: z.strictObject({ styles: options }),
+  columns: z.array(column).nullable().optional(),
+});
+
+const section = z.strictObject({
+  id: readOnlyId,
+  data_id: readOnlyId,
+  universal_id: readOnlyId,
+  content_type: z.literal("section"),
+  type: z.literal("section"),
+  data: z.strictObject({ properties: options, display_options: options, styles: options }),
+  rows: z.array(row).nullable().optional(),
+});
+
+const body = z.strictObject({
+  id: readOnlyId,
+  properties: z.strictObject({ id: z.string().nullable().optional(), css_class: z.string().nullable().optional() }),
+  styles: z.strictObject({
+    background_color: z.string().nullable().optional(),
+    width: z.int().nullable().optional(),
+  }),
+  sections: z.array(section).nullable().optional(),
+});
+
+/** Style sets with `properties` besides `styles`; the others take `styles` only. */
+const STYLES_WITH_PROPERTIES = ["base-styles", "mobile-styles"] as const;
+const STYLES_WITHOUT_PROPERTIES = [
+  "text-styles",
+  "heading-1-styles",
+  "heading-2-styles",
+  "heading-3-styles",
+  "heading-4-styles",
+  "link-styles",
+] as const;
+export const STYLE_TYPES = [...STYLES_WITH_PROPERTIES, ...STYLES_WITHOUT_PROPERTIES] as const;
+
+const style = z.discriminatedUnion("style_type", [
+  z.strictObject({ id: readOnlyId, style_type: z.enum(STYLES_WITH_PROPERTIES), properties: options, styles: options }),
+  z.strictObject({ id: readOnlyId, style_type: z.enum(STYLES_WITHOUT_PROPERTIES), styles: options }),
+]);
+
+/** `TemplateDefinition`; its `styles` must hold exactly one set of each of the eight style types. */
+export const templateDefinition = z.strictObject({
+  id: readOnlyId,
+  template_id: readOnlyId,
+  body,
+  styles: z.array(style).superRefine((styles, ctx) => {
+    const seen = new Set<string>();
+    styles.forEach((s, index) => {
+      if (seen.has(s.style_type)) {
+        ctx.addIssue({ code: "custom", path: [index, "style_type"], message: `'${s.style_type}' appears more than once.` });
+      }
+      seen.add(s.style_type);
+    });
+    const missing = STYLE_TYPES.filter((t) => !seen.has(t));
+    if (missing.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Styles must contain exactly one of each style type; missing: ${missing.join(", ")}.`,
+      });
+    }
+  }),
+});
+
+export type TemplateDefinition = z.infer<typeof templateDefinition>;
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function renderBlock(b: z.infer<typeof block>): string {
+  const data = b.data ?? {};
+  const properties = (typeof data.properties === "object" && data.properties !== null ? data.properties : {}) as Record<
+    string,
+    unknown
+  >;
+  switch (b.type) {
+    case "text":
+    case "html":
+      // Their content is already HTML, written by the user.
+      return `<div class="kl-${b.type}">${text(data.content)}</div>`;
+    case "button":
+      return `<a class="kl-button" href="${escapeHtml(text(properties.href))}">${text(data.content)}</a>`;
+    case "image":
+      return `<img class="kl-image" src="${escapeHtml(text(properties.src))}" alt="${escapeHtml(text(properties.alt_text))}">`;
+    case "horizontal_rule":
+      return "<hr>";
+    default:
+      return `<div class="kl-${b.type}"></div>`;
+  }
+}
+
+/** The `html` of a drag-and-drop template: its blocks in order, section by section, in a minimal document. */
+export function renderDefinitionHtml(definition: TemplateDefinition): string {
+  const background = definition.body.styles.background_color;
+  const sections = (definition.body.sections ?? []).map((s) => {
+    const rows = (s.rows ?? []).map((r) => {
+      const columns = (r.columns ?? []).map((c) => `<td>${(c.blocks ?? []).map(renderBlock).join("")}</td>`);
+      return `<tr>${columns.join("")}</tr>`;
+    });
+    return `<table class="kl-section" width="100%"><tbody>${rows.join("")}</tbody></table>`;
+  });
+  const style = background ? ` style="background-color:${escapeHtml(background)}"` : "";
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body${style}>${sections.join("")}</body></html>`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Seed data: `demo`, a small realistic account to explore (profiles, lists and their members), and
+ * `seedProfiles(n)`, many profiles fast, for benchmarks (100,000 in a few seconds).
+ */
+import { insertProfile } from "./resources/profile-model.js";
+import type { EmulatorState } from "./state.js";
+import { isoNow, shortId } from "./store.js";
+
+const FIRST = ["Sarah", "Miguel", "Aiko", "Liam", "Priya", "Noah", "Fatima", "Lucas", "Chloe", "Omar", "Ingrid", "Wei"];
+const LAST = ["Mason", "Garcia", "Tanaka", "Murphy", "Patel", "Okafor", "Haddad", "Silva", "Dubois", "Khan", "Berg", "Chen"];
+const CITIES: Array<[string, string, string, string]> = [
+  ["Boston", "MA", "United States", "02110"],
+  ["Austin", "TX", "United States", "73301"],
+  ["Toronto", "ON", "Canada", "M5H 2N2"],
+  ["London", "England", "United Kingdom", "EC1A 1BB"],
+  ["Berlin", "Berlin", "Germany", "10115"],
+];
+
+/** Adds a list by name and returns its id. */
+export function seedList(state: EmulatorState, name: string, now = Date.now()): string {
+  const id = shortId();
+  const stamp = isoNow(now);
+  state.lists.insert({
+    id,
+    seq: state.lists.seq(),
+    attributes: { name, created: stamp, updated: stamp, opt_in_process: "single_opt_in" },
+  });
+  state.memberships.set(id, new Map());
+  return id;
+}
+
+/** Adds `count` profiles with distinct emails, names and locations; returns their ids. */
+export function seedProfiles(state: EmulatorState, count: number, now = Date.now()): string[] {
+  const ids: string[] = [];
+  const offset = state.profiles.size;
+  for (let i = 0; i < count; i++) {
+    const n = offset + i;
+    const first = FIRST[n % FIRST.length] as string;
+    const last = LAST[Math.floor(n / FIRST.length) % LAST.length] as string;
+    const [city, region, country, zip] = CITIES[n % CITIES.length] as [string, string, string, string];
+    const row = insertProfile(
+      state,
+      {
+        email: `${first}.${last}.${n}@example.com`.toLowerCase(),
+        first_name: first,
+        last_name: last,
+        location: { city, region, country, zip },
+        properties: { loyalty_tier: ["bronze", "silver", "gold"][n % 3], orders: n % 7 },
+      },
+      now - (count - i) * 1000,
+    );
+    ids.push(row.id);
+  }
+  return ids;
+}
+
+/** The `demo` seed: 24 profiles in three lists, so every read has something to show. */
+export function seedDemo(state: EmulatorState, now = Date.now()): void {
+  const profiles = seedProfiles(state, 24, now);
+  const lists = [seedList(state, "Newsletter", now), seedList(state, "VIP Customers", now), seedList(state, "Back in Stock", now)];
+  profiles.forEach((profileId, i) => {
+    const joined = isoNow(now - (profiles.length - i) * 60_000);
+    state.memberships.get(lists[0] as string)?.set(profileId, joined);
+    if (i % 4 === 0) state.memberships.get(lists[1] as string)?.set(profileId, joined);
+    if (i % 6 === 1) state.memberships.get(lists[2] as string)?.set(profileId, joined);
+  });
+}

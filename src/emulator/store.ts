@@ -1,0 +1,89 @@
+/**
+ * Tables of resources in memory. Every row gets a sequence number when it is created; lists are served in that
+ * order (or sorted with it as the tie-break), which is what lets cursors stay valid while rows come and go.
+ */
+import { randomBytes } from "node:crypto";
+
+/** A stored resource: Klaviyo's wire attributes as they would be returned, plus its place in creation order. */
+export interface ResourceRow {
+  readonly id: string;
+  readonly seq: number;
+  attributes: Record<string, unknown>;
+}
+
+export class Table<R extends ResourceRow> {
+  private readonly rows = new Map<string, R>();
+  private nextSeq = 1;
+
+  constructor(rows: Iterable<R> = []) {
+    for (const row of rows) {
+      this.rows.set(row.id, row);
+      this.nextSeq = Math.max(this.nextSeq, row.seq + 1);
+    }
+  }
+
+  /** The sequence number the next row will get. */
+  seq(): number {
+    return this.nextSeq++;
+  }
+
+  insert(row: R): R {
+    if (this.rows.has(row.id)) throw new Error(`duplicate id ${row.id}`);
+    this.rows.set(row.id, row);
+    return row;
+  }
+
+  get(id: string): R | undefined {
+    return this.rows.get(id);
+  }
+
+  delete(id: string): boolean {
+    return this.rows.delete(id);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  clear(): void {
+    this.rows.clear();
+  }
+
+  /** Rows in creation order. */
+  values(): IterableIterator<R> {
+    return this.rows.values();
+  }
+
+  toJSON(): R[] {
+    return [...this.rows.values()];
+  }
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** A short id as Klaviyo gives lists, segments, metrics and templates (`Y6nRLr`). */
+export function shortId(length = 6): string {
+  const bytes = randomBytes(length);
+  let out = "";
+  for (const b of bytes) out += BASE62[b % 62];
+  return out;
+}
+
+/** A ULID, as Klaviyo gives profiles, campaigns and their messages (`01GDDKASAP8TKDDA2GRZDSVP4H`). */
+export function ulid(now = Date.now()): string {
+  let time = "";
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  let random = "";
+  for (const b of randomBytes(16)) random += CROCKFORD[b % 32];
+  return time + random;
+}
+
+/** Klaviyo's timestamps: ISO 8601 with an offset, to the second or finer. */
+export function isoNow(now = Date.now()): string {
+  return new Date(now).toISOString().replace("Z", "+00:00");
+}
