@@ -20,6 +20,7 @@ import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
 import type { RateTier } from "./rate-window.js";
 import { redact } from "./redact.js";
 import { type RetryPolicy, retryPolicy } from "./retry.js";
+import { effectiveTier } from "./tiers.js";
 import { type QueryInput, resolveUrl } from "./url.js";
 import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
 
@@ -205,9 +206,11 @@ export class KlaviyoClient {
   private tierFor(options: RequestOptions, url: URL): RateTier | undefined {
     if (!this.limited || options.tier === null) return undefined;
     if (options.tier) return options.tier;
-    if (options.operation) return this.operationFor(options)?.tier;
     const prefix = this.baseUrl.pathname.replace(/\/+$/, "");
-    return matchOperation(options.method, url.pathname.slice(prefix.length))?.operation.tier;
+    const operation = options.operation
+      ? this.operationFor(options)
+      : matchOperation(options.method, url.pathname.slice(prefix.length))?.operation;
+    return operation ? effectiveTier(operation, url.searchParams) : undefined;
   }
 
   private parseBody(res: WireResponse, options: RequestOptions, url: URL): unknown {

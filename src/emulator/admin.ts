@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import type { RequestRecord } from "./connection.js";
-import { type FaultSpec, FAULT_KINDS } from "./faults.js";
+import { FAULT_KINDS, type FaultSpec } from "./faults.js";
 import type { RateLimitMode } from "./rate-limit.js";
 
 export interface AdminControls {
@@ -33,19 +33,29 @@ const configSchema = z
       )
       .optional(),
     latencyMs: z.number().min(0).max(600_000).optional(),
-    rateLimits: z.union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().positive() })]).optional(),
+    rateLimits: z
+      .union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().positive() })])
+      .optional(),
   })
   .strict();
 
 function problem(status: number, detail: string): Response {
-  return Response.json({ errors: [{ status, code: "invalid", title: "Invalid input.", detail }] }, { status });
+  return Response.json(
+    { errors: [{ status, code: "invalid", title: "Invalid input.", detail }] },
+    { status },
+  );
 }
 
 /** The admin app, mounted at `/__emulator`. */
 export function adminRoutes(controls: AdminControls): Hono {
   const admin = new Hono({ strict: false });
   admin.get("/health", (c) =>
-    c.json({ status: "ok", version: PACKAGE_VERSION, revision: DEFAULT_REVISION, resources: controls.counts() }),
+    c.json({
+      status: "ok",
+      version: PACKAGE_VERSION,
+      revision: DEFAULT_REVISION,
+      resources: controls.counts(),
+    }),
   );
   admin.post("/reset", (c) => {
     controls.reset();
@@ -65,7 +75,8 @@ export function adminRoutes(controls: AdminControls): Hono {
       return problem(400, "The body must be JSON.");
     }
     const parsed = configSchema.safeParse(body);
-    if (!parsed.success) return problem(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (!parsed.success)
+      return problem(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     const { faults, latencyMs, rateLimits } = parsed.data;
     if (faults) controls.setFaults(faults);
     if (latencyMs !== undefined) controls.setLatency(latencyMs);

@@ -4,6 +4,7 @@
  * (`startEmulator`).
  */
 import { Hono } from "hono";
+import { adminRoutes } from "./admin.js";
 import { authenticate, CredentialRegistry, DEV_API_KEY } from "./auth.js";
 import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
@@ -13,10 +14,16 @@ import { lookupOperation, notImplemented } from "./lookup.js";
 import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
-import { adminRoutes } from "./admin.js";
 import { seedDemo, seedProfiles } from "./seed.js";
 import { loadSnapshot, SnapshotWriter } from "./snapshot.js";
-import { type Account, clearState, createState, type EmulatorState, seedAccount, TABLE_NAMES } from "./state.js";
+import {
+  type Account,
+  clearState,
+  createState,
+  type EmulatorState,
+  seedAccount,
+  TABLE_NAMES,
+} from "./state.js";
 
 export interface EmulatorOptions {
   /** Accepted private keys; `scopes` undefined grants every scope. Default: only `DEV_API_KEY`. */

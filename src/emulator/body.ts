@@ -80,6 +80,10 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /** Reads and validates a JSON:API request body in one step. */
-export async function readBody<T>(c: EmulatorContext, schema: z.ZodType<T>, limit = MAX_JSON_BYTES): Promise<T> {
+export async function readBody<T>(
+  c: EmulatorContext,
+  schema: z.ZodType<T>,
+  limit = MAX_JSON_BYTES,
+): Promise<T> {
   return validate(schema, await readJson(c, limit));
 }

@@ -4,11 +4,11 @@
  * created and deleted underneath it: every row that exists for the whole walk is served exactly once.
  */
 import type { FilterNode } from "../core/filter.js";
+import { Included, type JsonApiResource } from "./documents.js";
 import type { EmulatorContext } from "./env.js";
 import { invalidParameter } from "./errors.js";
 import { evaluateFilter } from "./filter-eval.js";
-import { Included, type JsonApiResource } from "./documents.js";
-import { jsonApi } from "./json-api.js";
+import { canonicalUrl, jsonApi } from "./json-api.js";
 import { type QueryContext, readFilter, readQuery, readSort } from "./query.js";
 import type { ResourceRow } from "./store.js";
 
@@ -113,10 +113,11 @@ export function collection<R extends ResourceRow>(c: EmulatorContext, spec: Coll
   const page = matching.slice(start, end);
   const included = new Included();
   const data = page.map((m) => spec.render(m.row, query, included));
-  const links: Record<string, string> = { self: c.req.url };
+  const links: Record<string, string> = { self: canonicalUrl(c.req.url) };
   const last = page.at(-1);
   const first = page[0];
-  if (last && end < matching.length) links.next = linkWith(c.req.url, encodeCursor({ k: last.k, s: last.s, d: "n" }));
+  if (last && end < matching.length)
+    links.next = linkWith(c.req.url, encodeCursor({ k: last.k, s: last.s, d: "n" }));
   if (first && start > 0) links.prev = linkWith(c.req.url, encodeCursor({ k: first.k, s: first.s, d: "p" }));
   return jsonApi({ data, links, ...(query.include.size > 0 ? { included: included.toArray() } : {}) });
 }

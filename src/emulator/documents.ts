@@ -3,7 +3,7 @@
  * applied per type, `included` de-duplicated, and collection links.
  */
 import { applyFieldset } from "./fields.js";
-import { jsonApi, selfLink } from "./json-api.js";
+import { canonicalUrl, jsonApi, selfLink } from "./json-api.js";
 import type { QueryContext } from "./query.js";
 
 export interface Relationship {
@@ -38,7 +38,12 @@ export function resource(
 }
 
 /** Relationship links as Klaviyo gives them: `/api/<path>/<id>/relationships/<name>/` and the related URL. */
-export function relationshipLinks(query: QueryContext, path: string, id: string, name: string): Relationship["links"] {
+export function relationshipLinks(
+  query: QueryContext,
+  path: string,
+  id: string,
+  name: string,
+): Relationship["links"] {
   return {
     self: `${selfLink(query.origin, path, id)}relationships/${name}/`,
     related: `${selfLink(query.origin, path, id)}${name}/`,
@@ -61,9 +66,18 @@ export class Included {
 }
 
 /** A single-resource answer (`201` for creates). */
-export function single(requestUrl: string, data: JsonApiResource, included?: Included, status = 200): Response {
+export function single(
+  requestUrl: string,
+  data: JsonApiResource,
+  included?: Included,
+  status = 200,
+): Response {
   return jsonApi(
-    { data, ...(included && included.size > 0 ? { included: included.toArray() } : {}), links: { self: requestUrl } },
+    {
+      data,
+      ...(included && included.size > 0 ? { included: included.toArray() } : {}),
+      links: { self: canonicalUrl(requestUrl) },
+    },
     status,
   );
 }

@@ -13,3 +13,13 @@ export function jsonApi(body: unknown, status = 200, headers: Record<string, str
 export function selfLink(origin: string, ...segments: string[]): string {
   return `${origin}/api/${segments.map(encodeURIComponent).join("/")}/`;
 }
+
+/**
+ * The request URL as a link: the query re-serialised so brackets are percent-encoded (`fields%5Bprofile%5D`),
+ * as Klaviyo writes its links, which must be valid URIs.
+ */
+export function canonicalUrl(requestUrl: string): string {
+  const url = new URL(requestUrl);
+  url.search = url.searchParams.toString();
+  return url.toString();
+}

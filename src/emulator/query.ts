@@ -3,8 +3,19 @@
  * `sort`, `filter`, `page[size]`, `page[cursor]` — checked against what the operation declares in Klaviyo's
  * OpenAPI document (via the generated operation table), with Klaviyo's 400s naming the parameter.
  */
-import { FilterRuleError, FilterSyntaxError, type FilterNode, checkFilter, parseFilter } from "../core/filter.js";
-import { FIELDSETS, OPERATION_PARAMETERS, type Operation, type OperationParameters } from "../core/operations.js";
+import {
+  checkFilter,
+  type FilterNode,
+  FilterRuleError,
+  FilterSyntaxError,
+  parseFilter,
+} from "../core/filter.js";
+import {
+  FIELDSETS,
+  OPERATION_PARAMETERS,
+  type Operation,
+  type OperationParameters,
+} from "../core/operations.js";
 import type { EmulatorContext } from "./env.js";
 import { invalidParameter } from "./errors.js";
 import { parseFieldset } from "./fields.js";
@@ -49,7 +60,10 @@ export function readQuery(c: EmulatorContext): QueryContext {
       for (const relation of list(value)) {
         if (!params.include?.includes(relation)) {
           const allowed = params.include?.join(", ") || "none";
-          throw invalidParameter("include", `'${relation}' is not a valid include for this endpoint. Valid: ${allowed}.`);
+          throw invalidParameter(
+            "include",
+            `'${relation}' is not a valid include for this endpoint. Valid: ${allowed}.`,
+          );
         }
         include.add(relation);
       }
@@ -62,7 +76,10 @@ export function readQuery(c: EmulatorContext): QueryContext {
       const set = additional.get(extraType) ?? new Set<string>();
       for (const field of list(value)) {
         if (!allowed.includes(field)) {
-          throw invalidParameter(name, `'${field}' is not a valid additional field. Valid: ${allowed.join(", ")}.`);
+          throw invalidParameter(
+            name,
+            `'${field}' is not a valid additional field. Valid: ${allowed.join(", ")}.`,
+          );
         }
         set.add(field);
       }
@@ -93,12 +110,17 @@ export function readFilter(c: EmulatorContext, params: OperationParameters): Fil
 }
 
 /** The request's `sort` (`name` or `-name`), checked against the endpoint's allowed values. */
-export function readSort(c: EmulatorContext, params: OperationParameters): { field: string; descending: boolean } | undefined {
+export function readSort(
+  c: EmulatorContext,
+  params: OperationParameters,
+): { field: string; descending: boolean } | undefined {
   const text = new URL(c.req.url).searchParams.get("sort");
   if (text === null || text === "") return undefined;
   if (!params.sort?.includes(text)) {
     const allowed = params.sort?.join(", ") || "none";
     throw invalidParameter("sort", `'${text}' is not a valid sort for this endpoint. Valid: ${allowed}.`);
   }
-  return text.startsWith("-") ? { field: text.slice(1), descending: true } : { field: text, descending: false };
+  return text.startsWith("-")
+    ? { field: text.slice(1), descending: true }
+    : { field: text, descending: false };
 }

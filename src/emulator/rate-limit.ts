@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { MINUTE, type RateTier, TierWindows } from "../core/rate-window.js";
+import { effectiveTier } from "../core/tiers.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
 
@@ -100,7 +101,8 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
 /** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request. */
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
-    const admission = limiter.admit(c.get("principal").rateBucket, c.get("operation").tier);
+    const tier = effectiveTier(c.get("operation"), new URL(c.req.url).searchParams);
+    const admission = limiter.admit(c.get("principal").rateBucket, tier);
     if (admission && !admission.allowed) throw throttled(admission.retryAfterSeconds);
     await next();
     if (admission?.allowed && c.res.status !== 429) {

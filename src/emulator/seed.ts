@@ -6,8 +6,34 @@ import { insertProfile } from "./resources/profile-model.js";
 import type { EmulatorState } from "./state.js";
 import { isoNow, shortId } from "./store.js";
 
-const FIRST = ["Sarah", "Miguel", "Aiko", "Liam", "Priya", "Noah", "Fatima", "Lucas", "Chloe", "Omar", "Ingrid", "Wei"];
-const LAST = ["Mason", "Garcia", "Tanaka", "Murphy", "Patel", "Okafor", "Haddad", "Silva", "Dubois", "Khan", "Berg", "Chen"];
+const FIRST = [
+  "Sarah",
+  "Miguel",
+  "Aiko",
+  "Liam",
+  "Priya",
+  "Noah",
+  "Fatima",
+  "Lucas",
+  "Chloe",
+  "Omar",
+  "Ingrid",
+  "Wei",
+];
+const LAST = [
+  "Mason",
+  "Garcia",
+  "Tanaka",
+  "Murphy",
+  "Patel",
+  "Okafor",
+  "Haddad",
+  "Silva",
+  "Dubois",
+  "Khan",
+  "Berg",
+  "Chen",
+];
 const CITIES: Array<[string, string, string, string]> = [
   ["Boston", "MA", "United States", "02110"],
   ["Austin", "TX", "United States", "73301"],
@@ -57,7 +83,11 @@ export function seedProfiles(state: EmulatorState, count: number, now = Date.now
 /** The `demo` seed: 24 profiles in three lists, so every read has something to show. */
 export function seedDemo(state: EmulatorState, now = Date.now()): void {
   const profiles = seedProfiles(state, 24, now);
-  const lists = [seedList(state, "Newsletter", now), seedList(state, "VIP Customers", now), seedList(state, "Back in Stock", now)];
+  const lists = [
+    seedList(state, "Newsletter", now),
+    seedList(state, "VIP Customers", now),
+    seedList(state, "Back in Stock", now),
+  ];
   profiles.forEach((profileId, i) => {
     const joined = isoNow(now - (profiles.length - i) * 60_000);
     state.memberships.get(lists[0] as string)?.set(profileId, joined);

@@ -3,7 +3,16 @@
  * temporary file in the same directory, is flushed to disk, then renamed over the old one, so a crash at any
  * moment leaves either the previous complete snapshot or the new one, never a torn file.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { type Account, createState, type EmulatorState, TABLE_NAMES } from "./state.js";
 
@@ -16,7 +25,9 @@ export function serialize(state: EmulatorState): Record<string, unknown> {
     format: FORMAT,
     version: VERSION,
     accounts: [...state.accounts.values()],
-    memberships: Object.fromEntries([...state.memberships].map(([list, members]) => [list, Object.fromEntries(members)])),
+    memberships: Object.fromEntries(
+      [...state.memberships].map(([list, members]) => [list, Object.fromEntries(members)]),
+    ),
     eventKeys: [...state.eventKeys],
   };
   for (const name of TABLE_NAMES) out[name] = state[name].toJSON();
@@ -29,7 +40,9 @@ export function deserialize(json: unknown): EmulatorState {
   if (!doc || doc.format !== FORMAT || doc.version !== VERSION) {
     throw new Error(`not an emulator snapshot (format ${FORMAT} version ${VERSION})`);
   }
-  const rows = Object.fromEntries(TABLE_NAMES.map((name) => [name, (doc[name] as unknown[] | undefined) ?? []]));
+  const rows = Object.fromEntries(
+    TABLE_NAMES.map((name) => [name, (doc[name] as unknown[] | undefined) ?? []]),
+  );
   const memberships = new Map(
     Object.entries((doc.memberships as Record<string, Record<string, string>> | undefined) ?? {}).map(
       ([list, members]) => [list, new Map(Object.entries(members))],
@@ -51,7 +64,9 @@ export function loadSnapshot(file: string): EmulatorState | undefined {
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new Error(`cannot read the data file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `cannot read the data file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return deserialize(json);
 }

@@ -172,3 +172,34 @@ describe("URLs and operations", () => {
     expect(cursorOf(null)).toBeUndefined();
   });
 });
+
+describe("tiers lowered by query parameters", () => {
+  it("profile_count, include=lists and predictive_analytics are counted in their own, lower tiers", async () => {
+    const { effectiveTier } = await import("../../src/core/tiers.js");
+    const q = (s: string) => new URLSearchParams(s);
+    expect(effectiveTier(getOperation("get_list"), q(""))).toEqual(getOperation("get_list").tier);
+    expect(effectiveTier(getOperation("get_list"), q("additional-fields[list]=profile_count"))).toMatchObject(
+      {
+        name: "get_list+profile_count",
+        burst: 1,
+        steady: 15,
+      },
+    );
+    expect(effectiveTier(getOperation("get_profile"), q("include=segments"))).toMatchObject({
+      burst: 1,
+      steady: 15,
+    });
+    expect(
+      effectiveTier(
+        getOperation("get_profiles"),
+        q("additional-fields[profile]=subscriptions,predictive_analytics"),
+      ),
+    ).toMatchObject({
+      burst: 10,
+      steady: 150,
+    });
+    expect(
+      effectiveTier(getOperation("get_profiles"), q("additional-fields[profile]=subscriptions")),
+    ).toEqual(getOperation("get_profiles").tier);
+  });
+});

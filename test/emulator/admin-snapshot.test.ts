@@ -33,7 +33,9 @@ describe("admin routes under /__emulator/", () => {
     await e.fetch(`${e.baseUrl}/api/accounts`, { headers });
     expect((await e.fetch(`${e.baseUrl}/__emulator/reset`, { method: "POST" })).status).toBe(204);
     expect(e.state.profiles.size).toBe(0);
-    const log = (await (await e.fetch(`${e.baseUrl}/__emulator/requests`)).json()) as { requests: Array<{ path: string }> };
+    const log = (await (await e.fetch(`${e.baseUrl}/__emulator/requests`)).json()) as {
+      requests: Array<{ path: string }>;
+    };
     expect(log.requests.map((r) => r.path)).toEqual(["/api/accounts"]);
   });
 
@@ -44,7 +46,11 @@ describe("admin routes under /__emulator/", () => {
       body: JSON.stringify({ faults: [{ kind: "503", probability: 1 }], rateLimits: "off" }),
     });
     expect(put.status).toBe(200);
-    expect(await put.json()).toEqual({ faults: [{ kind: "503", probability: 1 }], latencyMs: 0, rateLimits: "off" });
+    expect(await put.json()).toEqual({
+      faults: [{ kind: "503", probability: 1 }],
+      latencyMs: 0,
+      rateLimits: "off",
+    });
     expect((await e.fetch(`${e.baseUrl}/api/accounts`, { headers })).status).toBe(503);
     const bad = await e.fetch(`${e.baseUrl}/__emulator/config`, {
       method: "PUT",

@@ -143,7 +143,10 @@ export function registerEmulatorCommand(program: Command): void {
       "inject faults: KIND=P,… with KIND one of 429, 500, 503, reset, 500-after-commit, reset-after-commit",
       usage(parseFaults),
     )
-    .option("--data-file <path>", "load the state from this JSON snapshot and save every change to it (atomically)")
+    .option(
+      "--data-file <path>",
+      "load the state from this JSON snapshot and save every change to it (atomically)",
+    )
     .option("--seed <name>", "start with seed data: demo (a small realistic account)", usage(parseSeed))
     .option(
       "--seed-profiles <n>",

@@ -54,12 +54,16 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function parseDataUri(uri: string): DataUri | string {
   const comma = uri.indexOf(",");
   if (comma < 0) return "The data URI has no comma before its data.";
-  const header = uri.slice(5, comma).split(";").map((part) => part.trim());
+  const header = uri
+    .slice(5, comma)
+    .split(";")
+    .map((part) => part.trim());
   const mediaType = (header[0] ?? "").toLowerCase();
   if (!header.slice(1).some((part) => part.toLowerCase() === "base64")) {
     return "Only base64-encoded data URIs (data:image/...;base64,...) are supported.";
   }
-  if (!mediaType.startsWith("image/")) return `The data URI's media type '${mediaType}' is not an image type.`;
+  if (!mediaType.startsWith("image/"))
+    return `The data URI's media type '${mediaType}' is not an image type.`;
   const data = uri.slice(comma + 1).replace(/\s+/g, "");
   if (data.length % 4 === 1 || !BASE64.test(data)) return "The data URI's data is not valid base64.";
   return { mediaType, bytes: new Uint8Array(Buffer.from(data, "base64")) };

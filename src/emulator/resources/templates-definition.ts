@@ -41,9 +41,14 @@ const block = z
   .superRefine((value, ctx) => {
     // Text and HTML blocks are the two whose data is not nullable and must carry their content.
     if (value.type !== "text" && value.type !== "html") return;
-    if (value.data === null) ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
+    if (value.data === null)
+      ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
     else if (typeof value.data.content !== "string") {
-      ctx.addIssue({ code: "custom", path: ["data", "content"], message: `A ${value.type} block needs a string content.` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["data", "content"],
+        message: `A ${value.type} block needs a string content.`,
+      });
     }
   });
 
@@ -73,7 +78,10 @@ const section = z.strictObject({
 
 const body = z.strictObject({
   id: readOnlyId,
-  properties: z.strictObject({ id: z.string().nullable().optional(), css_class: z.string().nullable().optional() }),
+  properties: z.strictObject({
+    id: z.string().nullable().optional(),
+    css_class: z.string().nullable().optional(),
+  }),
   styles: z.strictObject({
     background_color: z.string().nullable().optional(),
     width: z.int().nullable().optional(),
@@ -94,7 +102,12 @@ const STYLES_WITHOUT_PROPERTIES = [
 export const STYLE_TYPES = [...STYLES_WITH_PROPERTIES, ...STYLES_WITHOUT_PROPERTIES] as const;
 
 const style = z.discriminatedUnion("style_type", [
-  z.strictObject({ id: readOnlyId, style_type: z.enum(STYLES_WITH_PROPERTIES), properties: options, styles: options }),
+  z.strictObject({
+    id: readOnlyId,
+    style_type: z.enum(STYLES_WITH_PROPERTIES),
+    properties: options,
+    styles: options,
+  }),
   z.strictObject({ id: readOnlyId, style_type: z.enum(STYLES_WITHOUT_PROPERTIES), styles: options }),
 ]);
 
@@ -107,7 +120,11 @@ export const templateDefinition = z.strictObject({
     const seen = new Set<string>();
     styles.forEach((s, index) => {
       if (seen.has(s.style_type)) {
-        ctx.addIssue({ code: "custom", path: [index, "style_type"], message: `'${s.style_type}' appears more than once.` });
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "style_type"],
+          message: `'${s.style_type}' appears more than once.`,
+        });
       }
       seen.add(s.style_type);
     });
@@ -133,10 +150,9 @@ function text(value: unknown): string {
 
 function renderBlock(b: z.infer<typeof block>): string {
   const data = b.data ?? {};
-  const properties = (typeof data.properties === "object" && data.properties !== null ? data.properties : {}) as Record<
-    string,
-    unknown
-  >;
+  const properties = (
+    typeof data.properties === "object" && data.properties !== null ? data.properties : {}
+  ) as Record<string, unknown>;
   switch (b.type) {
     case "text":
     case "html":

@@ -36,7 +36,10 @@ export function checkWriteDocument(body: unknown, rules: WriteDocumentRules): vo
   }
   if (rules.id !== undefined && data.id !== undefined && data.id !== rules.id) {
     throw new EmulatorProblem(
-      invalidBody("/data/id", `The id in the body (${JSON.stringify(data.id)}) does not match the id in the URL ('${rules.id}').`),
+      invalidBody(
+        "/data/id",
+        `The id in the body (${JSON.stringify(data.id)}) does not match the id in the URL ('${rules.id}').`,
+      ),
     );
   }
   if (!isObject(data.attributes)) return;
@@ -44,7 +47,9 @@ export function checkWriteDocument(body: unknown, rules: WriteDocumentRules): vo
   for (const name of Object.keys(data.attributes)) {
     if (rules.attributes.includes(name)) continue;
     const pointer = `/data/attributes/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-    problems.push(invalidBody(pointer, rules.readOnly?.[name] ?? `'${name}' is not a valid field for this operation.`));
+    problems.push(
+      invalidBody(pointer, rules.readOnly?.[name] ?? `'${name}' is not a valid field for this operation.`),
+    );
   }
   const [first, ...others] = problems;
   if (first) throw new EmulatorProblem(first, {}, others);

@@ -8,8 +8,8 @@ import { validate } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow, type ResourceRow, shortId } from "../store.js";
-import { checkWriteDocument } from "./templates-document.js";
 import { renderDefinitionHtml, type TemplateDefinition, templateDefinition } from "./templates-definition.js";
+import { checkWriteDocument } from "./templates-document.js";
 
 /** The editors a template can be created for; `SIMPLE` exists in responses (older templates) but not here. */
 export const EDITOR_TYPES = ["CODE", "USER_DRAGGABLE", "SYSTEM_DRAGGABLE"] as const;
@@ -68,7 +68,11 @@ function isEditorType(value: string): value is EditorType {
 }
 
 /** The definition as stored: given members kept, its read-only ids filled in as Klaviyo does. */
-function storedDefinition(definition: TemplateDefinition, templateId: string, previousId?: unknown): TemplateDefinition {
+function storedDefinition(
+  definition: TemplateDefinition,
+  templateId: string,
+  previousId?: unknown,
+): TemplateDefinition {
   const id = typeof previousId === "string" ? previousId : shortId(8);
   return { ...structuredClone(definition), id, template_id: templateId };
 }
@@ -86,15 +90,22 @@ export function createTemplate(state: EmulatorState, body: unknown, now = Date.n
   const { editor_type: editorType, html, definition, amp } = attributes;
   if (!isEditorType(editorType)) {
     throw new EmulatorProblem(
-      invalidBody(pointer("editor_type"), `'${editorType}' is not a valid editor_type. Valid: ${EDITOR_TYPES.join(", ")}.`),
+      invalidBody(
+        pointer("editor_type"),
+        `'${editorType}' is not a valid editor_type. Valid: ${EDITOR_TYPES.join(", ")}.`,
+      ),
     );
   }
   const problems: ProblemInit[] = [];
   if (editorType === "SYSTEM_DRAGGABLE") {
-    if (html != null) problems.push(invalidBody(pointer("html"), "'html' is not allowed for SYSTEM_DRAGGABLE templates."));
-    if (amp != null) problems.push(invalidBody(pointer("amp"), "'amp' is not allowed for SYSTEM_DRAGGABLE templates."));
+    if (html != null)
+      problems.push(invalidBody(pointer("html"), "'html' is not allowed for SYSTEM_DRAGGABLE templates."));
+    if (amp != null)
+      problems.push(invalidBody(pointer("amp"), "'amp' is not allowed for SYSTEM_DRAGGABLE templates."));
     if (definition == null) {
-      problems.push(invalidBody(pointer("definition"), "'definition' is required for SYSTEM_DRAGGABLE templates."));
+      problems.push(
+        invalidBody(pointer("definition"), "'definition' is required for SYSTEM_DRAGGABLE templates."),
+      );
     }
   } else if (html == null) {
     problems.push(invalidBody(pointer("html"), `'html' is required for ${editorType} templates.`));
@@ -134,7 +145,12 @@ export function createTemplate(state: EmulatorState, body: unknown, now = Date.n
  * are; a new definition replaces the old one entirely and re-renders the html.
  */
 export function updateTemplate(row: ResourceRow, body: unknown, now = Date.now()): ResourceRow {
-  checkWriteDocument(body, { type: "template", id: row.id, attributes: UPDATE_ATTRIBUTES, readOnly: READ_ONLY });
+  checkWriteDocument(body, {
+    type: "template",
+    id: row.id,
+    attributes: UPDATE_ATTRIBUTES,
+    readOnly: READ_ONLY,
+  });
   const { attributes } = validate(updateBody, body).data;
   const current = row.attributes;
   const draggable = current.editor_type === "SYSTEM_DRAGGABLE";

@@ -6,7 +6,7 @@ import { FIELDSETS } from "../../core/operations.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { applyFieldset, requestedFields } from "../fields.js";
-import { jsonApi, selfLink } from "../json-api.js";
+import { canonicalUrl, jsonApi, selfLink } from "../json-api.js";
 import type { Account, EmulatorState } from "../state.js";
 
 /** The names `fields[account]` accepts, from Klaviyo's OpenAPI document (via the generated operation table). */
@@ -34,7 +34,7 @@ export function accountRoutes(state: EmulatorState): RouteTable {
       const account = ownAccount(c, state);
       return jsonApi({
         data: account ? [accountResource(account, origin, fields)] : [],
-        links: { self: c.req.url },
+        links: { self: canonicalUrl(c.req.url) },
       });
     },
 
@@ -46,7 +46,7 @@ export function accountRoutes(state: EmulatorState): RouteTable {
         throw notFound(`No account with id '${id}' is available to these credentials.`);
       return jsonApi({
         data: accountResource(account, new URL(c.req.url).origin, fields),
-        links: { self: c.req.url },
+        links: { self: canonicalUrl(c.req.url) },
       });
     },
   };

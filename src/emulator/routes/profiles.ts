@@ -1,7 +1,118 @@
-import type { RouteTable } from "../env.js";
-import type { EmulatorState } from "../state.js";
+/**
+ * Profiles: Create (201, 409 `duplicate_profile`), Get, Get Profiles (filters, sorts, cursor pages), Update
+ * (PATCH: absent keeps, null clears, `meta.patch_properties`), and the profile's lists (`/lists`,
+ * `/relationships/lists`), which its `lists` relationship links point at.
+ */
+import { FIELDSETS } from "../../core/operations.js";
+import { collection } from "../collection.js";
+import { Included, single } from "../documents.js";
+import type { EmulatorContext, RouteTable } from "../env.js";
+import { notFound } from "../errors.js";
+import { requestedFields } from "../fields.js";
+import { jsonApi } from "../json-api.js";
+import { type QueryContext, readQuery } from "../query.js";
+import { listIdsOf } from "../resources/lists-members.js";
+import { listResource } from "../resources/lists-model.js";
+import { insertProfile } from "../resources/profile-model.js";
+import {
+  applyProfilePatch,
+  checkNewProfile,
+  createProfileBody,
+  newProfileAttributes,
+  updateProfileBody,
+} from "../resources/profiles-body.js";
+import { profileField } from "../resources/profiles-fields.js";
+import {
+  PROFILE_RELATIONSHIPS,
+  PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
+  profileResource,
+} from "../resources/profiles-render.js";
+import { readResourceBody } from "../resources/profiles-request.js";
+import type { EmulatorState, ProfileRow } from "../state.js";
 
-/** Handlers for the profiles operations (to be filled in). */
-export function profileRoutes(_state: EmulatorState): RouteTable {
-  return {};
+function requireProfile(state: EmulatorState, id: string): ProfileRow {
+  const row = state.profiles.get(id);
+  if (!row) throw notFound(`A profile with id '${id}' does not exist.`);
+  return row;
+}
+
+/** A query context for the sub-resource endpoints the generated parameter table does not describe. */
+function listFieldsQuery(c: EmulatorContext): QueryContext {
+  const fields = requestedFields(c, "list", FIELDSETS.list ?? []);
+  return {
+    operation: c.get("operation"),
+    params: {},
+    fields: new Map(fields ? [["list", fields]] : []),
+    include: new Set(),
+    additional: new Map(),
+    origin: new URL(c.req.url).origin,
+  };
+}
+
+/** The profile handlers, over `state`. */
+export function profileRoutes(state: EmulatorState): RouteTable {
+  const id = (c: EmulatorContext) => c.get("params").id ?? "";
+
+  return {
+    async create_profile(c) {
+      const query = readQuery(c);
+      const body = await readResourceBody(c, createProfileBody, { type: "profile" });
+      const input = body.data.attributes;
+      checkNewProfile(state, input);
+      const row = insertProfile(state, newProfileAttributes(input), Date.now());
+      const data = profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS });
+      return single(data.links.self, data, undefined, 201);
+    },
+
+    get_profile(c) {
+      const query = readQuery(c);
+      const row = requireProfile(state, id(c));
+      const included = new Included();
+      const data = profileResource(state, query, row, {
+        relationships: PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
+        included,
+      });
+      return jsonApi({
+        data,
+        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
+        links: { self: c.req.url },
+      });
+    },
+
+    get_profiles(c) {
+      return collection(c, {
+        rows: state.profiles.values(),
+        field: profileField,
+        render: (row, query, included) =>
+          profileResource(state, query, row, {
+            relationships: PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
+            included,
+          }),
+      });
+    },
+
+    async update_profile(c) {
+      const query = readQuery(c);
+      const row = requireProfile(state, id(c));
+      const body = await readResourceBody(c, updateProfileBody, { type: "profile", id: row.id });
+      applyProfilePatch(state, row, body.data.attributes, body.data.meta?.patch_properties, Date.now());
+      return single(c.req.url, profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS }));
+    },
+
+    get_lists_for_profile(c) {
+      const query = listFieldsQuery(c);
+      const row = requireProfile(state, id(c));
+      const data = listIdsOf(state, row.id).flatMap((listId) => {
+        const list = state.lists.get(listId);
+        return list ? [listResource(state, query, list)] : [];
+      });
+      return jsonApi({ data, links: { self: c.req.url } });
+    },
+
+    get_list_ids_for_profile(c) {
+      const row = requireProfile(state, id(c));
+      const data = listIdsOf(state, row.id).map((listId) => ({ type: "list", id: listId }));
+      return jsonApi({ data, links: { self: c.req.url } });
+    },
+  };
 }

@@ -8,9 +8,9 @@ import { empty, type JsonApiResource, resource, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { type QueryContext, readQuery } from "../query.js";
+import { createTemplate, templateAttributes, updateTemplate } from "../resources/templates-model.js";
 import type { EmulatorState } from "../state.js";
 import type { ResourceRow } from "../store.js";
-import { createTemplate, templateAttributes, updateTemplate } from "../resources/templates-model.js";
 
 function render(row: ResourceRow, query: QueryContext): JsonApiResource {
   const withDefinition = query.additional.get("template")?.has("definition") ?? false;

@@ -1,0 +1,210 @@
+/**
+ * The request documents of Create and Update Campaign as Klaviyo's OpenAPI document defines them
+ * (`CampaignCreateQuery`, `CampaignPartialUpdateQuery`): messages nested in `attributes["campaign-messages"]`,
+ * message definitions chosen by `channel` (and `notification_type` for push), send strategies by `method`.
+ * Unknown members are refused, with pointers, as Klaviyo refuses them.
+ */
+import { z } from "zod";
+import { choice, dateTime } from "./segments-filters.js";
+
+const text = z.string().nullish();
+const flag = z.boolean().nullish();
+
+const emailDefinition = z.strictObject({
+  channel: z.literal("email"),
+  label: text,
+  content: z
+    .strictObject({
+      subject: text,
+      preview_text: text,
+      from_email: text,
+      from_label: text,
+      reply_to_email: text,
+      cc_email: text,
+      bcc_email: text,
+    })
+    .optional(),
+});
+
+const smsDefinition = z.strictObject({
+  channel: z.literal("sms"),
+  content: z.strictObject({ body: text }).optional(),
+  render_options: z
+    .strictObject({
+      shorten_links: flag,
+      add_org_prefix: flag,
+      add_info_link: flag,
+      add_opt_out_language: flag,
+    })
+    .optional(),
+});
+
+const onOpen = choice("type", "on_open type", [
+  z.strictObject({ type: z.literal("open_app") }),
+  z.strictObject({ type: z.literal("deep_link"), ios_deep_link: text, android_deep_link: text }),
+  z.strictObject({ type: z.literal("open_web_url"), web_url: text }),
+]);
+const badge = choice("display", "badge display", [
+  z.strictObject({
+    display: z.literal(true),
+    badge_options: choice("badge_config", "badge_config", [
+      z.strictObject({ badge_config: z.literal("increment_one") }),
+      z.strictObject({ badge_config: z.literal("set_count"), value: z.string() }),
+      z.strictObject({ badge_config: z.literal("set_property"), set_from_property: z.string() }),
+    ]).nullish(),
+  }),
+  z.strictObject({ display: z.literal(false) }),
+]);
+const kvPairs = z.record(z.string(), z.unknown()).nullish();
+
+const pushStandard = z.strictObject({
+  channel: z.literal("mobile_push"),
+  // Absent means a standard notification (the document's default).
+  notification_type: z.literal("standard").optional(),
+  content: z.strictObject({
+    title: text,
+    body: z.string(),
+    dynamic_image: text,
+    action_buttons: z
+      .array(
+        z.strictObject({
+          label: z.string(),
+          action_type: z.string(),
+          position: z.int().nullish(),
+          url: text,
+        }),
+      )
+      .nullish(),
+  }),
+  kv_pairs: kvPairs,
+  options: z.strictObject({ on_open: onOpen.nullish(), badge: badge.nullish(), play_sound: flag }).optional(),
+});
+const pushSilent = z.strictObject({
+  channel: z.literal("mobile_push"),
+  notification_type: z.literal("silent"),
+  kv_pairs: kvPairs,
+});
+
+/** A message `definition`: email, SMS, or a standard or silent push notification. */
+export const messageDefinition = choice("channel", "channel", [
+  emailDefinition,
+  smsDefinition,
+  choice("notification_type", "notification_type", [pushStandard, pushSilent]),
+]);
+
+export type MessageDefinitionInput = z.output<typeof messageDefinition>;
+
+const messageCreate = z.strictObject({
+  type: z.literal("campaign-message"),
+  attributes: z.strictObject({ definition: messageDefinition }),
+  relationships: z
+    .strictObject({
+      image: z
+        .strictObject({ data: z.strictObject({ type: z.literal("image"), id: z.string() }).optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+export type MessageCreateInput = z.output<typeof messageCreate>;
+
+const THROTTLE = [1, 2, 5, 10, 11, 13, 14, 17, 20, 25, 33, 50] as const;
+
+/** `send_strategy`: immediate (the default), static (optionally in each recipient's time zone), throttled, or smart. */
+export const sendStrategy = choice("method", "send strategy method", [
+  z.strictObject({
+    method: z.literal("static"),
+    datetime: dateTime,
+    options: choice("is_local", "is_local", [
+      z.strictObject({ is_local: z.literal(true), send_past_recipients_immediately: z.boolean().optional() }),
+      z.strictObject({ is_local: z.literal(false) }),
+    ]).nullish(),
+  }),
+  z.strictObject({
+    method: z.literal("throttled"),
+    datetime: dateTime,
+    throttle_percentage: z.literal(THROTTLE),
+  }),
+  z.strictObject({ method: z.literal("immediate") }),
+  z.strictObject({ method: z.literal("smart_send_time"), date: z.iso.date() }),
+]);
+
+export type SendStrategyInput = z.output<typeof sendStrategy>;
+
+const sendOptions = z.strictObject({ use_smart_sending: flag });
+
+/** `tracking_options`: the email form; SMS and push campaigns may not set the open/click flags (checked later). */
+const trackingOptions = z.strictObject({
+  add_tracking_params: flag,
+  custom_tracking_params: z
+    .array(
+      choice("type", "tracking parameter type", [
+        z.strictObject({
+          type: z.literal("dynamic"),
+          value: z.enum([
+            "campaign_id",
+            "campaign_name",
+            "campaign_name_id",
+            "campaign_name_send_day",
+            "email_subject",
+            "group_id",
+            "group_name",
+            "group_name_id",
+            "link_alt_text",
+            "message_type",
+            "profile_external_id",
+            "profile_id",
+          ]),
+          name: z.string(),
+        }),
+        z.strictObject({ type: z.literal("static"), value: z.string(), name: z.string() }),
+      ]),
+    )
+    .nullish(),
+  is_tracking_clicks: flag,
+  is_tracking_opens: flag,
+});
+
+export type TrackingOptionsInput = z.output<typeof trackingOptions>;
+
+const name = z.string().trim().min(1, "The campaign name cannot be blank.");
+
+/** `CampaignCreateQuery`. */
+export const createCampaignBody = z.strictObject({
+  data: z.strictObject({
+    type: z.literal("campaign"),
+    attributes: z.strictObject({
+      name,
+      audiences: z.strictObject({ included: z.array(z.string()), excluded: z.array(z.string()).nullish() }),
+      send_strategy: sendStrategy.nullish(),
+      send_options: sendOptions.nullish(),
+      tracking_options: trackingOptions.nullish(),
+      "campaign-messages": z.strictObject({
+        data: z.array(messageCreate).min(1, "A campaign needs at least one message."),
+      }),
+    }),
+  }),
+});
+
+/** `CampaignPartialUpdateQuery`: messages are not part of it (they have their own endpoint). */
+export const updateCampaignBody = z.strictObject({
+  data: z.strictObject({
+    type: z.literal("campaign"),
+    id: z.string(),
+    attributes: z.strictObject({
+      name: name.nullish(),
+      audiences: z
+        .strictObject({ included: z.array(z.string()).nullish(), excluded: z.array(z.string()).nullish() })
+        .optional(),
+      send_options: sendOptions.nullish(),
+      tracking_options: trackingOptions.nullish(),
+      send_strategy: sendStrategy.nullish(),
+      "campaign-messages": z
+        .never({
+          error:
+            "Campaign messages cannot be changed with Update Campaign; use PATCH /api/campaign-messages/{id}.",
+        })
+        .optional(),
+    }),
+  }),
+});

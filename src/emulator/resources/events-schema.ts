@@ -1,0 +1,240 @@
+/**
+ * The request bodies of Create Event (`EventCreateQueryV2`) and Bulk Create Events (`EventsBulkCreateJob`), as
+ * Klaviyo's OpenAPI document declares them. Objects are strict (Klaviyo refuses members it does not know),
+ * except the free-form ones (`properties`, patch operations). Issues become Klaviyo 400s pointing at the exact
+ * member, an unknown member included (zod reports those at the parent; a client wants the member itself).
+ */
+import { z } from "zod";
+import { parseFilterDate } from "../../core/filter.js";
+import { pointerOf } from "../body.js";
+import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
+
+/** Klaviyo's message for a missing member; zod's own for every other issue. */
+const required = {
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? "This field is required." : undefined),
+};
+
+const text = z.string().nullable().optional();
+const freeObject = z.record(z.string(), z.unknown());
+
+const location = z.strictObject({
+  address1: text,
+  address2: text,
+  city: text,
+  country: text,
+  latitude: z.union([z.string(), z.number()]).nullable().optional(),
+  longitude: z.union([z.string(), z.number()]).nullable().optional(),
+  region: text,
+  zip: text,
+  timezone: text,
+  ip: text,
+});
+
+const profileMeta = z.strictObject({
+  patch_properties: z
+    .strictObject({
+      append: freeObject.nullable().optional(),
+      unappend: freeObject.nullable().optional(),
+      unset: z
+        .union([z.string(), z.array(z.string())])
+        .nullable()
+        .optional(),
+    })
+    .nullable()
+    .optional(),
+  patch_identifiers: z
+    .strictObject({ append: freeObject.optional(), unappend: freeObject.optional() })
+    .nullable()
+    .optional(),
+});
+
+export type ProfileMeta = z.infer<typeof profileMeta>;
+
+const profileAttributes = {
+  email: text,
+  phone_number: text,
+  external_id: text,
+  anonymous_id: text,
+  _kx: text,
+  first_name: text,
+  last_name: text,
+  organization: text,
+  locale: text,
+  title: text,
+  image: text,
+  location: location.nullable().optional(),
+  properties: freeObject.nullable().optional(),
+};
+
+const metric = z.strictObject(
+  {
+    data: z.strictObject(
+      {
+        type: z.literal("metric", required),
+        attributes: z.strictObject(
+          {
+            name: z
+              .string(required)
+              .min(1, "The metric name must not be empty.")
+              .max(127, "The metric name must be less than 128 characters."),
+            service: text,
+          },
+          required,
+        ),
+      },
+      required,
+    ),
+  },
+  required,
+);
+
+/** What every event carries, in Create Event and in each bulk entry. */
+const eventCore = {
+  properties: z.record(z.string(), z.unknown(), required),
+  time: z
+    .string()
+    .refine((value) => parseFilterDate(value) !== undefined, "Enter a valid ISO 8601 datetime.")
+    .nullable()
+    .optional(),
+  value: z.number().nullable().optional(),
+  value_currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "Enter a valid ISO 4217 currency code (three upper-case letters, such as USD).")
+    .nullable()
+    .optional(),
+  unique_id: text,
+  backfill: z.boolean().nullable().optional(),
+  metric,
+};
+
+const createProfile = z.strictObject(
+  {
+    data: z.strictObject(
+      {
+        type: z.literal("profile", required),
+        id: text,
+        // Create Event's embedded profile carries `meta` inside `attributes` (the bulk job's sits beside them).
+        attributes: z.strictObject(
+          { ...profileAttributes, meta: profileMeta.nullable().optional() },
+          required,
+        ),
+      },
+      required,
+    ),
+  },
+  required,
+);
+
+/** `POST /api/events`. */
+export const createEventBody = z.object({
+  data: z.strictObject(
+    {
+      type: z.literal("event", required),
+      attributes: z.strictObject({ ...eventCore, profile: createProfile }, required),
+    },
+    required,
+  ),
+});
+
+export type CreateEventBody = z.infer<typeof createEventBody>;
+export type EventAttributesInput = Omit<CreateEventBody["data"]["attributes"], "profile">;
+export type ProfileAttributesInput = Omit<
+  CreateEventBody["data"]["attributes"]["profile"]["data"]["attributes"],
+  "meta"
+>;
+
+const bulkProfile = z.strictObject(
+  {
+    data: z.strictObject(
+      {
+        type: z.literal("profile", required),
+        id: text,
+        attributes: z.strictObject(profileAttributes, required),
+        meta: profileMeta.nullable().optional(),
+      },
+      required,
+    ),
+  },
+  required,
+);
+
+const bulkEntry = z.strictObject({
+  type: z.literal("event-bulk-create", required),
+  attributes: z.strictObject(
+    {
+      backfill: z.boolean().nullable().optional(),
+      profile: bulkProfile,
+      events: z.strictObject(
+        {
+          data: z.array(
+            z.strictObject({
+              type: z.literal("event", required),
+              attributes: z.strictObject(eventCore, required),
+            }),
+            required,
+          ),
+        },
+        required,
+      ),
+    },
+    required,
+  ),
+});
+
+/** `POST /api/event-bulk-create-jobs`. */
+export const bulkCreateEventsBody = z.object({
+  data: z.strictObject(
+    {
+      type: z.literal("event-bulk-create-job", required),
+      attributes: z.strictObject(
+        { "events-bulk-create": z.strictObject({ data: z.array(bulkEntry, required) }, required) },
+        required,
+      ),
+    },
+    required,
+  ),
+});
+
+export type BulkCreateEventsBody = z.infer<typeof bulkCreateEventsBody>;
+
+const MAX_PROBLEMS = 20;
+
+/** Validates a parsed body; every issue becomes a 400 pointing at its member (unknown members each at itself). */
+export function parseEventDocument<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems: ProblemInit[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push(invalidBody(pointerOf([...issue.path, key]), `'${key}' is not a valid field here.`));
+      }
+    } else {
+      problems.push(invalidBody(pointerOf(issue.path), issue.message));
+    }
+  }
+  throw problemsError(problems);
+}
+
+/** One Klaviyo error answer listing `problems` (at most 20). */
+export function problemsError(problems: readonly ProblemInit[]): EmulatorProblem {
+  const [first, ...others] = problems.slice(0, MAX_PROBLEMS);
+  return new EmulatorProblem(first ?? invalidBody("/data/", "Invalid input."), {}, others);
+}
+
+/** 409 when the document's `data.type` is a string other than `type` (JSON:API's rule); shape is zod's job. */
+export function checkDocumentType(body: unknown, type: string): void {
+  if (typeof body !== "object" || body === null) return;
+  const data = (body as { data?: unknown }).data;
+  if (typeof data !== "object" || data === null) return;
+  const given = (data as { type?: unknown }).type;
+  if (typeof given === "string" && given !== type) {
+    throw new EmulatorProblem({
+      status: 409,
+      code: "conflict",
+      title: "Conflict.",
+      detail: `The resource type '${given}' does not match this endpoint, which takes '${type}'.`,
+      source: { pointer: "/data/type" },
+    });
+  }
+}

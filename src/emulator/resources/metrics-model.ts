@@ -1,0 +1,62 @@
+/**
+ * Metrics as Klaviyo keeps them: one per name, created the first time an event names it. Metrics created
+ * through the API report Klaviyo's "API" integration, exactly as real accounts show it (`id` 7FtS4J).
+ */
+import { type Included, type JsonApiResource, relationshipLinks, resource } from "../documents.js";
+import type { QueryContext } from "../query.js";
+import type { EmulatorState } from "../state.js";
+import { type ResourceRow, shortId } from "../store.js";
+
+/** The integration object of every metric created through `/api/events` or the bulk job. */
+export const API_INTEGRATION = Object.freeze({
+  object: "integration",
+  id: "7FtS4J",
+  key: "api",
+  name: "API",
+  category: "API",
+});
+
+/** Klaviyo's metric and event timestamps: to the second, with an explicit offset (`2026-07-20T12:00:00+00:00`). */
+export function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "+00:00");
+}
+
+/** The metric with exactly this name, if one exists. */
+export function findMetricByName(state: EmulatorState, name: string): ResourceRow | undefined {
+  for (const row of state.metrics.values()) if (row.attributes.name === name) return row;
+  return undefined;
+}
+
+/** The metric named `name`, created (with the API integration) when there is none yet. */
+export function ensureMetric(state: EmulatorState, name: string, now = Date.now()): ResourceRow {
+  const found = findMetricByName(state, name);
+  if (found) return found;
+  let id = shortId();
+  while (state.metrics.get(id)) id = shortId();
+  const stamp = isoSeconds(now);
+  return state.metrics.insert({
+    id,
+    seq: state.metrics.seq(),
+    attributes: { name, created: stamp, updated: stamp, integration: { ...API_INTEGRATION } },
+  });
+}
+
+/** A metric's value for `get_metrics` filters (`integration.name`, `integration.category`). */
+export function metricField(row: ResourceRow, name: string): unknown {
+  const integration = row.attributes.integration as Record<string, unknown> | null | undefined;
+  if (name === "integration.name") return integration?.name;
+  if (name === "integration.category") return integration?.category;
+  return row.attributes[name];
+}
+
+/**
+ * The metric as Get Metric renders it. The emulator has no flows, so `flow-triggers` is only links (and an
+ * empty linkage when `include=flow-triggers` asks for it).
+ */
+export function metricResource(query: QueryContext, row: ResourceRow, _included?: Included): JsonApiResource {
+  const flowTriggers = {
+    ...(query.include.has("flow-triggers") ? { data: [] } : {}),
+    links: relationshipLinks(query, "metrics", row.id, "flow-triggers"),
+  };
+  return resource(query, "metric", "metrics", row.id, row.attributes, { "flow-triggers": flowTriggers });
+}

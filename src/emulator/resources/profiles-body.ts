@@ -1,0 +1,194 @@
+/**
+ * Create and Update Profile bodies: their schemas (unknown members refused with a pointer), Klaviyo's server
+ * rules the schema does not state (an identifier is required, email syntax, E.164 phone numbers, identifiers
+ * unique across profiles → 409 `duplicate_profile`), and PATCH semantics (absent keeps, `null` clears,
+ * `meta.patch_properties` appends to, removes from and unsets custom properties).
+ */
+import { z } from "zod";
+import { EmulatorProblem } from "../errors.js";
+import type { EmulatorState, ProfileRow } from "../state.js";
+import { isoNow } from "../store.js";
+import { E164, EMAIL, sameIdentifier, UNIQUE_IDENTIFIERS } from "./profile-model.js";
+import { invalidAt } from "./profiles-request.js";
+
+const text = z.string().nullable().optional();
+const coordinate = z.union([z.string(), z.number()]).nullable().optional();
+
+const location = z.strictObject({
+  address1: text,
+  address2: text,
+  city: text,
+  country: text,
+  latitude: coordinate,
+  longitude: coordinate,
+  region: text,
+  zip: text,
+  timezone: text,
+  ip: text,
+});
+
+const attributes = z.strictObject({
+  email: text,
+  phone_number: text,
+  external_id: text,
+  first_name: text,
+  last_name: text,
+  organization: text,
+  locale: text,
+  title: text,
+  image: text,
+  location: location.optional(),
+  properties: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+export type ProfileInput = z.infer<typeof attributes>;
+
+export const createProfileBody = z.strictObject({
+  data: z.strictObject({ type: z.literal("profile"), attributes }),
+});
+
+const patchPropertiesSchema = z.strictObject({
+  append: z.record(z.string(), z.unknown()).nullable().optional(),
+  unappend: z.record(z.string(), z.unknown()).nullable().optional(),
+  unset: z
+    .union([z.string(), z.array(z.string())])
+    .nullable()
+    .optional(),
+});
+
+export const updateProfileBody = z.strictObject({
+  data: z.strictObject({
+    type: z.literal("profile"),
+    id: z.string(),
+    attributes,
+    meta: z
+      .strictObject({
+        patch_properties: patchPropertiesSchema.optional(),
+        // Secondary emails: accepted as Klaviyo does, but the emulator's profiles keep one address each.
+        patch_identifiers: z
+          .strictObject({
+            append: z.record(z.string(), z.unknown()).optional(),
+            unappend: z.record(z.string(), z.unknown()).optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+  }),
+});
+
+export type PatchProperties = z.infer<typeof patchPropertiesSchema>;
+
+const IDENTIFIER_REQUIRED = "At least one identifier (email, phone_number or external_id) is required.";
+
+/** 400 pointing at the identifier when an email is not an address or a phone number not E.164. */
+export function checkIdentifierSyntax(
+  input: { email?: string | null; phone_number?: string | null },
+  base: string,
+): void {
+  if (typeof input.email === "string" && !EMAIL.test(input.email)) {
+    throw invalidAt(`${base}/email`, `Invalid email address: '${input.email}'.`);
+  }
+  if (typeof input.phone_number === "string" && !E164.test(input.phone_number)) {
+    throw invalidAt(
+      `${base}/phone_number`,
+      `Invalid phone number format: '${input.phone_number}'. Use E.164, such as +15005550006.`,
+    );
+  }
+}
+
+/** 409 `duplicate_profile` as Klaviyo answers it, naming the profile that already has the identifier. */
+export function duplicateProfile(existingId: string): EmulatorProblem {
+  return new EmulatorProblem({
+    status: 409,
+    code: "duplicate_profile",
+    title: "Conflict.",
+    detail: "A profile already exists with one of these identifiers.",
+    source: { pointer: "/data/attributes" },
+    meta: { duplicate_profile_id: existingId },
+  });
+}
+
+/** Throws 409 when another profile than `self` has one of the unique identifiers given. */
+export function checkDuplicates(state: EmulatorState, input: ProfileInput, self?: string): void {
+  for (const key of UNIQUE_IDENTIFIERS) {
+    const wanted = input[key];
+    if (typeof wanted !== "string" || wanted === "") continue;
+    for (const row of state.profiles.values()) {
+      if (row.id !== self && sameIdentifier(key, row.attributes[key], wanted)) throw duplicateProfile(row.id);
+    }
+  }
+}
+
+/** The rules Create Profile applies beyond its schema. */
+export function checkNewProfile(state: EmulatorState, input: ProfileInput): void {
+  if (!UNIQUE_IDENTIFIERS.some((key) => typeof input[key] === "string" && input[key] !== "")) {
+    throw invalidAt("/data/attributes", IDENTIFIER_REQUIRED);
+  }
+  checkIdentifierSyntax(input, "/data/attributes");
+  checkDuplicates(state, input);
+}
+
+/** Wire attributes for a new profile: what was given, with `null` properties read as none. */
+export function newProfileAttributes(input: ProfileInput): Record<string, unknown> {
+  const { properties, location, ...rest } = input;
+  return { ...rest, ...(location ? { location } : {}), properties: properties ?? {} };
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** `meta.patch_properties` applied to a copy of `properties`. */
+export function patchProperties(
+  properties: Record<string, unknown>,
+  patch: PatchProperties,
+): Record<string, unknown> {
+  const out = { ...properties };
+  for (const [key, value] of Object.entries(patch.append ?? {})) {
+    const current = out[key];
+    out[key] = [...(current === undefined || current === null ? [] : asArray(current)), ...asArray(value)];
+  }
+  for (const [key, value] of Object.entries(patch.unappend ?? {})) {
+    const current = out[key];
+    if (!Array.isArray(current)) continue;
+    const drop = asArray(value);
+    out[key] = current.filter((member) => !drop.some((d) => sameValue(d, member)));
+  }
+  for (const key of patch.unset === undefined || patch.unset === null ? [] : asArray(patch.unset)) {
+    delete out[String(key)];
+  }
+  return out;
+}
+
+/**
+ * Applies an Update Profile body to the row: present attributes replace (null clears), `location` and
+ * `properties` are merged key by key, then the property patch. Checks identifiers first (400 / 409), and
+ * that the profile keeps at least one identifier, so a refused PATCH changes nothing.
+ */
+export function applyProfilePatch(
+  state: EmulatorState,
+  row: ProfileRow,
+  input: ProfileInput,
+  patch: PatchProperties | undefined,
+  now = Date.now(),
+): void {
+  checkIdentifierSyntax(input, "/data/attributes");
+  checkDuplicates(state, input, row.id);
+  const { location, properties, ...scalars } = input;
+  const next: Record<string, unknown> = { ...row.attributes, ...scalars };
+  const identified = [...UNIQUE_IDENTIFIERS, "anonymous_id", "_kx"].some(
+    (key) => typeof next[key] === "string" && next[key] !== "",
+  );
+  if (!identified) throw invalidAt("/data/attributes", IDENTIFIER_REQUIRED);
+  if (location) next.location = { ...((row.attributes.location as object | undefined) ?? {}), ...location };
+  const stored = (row.attributes.properties as Record<string, unknown> | null | undefined) ?? {};
+  let merged = properties === null ? {} : { ...stored, ...(properties ?? {}) };
+  if (patch) merged = patchProperties(merged, patch);
+  next.properties = merged;
+  next.updated = isoNow(now);
+  row.attributes = next;
+}

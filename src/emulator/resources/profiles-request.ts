@@ -1,0 +1,91 @@
+/**
+ * JSON:API request rules shared by the profile, list and subscription routes: a resource object of the wrong
+ * `type` is 409 `conflict` (JSON:API's rule, checked before the schema so it is not reported as a mere 400),
+ * and a PATCH body's `data.id` must name the resource of the path.
+ */
+import type { z } from "zod";
+import { readJson, validate } from "../body.js";
+import type { EmulatorContext } from "../env.js";
+import { EmulatorProblem, invalidBody } from "../errors.js";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** 409 `conflict` for a resource object whose `type` is not the one the endpoint takes. */
+export function typeConflict(pointer: string, got: string, expected: string): EmulatorProblem {
+  return new EmulatorProblem({
+    status: 409,
+    code: "conflict",
+    title: "Conflict.",
+    detail: `The type '${got}' does not match the expected resource type '${expected}'.`,
+    source: { pointer },
+  });
+}
+
+/** Throws 409 when `value.type` is a string other than `expected` (a missing or non-string type is the schema's to report). */
+export function checkType(value: unknown, pointer: string, expected: string): void {
+  if (!isRecord(value)) return;
+  const type = value.type;
+  if (typeof type === "string" && type !== expected) throw typeConflict(`${pointer}/type`, type, expected);
+}
+
+/** The member at a path of plain objects, or undefined. */
+export function memberAt(value: unknown, ...path: string[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (!isRecord(at)) return undefined;
+    at = at[key];
+  }
+  return at;
+}
+
+/** A 400 `invalid` pointing at one member of the body. */
+export function invalidAt(pointer: string, detail: string): EmulatorProblem {
+  return new EmulatorProblem(invalidBody(pointer, detail));
+}
+
+export interface ResourceBodyOptions {
+  /** The `data.type` the endpoint takes. */
+  readonly type: string;
+  /** For PATCH: the path id that `data.id` must equal. */
+  readonly id?: string;
+}
+
+/**
+ * Reads a `{data: {type, …}}` body: 409 for a wrong `data.type`, then the schema, then (PATCH) 400 pointing at
+ * `/data/id` when it is not the path's id.
+ */
+export async function readResourceBody<T>(
+  c: EmulatorContext,
+  schema: z.ZodType<T>,
+  options: ResourceBodyOptions,
+): Promise<T> {
+  const raw = await readJson(c);
+  checkType(memberAt(raw, "data"), "/data", options.type);
+  const body = validate(schema, raw);
+  if (options.id !== undefined) {
+    const id = memberAt(body, "data", "id");
+    if (id !== options.id) {
+      throw invalidAt(
+        "/data/id",
+        `The id '${String(id)}' in the body does not match the id '${options.id}' in the URL.`,
+      );
+    }
+  }
+  return body;
+}
+
+/** Reads a `{data: [{type, id}, …]}` relationship body: 409 for an item of the wrong type, then the schema. */
+export async function readRelationshipBody<T>(
+  c: EmulatorContext,
+  schema: z.ZodType<T>,
+  type: string,
+): Promise<T> {
+  const raw = await readJson(c);
+  const items = memberAt(raw, "data");
+  if (Array.isArray(items)) {
+    for (const [i, item] of items.entries()) checkType(item, `/data/${i}`, type);
+  }
+  return validate(schema, raw);
+}
