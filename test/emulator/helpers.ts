@@ -1,5 +1,6 @@
 import { SPEC_REVISION } from "../../src/core/operations.js";
 import { DEV_API_KEY, type Emulator } from "../../src/emulator/index.js";
+import { checkedFetch } from "../helpers/contract.js";
 
 export interface KlaviyoErrorEntry {
   id: string;
@@ -25,9 +26,12 @@ export function klaviyoHeaders(
   };
 }
 
-/** A GET through the emulator's in-process fetch. */
+/**
+ * A GET through the emulator's in-process fetch. Its answer is held against the OpenAPI document (the request
+ * is not: these tests send malformed ones on purpose).
+ */
 export function get(emulator: Emulator, path: string, headers: Record<string, string> = klaviyoHeaders()) {
-  return emulator.fetch(`${emulator.baseUrl}${path}`, { headers });
+  return checkedFetch(emulator.fetch, { requests: false })(`${emulator.baseUrl}${path}`, { headers });
 }
 
 /** The single error of a Klaviyo error document, after checking the document's shape and media type. */

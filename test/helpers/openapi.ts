@@ -11,6 +11,7 @@ export const OPENAPI_PATH = resolve(
 );
 
 let cached: unknown;
+const warned = false;
 
 export function openApiAvailable(): boolean {
   if (existsSync(OPENAPI_PATH)) return true;

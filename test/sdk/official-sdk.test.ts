@@ -186,7 +186,9 @@ describe("Klaviyo's official Node SDK against the emulator", () => {
     const viewed = metricList.body.data.find((m) => m.attributes.name === "Viewed Product");
     expect(viewed).toBeDefined();
     const list = await events.getEvents({ filter: `equals(metric_id,'${viewed?.id}')`, include: ["metric"] });
-    expect(list.body.data.map((e) => e.attributes.eventProperties?.sku).sort()).toEqual(["A-1", "B-2"]);
+    expect(
+      list.body.data.map((e) => (e.attributes.eventProperties as { sku?: string } | undefined)?.sku).sort(),
+    ).toEqual(["A-1", "B-2"]);
     const one = await events.getEvent(list.body.data[0]?.id ?? "");
     expect(one.body.data.relationships?.metric?.data?.id).toBe(viewed?.id);
   });
