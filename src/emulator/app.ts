@@ -14,7 +14,7 @@ import { lookupOperation, notImplemented } from "./lookup.js";
 import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
-import { seedDemo, seedProfiles } from "./seed.js";
+import { seedDemo, seedEvents, seedProfiles } from "./seed.js";
 import { loadSnapshot, SnapshotWriter } from "./snapshot.js";
 import {
   type Account,
@@ -46,6 +46,8 @@ export interface EmulatorOptions {
   readonly seed?: "demo";
   /** Adds this many generated profiles (for benchmarks). Applied to an empty state only. */
   readonly seedProfiles?: number;
+  /** Adds this many generated events over the profiles. Applied to an empty state only. */
+  readonly seedEvents?: number;
 }
 
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -91,7 +93,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   if (state.profiles.size === 0 && state.lists.size === 0) {
     if (options.seed === "demo") seedDemo(state);
     if (options.seedProfiles) seedProfiles(state, options.seedProfiles);
-    if (options.seed || options.seedProfiles) writer?.changed();
+    if (options.seedEvents) seedEvents(state, options.seedEvents);
+    if (options.seed || options.seedProfiles || options.seedEvents) writer?.changed();
   }
   const reset = () => {
     clearState(state);

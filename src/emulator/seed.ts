@@ -1,7 +1,9 @@
 /**
- * Seed data: `demo`, a small realistic account to explore (profiles, lists and their members), and
- * `seedProfiles(n)`, many profiles fast, for benchmarks (100,000 in a few seconds).
+ * Seed data: `demo`, a small realistic account to explore (profiles, lists and their members, events), and
+ * `seedProfiles(n)` / `seedEvents(n)`, many fast, for benchmarks (100,000 profiles in about a second).
  */
+import { recordEvent } from "./resources/events-model.js";
+import type { EventAttributesInput } from "./resources/events-schema.js";
 import { insertProfile } from "./resources/profile-model.js";
 import type { EmulatorState } from "./state.js";
 import { isoNow, shortId } from "./store.js";
@@ -80,6 +82,42 @@ export function seedProfiles(state: EmulatorState, count: number, now = Date.now
   return ids;
 }
 
+const METRICS = ["Viewed Product", "Added to Cart", "Placed Order"];
+const PRODUCTS: Array<[string, number]> = [
+  ["Trail Jacket", 129],
+  ["Wool Beanie", 24],
+  ["Canvas Tote", 38],
+  ["Hiking Boots", 164],
+];
+
+/**
+ * Adds `count` events spread over the existing profiles (created first if there are none) and three metrics,
+ * at times spaced back from `now`; returns how many were recorded.
+ */
+export function seedEvents(state: EmulatorState, count: number, now = Date.now()): number {
+  let profiles = [...state.profiles.values()];
+  if (profiles.length === 0) {
+    seedProfiles(state, Math.min(100, Math.max(1, count)), now);
+    profiles = [...state.profiles.values()];
+  }
+  let recorded = 0;
+  for (let i = 0; i < count; i++) {
+    const profile = profiles[i % profiles.length];
+    if (!profile) break;
+    const [product, price] = PRODUCTS[i % PRODUCTS.length] as [string, number];
+    const metric = METRICS[i % METRICS.length] as string;
+    const event: EventAttributesInput = {
+      properties: { product, price, quantity: 1 + (i % 3) },
+      metric: { data: { type: "metric", attributes: { name: metric } } },
+      time: new Date(now - (count - i) * 60_000).toISOString(),
+      unique_id: `seed-${state.events.size}-${i}`,
+      ...(metric === "Placed Order" ? { value: price, value_currency: "USD" } : {}),
+    } as EventAttributesInput;
+    if (recordEvent(state, profile, event, now)) recorded++;
+  }
+  return recorded;
+}
+
 /** The `demo` seed: 24 profiles in three lists, so every read has something to show. */
 export function seedDemo(state: EmulatorState, now = Date.now()): void {
   const profiles = seedProfiles(state, 24, now);
@@ -94,4 +132,5 @@ export function seedDemo(state: EmulatorState, now = Date.now()): void {
     if (i % 4 === 0) state.memberships.get(lists[1] as string)?.set(profileId, joined);
     if (i % 6 === 1) state.memberships.get(lists[2] as string)?.set(profileId, joined);
   });
+  seedEvents(state, 60, now);
 }

@@ -110,6 +110,11 @@ export interface EmulatorState {
   readonly events: Table<EventRow>;
   /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
   readonly eventKeys: Set<string>;
+  /**
+   * Profile identifiers (`email\0ada@example.com`) → profile id, so finding a profile by email does not scan
+   * every profile: with 100,000 profiles a bulk job would otherwise cost seconds. Kept by profile-model.ts.
+   */
+  readonly profileIndex: Map<string, string>;
 }
 
 /** The state's tables of resources, by name (what a snapshot stores). */
@@ -148,6 +153,7 @@ export function createState(
     metrics: new Table(rows.metrics),
     events: new Table(rows.events),
     eventKeys: new Set(eventKeys),
+    profileIndex: new Map(),
   };
 }
 
@@ -156,4 +162,5 @@ export function clearState(state: EmulatorState): void {
   for (const name of TABLE_NAMES) state[name].clear();
   state.memberships.clear();
   state.eventKeys.clear();
+  state.profileIndex.clear();
 }

@@ -281,7 +281,6 @@ describe("timeouts and cancellation", () => {
       clock: new FakeClock(),
       rateLimiter: false,
     });
-    const started = performance.now();
     const err = await failure(
       client.request({ method: "GET", path: "/api/accounts", retry: { maxRetries: 1 } }),
     );

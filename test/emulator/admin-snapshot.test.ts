@@ -101,3 +101,20 @@ describe("seeding", () => {
     expect(emails.size).toBe(100_000);
   });
 });
+
+describe("seeding events", () => {
+  it("records events over the profiles, readable through the API", async () => {
+    const e = createEmulator({ seedProfiles: 10, seedEvents: 500, rateLimits: "off" });
+    expect(e.state.events.size).toBe(500);
+    expect(e.state.metrics.size).toBe(3);
+    const res = await e.fetch(`${e.baseUrl}/api/events?page%5Bsize%5D=5`, { headers });
+    const body = (await res.json()) as { data: Array<{ type: string }>; links: { next?: string } };
+    expect(body.data).toHaveLength(5);
+    expect(body.links.next).toBeDefined();
+  });
+  it("the demo seed has lists with members and events", () => {
+    const e = createEmulator({ seed: "demo" });
+    expect(e.state.events.size).toBe(60);
+    expect([...e.state.memberships.values()].map((m) => m.size)).toEqual([24, 6, 4]);
+  });
+});

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
+import { RateLimitError } from "../../src/core/errors.js";
 import { createEmulator, DEV_API_KEY, parseRateLimitMode } from "../../src/emulator/index.js";
 import { get, klaviyoHeaders, onlyError } from "./helpers.js";
 
@@ -156,4 +158,55 @@ describe("parseRateLimitMode", () => {
       expect(() => parseRateLimitMode(text)).toThrow(/rate-limit/);
     },
   );
+});
+
+describe("daily caps and parameter-dependent tiers", () => {
+  it("Create List stops at 150 a day; the client does not wait out the day but says when to come back", async () => {
+    const clock = new FakeClock(T0);
+    const em = createEmulator({ clock });
+    const client = new KlaviyoClient({
+      apiKey: DEV_API_KEY,
+      baseUrl: em.baseUrl,
+      fetch: em.fetch,
+      clock,
+      rateLimiter: false,
+    });
+    for (let i = 0; i < 150; i++) {
+      // 10 a second and 150 a minute would also stop us: spread them over three minutes.
+      clock.advance(1500);
+      const res = await client.request({
+        method: "POST",
+        path: "/api/lists",
+        body: { data: { type: "list", attributes: { name: `List ${i}` } } },
+      });
+      expect(res.status).toBe(201);
+    }
+    clock.advance(60_000);
+    const refused = await client
+      .request({
+        method: "POST",
+        path: "/api/lists",
+        body: { data: { type: "list", attributes: { name: "one too many" } } },
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitError);
+    const wait = (refused as RateLimitError).retryAfterMs ?? 0;
+    // The day (UTC, from T0 at noon) ends in under 12 hours: far past any retry cap, so no retry was made.
+    expect(wait).toBeGreaterThan(11 * 3600_000);
+    expect(wait).toBeLessThanOrEqual(12 * 3600_000);
+    expect(em.state.lists.size).toBe(150);
+    expect(em.requests.filter((r) => r.status === 429)).toHaveLength(1);
+  });
+
+  it("additional-fields[list]=profile_count is counted at 1/s, apart from plain Get List", async () => {
+    const clock = new FakeClock(T0);
+    const em = createEmulator({ clock, seed: "demo" });
+    const listId = [...em.state.lists.values()][0]?.id ?? "";
+    const withCount = `/api/lists/${listId}?additional-fields%5Blist%5D=profile_count`;
+    expect((await get(em, withCount)).status).toBe(200);
+    expect((await get(em, withCount)).status).toBe(429);
+    // Plain Get List (75/s) is not held back by the profile_count tier.
+    expect((await get(em, `/api/lists/${listId}`)).status).toBe(200);
+    expect(rateHeaders(await get(em, `/api/lists/${listId}`)).limit).toBe("750");
+  });
 });

@@ -11,16 +11,19 @@ export const OPENAPI_PATH = resolve(
 );
 
 let cached: unknown;
-const warned = false;
+let warned = false;
 
 export function openApiAvailable(): boolean {
   if (existsSync(OPENAPI_PATH)) return true;
   if (process.env.REQUIRE_OPENAPI_SPEC === "1") {
     throw new Error(`REQUIRE_OPENAPI_SPEC=1 but Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}`);
   }
-  console.warn(
-    `Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract tests skipped (set KLAVIYO_OPENAPI_SPEC)`,
-  );
+  if (!warned) {
+    console.warn(
+      `Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract checks skipped (set KLAVIYO_OPENAPI_SPEC)`,
+    );
+    warned = true;
+  }
   return false;
 }
 

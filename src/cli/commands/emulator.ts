@@ -20,6 +20,7 @@ export interface EmulatorFlags {
   readonly dataFile?: string;
   readonly seed?: "demo";
   readonly seedProfiles?: number;
+  readonly seedEvents?: number;
 }
 
 type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[] };
@@ -89,6 +90,7 @@ export async function runEmulatorCommand(
     ...(flags.dataFile ? { dataFile: flags.dataFile } : {}),
     ...(flags.seed ? { seed: flags.seed } : {}),
     ...(flags.seedProfiles ? { seedProfiles: flags.seedProfiles } : {}),
+    ...(flags.seedEvents ? { seedEvents: flags.seedEvents } : {}),
   };
   const running = await startEmulator(options);
   if (flags.apiKey.length === 0) {
@@ -153,6 +155,11 @@ export function registerEmulatorCommand(program: Command): void {
       "start with N generated profiles (for benchmarks)",
       usage(parseInteger("--seed-profiles", 1, 10_000_000)),
     )
+    .option(
+      "--seed-events <n>",
+      "start with N generated events over the profiles (for benchmarks)",
+      usage(parseInteger("--seed-events", 1, 10_000_000)),
+    )
     .action(async (raw: RawFlags, command: Command) => {
       const output = command.configureOutput();
       const io: Io = {
@@ -177,6 +184,7 @@ export function registerEmulatorCommand(program: Command): void {
         ...(raw.dataFile ? { dataFile: raw.dataFile } : {}),
         ...(raw.seed ? { seed: raw.seed } : {}),
         ...(raw.seedProfiles ? { seedProfiles: raw.seedProfiles } : {}),
+        ...(raw.seedEvents ? { seedEvents: raw.seedEvents } : {}),
       };
       try {
         await runEmulatorCommand(flags, io, stopSignal);

@@ -12,6 +12,7 @@ import type { EventAttributesInput, ProfileMeta } from "./events-schema.js";
 import { ensureMetric, isoSeconds } from "./metrics-model.js";
 import {
   findProfile,
+  indexProfile,
   PROFILE_IDENTIFIERS,
   type ProfileIdentifiers,
   resolveProfile,
@@ -101,6 +102,7 @@ function updateProfile(state: EmulatorState, row: ProfileRow, profile: EventProf
     if (typeof value !== "string" || value === "" || present(attrs[key])) continue;
     if (findProfile(state, { [key]: value })) continue;
     attrs[key] = value;
+    indexProfile(state, row);
     changed = true;
   }
   const location = profile.attributes.location;

@@ -135,15 +135,59 @@ export function sameIdentifier(key: string, stored: unknown, wanted: string): bo
   return key === "email" ? stored.toLowerCase() === wanted.toLowerCase() : stored === wanted;
 }
 
+/** The index key of one identifier value (emails folded to lower case, as Klaviyo matches them). */
+function indexKey(key: string, value: string): string {
+  return `${key}\u0000${key === "email" ? value.toLowerCase() : value}`;
+}
+
+/** Adds a profile's identifiers to the index (a value already held by another profile keeps its owner). */
+export function indexProfile(state: EmulatorState, row: ProfileRow): void {
+  for (const key of PROFILE_IDENTIFIERS) {
+    const value = row.attributes[key];
+    if (typeof value !== "string" || value === "") continue;
+    const k = indexKey(key, value);
+    if (!state.profileIndex.has(k)) state.profileIndex.set(k, row.id);
+  }
+}
+
+/** Call after changing a profile's identifiers: drops what `before` held and indexes what it holds now. */
+export function reindexProfile(state: EmulatorState, row: ProfileRow, before: Record<string, unknown>): void {
+  for (const key of PROFILE_IDENTIFIERS) {
+    const value = before[key];
+    if (typeof value !== "string" || value === "" || value === row.attributes[key]) continue;
+    const k = indexKey(key, value);
+    if (state.profileIndex.get(k) === row.id) state.profileIndex.delete(k);
+  }
+  indexProfile(state, row);
+}
+
+/** Rebuilds the index from the rows (after loading a snapshot, or if an entry turns out stale). */
+export function rebuildProfileIndex(state: EmulatorState): void {
+  state.profileIndex.clear();
+  for (const row of state.profiles.values()) indexProfile(state, row);
+}
+
+/** The profile holding this identifier value, through the index. */
+export function profileWith(state: EmulatorState, key: string, value: string): ProfileRow | undefined {
+  if (state.profileIndex.size === 0 && state.profiles.size > 0) rebuildProfileIndex(state);
+  const id = state.profileIndex.get(indexKey(key, value));
+  const row = id === undefined ? undefined : state.profiles.get(id);
+  if (!row) return undefined;
+  if (sameIdentifier(key, row.attributes[key], value)) return row;
+  // Stale entry (an identifier changed without reindexing): rebuild once and answer from the fresh index.
+  rebuildProfileIndex(state);
+  const fresh = state.profileIndex.get(indexKey(key, value));
+  return fresh === undefined ? undefined : state.profiles.get(fresh);
+}
+
 /** The first profile matching any of the identifiers given (id first, then email, phone, external id, …). */
 export function findProfile(state: EmulatorState, ids: ProfileIdentifiers): ProfileRow | undefined {
   if (ids.id) return state.profiles.get(ids.id);
   for (const key of PROFILE_IDENTIFIERS) {
     const wanted = ids[key];
     if (wanted === undefined || wanted === null || wanted === "") continue;
-    for (const row of state.profiles.values()) {
-      if (sameIdentifier(key, row.attributes[key], wanted)) return row;
-    }
+    const row = profileWith(state, key, wanted);
+    if (row) return row;
   }
   return undefined;
 }
@@ -173,7 +217,9 @@ export function insertProfile(
     },
     subscriptions: blankSubscriptions(),
   };
-  return state.profiles.insert(row);
+  state.profiles.insert(row);
+  indexProfile(state, row);
+  return row;
 }
 
 /**

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { EmulatorProblem } from "../errors.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow } from "../store.js";
-import { E164, EMAIL, sameIdentifier, UNIQUE_IDENTIFIERS } from "./profile-model.js";
+import { E164, EMAIL, profileWith, reindexProfile, UNIQUE_IDENTIFIERS } from "./profile-model.js";
 import { invalidAt } from "./profiles-request.js";
 
 const text = z.string().nullable().optional();
@@ -113,9 +113,8 @@ export function checkDuplicates(state: EmulatorState, input: ProfileInput, self?
   for (const key of UNIQUE_IDENTIFIERS) {
     const wanted = input[key];
     if (typeof wanted !== "string" || wanted === "") continue;
-    for (const row of state.profiles.values()) {
-      if (row.id !== self && sameIdentifier(key, row.attributes[key], wanted)) throw duplicateProfile(row.id);
-    }
+    const holder = profileWith(state, key, wanted);
+    if (holder && holder.id !== self) throw duplicateProfile(holder.id);
   }
 }
 
@@ -190,5 +189,7 @@ export function applyProfilePatch(
   if (patch) merged = patchProperties(merged, patch);
   next.properties = merged;
   next.updated = isoNow(now);
+  const before = row.attributes;
   row.attributes = next;
+  reindexProfile(state, row, before);
 }

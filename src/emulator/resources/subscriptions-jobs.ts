@@ -7,7 +7,7 @@ import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, type ResourceRow } from "../store.js";
 import { addMember, isMember, removeMember } from "./lists-members.js";
 import { requireList } from "./lists-model.js";
-import { findProfile, resolveProfile, sameIdentifier } from "./profile-model.js";
+import { findProfile, indexProfile, profileWith, resolveProfile } from "./profile-model.js";
 import { checkIdentifierSyntax } from "./profiles-body.js";
 import { invalidAt } from "./profiles-request.js";
 import type {
@@ -86,8 +86,9 @@ function adoptIdentifier(
   value: string | null | undefined,
 ): void {
   if (!value || row.attributes[key]) return;
-  for (const other of state.profiles.values()) if (sameIdentifier(key, other.attributes[key], value)) return;
+  if (profileWith(state, key, value)) return;
   row.attributes[key] = value;
+  indexProfile(state, row);
 }
 
 function profileFor(
