@@ -6,10 +6,10 @@
  */
 import { z } from "zod";
 import { EmulatorProblem } from "../errors.js";
+import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow } from "../store.js";
 import { E164, EMAIL, profileWith, reindexProfile, UNIQUE_IDENTIFIERS } from "./profile-model.js";
-import { invalidAt } from "./profiles-request.js";
 
 const text = z.string().nullable().optional();
 const coordinate = z.union([z.string(), z.number()]).nullable().optional();

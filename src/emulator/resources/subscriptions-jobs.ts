@@ -3,13 +3,13 @@
  * was) and then applied profile by profile: each is found by id, email or phone number, or created.
  */
 import { EmulatorProblem } from "../errors.js";
+import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, type ResourceRow } from "../store.js";
 import { addMember, isMember, removeMember } from "./lists-members.js";
 import { requireList } from "./lists-model.js";
 import { findProfile, indexProfile, profileWith, resolveProfile } from "./profile-model.js";
 import { checkIdentifierSyntax } from "./profiles-body.js";
-import { invalidAt } from "./profiles-request.js";
 import type {
   SubscribeBody,
   SubscribeProfile,

@@ -11,6 +11,7 @@ import type { EmulatorContext, RouteTable } from "../env.js";
 import { invalidParameter, notFound } from "../errors.js";
 import { parseFieldset } from "../fields.js";
 import { type QueryContext, readFilter, readQuery } from "../query.js";
+import { invalidMembers, readResourceBody } from "../request-documents.js";
 import {
   audienceProblems,
   type Channel,
@@ -27,7 +28,6 @@ import {
   trackingProblems,
 } from "../resources/campaigns-model.js";
 import { createCampaignBody, updateCampaignBody } from "../resources/campaigns-schema.js";
-import { invalidMembers, readResource } from "../resources/segments-request.js";
 import type { CampaignRow, EmulatorState } from "../state.js";
 import { isoNow } from "../store.js";
 
@@ -125,7 +125,7 @@ export function campaignRoutes(state: EmulatorState): RouteTable {
 
     async create_campaign(c) {
       const query = readQuery(c);
-      const { attributes } = (await readResource(c, "campaign", createCampaignBody)).data;
+      const { attributes } = (await readResourceBody(c, createCampaignBody, { type: "campaign" })).data;
       const messages = attributes["campaign-messages"].data;
       const channel = messages[0]?.attributes.definition.channel as Channel;
       const problems = [
@@ -181,7 +181,8 @@ export function campaignRoutes(state: EmulatorState): RouteTable {
     async update_campaign(c) {
       const query = readQuery(c);
       const row = findCampaign(state, c);
-      const { attributes } = (await readResource(c, "campaign", updateCampaignBody, row.id)).data;
+      const { attributes } = (await readResourceBody(c, updateCampaignBody, { type: "campaign", id: row.id }))
+        .data;
       const channel = campaignChannel(state, row) ?? "email";
       const problem = invalidMembers([
         ...audienceProblems(state, attributes.audiences?.included, "/data/attributes/audiences/included"),

@@ -10,6 +10,7 @@ import type { EmulatorContext, RouteTable } from "../env.js";
 import { EmulatorProblem } from "../errors.js";
 import { jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
+import { invalidAt, readRelationshipBody, readResourceBody } from "../request-documents.js";
 import { addMember, listMembers, type MemberRow, removeMember } from "../resources/lists-members.js";
 import {
   DEFAULT_OPT_IN,
@@ -19,7 +20,6 @@ import {
   requireList,
 } from "../resources/lists-model.js";
 import { PROFILE_RELATIONSHIPS, profileResource } from "../resources/profiles-render.js";
-import { invalidAt, readRelationshipBody, readResourceBody } from "../resources/profiles-request.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow } from "../store.js";
 

@@ -11,6 +11,7 @@ import { notFound } from "../errors.js";
 import { requestedFields } from "../fields.js";
 import { jsonApi } from "../json-api.js";
 import { type QueryContext, readQuery } from "../query.js";
+import { readResourceBody } from "../request-documents.js";
 import { listIdsOf } from "../resources/lists-members.js";
 import { listResource } from "../resources/lists-model.js";
 import { insertProfile } from "../resources/profile-model.js";
@@ -27,7 +28,6 @@ import {
   PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
   profileResource,
 } from "../resources/profiles-render.js";
-import { readResourceBody } from "../resources/profiles-request.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 
 function requireProfile(state: EmulatorState, id: string): ProfileRow {

@@ -8,6 +8,8 @@ import { empty, resource, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { EmulatorProblem, invalidBody, notFound } from "../errors.js";
 import { readQuery } from "../query.js";
+import { invalidMembers, readResourceBody } from "../request-documents.js";
+import { PROFILE_ATTRIBUTES } from "../resources/profile-model.js";
 import { segmentMembers } from "../resources/segments-members.js";
 import {
   createSegmentBody,
@@ -16,29 +18,13 @@ import {
   renderSegment,
   updateSegmentBody,
 } from "../resources/segments-model.js";
-import { invalidMembers, readResource } from "../resources/segments-request.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, type ResourceRow } from "../store.js";
 
 const DEFINITION = "/data/attributes/definition";
 
-/** The member attributes of `GET /api/segments/{id}/profiles` (a profile plus `joined_group_at`). */
-const MEMBER_ATTRIBUTES = [
-  "email",
-  "phone_number",
-  "external_id",
-  "first_name",
-  "last_name",
-  "organization",
-  "locale",
-  "title",
-  "image",
-  "created",
-  "updated",
-  "last_event_date",
-  "location",
-  "properties",
-] as const;
+/** The member attributes of `GET /api/segments/{id}/profiles`: a profile's (plus `joined_group_at`). */
+const MEMBER_ATTRIBUTES = PROFILE_ATTRIBUTES;
 
 function findSegment(state: EmulatorState, c: EmulatorContext): ResourceRow {
   const id = c.get("params").id ?? "";
@@ -70,7 +56,7 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
 
     async create_segment(c) {
       const query = readQuery(c);
-      const { attributes } = (await readResource(c, "segment", createSegmentBody)).data;
+      const { attributes } = (await readResourceBody(c, createSegmentBody, { type: "segment" })).data;
       const problem = invalidMembers(definitionProblems(state, attributes.definition, DEFINITION));
       if (problem) throw problem;
       const row = insertSegment(state, attributes, Date.now());
@@ -80,7 +66,8 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
     async update_segment(c) {
       const query = readQuery(c);
       const row = findSegment(state, c);
-      const { attributes } = (await readResource(c, "segment", updateSegmentBody, row.id)).data;
+      const { attributes } = (await readResourceBody(c, updateSegmentBody, { type: "segment", id: row.id }))
+        .data;
       const given = Object.keys(attributes);
       if (attributes.is_active === false && given.length > 1) {
         throw new EmulatorProblem(

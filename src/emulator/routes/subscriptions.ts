@@ -6,7 +6,7 @@
 import { readJson, validate } from "../body.js";
 import { empty } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
-import { checkType, memberAt } from "../resources/profiles-request.js";
+import { checkType, memberAt } from "../request-documents.js";
 import { subscribeBody, unsubscribeBody } from "../resources/subscriptions-body.js";
 import { runSubscribeJob, runUnsubscribeJob } from "../resources/subscriptions-jobs.js";
 import type { EmulatorState } from "../state.js";

@@ -1,12 +1,12 @@
 /**
- * JSON:API request rules shared by the profile, list and subscription routes: a resource object of the wrong
+ * JSON:API request documents, for every route that takes one: a resource object of the wrong
  * `type` is 409 `conflict` (JSON:API's rule, checked before the schema so it is not reported as a mere 400),
  * and a PATCH body's `data.id` must name the resource of the path.
  */
 import type { z } from "zod";
-import { readJson, validate } from "../body.js";
-import type { EmulatorContext } from "../env.js";
-import { EmulatorProblem, invalidBody } from "../errors.js";
+import { readJson, validate } from "./body.js";
+import type { EmulatorContext } from "./env.js";
+import { EmulatorProblem, invalidBody } from "./errors.js";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -88,4 +88,12 @@ export async function readRelationshipBody<T>(
     for (const [i, item] of items.entries()) checkType(item, `/data/${i}`, type);
   }
   return validate(schema, raw);
+}
+
+/** A 400 for several members at once (Klaviyo lists every invalid member, not just the first). */
+export function invalidMembers(
+  problems: ReadonlyArray<{ pointer: string; detail: string }>,
+): EmulatorProblem | undefined {
+  const [first, ...others] = problems.map((p) => invalidBody(p.pointer, p.detail));
+  return first ? new EmulatorProblem(first, {}, others) : undefined;
 }
