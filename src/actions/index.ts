@@ -2,10 +2,31 @@ import type { AuthStrategy } from "../auth/strategy.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { getAccount, listAccounts } from "./accounts.js";
+import { campaignsActions } from "./campaigns.js";
 import { type AnyAction, validateInputs } from "./define.js";
+import { eventsActions } from "./events.js";
+import { imagesActions } from "./images.js";
+import { listsActions } from "./lists.js";
+import { profilesActions } from "./profiles.js";
+import { rawRequestActions } from "./raw-request.js";
+import { segmentsActions } from "./segments.js";
+import { subscriptionsActions } from "./subscriptions.js";
+import { templatesActions } from "./templates.js";
 
-/** Every action, in the order of the specification. */
-export const actions: readonly AnyAction[] = [getAccount, listAccounts] as unknown as AnyAction[];
+/** Every action, in the specification's order (by label). */
+export const actions: readonly AnyAction[] = [
+  getAccount as unknown as AnyAction,
+  listAccounts as unknown as AnyAction,
+  ...campaignsActions,
+  ...eventsActions,
+  ...imagesActions,
+  ...listsActions,
+  ...profilesActions,
+  ...rawRequestActions,
+  ...segmentsActions,
+  ...subscriptionsActions,
+  ...templatesActions,
+].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 
 const byKey = new Map(actions.map((a) => [a.key, a]));
 

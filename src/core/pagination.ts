@@ -71,6 +71,10 @@ export async function* paginate<T>(
   let seen = 0;
   for (let pages = 0; maxPages === undefined || pages < maxPages; pages++) {
     if (cursor !== undefined) query.set("page[cursor]", cursor);
+    // The last page asks only for what is still wanted, so nothing is cut off and `nextCursor` resumes exactly.
+    if (limit !== undefined && pageSize !== undefined && operation?.pageSize) {
+      query.set("page[size]", String(Math.min(pageSize, limit - seen)));
+    }
     const res = await client.request<Page<T>>({ ...options, method: options.method ?? "GET", path, query });
     const body = (res.body ?? { data: [] }) as Page<T>;
     const data = Array.isArray(body.data) ? body.data : [];

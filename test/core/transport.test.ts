@@ -333,8 +333,10 @@ describe("timeouts and cancellation", () => {
     // The limiter's wait (about a second, at 1 request per second) is what the abort must cut short: a clock
     // that records whether a sleep ended by abort tells, without timing anything.
     let abortedSleeps = 0;
+    // Time stands still at the start of a second, so the 1/s window cannot roll over before the abort.
+    const frozen = Date.parse("2026-11-26T12:00:00.000Z");
     const clock: Clock = {
-      now: () => systemClock.now(),
+      now: () => frozen,
       sleep: (ms, signal) =>
         systemClock.sleep(ms, signal).catch((error: unknown) => {
           abortedSleeps++;

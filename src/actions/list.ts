@@ -1,0 +1,84 @@
+import type { KlaviyoClient, RequestOptions } from "../core/client.js";
+import type { Page } from "../core/pagination.js";
+import { input } from "./inputs.js";
+
+/**
+ * The inputs every list action adds beyond the specification: one page by default (page size and cursor), or
+ * every page up to a bound (`Limit`), never unbounded.
+ */
+export function pagingInputs(maxPageSize: number) {
+  return {
+    pageSize: input.number(
+      {
+        key: "pageSize",
+        label: "Page Size",
+        comments: `How many items per page (1 to ${maxPageSize}); defaults to the endpoint's maximum, ${maxPageSize}, so a walk takes as few requests as it can.`,
+      },
+      { min: 1, max: maxPageSize, integer: true },
+    ),
+    cursor: input.text({
+      key: "cursor",
+      label: "Page Cursor",
+      comments:
+        "Continue from this cursor: the nextCursor of an earlier result, or a whole links.next URL. Leave empty for the first page.",
+    }),
+    limit: input.number(
+      {
+        key: "limit",
+        label: "Limit",
+        comments:
+          "Fetch every page until this many items are gathered (the last page is cut short). Leave empty for one page only.",
+      },
+      { min: 1, max: 1_000_000, integer: true },
+    ),
+  };
+}
+
+/** What a list action returns: the items, what was included, and the cursor to continue from (if any). */
+export interface ListOutput<T = unknown> {
+  data: T[];
+  included?: unknown[];
+  links?: Page["links"];
+  /** Pass as Page Cursor to continue; absent at the end of the collection. */
+  nextCursor?: string;
+  /** Pages fetched for this result. */
+  pages: number;
+}
+
+/**
+ * Runs a list request: one page, or with `limit` every page until `limit` items, streaming pages from the
+ * client's pager (so memory holds only what is returned).
+ */
+export async function listOutput<T = unknown>(
+  client: KlaviyoClient,
+  request: RequestOptions,
+  paging: { pageSize?: number | undefined; cursor?: string | undefined; limit?: number | undefined },
+): Promise<ListOutput<T>> {
+  const data: T[] = [];
+  const included = new Map<string, unknown>();
+  let nextCursor: string | undefined;
+  let links: Page["links"];
+  let pages = 0;
+  for await (const page of client.paginate<T>({
+    ...request,
+    ...(paging.pageSize !== undefined ? { pageSize: paging.pageSize } : {}),
+    ...(paging.cursor ? { cursor: paging.cursor } : {}),
+    ...(paging.limit !== undefined ? { limit: paging.limit } : { maxPages: 1 }),
+  })) {
+    pages++;
+    data.push(...page.data);
+    for (const item of page.included ?? []) {
+      const { type, id } = item as { type?: string; id?: string };
+      included.set(`${type}\u0000${id}`, item);
+    }
+    nextCursor = page.nextCursor;
+    links = page.links;
+  }
+  return {
+    data,
+    ...(included.size > 0 ? { included: [...included.values()] } : {}),
+    ...(links ? { links } : {}),
+    ...(nextCursor ? { nextCursor } : {}),
+    pages,
+  };
+}
