@@ -1,4 +1,407 @@
-import type { AnyAction } from "./define.js";
+import { z } from "zod";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { expandPath } from "../core/url.js";
+import type { ResourceDocument } from "./accounts.js";
+import { type BulkResult, chunkRanges, sendInChunks } from "./bulk.js";
+import { type AnyAction, defineAction } from "./define.js";
+import {
+  type BulkEvent,
+  bulkEventBytes,
+  checkProperties,
+  EVENT_LIMITS,
+  groupByProfile,
+  type ProfileData,
+  readBulkEvents,
+  readEventTime,
+  readProfile,
+  reasonsByEntry,
+} from "./events-build.js";
+import { fieldsQuery, includeInput, includes, reportProblems } from "./events-shared.js";
+import { type InputDefinition, input, textFormats } from "./inputs.js";
+import { listOutput, pagingInputs } from "./list.js";
 
-/** The events actions (to be filled in). */
-export const eventsActions: readonly AnyAction[] = [];
+/** `fields[profile]` names the event endpoints accept (narrower than the profile endpoints' list). */
+const EVENT_PROFILE_FIELDS = (FIELDSETS.profile ?? []).filter(
+  (name) =>
+    name !== "joined_group_at" &&
+    !name.startsWith("subscriptions") &&
+    !name.startsWith("predictive_analytics"),
+);
+
+const eventFieldInputs = () => ({
+  eventFields: input.fields(
+    {
+      key: "eventFields",
+      label: "Event Fields",
+      comments:
+        "Which event attributes to return (Klaviyo's sparse fieldset fields[event]), as a list or comma-separated text: datetime, event_properties, id, timestamp, uuid. Leave empty for all of them.",
+      example: "datetime,event_properties",
+    },
+    FIELDSETS.event ?? [],
+  ),
+  metricFields: input.fields(
+    {
+      key: "metricFields",
+      label: "Metric Fields",
+      comments:
+        "Which attributes of the event's metric to return (fields[metric]): created, id, integration, name, updated. Giving any also includes the metric in the response's included[] (include=metric), since the fields only apply to what is included.",
+      example: "name",
+    },
+    FIELDSETS.metric ?? [],
+  ),
+  profileFields: input.fields(
+    {
+      key: "profileFields",
+      label: "Profile Fields",
+      comments:
+        "Which attributes of the event's profile to return (fields[profile]), e.g. email, phone_number, first_name, location.city. Giving any also includes the profile in included[] (include=profile). Subscription and predictive fields are not offered on events.",
+      example: "email,first_name",
+    },
+    EVENT_PROFILE_FIELDS,
+  ),
+});
+
+const eventIncludeInput = (operation: string) =>
+  includeInput(
+    {
+      key: "include",
+      label: "Include",
+      comments:
+        "Related resources to return in included[]: metric, profile, attributions (list or comma-separated). Metric Fields and Profile Fields add their resource on their own.",
+      example: "metric,profile",
+    },
+    OPERATION_PARAMETERS[operation]?.include ?? [],
+  );
+
+function eventQuery(values: {
+  eventFields?: string[] | undefined;
+  metricFields?: string[] | undefined;
+  profileFields?: string[] | undefined;
+  include?: string[] | undefined;
+}) {
+  return {
+    "fields[event]": fieldsQuery(values.eventFields),
+    "fields[metric]": fieldsQuery(values.metricFields),
+    "fields[profile]": fieldsQuery(values.profileFields),
+    include: includes(values.include, [
+      ["metric", values.metricFields],
+      ["profile", values.profileFields],
+    ]),
+  };
+}
+
+/** Event Profile: an object of profile attributes (a bare email or E.164 phone is read as that identifier). */
+function profileInput(): InputDefinition<ProfileData, true> {
+  const inner = z.record(z.string(), z.unknown()).transform((value, ctx) => {
+    const problems: string[] = [];
+    const profile = readProfile(value, "inside", problems);
+    if (!profile) {
+      reportProblems(ctx, problems);
+      return z.NEVER;
+    }
+    return profile;
+  }) as unknown as z.ZodType<ProfileData>;
+  const definition = input.json<ProfileData, true>(
+    {
+      key: "profile",
+      label: "Event Profile",
+      required: true,
+      comments:
+        'The profile the event belongs to, as a JSON object of Klaviyo profile attributes. It needs at least one identifier: email, phone_number (E.164, such as +15005550006), external_id, anonymous_id, or the profile\'s Klaviyo "id". It may also set first_name, last_name, organization, locale, title, image, location {city, country, …} and custom "properties"; Klaviyo creates the profile if none matches, or updates the one found. Klaviyo\'s own {"data":{"type":"profile","attributes":{…}}} form is accepted too, and a bare email address or E.164 phone number is read as that identifier.',
+      example: '{"email":"sarah@example.com","first_name":"Sarah"}',
+    },
+    "object",
+    inner,
+  );
+  const schema = z
+    .unknown()
+    .transform((raw) => {
+      if (typeof raw !== "string") return raw;
+      const text = raw.trim();
+      if (textFormats.email.safeParse(text).success) return { email: text };
+      if (textFormats.phone.safeParse(text).success) return { phone_number: text };
+      return raw;
+    })
+    .pipe(definition.schema) as unknown as z.ZodType<ProfileData>;
+  return { ...definition, schema };
+}
+
+/** Event Name: the metric, non-empty and under 128 characters. */
+function metricNameInput(): InputDefinition<string, true> {
+  const definition = input.text<true>({
+    key: "name",
+    label: "Event Name",
+    required: true,
+    comments:
+      'The name of the metric the event is recorded under, such as "Placed Order" or "Viewed Product" (under 128 characters). Klaviyo creates the metric the first time a name is used, so spell it exactly as existing flows and segments expect.',
+    example: "Placed Order",
+  });
+  const schema = z
+    .string({ error: "must be text" })
+    .refine((v) => v.trim().length > 0, { error: "must not be empty" })
+    .refine((v) => v.length <= EVENT_LIMITS.metricName, { error: "must be under 128 characters" });
+  return { ...definition, schema };
+}
+
+/** `POST /api/events` (tier 350/s, 3500/m): 202, no body. */
+export const createEvent = defineAction({
+  key: "create-event",
+  label: "Create Event",
+  description:
+    "Records one activity (event) for a profile under a metric, such as an order placed or a page viewed, so it can trigger flows and feed segments and reports. Klaviyo finds the profile by its identifiers, or creates it, and updates the attributes given. Klaviyo answers 202: the event was validated and queued, not yet processed, and the answer carries no event ID. Giving an Event Unique ID makes the call safe to repeat: Klaviyo keeps only the first event with that ID for the same profile and metric (without one, it keeps one event per profile, metric and second).",
+  operation: "create_event",
+  inputs: {
+    name: metricNameInput(),
+    profile: profileInput(),
+    properties: input.json<Record<string, unknown>>(
+      {
+        key: "properties",
+        label: "Event Properties",
+        comments:
+          'Details of the event as a JSON object, such as {"OrderId":"1234","Items":["A","B"]}: at most 400 properties, no string over 100 KB. Top-level values that are not objects can be used in segments. Leave empty for none ({} is sent, as Klaviyo requires the member).',
+        example: '{"OrderId":"1234","Items":["Shoes"]}',
+      },
+      "object",
+      z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+        const problems: string[] = [];
+        checkProperties(value, problems);
+        reportProblems(ctx, problems);
+      }),
+    ),
+    time: {
+      ...input.text(
+        {
+          key: "time",
+          label: "Event Time",
+          comments:
+            "When the event happened, ISO 8601 such as 2026-07-15T12:00:00Z (a date alone is midnight UTC; a time without a zone is read as UTC). Klaviyo keeps it to the second; it must be after 1990 and at most a year ahead. Leave empty to use the time Klaviyo receives the request.",
+          example: "2026-07-15T12:00:00Z",
+        },
+        "datetime",
+      ),
+      schema: z.unknown().transform((raw, ctx) => {
+        const problems: string[] = [];
+        const time = readEventTime(raw, problems);
+        if (time === undefined) {
+          for (const message of problems)
+            ctx.addIssue({ code: "custom", message: message.replace(/^the time /, "") });
+          return z.NEVER;
+        }
+        return time;
+      }) as unknown as z.ZodType<string>,
+    },
+    value: input.number({
+      key: "value",
+      label: "Event Value",
+      comments:
+        "A monetary amount for the event, such as the total of an order (29.98): a plain number, no currency sign. Klaviyo sums it in revenue reports.",
+      example: "29.98",
+    }),
+    valueCurrency: input.text(
+      {
+        key: "valueCurrency",
+        label: "Event Value Currency",
+        comments:
+          "The currency of Event Value as an ISO 4217 code: three capital letters, such as USD, EUR or GBP. Leave empty to use the account's currency.",
+        example: "USD",
+      },
+      "currency",
+    ),
+    uniqueId: {
+      ...input.text({
+        key: "uniqueId",
+        label: "Event Unique ID",
+        comments:
+          "Your own ID for the event, such as an order number. Klaviyo records only the first event with a given ID for the same profile and metric, so a retried call cannot create a duplicate. Leave empty and Klaviyo uses the event time to the second.",
+        example: "order-1234",
+      }),
+      schema: z
+        .string({ error: "must be text" })
+        .refine((v) => v.trim().length > 0, { error: "must not be empty" }),
+    },
+    backfill: input.boolean({
+      key: "backfill",
+      label: "Backfill",
+      comments:
+        "Set to true when importing past events: Klaviyo records the event but does not start flows from it. Leave empty (false) for live events.",
+    }),
+  },
+  async perform({ client, signal }, values) {
+    const attributes = {
+      properties: values.properties ?? {},
+      ...(values.time !== undefined ? { time: values.time } : {}),
+      ...(values.value !== undefined ? { value: values.value } : {}),
+      ...(values.valueCurrency !== undefined ? { value_currency: values.valueCurrency } : {}),
+      ...(values.uniqueId !== undefined ? { unique_id: values.uniqueId } : {}),
+      ...(values.backfill !== undefined ? { backfill: values.backfill } : {}),
+      metric: { data: { type: "metric", attributes: { name: values.name } } },
+      profile: { data: values.profile },
+    };
+    await client.request({
+      method: "POST",
+      path: "/api/events",
+      body: { data: { type: "event", attributes } },
+      operation: "create_event",
+      signal,
+      idempotent: values.uniqueId !== undefined,
+    });
+    return {
+      accepted: true as const,
+      metric: values.name,
+      ...(values.uniqueId !== undefined ? { unique_id: values.uniqueId } : {}),
+    };
+  },
+});
+
+/** `POST /api/event-bulk-create-jobs` (tier 10/s, 150/m): 202, no body; at most 1,000 events and 5 MB a request. */
+export const bulkCreateEvents = defineAction({
+  key: "bulk-create-events",
+  label: "Bulk Create Events",
+  description:
+    "Records many events at once, for one profile or many. Any number of events may be given: they are checked first (nothing is sent if one is wrong), grouped by profile as Klaviyo wants them, and sent in requests of at most 1,000 events and 5 MB. Klaviyo accepts each request as a whole (202, processed later) or refuses it as a whole, e.g. when one unique_id appears twice for the same profile and metric; the result reports every event by its position: accepted, rejected with Klaviyo's reason, failed (no clear answer) or unsent.",
+  operation: "bulk_create_events",
+  inputs: {
+    events: input.json<BulkEvent[], true>(
+      {
+        key: "events",
+        label: "Events Array",
+        required: true,
+        comments:
+          'A JSON array of events. Each one flat, as you hold it: {"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1234"},"time":"2026-07-15T12:00:00Z","value":29.98,"value_currency":"USD","unique_id":"order-1234"} (metric and profile required; the profile needs email, phone_number in E.164, external_id, anonymous_id or id), or in Klaviyo\'s own shapes: an event resource {"type":"event","attributes":{…}} or a bulk entry {"type":"event-bulk-create","attributes":{"profile":{"data":…},"events":{"data":[…]}}}. Positions in the result count events in input order (a bulk entry of three events takes three). Give each event a unique_id so a repeated run cannot duplicate it, and never the same unique_id twice for one profile and metric: Klaviyo then refuses the whole request it is in.',
+        example:
+          '[{"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1"}}]',
+      },
+      "array",
+      z.array(z.unknown()).transform((items, ctx) => {
+        if (items.length === 0) {
+          ctx.addIssue({ code: "custom", message: "must hold at least one event" });
+          return z.NEVER;
+        }
+        const problems: string[] = [];
+        const events = readBulkEvents(items, problems);
+        if (problems.length > 0) {
+          reportProblems(ctx, problems);
+          return z.NEVER;
+        }
+        return events;
+      }) as unknown as z.ZodType<BulkEvent[]>,
+    ),
+    backfill: input.boolean({
+      key: "backfill",
+      label: "Backfill",
+      comments:
+        "Set to true when importing past events: Klaviyo records them but starts no flows from them. Applies to every event that does not set backfill itself.",
+    }),
+  },
+  async perform({ client, signal }, { events, backfill }): Promise<BulkResult> {
+    const items =
+      backfill === undefined
+        ? events
+        : events.map((e) => (e.event.backfill === undefined ? { ...e, event: { ...e.event, backfill } } : e));
+    const ranges = chunkRanges(items, EVENT_LIMITS.bulkEvents, EVENT_LIMITS.bulkBytes, bulkEventBytes);
+    let positions: number[][] = [];
+    return sendInChunks(
+      ranges,
+      async ({ from, to }) => {
+        const grouped = groupByProfile(items, from, to);
+        positions = grouped.positions;
+        await client.request({
+          method: "POST",
+          path: "/api/event-bulk-create-jobs",
+          body: grouped.body,
+          operation: "bulk_create_events",
+          signal,
+          // Klaviyo keeps the first event of a unique_id: a repeat of a request whose events all have one is harmless.
+          idempotent: items.slice(from, to).every((e) => e.event.unique_id !== undefined),
+        });
+      },
+      (error) => reasonsByEntry(positions, error),
+    );
+  },
+});
+
+/** `GET /api/events/{id}` (tier 10/s, 150/m). */
+export const getEvent = defineAction({
+  key: "get-event",
+  label: "Get Event",
+  description:
+    "Fetches one event by its ID: its time (datetime and epoch timestamp), uuid and event_properties (Klaviyo files the value and unique ID there as $value and $event_id). The metric and the profile it belongs to come back in included[] when asked for, by Include or by giving their fields. Limited to 10 requests per second, 150 per minute (List Events is far faster).",
+  operation: "get_event",
+  inputs: {
+    eventId: input.id({
+      key: "eventId",
+      label: "Event ID",
+      comments: "The Klaviyo ID of the event, as List Events returns it (Create Event returns none).",
+      example: "4vRpBT6U9aA",
+    }),
+    ...eventFieldInputs(),
+    include: eventIncludeInput("get_event"),
+  },
+  async perform({ client, signal }, { eventId, ...values }) {
+    const res = await client.request<ResourceDocument>({
+      method: "GET",
+      path: expandPath("/api/events/{id}", { id: eventId }),
+      query: eventQuery(values),
+      operation: "get_event",
+      signal,
+    });
+    return res.body;
+  },
+});
+
+const EVENTS_PAGE_MAX = 1000;
+
+/** `GET /api/events` (tier 350/s, 3500/m; page size up to 1000, default 200). */
+export const listEvents = defineAction({
+  key: "list-events",
+  label: "List Events",
+  description:
+    "Lists the account's events, newest or oldest first, optionally narrowed by a filter (a metric, a profile, a time range). One page by default, with a cursor to continue; Limit walks pages until that many events. Each event's metric and profile come back in included[] when asked for, by Include or by giving their fields.",
+  operation: "get_events",
+  inputs: {
+    ...eventFieldInputs(),
+    filter: input.filter(
+      {
+        key: "filter",
+        label: "Filter",
+        comments:
+          "A Klaviyo filter, checked before sending: equals(metric_id,'…'), equals(profile_id,'…'), has(profile), has(metric), and greater-or-equal / greater-than / less-or-equal / less-than on datetime (unquoted ISO 8601) or timestamp (epoch seconds); combine with and(…). metric_id does not match custom metrics.",
+        example: "and(equals(metric_id,'RfcWBF'),greater-or-equal(datetime,2026-07-01T00:00:00Z))",
+      },
+      "get_events",
+    ),
+    sort: input.enum(
+      {
+        key: "sort",
+        label: "Sort",
+        comments:
+          "The order: datetime or timestamp for oldest first, -datetime or -timestamp for newest first. Leave empty for Klaviyo's default.",
+        example: "-datetime",
+      },
+      OPERATION_PARAMETERS.get_events?.sort ?? ["datetime", "-datetime", "timestamp", "-timestamp"],
+    ),
+    include: eventIncludeInput("get_events"),
+    ...pagingInputs(EVENTS_PAGE_MAX),
+  },
+  async perform({ client, signal }, { filter, sort, pageSize, cursor, limit, ...values }) {
+    return listOutput(
+      client,
+      {
+        method: "GET",
+        path: "/api/events",
+        query: { ...eventQuery(values), filter, sort },
+        operation: "get_events",
+        signal,
+      },
+      { pageSize, cursor, limit },
+    );
+  },
+});
+
+/** The event actions. */
+export const eventsActions: readonly AnyAction[] = [
+  bulkCreateEvents as unknown as AnyAction,
+  createEvent as unknown as AnyAction,
+  getEvent as unknown as AnyAction,
+  listEvents as unknown as AnyAction,
+];

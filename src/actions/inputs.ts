@@ -68,13 +68,10 @@ export const textFormats = {
     .string({ error: "must be text" })
     .trim()
     .regex(EMAIL, { error: "is not an email address (name@example.com)" }),
-  phone: z
-    .string({ error: "must be text" })
-    .trim()
-    .regex(E164, {
-      error:
-        "must be a phone number in E.164 format: + then country code and number, digits only (+15005550006)",
-    }),
+  phone: z.string({ error: "must be text" }).trim().regex(E164, {
+    error:
+      "must be a phone number in E.164 format: + then country code and number, digits only (+15005550006)",
+  }),
   currency: z
     .string({ error: "must be text" })
     .trim()

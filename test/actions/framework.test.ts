@@ -176,6 +176,6 @@ describe("manifest", () => {
     ]);
     const fields = m.actions.find((a) => a.key === "get-account")?.inputs.find((i) => i.key === "fields");
     expect(fields).toMatchObject({ label: "Fields", default: null, required: false, type: "fields" });
-    expect((fields?.schema.items as { enum: string[] }).enum).toContain("timezone");
+    expect((fields?.schema.items as { enum: string[] } | undefined)?.enum).toContain("timezone");
   });
 });

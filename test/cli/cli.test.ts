@@ -82,13 +82,39 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
     );
   });
 
-  it("klaviyo actions lists every action, one line each", async () => {
+  it("klaviyo actions lists every action, one line each; klaviyo manifest prints them all as JSON", async () => {
     const res = await runCli(["actions"]);
     expect(res.code).toBe(0);
-    expect(res.stdout.trim().split("\n")).toEqual([
-      "get-account    Get Account",
-      "list-accounts  List Accounts",
-    ]);
+    const lines = res.stdout.trim().split("\n");
+    expect(lines).toHaveLength(38);
+    expect(lines[0]).toMatch(/^bulk-create-events\s+Bulk Create Events$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^raw-request\s+Raw Request$/));
+    const manifest = await runCli(["manifest"]);
+    expect(manifest.code).toBe(0);
+    const doc = JSON.parse(manifest.stdout) as { actions: Array<{ key: string }>; connections: unknown[] };
+    expect(doc.actions).toHaveLength(38);
+    expect(doc.connections).toHaveLength(2);
+  });
+
+  it("--inputs takes a JSON object from standard input, and flags override it", async () => {
+    const env = { KLAVIYO_API_KEY: KEY, KLAVIYO_BASE_URL: emulator.url };
+    const created = await runCli(
+      ["run", "create-list", "--inputs", "-"],
+      env,
+      JSON.stringify({ listName: "From stdin" }),
+    );
+    expect(created.code).toBe(0);
+    const id = (JSON.parse(created.stdout) as { data: { id: string; attributes: { name: string } } }).data;
+    expect(id.attributes.name).toBe("From stdin");
+    const renamed = await runCli(
+      ["run", "update-list", "--inputs", "-", "--list-name", "From a flag"],
+      env,
+      JSON.stringify({ listId: id.id, listName: "ignored" }),
+    );
+    expect(renamed.code).toBe(0);
+    expect(
+      (JSON.parse(renamed.stdout) as { data: { attributes: { name: string } } }).data.attributes.name,
+    ).toBe("From a flag");
   });
 });
 

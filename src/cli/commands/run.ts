@@ -67,8 +67,17 @@ export function inputsFromFlags(
   for (const def of Object.values(action.inputs)) {
     const value = flags[def.key];
     if (value === undefined) continue;
+    const binaryValues =
+      (def.jsonSchema.additionalProperties as { contentEncoding?: string } | undefined)?.contentEncoding ===
+      "base64";
     if (def.type === "boolean") raw[def.key] = value === true ? true : value;
-    else if (typeof value === "string") raw[def.key] = readArgument(value, def.type === "binary", stdin);
+    else if (def.type === "key-value" && binaryValues && Array.isArray(value)) {
+      // `--file-data file=@logo.png`: the CLI reads the file (the library never reads local files itself).
+      raw[def.key] = value.map((pair: string) => {
+        const m = /^([^=]+)=@(.+)$/s.exec(pair);
+        return m ? `${m[1]}=${readFileSync(m[2] as string).toString("base64")}` : pair;
+      });
+    } else if (typeof value === "string") raw[def.key] = readArgument(value, def.type === "binary", stdin);
     else raw[def.key] = value;
   }
   return raw;

@@ -1,0 +1,566 @@
+/**
+ * Building Klaviyo's event documents from what users hold: a profile given flat (`{ "email": … }`) or as
+ * Klaviyo's resource object, a metric given by name, times in any ISO 8601 form. Every rule Klaviyo states for
+ * events is checked here, before anything is sent: a metric name under 128 characters, at least one profile
+ * identifier, email and E.164 syntax, ISO 4217 currencies, a time after 1990 and at most a year ahead, at most 400
+ * properties, no string over 100 KB.
+ */
+import type { ApiError } from "../core/errors.js";
+import { isObject, isoDateTime } from "./events-shared.js";
+import { textFormats } from "./inputs.js";
+
+/** Attributes that identify a profile (Klaviyo also accepts the profile's `id`). */
+export const PROFILE_IDENTIFIERS = ["email", "phone_number", "external_id", "anonymous_id", "_kx"] as const;
+
+/** Every attribute an event's profile may carry (anything else goes under `properties`). */
+export const PROFILE_ATTRIBUTES = [
+  ...PROFILE_IDENTIFIERS,
+  "first_name",
+  "last_name",
+  "organization",
+  "locale",
+  "title",
+  "image",
+  "location",
+  "properties",
+] as const;
+
+const LOCATION_KEYS = [
+  "address1",
+  "address2",
+  "city",
+  "country",
+  "latitude",
+  "longitude",
+  "region",
+  "zip",
+  "timezone",
+  "ip",
+];
+const META_KEYS = ["patch_properties", "patch_identifiers"];
+
+/** Klaviyo's limits for one event (the OpenAPI descriptions of `create_event` and `bulk_create_events`). */
+export const EVENT_LIMITS = Object.freeze({
+  metricName: 127,
+  properties: 400,
+  stringBytes: 100_000,
+  earliest: Date.UTC(1991, 0, 1),
+  aheadMs: 365 * 24 * 3600 * 1000,
+  /** Events in one bulk request. */
+  bulkEvents: 1000,
+  /** Bytes of one bulk request; 5 MB read as the smaller 5,000,000, less room for the envelope. */
+  bulkBytes: 5_000_000 - 1_000,
+});
+
+/** `data` of an event's profile, as Klaviyo takes it. */
+export interface ProfileData {
+  type: "profile";
+  id?: string;
+  attributes: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+}
+
+/** An event's attributes as Klaviyo takes them (its profile apart). */
+export interface EventAttributes {
+  properties: Record<string, unknown>;
+  time?: string;
+  value?: number;
+  value_currency?: string;
+  unique_id?: string;
+  backfill?: boolean;
+  metric: { data: { type: "metric"; attributes: { name: string; service?: string } } };
+}
+
+/** One event of a bulk request, ready to group: its profile (bulk form: `meta` beside the attributes). */
+export interface BulkEvent {
+  profile: ProfileData;
+  event: EventAttributes;
+}
+
+/**
+ * Where `meta` goes: Create Event carries the profile's `meta` inside `attributes`, the bulk job beside them
+ * (two different schemas in Klaviyo's document).
+ */
+export type MetaPlacement = "inside" | "beside";
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+const DESCRIBE_IDENTIFIERS = "id, email, phone_number, external_id, anonymous_id or _kx";
+
+/**
+ * Reads a profile: flat attributes (`{ "email": …, "first_name": … }`, with `id` and `meta` allowed beside
+ * them), Klaviyo's resource object (`{ "type": "profile", "id"?, "attributes": {…}, "meta"? }`) or that
+ * wrapped in `data`. Problems go to `problems`, each prefixed with `at`.
+ */
+export function readProfile(
+  raw: unknown,
+  placement: MetaPlacement,
+  problems: string[],
+  at = "",
+): ProfileData | undefined {
+  const before = problems.length;
+  const fail = (message: string) => {
+    problems.push(`${at}${message}`);
+  };
+  let value = raw;
+  if (isObject(value) && Object.keys(value).length === 1 && isObject(value.data)) value = value.data;
+  if (!isObject(value)) {
+    fail(`the profile must be an object of profile attributes, such as {"email":"sarah@example.com"}`);
+    return undefined;
+  }
+  let id: unknown;
+  let meta: unknown;
+  let attributes: Record<string, unknown>;
+  const resourceForm =
+    isObject(value.attributes) &&
+    Object.keys(value).every((k) => ["type", "id", "attributes", "meta"].includes(k));
+  if (resourceForm) {
+    if (value.type !== undefined && value.type !== "profile") {
+      fail(`the profile's type must be "profile", not ${describe(value.type)}`);
+    }
+    id = value.id;
+    const { meta: innerMeta, ...rest } = value.attributes as Record<string, unknown>;
+    attributes = rest;
+    meta = value.meta ?? innerMeta;
+  } else {
+    const { id: flatId, meta: flatMeta, type, ...rest } = value;
+    if (type !== undefined && type !== "profile")
+      fail(`the profile's type must be "profile", not ${describe(type)}`);
+    id = flatId;
+    meta = flatMeta;
+    attributes = rest;
+  }
+
+  const unknown = Object.keys(attributes).filter(
+    (k) => !(PROFILE_ATTRIBUTES as readonly string[]).includes(k),
+  );
+  if (unknown.length > 0) {
+    fail(
+      `unknown profile attribute${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}: put custom attributes under "properties"; known: ${PROFILE_ATTRIBUTES.join(", ")}, plus id and meta`,
+    );
+  }
+  if (id !== undefined && id !== null && (typeof id !== "string" || id.trim() === "")) {
+    fail(`the profile id must be non-empty text, not ${describe(id)}`);
+  }
+  for (const key of PROFILE_ATTRIBUTES) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    if (key === "location" || key === "properties") {
+      if (!isObject(v)) fail(`profile ${key} must be an object, not ${describe(v)}`);
+    } else if (typeof v !== "string") {
+      fail(`profile ${key} must be text, not ${describe(v)}`);
+    }
+  }
+  if (isObject(attributes.location)) {
+    for (const [k, v] of Object.entries(attributes.location)) {
+      if (!LOCATION_KEYS.includes(k))
+        fail(`unknown profile location field "${k}"; known: ${LOCATION_KEYS.join(", ")}`);
+      else if (
+        v !== null &&
+        typeof v !== "string" &&
+        !((k === "latitude" || k === "longitude") && typeof v === "number")
+      )
+        fail(
+          `profile location.${k} must be text${k === "latitude" || k === "longitude" ? " or a number" : ""}`,
+        );
+    }
+  }
+  if (meta !== undefined && meta !== null) {
+    if (!isObject(meta)) fail(`profile meta must be an object, not ${describe(meta)}`);
+    else {
+      const bad = Object.keys(meta).filter((k) => !META_KEYS.includes(k));
+      if (bad.length > 0)
+        fail(
+          `unknown profile meta member ${bad.map((k) => `"${k}"`).join(", ")}; known: ${META_KEYS.join(", ")}`,
+        );
+    }
+  }
+  const hasId = typeof id === "string" && id.trim() !== "";
+  const identifiers = PROFILE_IDENTIFIERS.filter(
+    (k) => typeof attributes[k] === "string" && attributes[k] !== "",
+  );
+  if (!hasId && identifiers.length === 0) {
+    fail(`the profile needs at least one identifier: ${DESCRIBE_IDENTIFIERS}`);
+  }
+  if (
+    typeof attributes.email === "string" &&
+    attributes.email !== "" &&
+    !textFormats.email.safeParse(attributes.email).success
+  ) {
+    fail(`profile email "${attributes.email}" is not an email address (name@example.com)`);
+  }
+  if (
+    typeof attributes.phone_number === "string" &&
+    attributes.phone_number !== "" &&
+    !textFormats.phone.safeParse(attributes.phone_number).success
+  ) {
+    fail(
+      `profile phone_number "${attributes.phone_number}" is not in E.164 format: + then country code and number, digits only (+15005550006)`,
+    );
+  }
+  if (problems.length > before) return undefined;
+
+  const out: ProfileData = { type: "profile", attributes: { ...attributes } };
+  if (hasId) out.id = (id as string).trim();
+  if (isObject(meta)) {
+    if (placement === "inside") out.attributes.meta = meta;
+    else out.meta = meta;
+  }
+  return out;
+}
+
+/** A metric name, from text, `{ name, service? }` or Klaviyo's `{ data: { type: "metric", attributes } }`. */
+function readMetric(raw: unknown, problems: string[], at: string): EventAttributes["metric"] | undefined {
+  let value = raw;
+  if (isObject(value) && isObject(value.data)) value = value.data;
+  if (isObject(value) && isObject(value.attributes)) value = value.attributes;
+  let name: unknown = value;
+  let service: unknown;
+  if (isObject(value)) {
+    name = value.name;
+    service = value.service;
+  }
+  if (name === undefined || name === null || (typeof name === "string" && name.trim() === "")) {
+    problems.push(`${at}the metric (event) name is required, such as "Placed Order"`);
+    return undefined;
+  }
+  if (typeof name !== "string") {
+    problems.push(`${at}the metric name must be text, not ${describe(name)}`);
+    return undefined;
+  }
+  if (name.length > EVENT_LIMITS.metricName) {
+    problems.push(`${at}the metric name must be under 128 characters (it has ${name.length})`);
+    return undefined;
+  }
+  if (service !== undefined && service !== null && typeof service !== "string") {
+    problems.push(`${at}the metric service must be text`);
+    return undefined;
+  }
+  return {
+    data: { type: "metric", attributes: { name, ...(typeof service === "string" ? { service } : {}) } },
+  };
+}
+
+/** Problems with one event's time: ISO 8601, after 1990, at most a year ahead. The normalised time otherwise. */
+export function readEventTime(
+  raw: unknown,
+  problems: string[],
+  at = "",
+  now = Date.now(),
+): string | undefined {
+  if (typeof raw !== "string") {
+    problems.push(`${at}the time must be ISO 8601 text such as 2026-07-15T12:00:00Z, not ${describe(raw)}`);
+    return undefined;
+  }
+  const time = isoDateTime(raw);
+  if (time === undefined) {
+    problems.push(`${at}the time "${raw}" is not an ISO 8601 date-time such as 2026-07-15T12:00:00Z`);
+    return undefined;
+  }
+  const ms = Date.parse(time);
+  if (ms < EVENT_LIMITS.earliest) problems.push(`${at}the time ${time} is not after the year 1990`);
+  else if (ms > now + EVENT_LIMITS.aheadMs) problems.push(`${at}the time ${time} is more than a year ahead`);
+  else return time;
+  return undefined;
+}
+
+function tooLongStrings(value: unknown, path: string, out: string[], depth = 0): void {
+  if (out.length >= 3 || depth > 64) return;
+  if (typeof value === "string") {
+    if (
+      value.length * 3 > EVENT_LIMITS.stringBytes &&
+      Buffer.byteLength(value, "utf8") > EVENT_LIMITS.stringBytes
+    )
+      out.push(path);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) tooLongStrings(v, `${path}[${i}]`, out, depth + 1);
+  } else if (isObject(value))
+    for (const [k, v] of Object.entries(value)) tooLongStrings(v, `${path}.${k}`, out, depth + 1);
+}
+
+/** Problems with an event's properties: an object, at most 400 members, no string over 100 KB. */
+export function checkProperties(properties: Record<string, unknown>, problems: string[], at = ""): boolean {
+  const before = problems.length;
+  const count = Object.keys(properties).length;
+  if (count > EVENT_LIMITS.properties) {
+    problems.push(
+      `${at}an event may have at most ${EVENT_LIMITS.properties} properties; this one has ${count}`,
+    );
+  }
+  const long: string[] = [];
+  tooLongStrings(properties, "properties", long);
+  for (const path of long)
+    problems.push(`${at}${path} is longer than 100 KB, Klaviyo's limit for one string`);
+  return problems.length === before;
+}
+
+const FLAT_EVENT_KEYS = [
+  "metric",
+  "profile",
+  "properties",
+  "time",
+  "value",
+  "value_currency",
+  "unique_id",
+  "backfill",
+];
+
+/**
+ * Reads an event's own members (everything but the profile): from a flat event or from the `attributes` of
+ * Klaviyo's event resource. `null` counts as absent.
+ */
+function readEventAttributes(
+  src: Record<string, unknown>,
+  problems: string[],
+  at: string,
+  allowed: readonly string[],
+  now: number,
+): EventAttributes | undefined {
+  const before = problems.length;
+  const unknown = Object.keys(src).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    problems.push(
+      `${at}unknown member${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}; an event may have: ${allowed.join(", ")}`,
+    );
+  }
+  const metric = readMetric(src.metric, problems, at);
+  let properties: Record<string, unknown> = {};
+  if (src.properties !== undefined && src.properties !== null) {
+    if (!isObject(src.properties))
+      problems.push(`${at}properties must be an object, not ${describe(src.properties)}`);
+    else {
+      properties = src.properties;
+      checkProperties(properties, problems, at);
+    }
+  }
+  const out: Partial<EventAttributes> = {};
+  if (src.time !== undefined && src.time !== null) {
+    const time = readEventTime(src.time, problems, at, now);
+    if (time !== undefined) out.time = time;
+  }
+  if (src.value !== undefined && src.value !== null) {
+    const n = typeof src.value === "string" && src.value.trim() !== "" ? Number(src.value) : src.value;
+    if (typeof n !== "number" || !Number.isFinite(n))
+      problems.push(`${at}value must be a number, not ${describe(src.value)}`);
+    else out.value = n;
+  }
+  if (src.value_currency !== undefined && src.value_currency !== null) {
+    const currency = textFormats.currency.safeParse(src.value_currency);
+    if (!currency.success)
+      problems.push(
+        `${at}value_currency ${describe(src.value_currency)} is not an ISO 4217 code: three capital letters (USD, EUR)`,
+      );
+    else out.value_currency = currency.data;
+  }
+  if (src.unique_id !== undefined && src.unique_id !== null) {
+    const id =
+      typeof src.unique_id === "number" && Number.isFinite(src.unique_id)
+        ? String(src.unique_id)
+        : src.unique_id;
+    if (typeof id !== "string" || id === "")
+      problems.push(`${at}unique_id must be non-empty text, not ${describe(src.unique_id)}`);
+    else out.unique_id = id;
+  }
+  if (src.backfill !== undefined && src.backfill !== null) {
+    if (typeof src.backfill !== "boolean") problems.push(`${at}backfill must be true or false`);
+    else out.backfill = src.backfill;
+  }
+  if (problems.length > before || metric === undefined) return undefined;
+  return {
+    properties,
+    ...(out.time !== undefined ? { time: out.time } : {}),
+    ...(out.value !== undefined ? { value: out.value } : {}),
+    ...(out.value_currency !== undefined ? { value_currency: out.value_currency } : {}),
+    ...(out.unique_id !== undefined ? { unique_id: out.unique_id } : {}),
+    ...(out.backfill !== undefined ? { backfill: out.backfill } : {}),
+    metric,
+  };
+}
+
+/**
+ * Reads the Events Array: each item a flat event (`{ metric, profile, properties, time, value, value_currency,
+ * unique_id, backfill }`), Klaviyo's event resource (`{ type: "event", attributes: { …, metric, profile } }`),
+ * or Klaviyo's bulk entry (`{ type: "event-bulk-create", attributes: { profile, events: { data: [...] } } }`),
+ * which holds several events. The result is one `BulkEvent` per event, in input order (so a bulk entry of three
+ * events takes three positions); `problems` name each item (and event) by its 0-based position.
+ */
+export function readBulkEvents(items: readonly unknown[], problems: string[], now = Date.now()): BulkEvent[] {
+  const out: BulkEvent[] = [];
+  items.forEach((raw, i) => {
+    let item = raw;
+    if (isObject(item) && Object.keys(item).length === 1 && isObject(item.data)) item = item.data;
+    const at = `item ${i}: `;
+    if (!isObject(item)) {
+      problems.push(`${at}must be an event object, not ${describe(item)}`);
+      return;
+    }
+    const attributes = isObject(item.attributes) ? item.attributes : undefined;
+    if (attributes && (item.type === "event-bulk-create" || attributes.events !== undefined)) {
+      // Klaviyo's bulk entry: one profile, several events.
+      const entryBad = Object.keys(item).filter((k) => !["type", "attributes"].includes(k));
+      if (entryBad.length > 0)
+        problems.push(`${at}unknown member ${entryBad.map((k) => `"${k}"`).join(", ")} in a bulk entry`);
+      const profile = readProfile(attributes.profile, "beside", problems, `${at}`);
+      const events = isObject(attributes.events) ? attributes.events.data : undefined;
+      const bad = Object.keys(attributes).filter((k) => !["profile", "events", "backfill"].includes(k));
+      if (bad.length > 0)
+        problems.push(`${at}unknown member ${bad.map((k) => `"${k}"`).join(", ")} in the entry's attributes`);
+      if (!Array.isArray(events) || events.length === 0) {
+        problems.push(`${at}a bulk entry needs attributes.events.data: an array of at least one event`);
+        return;
+      }
+      const entryBackfill = attributes.backfill;
+      if (entryBackfill !== undefined && entryBackfill !== null && typeof entryBackfill !== "boolean")
+        problems.push(`${at}backfill must be true or false`);
+      events.forEach((ev, j) => {
+        const eat = `item ${i}, event ${j}: `;
+        const evAttributes = isObject(ev) && isObject(ev.attributes) ? ev.attributes : undefined;
+        if (!isObject(ev) || !evAttributes) {
+          problems.push(`${eat}must be {"type":"event","attributes":{…}}`);
+          return;
+        }
+        if (ev.type !== undefined && ev.type !== "event") problems.push(`${eat}type must be "event"`);
+        const event = readEventAttributes(
+          evAttributes,
+          problems,
+          eat,
+          FLAT_EVENT_KEYS.filter((k) => k !== "profile"),
+          now,
+        );
+        if (event && profile) {
+          if (event.backfill === undefined && typeof entryBackfill === "boolean")
+            event.backfill = entryBackfill;
+          out.push({ profile, event });
+        }
+      });
+      return;
+    }
+    let src: Record<string, unknown> = item;
+    if (attributes) {
+      // Klaviyo's event resource (Create Event's `data`).
+      if (item.type !== undefined && item.type !== "event") {
+        problems.push(`${at}type must be "event" or "event-bulk-create", not ${describe(item.type)}`);
+        return;
+      }
+      const extra = Object.keys(item).filter((k) => !["type", "attributes"].includes(k));
+      if (extra.length > 0) problems.push(`${at}unknown member ${extra.map((k) => `"${k}"`).join(", ")}`);
+      src = attributes;
+    }
+    let profile: ProfileData | undefined;
+    if (src.profile === undefined || src.profile === null) {
+      problems.push(
+        `${at}the profile is required: an object with at least one identifier (${DESCRIBE_IDENTIFIERS})`,
+      );
+    } else profile = readProfile(src.profile, "beside", problems, at);
+    const event = readEventAttributes(src, problems, at, FLAT_EVENT_KEYS, now);
+    if (event && profile) out.push({ profile, event });
+  });
+  return out;
+}
+
+/** Canonical JSON (sorted keys), so two equal profiles group together whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => value[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The bytes one event may take in a bulk request: its own and, at worst, its profile's entry. */
+export function bulkEventBytes(event: BulkEvent): number {
+  return (
+    Buffer.byteLength(JSON.stringify(event.event), "utf8") +
+    Buffer.byteLength(JSON.stringify(event.profile), "utf8") +
+    120
+  );
+}
+
+/** One request's body, and where each of its events came from. */
+export interface GroupedRequest {
+  body: {
+    data: {
+      type: "event-bulk-create-job";
+      attributes: { "events-bulk-create": { data: BulkEntry[] } };
+    };
+  };
+  /** `positions[i][j]`: the input position of event `j` of entry `i`. */
+  positions: number[][];
+}
+
+export interface BulkEntry {
+  type: "event-bulk-create";
+  attributes: {
+    profile: { data: ProfileData };
+    events: { data: Array<{ type: "event"; attributes: EventAttributes }> };
+  };
+}
+
+/**
+ * Groups events `from` to `to` by profile into Klaviyo's per-profile entries (entries in the order their
+ * profile first appears, events in input order), keeping each event's input position.
+ */
+export function groupByProfile(events: readonly BulkEvent[], from: number, to: number): GroupedRequest {
+  const entries: BulkEntry[] = [];
+  const positions: number[][] = [];
+  const byProfile = new Map<string, number>();
+  for (let index = from; index < to; index++) {
+    const item = events[index] as BulkEvent;
+    const key = canonicalJson(item.profile);
+    let at = byProfile.get(key);
+    if (at === undefined) {
+      at = entries.length;
+      byProfile.set(key, at);
+      entries.push({
+        type: "event-bulk-create",
+        attributes: { profile: { data: item.profile }, events: { data: [] } },
+      });
+      positions.push([]);
+    }
+    (entries[at] as BulkEntry).attributes.events.data.push({ type: "event", attributes: item.event });
+    (positions[at] as number[]).push(index);
+  }
+  return {
+    body: {
+      data: { type: "event-bulk-create-job", attributes: { "events-bulk-create": { data: entries } } },
+    },
+    positions,
+  };
+}
+
+const ENTRY_POINTER =
+  /^\/data\/attributes\/events-bulk-create\/data\/(\d+)(?:\/attributes\/events\/data\/(\d+))?/;
+
+/**
+ * Maps Klaviyo's error pointers back to input positions: a pointer into one event names that event, a pointer
+ * into an entry's profile names every event of the entry. Errors without such a pointer leave the events with
+ * the request's message.
+ */
+export function reasonsByEntry(
+  positions: readonly (readonly number[])[],
+  error: ApiError,
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const entry of error.errors) {
+    const pointer = entry.source?.pointer;
+    const m = pointer ? ENTRY_POINTER.exec(pointer) : null;
+    if (!m) continue;
+    const group = positions[Number(m[1])];
+    if (!group) continue;
+    const targets =
+      m[2] === undefined ? group : [group[Number(m[2])]].filter((p): p is number => p !== undefined);
+    const reason = `${entry.detail ?? entry.title ?? entry.code ?? "refused"} [${pointer}]`;
+    for (const index of targets) out.set(index, out.has(index) ? `${out.get(index)}; ${reason}` : reason);
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+/**
+ * The value checks of Raw Request's inputs that the generic input kinds do not make: a path that cannot leave
+ * the connection's host, a body of JSON or text, files as bytes, and headers that are safe to send.
+ */
+import { z } from "zod";
+import type { InputDefinition } from "./inputs.js";
+
+/**
+ * A path on the connection's base URL (`/api/accounts`, query allowed). Refused: full URLs, anything that could
+ * be read as another host (`//host`, backslashes), and control characters (CR/LF would split the request line).
+ */
+export const rawPathSchema = z.string({ error: "must be text" }).superRefine((raw, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  if (/\p{Cc}/u.test(raw)) return fail("must not contain line breaks, tabs or other control characters");
+  const path = raw.trim();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path))
+    return fail(
+      "must be a path such as /api/accounts, not a full URL: the connection's base URL (https://a.klaviyo.com) is put in front of it",
+    );
+  if (!path.startsWith("/")) return fail("must be a path beginning with /, such as /api/accounts");
+  if (path.startsWith("//") || path.includes("\\"))
+    return fail("must not begin with // nor contain a backslash: the request must stay on Klaviyo's host");
+}) as unknown as z.ZodType<string>;
+
+/** A request body: text as given (`json` when it parses as JSON), any other JSON value serialised, or bytes. */
+export interface RawBody {
+  readonly body: string | Uint8Array;
+  /** The body is JSON (sent as `application/vnd.api+json` unless a Content-Type header says otherwise). */
+  readonly json: boolean;
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const rawBodySchema = z.unknown().transform((raw, ctx): RawBody => {
+  if (typeof raw === "string") return { body: raw, json: isJsonText(raw) };
+  if (raw instanceof Uint8Array) return { body: raw, json: false };
+  if (raw instanceof ArrayBuffer) return { body: new Uint8Array(raw), json: false };
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(raw);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `cannot be written as JSON: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+  if (text === undefined) {
+    ctx.addIssue({ code: "custom", message: "must be JSON (an object, an array, a number…), text or bytes" });
+    return z.NEVER;
+  }
+  return { body: text, json: true };
+}) as unknown as z.ZodType<RawBody>;
+
+/** The pairs of a key-value input, from an object, `[{key, value}]`, `["k=v", "K: v"]` or `[[k, v]]`. */
+function pairsOf(raw: unknown, add: (key: unknown, value: unknown) => void, fail: (m: string) => void) {
+  let value = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = [raw];
+    }
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item === "string") {
+        const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item);
+        if (m) add(m[1]?.trim(), m[2]);
+        else fail(`"${item.slice(0, 40)}" is not key=value`);
+      } else if (Array.isArray(item)) add(item[0], item[1]);
+      else if (item && typeof item === "object" && !(item instanceof Uint8Array))
+        add((item as { key?: unknown }).key, (item as { value?: unknown }).value);
+      else fail("entries must be key/value pairs");
+    }
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) add(k, v);
+  } else fail("must be key/value pairs: an object, or a list of key=value");
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * One file's bytes: a Uint8Array or Buffer, an ArrayBuffer, a base64 `data:` URI, or base64 text. (The CLI turns
+ * `key=@path` into base64 before this; the library never reads local files on a caller's say-so, so a platform
+ * passing untrusted inputs cannot be made to upload the server's files.)
+ */
+function fileBytes(value: unknown): Uint8Array | string {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (typeof value !== "string") return "must be bytes (a Buffer or Uint8Array), base64 text or a data: URI";
+  let base64 = value;
+  if (/^data:/i.test(value)) {
+    const comma = value.indexOf(",");
+    if (comma < 0 || !/;base64$/i.test(value.slice(0, comma).trim()))
+      return "is a data: URI that is not base64 (data:<type>;base64,...)";
+    base64 = value.slice(comma + 1);
+  }
+  base64 = base64.replace(/\s+/g, "");
+  if (base64.length % 4 === 1 || !(BASE64.test(base64) || BASE64URL.test(base64)))
+    return "is neither base64 text nor a data: URI";
+  return new Uint8Array(Buffer.from(base64, BASE64.test(base64) ? "base64" : "base64url"));
+}
+
+/** Files by form field name: `{ file: bytes }` or `file=<base64>` (the CLI also takes `file=@logo.png`). */
+const fileDataSchema = z.unknown().transform((raw, ctx) => {
+  const out: Array<[string, Uint8Array]> = [];
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  pairsOf(
+    raw,
+    (key, value) => {
+      if (typeof key !== "string" || key.trim() === "") return fail("every file needs a non-empty key");
+      const bytes = fileBytes(value);
+      if (typeof bytes === "string") fail(`"${key}" ${bytes}`);
+      else out.push([key.trim(), bytes]);
+    },
+    fail,
+  );
+  return out;
+}) as unknown as z.ZodType<Array<[string, Uint8Array]>>;
+
+export function fileDataInput(base: {
+  key: string;
+  label: string;
+  comments: string;
+  example?: string;
+}): InputDefinition<Array<[string, Uint8Array]>, false> {
+  return {
+    ...base,
+    type: "key-value",
+    required: false,
+    schema: fileDataSchema,
+    jsonSchema: { type: "object", additionalProperties: { type: "string", contentEncoding: "base64" } },
+  };
+}
+
+/** RFC 9110 `token`: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Headers the transport owns: the credentials (the connection's), and the framing of the message. */
+const FORBIDDEN_HEADERS: Readonly<Record<string, string>> = {
+  authorization:
+    "is set from the connection (turn on Exclude Authorization to send none); it cannot be given here",
+  "proxy-authorization": "cannot be given here",
+  host: "is the connection's host; it cannot be given here",
+  "content-length": "is computed from the body; it cannot be given here",
+  "transfer-encoding": "is decided by the transport; it cannot be given here",
+  connection: "is decided by the transport; it cannot be given here",
+  "keep-alive": "is decided by the transport; it cannot be given here",
+  upgrade: "cannot be given here",
+  te: "cannot be given here",
+  trailer: "cannot be given here",
+  expect: "cannot be given here",
+};
+
+/** Problems with header pairs: names that are not tokens, values with line breaks, transport-owned names. */
+export function headerProblems(pairs: ReadonlyArray<[string, string]>): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of pairs) {
+    const shown = JSON.stringify(name.slice(0, 40));
+    if (!HEADER_NAME.test(name)) problems.push(`${shown} is not a valid header name`);
+    else if (FORBIDDEN_HEADERS[name.toLowerCase()])
+      problems.push(`${name} ${FORBIDDEN_HEADERS[name.toLowerCase()]}`);
+    // Only the name is shown: the value may be a secret.
+    if (/[\r\n\0]/.test(value)) problems.push(`the value of ${shown} contains a line break or NUL`);
+  }
+  return problems;
+}
+
+/** Problems with file names: blank, or with control characters. */
+export function fileNameProblems(pairs: ReadonlyArray<[string, string]>): string[] {
+  return pairs
+    .filter(([, name]) => name.trim() === "" || /\p{Cc}/u.test(name))
+    .map(([key]) => `the file name for "${key}" must not be blank nor contain control characters`);
+}
+
+/** Response headers whose values are credentials or session state: never copied into an output. */
+export const SECRET_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "set-cookie2",
+  "x-api-key",
+]);
