@@ -119,27 +119,31 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
 });
 
 describe("klaviyo demo", () => {
-  it("runs every action against the embedded emulator, one row each, and exits 0", async () => {
+  it("runs every one of the 38 actions against the embedded emulator, one row each, and exits 0", async () => {
     const res = await runCli(["demo"]);
     expect(res.code).toBe(0);
     const rows = res.stdout.trim().split("\n");
-    expect(rows[0]).toMatch(/^list-accounts\s+200\s+\d+ ms\s+account \w{6} \(/);
-    expect(rows[1]).toMatch(/^get-account\s+200\s+\d+ ms\s+timezone /);
-    expect(rows.at(-1)).toBe("2/2 actions succeeded");
+    expect(rows.at(-1)).toBe("39/39 steps succeeded (38 actions)");
+    const actions = new Set(rows.slice(0, -1).map((r) => r.split(/\s+/)[0]));
+    expect(actions.size).toBe(38);
+    expect(rows[0]).toMatch(/^list-accounts\s+200\s+\d+ ms\s+1 item\(s\)$/);
+    expect(rows).toContainEqual(expect.stringMatching(/^upload-image \(from file\)\s+201 /));
+    expect(rows).toContainEqual(expect.stringMatching(/^delete-list\s+204 .*deleted \w+$/));
+    expect(res.stderr).toMatch(/embedded Klaviyo emulator/);
   });
 
-  it("runs the same tour against a server named with --base-url, and fails (exit 1) where it is refused", async () => {
-    const ok = await runCli(["demo", "--base-url", emulator.url, "--api-key", KEY]);
+  it("against a server named with --base-url it warns, wants --yes when not on a terminal, and fails where refused", async () => {
+    const unconfirmed = await runCli(["demo", "--base-url", emulator.url, "--api-key", KEY]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/will create, change and then delete/);
+    expect(unconfirmed.stderr).toMatch(/pass --yes/);
+    expect(unconfirmed.stdout).toBe("");
+    const ok = await runCli(["demo", "--base-url", emulator.url, "--api-key", KEY, "--yes"]);
     expect(ok.code).toBe(0);
-    const refused = await runCli([
-      "demo",
-      "--base-url",
-      emulator.url,
-      "--api-key",
-      "pk_wrong_key_for_the_demo_000000",
-    ]);
+    const wrong = "pk_wrong_key_for_the_demo_000000";
+    const refused = await runCli(["demo", "--base-url", emulator.url, "--api-key", wrong, "--yes"]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/list-accounts\s+401/);
-    expect(refused.stdout).not.toContain("pk_wrong_key_for_the_demo_000000");
+    expect(refused.stdout + refused.stderr).not.toContain(wrong);
   });
 });

@@ -1,62 +1,29 @@
+import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { runAction } from "../../actions/index.js";
 import type { FetchLike } from "../../core/chain.js";
 import { KlaviyoClient } from "../../core/client.js";
 import { ApiError } from "../../core/errors.js";
+import { redact } from "../../core/redact.js";
 import { createEmulator, DEV_API_KEY } from "../../emulator/index.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
+import { summarize, type TourState, tour } from "./demo-tour.js";
 
-interface Step {
-  action: string;
-  inputs: (state: TourState) => Record<string, unknown>;
-  summary: (output: unknown, state: TourState) => string;
+export interface DemoFlags {
+  baseUrl?: string;
+  apiKey?: string;
+  yes?: boolean;
 }
 
-interface TourState {
-  accountId?: string;
-}
-
-type Doc = { data?: unknown };
-const first = (output: unknown): { id?: string; attributes?: Record<string, unknown> } | undefined => {
-  const data = (output as Doc | undefined)?.data;
-  return (Array.isArray(data) ? data[0] : data) as
-    | { id?: string; attributes?: Record<string, unknown> }
-    | undefined;
-};
-
-/** The tour: every action the project has, in an order where each step can use what the last one made. */
-const TOUR: Step[] = [
-  {
-    action: "list-accounts",
-    inputs: () => ({}),
-    summary: (out, state) => {
-      const account = first(out);
-      state.accountId = account?.id;
-      const info = account?.attributes?.contact_information as { organization_name?: string } | undefined;
-      return `account ${account?.id} (${info?.organization_name ?? "?"})`;
-    },
-  },
-  {
-    action: "get-account",
-    inputs: (s) => ({
-      accountId: s.accountId,
-      fields: "contact_information.organization_name,timezone,preferred_currency",
-    }),
-    summary: (out) => {
-      const a = first(out)?.attributes ?? {};
-      return `timezone ${String(a.timezone)}, currency ${String(a.preferred_currency)}, fields ${Object.keys(a).join(",")}`;
-    },
-  },
-];
-
-/** `klaviyo demo`: runs every action against the embedded emulator (or a server you name), one row each. */
+/** `klaviyo demo`: every action against the embedded emulator (or a server you name), one row each. */
 export function registerDemoCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command("demo")
     .description("run every action once against the embedded emulator (or --base-url with --api-key)")
     .option("--base-url <url>", "run against this Klaviyo-compatible server instead of the embedded emulator")
     .option("--api-key <key>", "the private API key for --base-url")
-    .action(async (flags: { baseUrl?: string; apiKey?: string }) => {
+    .option("--yes", "with --base-url: do not ask before creating and deleting data there")
+    .action(async (flags: DemoFlags) => {
       if (Boolean(flags.baseUrl) !== Boolean(flags.apiKey)) {
         io.stderr("error: --base-url and --api-key go together\n");
         setExit(EXIT_USAGE);
@@ -70,15 +37,32 @@ export function registerDemoCommand(program: Command, io: Io, setExit: (code: nu
     });
 }
 
-export async function runDemo(io: Io, flags: { baseUrl?: string; apiKey?: string } = {}): Promise<number> {
+/** Asks on a terminal; elsewhere (a pipe, CI) only `--yes` says yes. */
+async function confirm(io: Io, question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    io.stderr("Not a terminal: pass --yes to confirm.\n");
+    return false;
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   let baseFetch: FetchLike;
   let baseUrl: string;
   let key: string;
   if (flags.baseUrl && flags.apiKey) {
+    io.stderr(
+      `The tour will create, change and then delete a list, a profile, events, a template, a segment, a campaign and images on ${flags.baseUrl}.\n`,
+    );
+    if (!flags.yes && !(await confirm(io, "Go ahead?"))) return EXIT_USAGE;
     baseFetch = (input, init) => fetch(input, init);
     baseUrl = flags.baseUrl;
     key = flags.apiKey;
-    io.stderr(`Running the tour against ${baseUrl}\n`);
   } else {
     const emulator = createEmulator();
     baseFetch = emulator.fetch;
@@ -93,24 +77,33 @@ export async function runDemo(io: Io, flags: { baseUrl?: string; apiKey?: string
     return res;
   };
   const client = new KlaviyoClient({ apiKey: key, baseUrl, fetch: recording });
+  const steps = tour(Date.now().toString(36));
   const state: TourState = {};
-  const width = Math.max(...TOUR.map((s) => s.action.length));
+  const width = Math.max(...steps.map((s) => s.action.length + (s.note ? s.note.length + 3 : 0)));
   let failures = 0;
-  for (const step of TOUR) {
+  for (const step of steps) {
     const started = performance.now();
     lastStatus = 0;
     let line: string;
     try {
       const output = await runAction(step.action, step.inputs(state), { client });
-      line = step.summary(output, state);
+      step.keep?.(output, state);
+      line = summarize(output);
+      const bulk = output as { complete?: boolean } | undefined;
+      if (bulk?.complete === false) {
+        failures++;
+        line = `INCOMPLETE: ${line}`;
+      }
     } catch (error) {
       failures++;
       if (error instanceof ApiError) lastStatus = error.status;
-      line = `FAILED: ${error instanceof Error ? error.message : String(error)}`;
+      line = `FAILED: ${redact(error instanceof Error ? error.message : String(error), [key])}`;
     }
     const ms = (performance.now() - started).toFixed(0).padStart(5);
-    io.stdout(`${step.action.padEnd(width)}  ${String(lastStatus || "-").padStart(3)}  ${ms} ms  ${line}\n`);
+    const name = step.note ? `${step.action} (${step.note})` : step.action;
+    io.stdout(`${name.padEnd(width)}  ${String(lastStatus || "-").padStart(3)}  ${ms} ms  ${line}\n`);
   }
-  io.stdout(`${TOUR.length - failures}/${TOUR.length} actions succeeded\n`);
+  const distinct = new Set(steps.map((s) => s.action)).size;
+  io.stdout(`${steps.length - failures}/${steps.length} steps succeeded (${distinct} actions)\n`);
   return failures === 0 ? EXIT_OK : EXIT_FAILURE;
 }
