@@ -133,14 +133,15 @@ function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.ZodType<T>): 
     .pipe((inner ?? z.unknown()) as z.ZodType<T>) as unknown as z.ZodType<T>;
 }
 
-/** A pair list from an object, `[{key, value}]`, `["k=v", "K: V"]` or `[[k, v]]`. */
-const keyValueSchema = z.unknown().transform((raw, ctx) => {
-  const out: Array<[string, string]> = [];
-  const add = (k: unknown, v: unknown) => {
-    if (typeof k !== "string" || k === "")
-      ctx.addIssue({ code: "custom", message: "every entry needs a non-empty key" });
-    else out.push([k, v === undefined || v === null ? "" : String(v)]);
-  };
+/**
+ * Walks the pairs of a key/value input — an object, `[{key, value}]`, `["k=v", "K: v"]`, `[[k, v]]`, or JSON
+ * text of any of these — calling `add` for each and `fail` for what is not a pair.
+ */
+export function pairsOf(
+  raw: unknown,
+  add: (key: unknown, value: unknown) => void,
+  fail: (message: string) => void,
+): void {
   let value = raw;
   if (typeof raw === "string") {
     try {
@@ -154,17 +155,31 @@ const keyValueSchema = z.unknown().transform((raw, ctx) => {
       if (typeof item === "string") {
         const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item);
         if (m) add(m[1]?.trim(), m[2]);
-        else ctx.addIssue({ code: "custom", message: `"${item}" is not "key=value" or "Key: value"` });
+        else fail(`"${item.slice(0, 40)}" is not "key=value" or "Key: value"`);
       } else if (Array.isArray(item)) add(item[0], item[1]);
-      else if (item && typeof item === "object")
+      else if (item && typeof item === "object" && !(item instanceof Uint8Array))
         add((item as { key?: unknown }).key, (item as { value?: unknown }).value);
-      else ctx.addIssue({ code: "custom", message: "entries must be key/value pairs" });
+      else fail("entries must be key/value pairs");
     }
   } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) add(k, v);
   } else {
-    ctx.addIssue({ code: "custom", message: "must be key/value pairs: an object, or a list of key=value" });
+    fail("must be key/value pairs: an object, or a list of key=value");
   }
+}
+
+/** Text pairs, keys not empty. */
+const keyValueSchema = z.unknown().transform((raw, ctx) => {
+  const out: Array<[string, string]> = [];
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  pairsOf(
+    raw,
+    (k, v) => {
+      if (typeof k !== "string" || k === "") fail("every entry needs a non-empty key");
+      else out.push([k, v === undefined || v === null ? "" : String(v)]);
+    },
+    fail,
+  );
   return out;
 });
 

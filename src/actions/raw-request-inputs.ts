@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { InputDefinition } from "./inputs.js";
+import { pairsOf } from "./inputs.js";
 
 /**
  * A path on the connection's base URL (`/api/accounts`, query allowed). Refused: full URLs, anything that could
@@ -55,32 +56,6 @@ export const rawBodySchema = z.unknown().transform((raw, ctx): RawBody => {
   }
   return { body: text, json: true };
 }) as unknown as z.ZodType<RawBody>;
-
-/** The pairs of a key-value input, from an object, `[{key, value}]`, `["k=v", "K: v"]` or `[[k, v]]`. */
-function pairsOf(raw: unknown, add: (key: unknown, value: unknown) => void, fail: (m: string) => void) {
-  let value = raw;
-  if (typeof raw === "string") {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = [raw];
-    }
-  }
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      if (typeof item === "string") {
-        const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item);
-        if (m) add(m[1]?.trim(), m[2]);
-        else fail(`"${item.slice(0, 40)}" is not key=value`);
-      } else if (Array.isArray(item)) add(item[0], item[1]);
-      else if (item && typeof item === "object" && !(item instanceof Uint8Array))
-        add((item as { key?: unknown }).key, (item as { value?: unknown }).value);
-      else fail("entries must be key/value pairs");
-    }
-  } else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) add(k, v);
-  } else fail("must be key/value pairs: an object, or a list of key=value");
-}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ListOutput } from "../../src/actions/list.js";
 import { InputValidationError, NotFoundError } from "../../src/core/errors.js";
-import { actionsSetup } from "./helpers.js";
+import { actionsSetup, refused } from "./helpers.js";
 
 interface Resource {
   type: string;
@@ -12,15 +12,6 @@ interface Resource {
 interface Doc {
   data: Resource;
   included?: Resource[];
-}
-
-async function refused(promise: Promise<unknown>): Promise<InputValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputValidationError);
-  return error as InputValidationError;
 }
 
 function setup() {

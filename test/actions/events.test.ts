@@ -2,20 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { BulkResult } from "../../src/actions/bulk.js";
 import type { ListOutput } from "../../src/actions/list.js";
 import { InputValidationError } from "../../src/core/errors.js";
-import { actionsSetup } from "./helpers.js";
+import { actionsSetup, refused } from "./helpers.js";
 
 interface EventDoc {
   data: { type: string; id: string; attributes: Record<string, unknown> };
   included?: Array<{ type: string; id: string; attributes: Record<string, unknown> }>;
-}
-
-async function refused(promise: Promise<unknown>): Promise<InputValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputValidationError);
-  return error as InputValidationError;
 }
 
 function metricName(t: ReturnType<typeof actionsSetup>, metricId: string): unknown {

@@ -1,5 +1,7 @@
+import { expect } from "vitest";
 import { runAction } from "../../src/actions/index.js";
 import { KlaviyoClient } from "../../src/core/client.js";
+import { InputValidationError } from "../../src/core/errors.js";
 import { createEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { checkedFetch } from "../helpers/contract.js";
 
@@ -30,4 +32,20 @@ export function actionsSetup(options: EmulatorOptions = {}) {
     run: <T = unknown>(key: string, inputs: Record<string, unknown> = {}) =>
       runAction(key, inputs, { client }) as Promise<T>,
   };
+}
+
+/** Awaits a promise that must fail with an `InputValidationError`, and returns the error. */
+export async function refused(promise: Promise<unknown>): Promise<InputValidationError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InputValidationError);
+  return error as InputValidationError;
+}
+
+/** The JSON body of a request the client sent. */
+export async function bodyOf(request: Request | undefined): Promise<Record<string, unknown>> {
+  expect(request).toBeDefined();
+  return (await (request as Request).clone().json()) as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputValidationError, NotFoundError } from "../../src/core/errors.js";
-import { actionsSetup } from "./helpers.js";
+import { actionsSetup, bodyOf, refused } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 interface Doc {
@@ -11,20 +11,6 @@ interface ListResult {
   data: Array<{ id: string; attributes: Json }>;
   nextCursor?: string;
   pages: number;
-}
-
-async function refused(promise: Promise<unknown>): Promise<InputValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputValidationError);
-  return error as InputValidationError;
-}
-
-async function bodyOf(request: Request | undefined): Promise<Json> {
-  expect(request).toBeDefined();
-  return (await (request as Request).clone().json()) as Json;
 }
 
 describe("Create List", () => {

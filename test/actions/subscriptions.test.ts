@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BulkResult } from "../../src/actions/bulk.js";
 import { InputValidationError } from "../../src/core/errors.js";
-import { actionsSetup } from "./helpers.js";
+import { actionsSetup, refused } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 interface Doc {
@@ -13,15 +13,6 @@ interface JobBody {
     attributes: { profiles: { data: Array<{ type: string; id?: string; attributes: Json }> } } & Json;
     relationships?: { list: { data: { type: string; id: string } } };
   };
-}
-
-async function refused(promise: Promise<unknown>): Promise<InputValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputValidationError);
-  return error as InputValidationError;
 }
 
 async function jobOf(request: Request | undefined): Promise<JobBody> {
