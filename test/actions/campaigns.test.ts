@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ListOutput } from "../../src/actions/list.js";
-import { InputValidationError, NotFoundError } from "../../src/core/errors.js";
+import { NotFoundError } from "../../src/core/errors.js";
 import { actionsSetup, refused } from "./helpers.js";
 
 interface Resource {

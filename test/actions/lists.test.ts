@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputValidationError, NotFoundError } from "../../src/core/errors.js";
+import { NotFoundError } from "../../src/core/errors.js";
 import { actionsSetup, bodyOf, refused } from "./helpers.js";
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { BulkResult } from "../../src/actions/bulk.js";
-import { InputValidationError } from "../../src/core/errors.js";
 import { actionsSetup, refused } from "./helpers.js";
 
 type Json = Record<string, unknown>;
