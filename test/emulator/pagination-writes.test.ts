@@ -61,12 +61,9 @@ describe("pagination under concurrent writes", () => {
             for (const w of writesBetweenPages[page++] ?? []) {
               const rows = [...state.profiles.values()];
               if (w.kind === "create") {
-                const row = (await import("../../src/emulator/resources/profile-model.js")).insertProfile(
-                  state,
-                  {
-                    email: `new${w.n}-${rows.length}@example.com`,
-                  },
-                );
+                const row = insertProfile(state, {
+                  email: `new${w.n}-${rows.length}@example.com`,
+                });
                 removed.add(row.id); // not present for the whole walk: may or may not be seen
               } else if (rows.length > 0) {
                 const row = rows[w.index % rows.length];
