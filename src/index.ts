@@ -1,10 +1,32 @@
 export { getAccount, listAccounts } from "./actions/accounts.js";
+export type { BulkResult, ChunkReport } from "./actions/bulk.js";
 export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
 export { defineAction, validateInputs } from "./actions/define.js";
 export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
 export type { InputDefinition, InputType, InputValues } from "./actions/inputs.js";
+export type { ListOutput } from "./actions/list.js";
+export { type Manifest, manifest } from "./actions/manifest.js";
 export { apiKey, apiKeyProblem } from "./auth/api-key.js";
+export { connections, DEFAULT_SCOPES } from "./auth/connections.js";
+export {
+  authorizeUrl,
+  exchangeCode,
+  KLAVIYO_OAUTH_URLS,
+  type OAuthClientConfig,
+  refreshTokens,
+  revokeToken,
+  type TokenSet,
+} from "./auth/oauth.js";
+export { type OAuthStrategyOptions, oauth } from "./auth/oauth-strategy.js";
+export { challengeOf, createVerifier, randomState } from "./auth/pkce.js";
 export type { AuthStrategy } from "./auth/strategy.js";
+export {
+  configDir,
+  FileTokenStore,
+  MemoryTokenStore,
+  type StoredConnection,
+  type TokenStore,
+} from "./auth/token-store.js";
 export type { FetchLike } from "./core/chain.js";
 export {
   JSON_API,
@@ -26,12 +48,14 @@ export {
   KlaviyoError,
   type KlaviyoErrorObject,
   NotFoundError,
+  OAuthError,
   PermissionDeniedError,
   RateLimitError,
   type RateLimitState,
   ServerError,
   TimeoutError,
 } from "./core/errors.js";
+export { filter, formatFilter, parseFilter } from "./core/filter.js";
 export { getOperation, matchOperation, type Operation } from "./core/operations.js";
 export { cursorOf, type Page, type PaginateOptions } from "./core/pagination.js";
 export { RateLimiter, sharedRateLimiter } from "./core/rate-limit.js";

@@ -9,10 +9,10 @@ export interface AuthStrategy {
   /** The value of the `Authorization` header for the next attempt. */
   authorization(signal?: AbortSignal): Promise<string> | string;
   /**
-   * Called after a 401. Returns true when the strategy obtained fresh credentials and the request should be
-   * sent once more (OAuth refresh); an API key returns false.
+   * Called after a 401 with the `Authorization` the refused request carried. Returns true when the strategy has
+   * fresh credentials and the request should be sent once more (OAuth refresh); an API key has none.
    */
-  onUnauthorized?(signal?: AbortSignal): Promise<boolean>;
+  onUnauthorized?(used: string | undefined, signal?: AbortSignal): Promise<boolean>;
   /** Every secret this strategy holds, so errors and logs can scrub them. */
   secrets(): readonly string[];
 }

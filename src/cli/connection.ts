@@ -1,5 +1,9 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { apiKey } from "../auth/api-key.js";
+import { oauth } from "../auth/oauth-strategy.js";
+import { configDir, FileTokenStore } from "../auth/token-store.js";
 import { KlaviyoClient } from "../core/client.js";
 
 export interface ConnectionFlags {
@@ -12,24 +16,41 @@ export interface ConnectionFlags {
 /** The connection flags every command that talks to Klaviyo shares. */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option("--api-key <key>", "private API key (pk_…); default $KLAVIYO_API_KEY")
+    .option(
+      "--api-key <key>",
+      "private API key (pk_…); default $KLAVIYO_API_KEY, else the tokens of klaviyo auth login",
+    )
     .option("--base-url <url>", "API base URL; default $KLAVIYO_BASE_URL or https://a.klaviyo.com")
     .option("--revision <date>", "the revision header to send (default: the one this release is built for)")
     .option("--timeout <ms>", "per-attempt timeout in milliseconds (default 60000)");
 }
 
-/** Builds a client from flags and the environment; the key is checked before anything is sent. */
+/**
+ * Builds a client from flags and the environment: an API key (`--api-key`, $KLAVIYO_API_KEY), checked before
+ * anything is sent, or else the OAuth tokens `klaviyo auth login` stored.
+ */
 export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): KlaviyoClient {
   const key = flags.apiKey ?? env.KLAVIYO_API_KEY;
-  const baseUrl = flags.baseUrl ?? env.KLAVIYO_BASE_URL;
+  const store = new FileTokenStore(join(configDir(env), "oauth.json"));
+  const useOAuth = key === undefined && existsSync(store.path);
+  const baseUrl = flags.baseUrl ?? env.KLAVIYO_BASE_URL ?? (useOAuth ? storedBaseUrl(store.path) : undefined);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new Error("--timeout must be a positive number of milliseconds");
   }
   return new KlaviyoClient({
-    auth: apiKey(key ?? ""),
+    auth: useOAuth ? oauth({ store }) : apiKey(key ?? ""),
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
+}
+
+/** The API base URL a stored OAuth login was made for. */
+function storedBaseUrl(path: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path, "utf8")) as { baseUrl?: string }).baseUrl;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { PACKAGE_VERSION } from "../core/version.js";
+import { registerAuthCommand } from "./commands/auth.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerEmulatorCommand } from "./commands/emulator.js";
 import { registerActionsCommand, registerRunCommand } from "./commands/run.js";
@@ -16,6 +17,7 @@ export function buildProgram(io: Io = processIo, setExit: (code: number) => void
   registerActionsCommand(program, io);
   registerRunCommand(program, io, setExit);
   registerEmulatorCommand(program);
+  registerAuthCommand(program, io, setExit);
   registerDemoCommand(program, io, setExit);
   return program;
 }

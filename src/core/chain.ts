@@ -163,7 +163,7 @@ export function authStage(auth: AuthStrategy): Middleware {
     req.headers.authorization = typeof header === "string" ? header : await header;
     const res = await next(req);
     if (res.status !== 401 || !auth.onUnauthorized) return res;
-    if (!(await auth.onUnauthorized(req.signal))) return res;
+    if (!(await auth.onUnauthorized(req.headers.authorization, req.signal))) return res;
     req.headers.authorization = await auth.authorization(req.signal);
     return next(req);
   };

@@ -172,6 +172,32 @@ export class TimeoutError extends KlaviyoError {
   }
 }
 
+/**
+ * An OAuth failure at the token or revoke endpoint. `reauthorizationRequired` is true when the refresh token is
+ * no good any more (`invalid_grant`: revoked, expired after 90 days unused, the app uninstalled): the user must
+ * log in again, and retrying cannot help.
+ */
+export class OAuthError extends KlaviyoError {
+  override name = "OAuthError";
+  readonly reauthorizationRequired: boolean;
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.reauthorizationRequired = code === "invalid_grant";
+  }
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      code: this.code,
+      status: this.status,
+      reauthorizationRequired: this.reauthorizationRequired,
+    };
+  }
+}
+
 export interface InputIssue {
   /** The input's label, as the specification names it (`Account ID`). */
   label: string;

@@ -1,0 +1,76 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import type { TokenSet } from "./oauth.js";
+
+/** What an OAuth connection keeps between runs: the tokens, the app they belong to, and where to refresh them. */
+export interface StoredConnection {
+  tokens: TokenSet;
+  clientId: string;
+  /** Kept beside the tokens (in a file only its owner can read) so later commands can refresh. */
+  clientSecret: string;
+  tokenUrl?: string;
+  revokeUrl?: string;
+  /** The API base URL the login was made for. */
+  baseUrl?: string;
+  account?: { id: string; name?: string };
+}
+
+/** Where tokens are loaded from and saved to. */
+export interface TokenStore {
+  load(): Promise<StoredConnection | undefined>;
+  save(connection: StoredConnection): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Tokens in memory only (a platform that keeps them elsewhere, tests). */
+export class MemoryTokenStore implements TokenStore {
+  constructor(private value?: StoredConnection) {}
+  async load(): Promise<StoredConnection | undefined> {
+    return this.value ? structuredClone(this.value) : undefined;
+  }
+  async save(connection: StoredConnection): Promise<void> {
+    this.value = structuredClone(connection);
+  }
+  async clear(): Promise<void> {
+    this.value = undefined;
+  }
+}
+
+/** The user's config directory for this connector: $KLAVIYO_CONFIG_DIR, else XDG / APPDATA / ~/.config. */
+export function configDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KLAVIYO_CONFIG_DIR) return env.KLAVIYO_CONFIG_DIR;
+  if (process.platform === "win32" && env.APPDATA) return join(env.APPDATA, "klaviyo-connector");
+  return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "klaviyo-connector");
+}
+
+/**
+ * Tokens in a JSON file readable by its owner only (mode 0600, in a 0700 directory), written atomically: to a
+ * temporary file beside it, then renamed over it, so a crash never leaves half a file.
+ */
+export class FileTokenStore implements TokenStore {
+  constructor(readonly path: string = join(configDir(), "oauth.json")) {}
+
+  async load(): Promise<StoredConnection | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return undefined;
+      throw error;
+    }
+    return JSON.parse(text) as StoredConnection;
+  }
+
+  async save(connection: StoredConnection): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(connection, null, 2), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.path);
+  }
+
+  async clear(): Promise<void> {
+    rmSync(this.path, { force: true });
+  }
+}
