@@ -5,6 +5,7 @@ import { apiKey } from "../auth/api-key.js";
 import { oauth } from "../auth/oauth-strategy.js";
 import { configDir, FileTokenStore } from "../auth/token-store.js";
 import { KlaviyoClient } from "../core/client.js";
+import { InputValidationError } from "../core/errors.js";
 
 export interface ConnectionFlags {
   apiKey?: string;
@@ -38,8 +39,17 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new Error("--timeout must be a positive number of milliseconds");
   }
+  if (!useOAuth && key === undefined) {
+    throw new InputValidationError([
+      {
+        label: "API Key",
+        key: "apiKey",
+        message: "is required: give --api-key, set KLAVIYO_API_KEY, or log in with klaviyo auth login",
+      },
+    ]);
+  }
   return new KlaviyoClient({
-    auth: useOAuth ? oauth({ store }) : apiKey(key ?? ""),
+    auth: useOAuth ? oauth({ store }) : apiKey(key as string),
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),

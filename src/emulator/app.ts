@@ -5,12 +5,18 @@
  */
 import { Hono } from "hono";
 import { adminRoutes } from "./admin.js";
-import { authenticate, CredentialRegistry, DEV_API_KEY } from "./auth.js";
+import { authenticate, DEV_API_KEY } from "./auth.js";
 import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
 import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
 import { lookupOperation, notImplemented } from "./lookup.js";
+import {
+  createOAuthServer,
+  type OAuthClient,
+  type OAuthControls,
+  RevocableCredentialRegistry,
+} from "./oauth.js";
 import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
@@ -48,6 +54,10 @@ export interface EmulatorOptions {
   readonly seedProfiles?: number;
   /** Adds this many generated events over the profiles. Applied to an empty state only. */
   readonly seedEvents?: number;
+  /** OAuth apps the authorization server at `/oauth` knows (authorize, token, revoke). Default: none. */
+  readonly oauthClients?: readonly OAuthClient[];
+  /** Lifetime of OAuth access tokens; default 3600. */
+  readonly accessTokenTtlSeconds?: number;
 }
 
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -74,6 +84,8 @@ export interface Emulator {
   reset(): void;
   /** Writes any pending snapshot to `dataFile` now. */
   flush(): void;
+  /** The OAuth server's test controls: expire or revoke tokens, age refresh tokens, count token calls. */
+  readonly oauth: OAuthControls;
 }
 
 export const IN_PROCESS_BASE_URL = "http://klaviyo.emulator.local";
@@ -101,13 +113,21 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     writer?.changed();
   };
   const routes = implementedRoutes(state);
-  const registry = new CredentialRegistry();
+  const clock = options.clock ?? { now: () => Date.now() };
+  const registry = new RevocableCredentialRegistry(clock);
   for (const { key, scopes } of options.apiKeys ?? [{ key: DEV_API_KEY }])
     registry.addApiKey(key, account.id, scopes);
-  const limiter = new RateLimiter(options.rateLimits ?? "real", options.clock ?? { now: () => Date.now() });
+  const limiter = new RateLimiter(options.rateLimits ?? "real", clock);
   const injector = new FaultInjector(options.faults ?? [], options.random ?? Math.random);
   let latencyMs = checkLatency(options.latencyMs ?? 0);
   const requests: RequestRecord[] = [];
+  const oauth = createOAuthServer({
+    clients: options.oauthClients ?? [],
+    registry,
+    accountId: account.id,
+    clock,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+  });
 
   const app = new Hono<EmulatorEnv>({ strict: false });
   // Admin routes first: they answer before the Klaviyo pipeline (and its request log) sees them.
@@ -128,6 +148,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       counts: () => Object.fromEntries(TABLE_NAMES.map((name) => [name, state[name].size])),
     }),
   );
+  app.route("/oauth", oauth.routes);
   app.use("*", connection({ log: requests, latencyMs: () => latencyMs }));
   app.use("*", lookupOperation());
   app.use("/api/*", authenticate(registry));
@@ -181,5 +202,6 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     state,
     reset: () => reset(),
     flush: () => writer?.flush(),
+    oauth: oauth.controls,
   };
 }

@@ -9,6 +9,16 @@ export {
 export { API_KEY_SCHEME, CredentialRegistry, DEV_API_KEY, knownScopes, type Principal } from "./auth.js";
 export { REQUEST_LOG_LIMIT, type RequestRecord } from "./connection.js";
 export { FAULT_KINDS, type FaultKind, type FaultSpec, parseFaults } from "./faults.js";
+export {
+  checkOAuthClients,
+  DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+  type OAuthClient,
+  type OAuthControls,
+  parseOAuthClients,
+  s256,
+  type TokenRequestCounts,
+  type TokenResponse,
+} from "./oauth.js";
 export { parseRateLimitMode, type RateLimitMode } from "./rate-limit.js";
 export { type RunningEmulator, type StartOptions, startEmulator } from "./server.js";
 export { type Account, type AccountAttributes, SEED_ACCOUNT_ID } from "./state.js";

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { checkScopes, DEV_API_KEY } from "../../emulator/auth.js";
 import { type FaultSpec, parseFaults } from "../../emulator/faults.js";
+import { type OAuthClient, parseOAuthClients } from "../../emulator/oauth.js";
 import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
 import { type StartOptions, startEmulator } from "../../emulator/server.js";
 import type { Io } from "../output.js";
@@ -21,9 +22,11 @@ export interface EmulatorFlags {
   readonly seed?: "demo";
   readonly seedProfiles?: number;
   readonly seedEvents?: number;
+  readonly oauthClients?: readonly OAuthClient[];
+  readonly accessTokenTtl?: number;
 }
 
-type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[] };
+type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[]; oauthClient?: string[] };
 
 function parseSeed(value: string): "demo" {
   if (value !== "demo") throw new Error(`Unknown seed "${value}": use demo`);
@@ -91,10 +94,17 @@ export async function runEmulatorCommand(
     ...(flags.seed ? { seed: flags.seed } : {}),
     ...(flags.seedProfiles ? { seedProfiles: flags.seedProfiles } : {}),
     ...(flags.seedEvents ? { seedEvents: flags.seedEvents } : {}),
+    ...(flags.oauthClients?.length ? { oauthClients: flags.oauthClients } : {}),
+    ...(flags.accessTokenTtl ? { accessTokenTtlSeconds: flags.accessTokenTtl } : {}),
   };
   const running = await startEmulator(options);
   if (flags.apiKey.length === 0) {
     io.stderr(`No --api-key given: accepting the development key ${DEV_API_KEY} (every scope).\n`);
+  }
+  for (const { clientId } of flags.oauthClients ?? []) {
+    io.stderr(
+      `OAuth client ${clientId}: authorize at ${running.url}/oauth/authorize, tokens at ${running.url}/oauth/token.\n`,
+    );
   }
   io.stdout(`Klaviyo emulator listening on ${running.url}\n`);
   await until();
@@ -160,6 +170,16 @@ export function registerEmulatorCommand(program: Command): void {
       "start with N generated events over the profiles (for benchmarks)",
       usage(parseInteger("--seed-events", 1, 10_000_000)),
     )
+    .option(
+      "--oauth-client <id:secret:redirect_uri>",
+      "accept this OAuth app at /oauth (authorize, token, revoke); repeat for more apps or redirect URIs",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--access-token-ttl <seconds>",
+      "lifetime of OAuth access tokens (default 3600)",
+      usage(parseInteger("--access-token-ttl", 1, 31_536_000)),
+    )
     .action(async (raw: RawFlags, command: Command) => {
       const output = command.configureOutput();
       const io: Io = {
@@ -174,6 +194,14 @@ export function registerEmulatorCommand(program: Command): void {
         const message = error instanceof Error ? error.message : String(error);
         return command.error(`error: option '--api-key <key>' is invalid: ${message}`, { exitCode: 2 });
       }
+      let oauthClients: OAuthClient[];
+      try {
+        oauthClients = parseOAuthClients(raw.oauthClient ?? []);
+      } catch (error) {
+        // Parsed here rather than by Commander, whose message would quote the secret.
+        const message = error instanceof Error ? error.message : String(error);
+        return command.error(`error: option '--oauth-client' is invalid: ${message}`, { exitCode: 2 });
+      }
       const flags: EmulatorFlags = {
         port: raw.port ?? 0,
         host: raw.host ?? "127.0.0.1",
@@ -185,6 +213,8 @@ export function registerEmulatorCommand(program: Command): void {
         ...(raw.seed ? { seed: raw.seed } : {}),
         ...(raw.seedProfiles ? { seedProfiles: raw.seedProfiles } : {}),
         ...(raw.seedEvents ? { seedEvents: raw.seedEvents } : {}),
+        ...(oauthClients.length > 0 ? { oauthClients } : {}),
+        ...(raw.accessTokenTtl ? { accessTokenTtl: raw.accessTokenTtl } : {}),
       };
       try {
         await runEmulatorCommand(flags, io, stopSignal);
