@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { KlaviyoClient, RequestOptions } from "../core/client.js";
 import type { Page } from "../core/pagination.js";
 import { input } from "./inputs.js";
@@ -45,6 +46,19 @@ export interface ListOutput<T = unknown> {
   pages: number;
 }
 
+/** Where items go when a caller streams a list action (see `streamListAction`). */
+type ItemSink = (items: readonly unknown[]) => void | Promise<void>;
+const sinks = new AsyncLocalStorage<ItemSink>();
+
+/**
+ * Runs `fn` (an action's perform) so that any list it walks goes to `sink` page by page, **to the end** of the
+ * collection, instead of being gathered: constant memory however many pages there are (the CLI's `--all`).
+ * The action then returns `data: []` with the page count.
+ */
+export function streamListAction<T>(sink: ItemSink, fn: () => Promise<T>): Promise<T> {
+  return sinks.run(sink, fn);
+}
+
 /**
  * Runs a list request: one page, or with `limit` every page until `limit` items, streaming pages from the
  * client's pager (so memory holds only what is returned).
@@ -54,6 +68,7 @@ export async function listOutput<T = unknown>(
   request: RequestOptions,
   paging: { pageSize?: number | undefined; cursor?: string | undefined; limit?: number | undefined },
 ): Promise<ListOutput<T>> {
+  const sink = sinks.getStore();
   const data: T[] = [];
   const included = new Map<string, unknown>();
   let nextCursor: string | undefined;
@@ -63,9 +78,14 @@ export async function listOutput<T = unknown>(
     ...request,
     ...(paging.pageSize !== undefined ? { pageSize: paging.pageSize } : {}),
     ...(paging.cursor ? { cursor: paging.cursor } : {}),
-    ...(paging.limit !== undefined ? { limit: paging.limit } : { maxPages: 1 }),
+    ...(sink ? {} : paging.limit !== undefined ? { limit: paging.limit } : { maxPages: 1 }),
   })) {
     pages++;
+    if (sink) {
+      await sink(page.data);
+      nextCursor = page.nextCursor;
+      continue;
+    }
     data.push(...page.data);
     for (const item of page.included ?? []) {
       const { type, id } = item as { type?: string; id?: string };

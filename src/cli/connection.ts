@@ -12,6 +12,7 @@ export interface ConnectionFlags {
   baseUrl?: string;
   revision?: string;
   timeout?: string;
+  maxRetries?: string;
 }
 
 /** The connection flags every command that talks to Klaviyo shares. */
@@ -23,7 +24,8 @@ export function addConnectionOptions(command: Command): Command {
     )
     .option("--base-url <url>", "API base URL; default $KLAVIYO_BASE_URL or https://a.klaviyo.com")
     .option("--revision <date>", "the revision header to send (default: the one this release is built for)")
-    .option("--timeout <ms>", "per-attempt timeout in milliseconds (default 60000)");
+    .option("--timeout <ms>", "per-attempt timeout in milliseconds (default 60000)")
+    .option("--max-retries <n>", "retries after a 429, a 5xx or a network error (default 3; 0 = none)");
 }
 
 /**
@@ -37,7 +39,15 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
   const baseUrl = flags.baseUrl ?? env.KLAVIYO_BASE_URL ?? (useOAuth ? storedBaseUrl(store.path) : undefined);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new Error("--timeout must be a positive number of milliseconds");
+    throw new InputValidationError([
+      { label: "--timeout", key: "timeout", message: "must be a positive number of milliseconds" },
+    ]);
+  }
+  const maxRetries = flags.maxRetries !== undefined ? Number(flags.maxRetries) : undefined;
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10)) {
+    throw new InputValidationError([
+      { label: "--max-retries", key: "maxRetries", message: "must be a whole number from 0 to 10" },
+    ]);
   }
   if (!useOAuth && key === undefined) {
     throw new InputValidationError([
@@ -53,6 +63,7 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(maxRetries !== undefined ? { retry: { maxRetries } } : {}),
   });
 }
 

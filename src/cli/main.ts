@@ -1,31 +1,121 @@
 import { Command, CommanderError } from "commander";
 import { PACKAGE_VERSION } from "../core/version.js";
-import { registerAuthCommand } from "./commands/auth.js";
-import { registerDemoCommand } from "./commands/demo.js";
-import { registerEmulatorCommand } from "./commands/emulator.js";
-import { registerActionsCommand, registerRunCommand } from "./commands/run.js";
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from "./output.js";
 
-/** Builds the `klaviyo` program. Exit codes: 0 ok, 1 API or network failure, 2 bad usage or input. */
-export function buildProgram(io: Io = processIo, setExit: (code: number) => void = () => {}): Command {
+type SetExit = (code: number) => void;
+
+/**
+ * The commands, each loaded only when it runs: `klaviyo --help` or `klaviyo emulator` need not load the 38
+ * action definitions, and the library's users never load the CLI.
+ */
+const COMMANDS: ReadonlyArray<{
+  names: readonly string[];
+  usage: readonly string[];
+  description: string;
+  register(program: Command, io: Io, setExit: SetExit): Promise<void>;
+}> = [
+  {
+    names: ["actions", "describe", "manifest"],
+    usage: ["actions", "describe <action>", "manifest"],
+    description: "",
+    async register(program, io, setExit) {
+      (await import("./commands/run.js")).registerActionsCommand(program, io, setExit);
+    },
+  },
+  {
+    names: ["run"],
+    usage: ["run"],
+    description:
+      "run an action against Klaviyo (or the emulator): klaviyo run <action> --help for its inputs",
+    async register(program, io, setExit) {
+      (await import("./commands/run.js")).registerRunCommand(program, io, setExit);
+    },
+  },
+  {
+    names: ["request"],
+    usage: ["request <method> <path>"],
+    description: "send any request to Klaviyo's API (the Raw Request action): prints the response body",
+    async register(program, io, setExit) {
+      (await import("./commands/request.js")).registerRequestCommand(program, io, setExit);
+    },
+  },
+  {
+    names: ["emulator"],
+    usage: ["emulator"],
+    description: "serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)",
+    async register(program) {
+      (await import("./commands/emulator.js")).registerEmulatorCommand(program);
+    },
+  },
+  {
+    names: ["auth"],
+    usage: ["auth"],
+    description: "connect with OAuth 2.0 (PKCE) instead of an API key: login, status, logout",
+    async register(program, io, setExit) {
+      (await import("./commands/auth.js")).registerAuthCommand(program, io, setExit);
+    },
+  },
+  {
+    names: ["demo"],
+    usage: ["demo"],
+    description: "run every action once against the embedded emulator (or --base-url with --api-key)",
+    async register(program, io, setExit) {
+      (await import("./commands/demo.js")).registerDemoCommand(program, io, setExit);
+    },
+  },
+];
+
+const STUB_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  actions: "list every action, one line each",
+  "describe <action>": "an action's inputs: label, flag, type, default, description, and an example",
+  manifest: "print the machine-readable manifest: every connection and action with its inputs (JSON)",
+};
+
+/** Builds the `klaviyo` program for `argv`, loading only the command it names. */
+export async function buildProgram(
+  argv: readonly string[],
+  io: Io = processIo,
+  setExit: SetExit = () => {},
+): Promise<Command> {
   const program = new Command("klaviyo")
-    .description("Klaviyo from the command line: run actions, start the local emulator, take the demo tour")
+    .description(
+      "Klaviyo from the command line: run actions, send requests, start the local emulator, take the demo tour",
+    )
     .version(PACKAGE_VERSION)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
-    .showHelpAfterError();
-  registerActionsCommand(program, io);
-  registerRunCommand(program, io, setExit);
-  registerEmulatorCommand(program);
-  registerAuthCommand(program, io, setExit);
-  registerDemoCommand(program, io, setExit);
+    .showHelpAfterError("(klaviyo --help lists the commands)")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 success, 1 API or network error, 2 bad usage or input, 3 authentication.
+Credentials: --api-key, $KLAVIYO_API_KEY, or the OAuth login of klaviyo auth login (never printed).
+
+Examples:
+  $ klaviyo demo
+  $ klaviyo emulator --port 8080 --seed demo
+  $ klaviyo run list-lists --base-url http://127.0.0.1:8080 --format table
+  $ klaviyo request GET /api/accounts`,
+    );
+  const args = argv.slice(2);
+  const first = args[0] === "help" ? args[1] : args[0];
+  for (const command of COMMANDS) {
+    if (first !== undefined && command.names.includes(first)) {
+      await command.register(program, io, setExit);
+      continue;
+    }
+    for (const usage of command.usage) {
+      const stub = program.command(usage).description(command.description || STUB_DESCRIPTIONS[usage] || "");
+      stub.allowUnknownOption().allowExcessArguments();
+    }
+  }
   return program;
 }
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code = EXIT_OK;
-  const program = buildProgram(io, (c) => {
+  const program = await buildProgram(argv, io, (c) => {
     code = c;
   });
   try {

@@ -50,14 +50,14 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
     expect(fields.stderr).toMatch(/Fields: unknown field "shoe_size"/);
   });
 
-  it("a malformed key exits 2 without echoing it; a wrong key exits 1 with Klaviyo's 401, key never shown", async () => {
+  it("a malformed key exits 2 without echoing it; a wrong key exits 3 with Klaviyo's 401, key never shown", async () => {
     const spaced = "pk_has a_space_in_it_0123456789";
     const bad = await runCli(["run", "list-accounts", "--api-key", spaced, "--base-url", emulator.url]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/API Key: contains whitespace/);
     const wrong = "pk_not_known_to_the_emulator_000000";
     const denied = await runCli(["run", "list-accounts", "--api-key", wrong, "--base-url", emulator.url]);
-    expect(denied.code).toBe(1);
+    expect(denied.code).toBe(3);
     expect(denied.stderr).toMatch(/401.*Incorrect authentication credentials/);
     for (const out of [bad.stdout, bad.stderr, denied.stdout, denied.stderr]) {
       expect(out).not.toContain(spaced);

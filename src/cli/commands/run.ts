@@ -1,12 +1,22 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type AnyAction, validateInputs } from "../../actions/define.js";
-import { actions } from "../../actions/index.js";
+import { actions, getAction } from "../../actions/index.js";
 import type { InputDefinition } from "../../actions/inputs.js";
+import { streamListAction } from "../../actions/list.js";
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
-import { EXIT_OK, type Io, reportError } from "../output.js";
+import {
+  EXIT_OK,
+  EXIT_USAGE,
+  type Format,
+  formatJson,
+  formatOutput,
+  type Io,
+  parseFormat,
+  reportError,
+} from "../output.js";
 
 /** `accountId` → `account-id`: the CLI flag of an input key. */
 export function flagOf(key: string): string {
@@ -25,7 +35,7 @@ function readArgument(value: string, binary: boolean, stdin: () => Buffer): unkn
 
 function optionFor(def: InputDefinition): Option {
   const flag = `--${flagOf(def.key)}`;
-  const help = `${def.label}: ${def.comments}`;
+  const help = `${def.label}: ${def.comments}${def.default !== undefined ? ` (default: ${JSON.stringify(def.default)})` : ""}`;
   switch (def.type) {
     case "boolean":
       return new Option(`${flag} [true|false]`, help);
@@ -83,45 +93,145 @@ export function inputsFromFlags(
   return raw;
 }
 
-/** Bytes in an output are written as base64, so the output stays JSON. */
-function printable(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_k, v: unknown) =>
-      v instanceof Uint8Array ? { base64: Buffer.from(v).toString("base64") } : v,
-    ),
-  );
+export interface OutputFlags {
+  format?: string;
+  all?: boolean;
+  verbose?: boolean;
+}
+
+/** Output and diagnostics flags shared by `run` and `request`. */
+export function addOutputOptions(command: Command, list: boolean): Command {
+  command
+    .option("--format <format>", "json (pretty on a terminal, one line when piped), ndjson or table")
+    .option("--verbose", "on error, print the whole error (never a secret)");
+  if (list) command.option("--all", "every page, streamed as NDJSON items as they arrive (constant memory)");
+  return command;
+}
+
+/** Progress on stderr for long walks, only on a terminal: items so far and the rate. */
+function progress(io: Io): { add(n: number): void; done(): void } {
+  const started = performance.now();
+  let count = 0;
+  const show = io.stderrIsTerminal === true;
+  return {
+    add(n) {
+      count += n;
+      if (!show) return;
+      const seconds = (performance.now() - started) / 1000;
+      io.stderr(`\r${count} items, ${(count / Math.max(seconds, 0.001)).toFixed(0)}/s`);
+    },
+    done() {
+      if (show && count > 0) io.stderr("\n");
+    },
+  };
+}
+
+/** Performs an action with CLI flags and writes its output; returns the exit code. */
+export async function runWithFlags(
+  action: AnyAction,
+  flags: Record<string, unknown> & ConnectionFlags & OutputFlags,
+  io: Io,
+): Promise<number> {
+  try {
+    const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
+    const values = validateInputs(action, inputsFromFlags(action, flags));
+    const client = clientFromFlags(flags);
+    if (flags.all) {
+      // Every page, each item one NDJSON line as it arrives: nothing is held but the current page.
+      const meter = progress(io);
+      await streamListAction(
+        (items) => {
+          for (const item of items) io.stdout(formatJson(item, false));
+          meter.add(items.length);
+        },
+        () => action.perform({ client }, values),
+      );
+      meter.done();
+      return EXIT_OK;
+    }
+    const output = await action.perform({ client }, values);
+    io.stdout(formatOutput(output, format ?? "json", io.stdoutIsTerminal === true));
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
+  }
+}
+
+function isListAction(action: AnyAction): boolean {
+  return Object.values(action.inputs).some((d) => d.key === "limit");
+}
+
+/** An example command line for an action: its required inputs, with their examples. */
+export function exampleFor(action: AnyAction): string {
+  const parts = [`klaviyo run ${action.key}`];
+  for (const def of Object.values(action.inputs)) {
+    if (!def.required) continue;
+    const value = def.example ?? (def.type === "json" ? "'{…}'" : def.key.endsWith("Id") ? "ID" : "VALUE");
+    parts.push(`--${flagOf(def.key)} ${/\s/.test(value) ? `'${value}'` : value}`);
+  }
+  return parts.join(" ");
 }
 
 /** `klaviyo run <action> --<input> VALUE…`: one subcommand per action, its flags generated from the inputs. */
 export function registerRunCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  const run = program.command("run").description("run an action against Klaviyo (or the emulator)");
+  const run = program
+    .command("run")
+    .description(
+      "run an action against Klaviyo (or the emulator): klaviyo run <action> --help for its inputs",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ klaviyo run list-lists --format table
+  $ klaviyo run get-profile --profile-id 01GDDKASAP8TKDDA2GRZDSVP4H --additional-fields subscriptions
+  $ klaviyo run list-profile --all > profiles.ndjson
+  $ echo '{"listName": "VIP"}' | klaviyo run create-list --inputs -`,
+    );
   for (const action of actions) {
     const sub = run.command(action.key).description(`${action.label}: ${action.description}`);
     for (const def of Object.values(action.inputs)) sub.addOption(optionFor(def));
     sub.option("--inputs <file|->", "the inputs as a JSON object, from a file or standard input (-)");
     addConnectionOptions(sub);
-    sub.action(async (flags: Record<string, unknown> & ConnectionFlags) => {
-      try {
-        const values = validateInputs(action, inputsFromFlags(action, flags));
-        const client = clientFromFlags(flags);
-        const output = await action.perform({ client }, values);
-        io.stdout(`${JSON.stringify(printable(output), null, 2)}\n`);
-        setExit(EXIT_OK);
-      } catch (error) {
-        setExit(reportError(error, io, flags.apiKey ? [flags.apiKey] : []));
-      }
+    addOutputOptions(sub, isListAction(action));
+    sub.addHelpText("after", `\nExample:\n  $ ${exampleFor(action)}`);
+    sub.action(async (flags: Record<string, unknown> & ConnectionFlags & OutputFlags) => {
+      setExit(await runWithFlags(action, flags, io));
     });
   }
 }
 
-/** `klaviyo actions`: every action, one line each. */
-export function registerActionsCommand(program: Command, io: Io): void {
+/** `klaviyo actions`, `klaviyo describe <action>` and `klaviyo manifest`. */
+export function registerActionsCommand(
+  program: Command,
+  io: Io,
+  setExit: (code: number) => void = () => {},
+): void {
   program
     .command("actions")
-    .description("list every action")
+    .description("list every action, one line each")
     .action(() => {
       const width = Math.max(...actions.map((a) => a.key.length));
       for (const a of actions) io.stdout(`${a.key.padEnd(width)}  ${a.label}\n`);
+    });
+  program
+    .command("describe <action>")
+    .description("an action's inputs: label, flag, type, default, description, and an example")
+    .action((key: string) => {
+      const action = getAction(key);
+      if (!action) {
+        io.stderr(`error: unknown action "${key}"; klaviyo actions lists them\n`);
+        setExit(EXIT_USAGE);
+        return;
+      }
+      io.stdout(`${action.label} (${action.key})\n${action.description}\n\nInputs:\n`);
+      for (const def of Object.values(action.inputs)) {
+        const facts = [def.type, def.required ? "required" : "optional"];
+        if (def.default !== undefined) facts.push(`default ${JSON.stringify(def.default)}`);
+        io.stdout(`  ${def.label}  --${flagOf(def.key)}  (${facts.join(", ")})\n      ${def.comments}\n`);
+      }
+      io.stdout(`\nExample:\n  ${exampleFor(action)}\n`);
+      setExit(EXIT_OK);
     });
   program
     .command("manifest")
