@@ -135,3 +135,32 @@ describe("exit codes and errors", () => {
     expect(unknown.code).toBe(2);
   });
 });
+
+describe("progress", () => {
+  it("on a terminal, --all reports items and rate on stderr; the items still go to stdout", async () => {
+    const { runWithFlags } = await import("../../src/cli/commands/run.js");
+    const { getAction } = await import("../../src/actions/index.js");
+    let out = "";
+    let err = "";
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        err += t;
+      },
+      stdoutIsTerminal: false,
+      stderrIsTerminal: true,
+    };
+    const action = getAction("list-profile");
+    if (!action) throw new Error("no list-profile");
+    const code = await runWithFlags(
+      action,
+      { all: true, pageSize: "100", apiKey: KEY, baseUrl: emulator.url },
+      io,
+    );
+    expect(code).toBe(0);
+    expect(out.trim().split("\n")).toHaveLength(274);
+    expect(err).toMatch(/\r100 items, \d+\/s\r200 items, \d+\/s\r274 items, \d+\/s\n$/);
+  });
+});
