@@ -15,6 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { AccountsApi, ApiKeySession } from "klaviyo-api";
 import { createEmulator, DEV_API_KEY } from "../src/emulator/index.js";
 import { KlaviyoClient, RateLimiter } from "../src/index.js";
 
@@ -122,10 +123,13 @@ const inProcess = await compare(
 const child = await startChildEmulator();
 let loopback: Record<string, number>;
 try {
-  loopback = await compare(
-    "Emulator in a child process, over loopback (this process's CPU only)",
-    sides((i, init) => fetch(i, init), child.url, emulator.account.id),
-  );
+  // Klaviyo's official Node SDK, used as its README shows, for the same call.
+  const accounts = new AccountsApi(new ApiKeySession(DEV_API_KEY));
+  accounts.basePath = child.url;
+  loopback = await compare("Emulator in a child process, over loopback (this process's CPU only)", {
+    ...sides((i, init) => fetch(i, init), child.url, emulator.account.id),
+    "official SDK (klaviyo-api)": () => accounts.getAccount(emulator.account.id),
+  });
 } finally {
   child.stop();
 }
@@ -133,6 +137,9 @@ try {
 const ratio = (m: Record<string, number>, base: string) => (m["KlaviyoClient.request"] ?? 0) / (m[base] ?? 1);
 console.log(
   `\nclient / plain fetch: in-process ${ratio(inProcess, "plain fetch").toFixed(2)}x, loopback ${ratio(loopback, "plain fetch").toFixed(2)}x (target <= 1.20x)`,
+);
+console.log(
+  `client / official SDK, loopback: ${((loopback["KlaviyoClient.request"] ?? 0) / (loopback["official SDK (klaviyo-api)"] ?? 1)).toFixed(2)}x`,
 );
 console.log(
   `client / plain fetch with a timeout: in-process ${ratio(inProcess, "plain fetch + timeout signal").toFixed(2)}x, loopback ${ratio(loopback, "plain fetch + timeout signal").toFixed(2)}x`,
