@@ -2,21 +2,19 @@ import { z } from "zod";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { expandPath } from "../core/url.js";
 import type { ResourceDocument } from "./accounts.js";
-import { type BulkResult, chunkRanges, sendInChunks } from "./bulk.js";
+import type { BulkResult } from "./bulk.js";
 import { type AnyAction, defineAction } from "./define.js";
 import {
   type BulkEvent,
-  bulkEventBytes,
   checkProperties,
   EVENT_LIMITS,
-  groupByProfile,
   type ProfileData,
   readBulkEvents,
   readEventTime,
   readProfile,
-  reasonsByEntry,
 } from "./events-build.js";
 import { fieldsQuery, includeInput, includes, reportProblems } from "./events-shared.js";
+import { ingestCheckedEvents } from "./ingest.js";
 import { type InputDefinition, input, textFormats } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
@@ -258,7 +256,7 @@ export const bulkCreateEvents = defineAction({
   key: "bulk-create-events",
   label: "Bulk Create Events",
   description:
-    "Records many events at once, for one profile or many. Any number of events may be given: they are checked first (nothing is sent if one is wrong), grouped by profile as Klaviyo wants them, and sent in requests of at most 1,000 events and 5 MB. Klaviyo accepts each request as a whole (202, processed later) or refuses it as a whole, e.g. when one unique_id appears twice for the same profile and metric; the result reports every event by its position: accepted, rejected with Klaviyo's reason, failed (no clear answer) or unsent.",
+    "Records many events at once, for one profile or many. Any number of events may be given: they are checked first (nothing is sent if one is wrong), grouped by profile as Klaviyo wants them, and sent in requests of at most 1,000 events and 5 MB, several at a time within the rate limit. An event without a unique_id gets one derived from its content, time included, and one without a time gets the time it is sent, so that a retried request never records an event twice. Klaviyo accepts each request as a whole (202, processed later) or refuses it as a whole, e.g. when one unique_id appears twice for the same profile and metric; the result reports every event by its position: accepted, rejected with Klaviyo's reason, failed (no clear answer) or unsent.",
   operation: "bulk_create_events",
   inputs: {
     events: input.json<BulkEvent[], true>(
@@ -267,7 +265,7 @@ export const bulkCreateEvents = defineAction({
         label: "Events Array",
         required: true,
         comments:
-          'A JSON array of events. Each one flat, as you hold it: {"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1234"},"time":"2026-07-15T12:00:00Z","value":29.98,"value_currency":"USD","unique_id":"order-1234"} (metric and profile required; the profile needs email, phone_number in E.164, external_id, anonymous_id or id), or in Klaviyo\'s own shapes: an event resource {"type":"event","attributes":{…}} or a bulk entry {"type":"event-bulk-create","attributes":{"profile":{"data":…},"events":{"data":[…]}}}. Positions in the result count events in input order (a bulk entry of three events takes three). Give each event a unique_id so a repeated run cannot duplicate it, and never the same unique_id twice for one profile and metric: Klaviyo then refuses the whole request it is in.',
+          'A JSON array of events. Each one flat, as you hold it: {"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1234"},"time":"2026-07-15T12:00:00Z","value":29.98,"value_currency":"USD","unique_id":"order-1234"} (metric and profile required; the profile needs email, phone_number in E.164, external_id, anonymous_id or id), or in Klaviyo\'s own shapes: an event resource {"type":"event","attributes":{…}} or a bulk entry {"type":"event-bulk-create","attributes":{"profile":{"data":…},"events":{"data":[…]}}}. Positions in the result count events in input order (a bulk entry of three events takes three). An event without a unique_id gets one derived from its metric, profile identifiers, properties, time, value and currency, so a retry or a repeated run of the same array cannot duplicate it; an event without a time is given the time it is sent, so a repeated run of such events records them again. Never give the same unique_id twice for one profile and metric with different content: Klaviyo then refuses the whole request it is in (an exact repeat is sent once).',
         example:
           '[{"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1"}}]',
       },
@@ -294,29 +292,13 @@ export const bulkCreateEvents = defineAction({
     }),
   },
   async perform({ client, signal }, { events, backfill }): Promise<BulkResult> {
-    const items =
-      backfill === undefined
-        ? events
-        : events.map((e) => (e.event.backfill === undefined ? { ...e, event: { ...e.event, backfill } } : e));
-    const ranges = chunkRanges(items, EVENT_LIMITS.bulkEvents, EVENT_LIMITS.bulkBytes, bulkEventBytes);
-    let positions: number[][] = [];
-    return sendInChunks(
-      ranges,
-      async ({ from, to }) => {
-        const grouped = groupByProfile(items, from, to);
-        positions = grouped.positions;
-        await client.request({
-          method: "POST",
-          path: "/api/event-bulk-create-jobs",
-          body: grouped.body,
-          operation: "bulk_create_events",
-          signal,
-          // Klaviyo keeps the first event of a unique_id: a repeat of a request whose events all have one is harmless.
-          idempotent: items.slice(from, to).every((e) => e.event.unique_id !== undefined),
-        });
-      },
-      (error) => reasonsByEntry(positions, error),
-    );
+    // Checked whole before anything is sent (the input's schema); then streamed, several requests at a time.
+    return ingestCheckedEvents(client, events, {
+      signal,
+      ...(backfill !== undefined ? { backfill } : {}),
+      // A unique_id the caller repeats with other content stays in one request: Klaviyo refuses it and says why.
+      conflictingRepeats: "same-request",
+    });
   },
 });
 

@@ -40,6 +40,15 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   {
+    names: ["ingest"],
+    usage: ["ingest"],
+    description:
+      "stream a large NDJSON or JSON array file into Klaviyo: ingest events|subscribe|unsubscribe <file|->",
+    async register(program, io, setExit) {
+      (await import("./commands/ingest.js")).registerIngestCommand(program, io, setExit);
+    },
+  },
+  {
     names: ["emulator"],
     usage: ["emulator"],
     description: "serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)",

@@ -149,7 +149,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     }),
   );
   app.route("/oauth", oauth.routes);
-  app.use("*", connection({ log: requests, latencyMs: () => latencyMs }));
+  app.use("*", connection({ log: requests, latencyMs: () => latencyMs, now: () => clock.now() }));
   app.use("*", lookupOperation());
   app.use("/api/*", authenticate(registry));
   app.use("/api/*", requireRevision());

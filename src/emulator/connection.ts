@@ -22,6 +22,11 @@ export interface RequestRecord {
   /** Whether the handler ran to completion, so that its change is in the state even if the client saw a failure. */
   readonly handled: boolean;
   readonly fault: FaultKind | undefined;
+  /**
+   * When the request reached the pipeline (ms since the epoch, by `ConnectionOptions.now`, default `Date.now`),
+   * to check rate windows. A non-enumerable property: read it by name.
+   */
+  readonly at: number;
 }
 
 /** The log keeps the latest requests only, so a long-running emulator does not grow without bound. */
@@ -49,6 +54,8 @@ export function isDroppedConnection(error: unknown): boolean {
 export interface ConnectionOptions {
   readonly log: RequestRecord[];
   readonly latencyMs: () => number;
+  /** The clock of `at`; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked. */
@@ -59,18 +66,21 @@ export function connection(options: ConnectionOptions): MiddlewareHandler<Emulat
     c.set("fault", undefined);
     const latency = options.latencyMs();
     if (latency > 0) await sleep(latency, undefined, { signal: c.req.raw.signal });
+    const at = options.now ? options.now() : Date.now();
     await next();
 
     const drop = c.get("dropConnection");
     const url = new URL(c.req.url);
-    options.log.push({
+    const record: RequestRecord = {
+      at,
       method: c.req.method,
       path: redact(url.pathname + url.search),
       operationId: (c.get("operation") as Operation | undefined)?.id,
       status: drop ? 0 : c.res.status,
       handled: c.get("handled"),
       fault: c.get("fault"),
-    });
+    };
+    options.log.push(record);
     if (options.log.length > REQUEST_LOG_LIMIT) options.log.splice(0, options.log.length - REQUEST_LOG_LIMIT);
     if (!drop) return;
     const socket = c.env?.incoming?.socket;

@@ -26,7 +26,7 @@ describe("faults before the handler", () => {
     expect(res.status).toBe(429);
     expect(res.headers.get("Retry-After")).toBe("1");
     expect((await onlyError(res)).code).toBe("throttled");
-    expect(em.requests).toEqual([
+    expect(em.requests).toMatchObject([
       {
         method: "GET",
         path: "/api/accounts",

@@ -1,0 +1,311 @@
+/**
+ * The machinery of a streamed bulk ingestion, whatever is ingested: items are packed into requests as they are
+ * read (`RequestBuilder`), and the requests are sent several at a time (`Ingestion`), so that memory holds only
+ * the requests in flight and the one being filled, never the input. Every item is accounted for by its input
+ * position: accepted, rejected (with a reason), failed (sent, no clear answer) or unsent.
+ */
+import { ApiError, KlaviyoError } from "../core/errors.js";
+import type { BulkResult, ChunkReport } from "./bulk.js";
+
+/** Counts so far, for a progress display. */
+export interface IngestProgress {
+  /** Positions read from the source (events for events, profiles for subscriptions). */
+  read: number;
+  accepted: number;
+  rejected: number;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+}
+
+export interface IngestOptions {
+  /** Requests in flight at once (default 10, the burst of the tiers involved); the client's limiter paces them. */
+  concurrency?: number;
+  /** Stops reading and sending: what was not sent is reported unsent (and given to `onUnsent`). */
+  signal?: AbortSignal;
+  onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Called for every item the run has no answer for: unsent ones (after an abort or an error that stops the
+   * run), and failed ones (sent, no clear answer), whose re-sending is safe. `item` is in a form the same
+   * ingestion reads again: for events, the flat event with its unique_id and time, so that a re-run sends it
+   * identically.
+   */
+  onUnsent?: (item: unknown, position: number) => void;
+  /** The clock that stamps events read without a time (milliseconds since the epoch); default `Date.now`. */
+  now?: () => number;
+}
+
+/** One request's report: `from`/`to` span its items' positions (not all positions between are in it). */
+export interface IngestRequestReport extends ChunkReport {
+  /** Items the request carried. */
+  items: number;
+}
+
+export interface IngestResult extends BulkResult {
+  /**
+   * Items dropped because the same item (same unique_id, same content) was already in the same request: each
+   * shares the outcome of the one sent, and is counted in `accepted` when that one is.
+   */
+  duplicates: number;
+  requests: IngestRequestReport[];
+}
+
+/** An item read and ready to send. */
+export interface Member<T> {
+  position: number;
+  value: T;
+}
+
+/** One request being filled, then sent. */
+export interface Batch<T> {
+  members: Member<T>[];
+  /** Exact repeats of a member (`of`: its position), not sent: they share its outcome. */
+  riders: Array<{ position: number; of: number; value: T }>;
+  bytes: number;
+  keys: Map<string, { hash: string; position: number }>;
+  /** A request that must be answered before this one goes (it holds an earlier item with a key of this one). */
+  waitFor?: Batch<T>;
+}
+
+export interface BatchRules<T> {
+  maxItems: number;
+  maxBytes: number;
+  size(value: T): number;
+  /**
+   * Items with the same key must not share a request (Klaviyo refuses a request that repeats a unique_id for
+   * one profile and metric). `undefined`: no such rule.
+   */
+  key?(value: T): string | undefined;
+  /** What makes two items with one key the same item. */
+  hash?(value: T): string;
+  /** An item whose key repeats with other content may still go in the same request (Klaviyo then says no). */
+  mayShare?(value: T): boolean;
+}
+
+const newBatch = <T>(): Batch<T> => ({ members: [], riders: [], bytes: 0, keys: new Map() });
+
+/**
+ * Packs items into requests of at most `maxItems` items and `maxBytes` bytes, in reading order. An exact repeat
+ * of an item of the request being filled rides with it instead of being sent; a repeat of its key with other
+ * content waits for the next request (which then waits for this one's answer, so the first read is the first
+ * recorded).
+ */
+export class RequestBuilder<T> {
+  private current: Batch<T> = newBatch();
+  private carry: Member<T>[] = [];
+
+  constructor(private readonly rules: BatchRules<T>) {}
+
+  /** Adds an item; returns the requests it completed (usually none). */
+  push(member: Member<T>): Batch<T>[] {
+    const out: Batch<T>[] = [];
+    this.place(member, out);
+    return out;
+  }
+
+  /** Completes every request still being filled. */
+  end(): Batch<T>[] {
+    const out: Batch<T>[] = [];
+    while (this.current.members.length > 0) this.rotate(out);
+    return out;
+  }
+
+  private place(member: Member<T>, out: Batch<T>[]): void {
+    const { rules } = this;
+    const size = rules.size(member.value);
+    let batch = this.current;
+    // Riders count too, so that a run of repeats cannot grow one request without bound.
+    if (
+      batch.members.length > 0 &&
+      (batch.members.length + batch.riders.length >= rules.maxItems || batch.bytes + size > rules.maxBytes)
+    ) {
+      this.rotate(out);
+      batch = this.current;
+    }
+    const key = rules.key?.(member.value);
+    if (key !== undefined) {
+      const hash = rules.hash ? rules.hash(member.value) : "";
+      const seen = batch.keys.get(key);
+      if (seen) {
+        if (seen.hash === hash) {
+          batch.riders.push({ position: member.position, of: seen.position, value: member.value });
+          return;
+        }
+        if (!rules.mayShare?.(member.value)) {
+          this.carry.push(member);
+          return;
+        }
+      } else batch.keys.set(key, { hash, position: member.position });
+    }
+    batch.members.push(member);
+    batch.bytes += size;
+  }
+
+  private rotate(out: Batch<T>[]): void {
+    const done = this.current;
+    out.push(done);
+    this.current = newBatch();
+    const carried = this.carry;
+    this.carry = [];
+    if (carried.length === 0) return;
+    this.current.waitFor = done;
+    for (const member of carried) this.place(member, out);
+  }
+}
+
+/** Errors that stop the run: later requests would fail the same way (credentials, scopes, a cap, an abort). */
+function stopsTheRun(error: unknown): boolean {
+  if (error instanceof ApiError) return error.status === 401 || error.status === 403 || error.status === 429;
+  return !(error instanceof KlaviyoError);
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export interface IngestionSpec<T> {
+  concurrency: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: IngestProgress) => void) | undefined;
+  onUnsent: ((item: unknown, position: number) => void) | undefined;
+  /** Sends one request; rejects with the client's error. */
+  send(batch: Batch<T>): Promise<unknown>;
+  /** Reasons by position from a refusal's error pointers. */
+  reasons(error: ApiError, batch: Batch<T>): Map<number, string>;
+  /** What `onUnsent` gets for an item. */
+  unsentForm(value: T): unknown;
+}
+
+/** Sends requests `concurrency` at a time and keeps the account of every position. */
+export class Ingestion<T> {
+  readonly result: IngestResult = {
+    total: 0,
+    accepted: 0,
+    rejected: [],
+    failed: [],
+    unsent: [],
+    complete: false,
+    duplicates: 0,
+    requests: [],
+  };
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly settled = new WeakMap<Batch<T>, Promise<void>>();
+  private stopReason: string | undefined;
+
+  constructor(private readonly spec: IngestionSpec<T>) {}
+
+  /** Why the run stops (an abort, or an error every later request would meet); `undefined` while it goes on. */
+  get stopped(): string | undefined {
+    if (this.stopReason === undefined && this.spec.signal?.aborted)
+      this.stopReason = `not sent: aborted (${messageOf(this.spec.signal.reason)})`;
+    return this.stopReason;
+  }
+
+  /** Counts `count` positions read. */
+  read(count: number): void {
+    this.result.total += count;
+  }
+
+  reject(position: number, reason: string): void {
+    this.result.rejected.push({ index: position, reason });
+  }
+
+  /** An item read after the run stopped, taking `count` positions: unsent; it goes to `onUnsent` as read. */
+  unsent(position: number, item: unknown, count: number): void {
+    for (let i = 0; i < count; i++) this.result.unsent.push(position + i);
+    this.spec.onUnsent?.(item, position);
+  }
+
+  progress(): void {
+    this.spec.onProgress?.({
+      read: this.result.total,
+      accepted: this.result.accepted,
+      rejected: this.result.rejected.length,
+      inFlight: this.inFlight.size,
+    });
+  }
+
+  /** Sends a request once a slot is free (the caller waits, which pauses reading), or reports it unsent. */
+  async dispatch(batch: Batch<T>): Promise<void> {
+    while (this.inFlight.size >= this.spec.concurrency) await Promise.race(this.inFlight);
+    let from = Number.POSITIVE_INFINITY;
+    let to = 0;
+    for (const { position } of [...batch.members, ...batch.riders]) {
+      if (position < from) from = position;
+      if (position >= to) to = position + 1;
+    }
+    const report: IngestRequestReport = {
+      from,
+      to,
+      items: batch.members.length,
+      status: "unsent",
+    };
+    this.result.requests.push(report);
+    const stopped = this.stopped;
+    if (stopped !== undefined) {
+      report.error = stopped;
+      this.giveUp(batch, "unsent");
+      return;
+    }
+    const run = this.run(batch, report).finally(() => {
+      this.inFlight.delete(run);
+      this.progress();
+    });
+    this.inFlight.add(run);
+    this.settled.set(batch, run);
+    this.progress();
+  }
+
+  /** Waits for every request in flight, then completes the result (positions in order). */
+  async finish(): Promise<IngestResult> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    const { result } = this;
+    result.rejected.sort((a, b) => a.index - b.index);
+    result.failed.sort((a, b) => a - b);
+    result.unsent.sort((a, b) => a - b);
+    result.complete = result.accepted === result.total;
+    this.progress();
+    return result;
+  }
+
+  private async run(batch: Batch<T>, report: IngestRequestReport): Promise<void> {
+    if (batch.waitFor) await this.settled.get(batch.waitFor);
+    const stopped = this.stopped;
+    if (stopped !== undefined) {
+      report.error = stopped;
+      this.giveUp(batch, "unsent");
+      return;
+    }
+    try {
+      await this.spec.send(batch);
+      this.result.accepted += batch.members.length + batch.riders.length;
+      this.result.duplicates += batch.riders.length;
+      report.status = "accepted";
+      report.httpStatus = 202;
+    } catch (error) {
+      const message = messageOf(error);
+      report.error = message;
+      if (error instanceof ApiError) report.httpStatus = error.status;
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500 && !stopsTheRun(error)) {
+        const mapped = this.spec.reasons(error, batch);
+        for (const m of batch.members) this.reject(m.position, mapped.get(m.position) ?? message);
+        for (const r of batch.riders)
+          this.reject(r.position, `the same event as position ${r.of}: ${mapped.get(r.of) ?? message}`);
+        report.status = "rejected";
+      } else if (stopsTheRun(error)) {
+        this.stopReason ??= this.spec.signal?.aborted
+          ? `not sent: aborted (${messageOf(this.spec.signal.reason)})`
+          : `not sent: an earlier request failed (${message})`;
+        this.giveUp(batch, "unsent");
+      } else {
+        report.status = "failed";
+        this.giveUp(batch, "failed");
+      }
+    }
+  }
+
+  private giveUp(batch: Batch<T>, as: "unsent" | "failed"): void {
+    const list = as === "unsent" ? this.result.unsent : this.result.failed;
+    for (const m of [...batch.members, ...batch.riders]) {
+      list.push(m.position);
+      this.spec.onUnsent?.(this.spec.unsentForm(m.value), m.position);
+    }
+  }
+}

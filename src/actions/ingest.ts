@@ -1,0 +1,281 @@
+/**
+ * Bulk ingestion at the rate-limit ceiling that never duplicates: events (Bulk Create Events) and profiles to
+ * subscribe or unsubscribe, read lazily from an array, an `Iterable` or an `AsyncIterable` (such as
+ * `readRecords(file)`), checked one by one as they are read (a bad item is rejected with its position and the
+ * rest go on), packed into Klaviyo's requests and sent `concurrency` at a time; the client's rate limiter keeps
+ * them within the operation's tier. Memory holds the requests in flight and the one being filled, never the
+ * input.
+ *
+ * Events: every event without a `unique_id` gets one derived from its content, time included
+ * (`eventUniqueId`), and every request is sent as idempotent, so the transport's retries and a re-run of the same
+ * input never record an event twice (Klaviyo keeps the first event of a `unique_id` for a profile and metric).
+ * An event without a time is stamped with the time it is read (`now`): a re-run of such an input is therefore a
+ * new ingestion, with new times and new ids. The events `onUnsent` receives carry their time and unique_id, so
+ * a re-run of those is safe.
+ *
+ * Positions count events in input order (a Klaviyo bulk entry of three events takes three; an item that cannot
+ * be read takes one, or as many events as it declares); for subscriptions they count profiles.
+ */
+import type { KlaviyoClient } from "../core/client.js";
+import type { ApiError } from "../core/errors.js";
+import type { BulkEvent } from "./events-build.js";
+import type { IngestionSpec, IngestOptions, IngestResult } from "./ingest-engine.js";
+import {
+  type ConflictingRepeats,
+  checkedEventReader,
+  eventRules,
+  eventSender,
+  type IngestEvent,
+  rawEventReader,
+} from "./ingest-events.js";
+import { type IngestSource, type ItemReader, ingestSource } from "./ingest-source.js";
+import { UnreadableRecord } from "./ndjson.js";
+import {
+  historicalImportProblems,
+  type JobProfile,
+  MAX_PROFILES_PER_REQUEST,
+  normaliseProfile,
+  profileIndexOf,
+  type SubscriptionMode,
+} from "./subscriptions-profiles.js";
+
+export type {
+  IngestOptions,
+  IngestProgress,
+  IngestRequestReport,
+  IngestResult,
+} from "./ingest-engine.js";
+export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./ingest-events.js";
+export type { IngestSource } from "./ingest-source.js";
+
+/** Requests in flight by default: the burst of Bulk Create Events' tier (10/s). */
+export const DEFAULT_CONCURRENCY = 10;
+
+export interface IngestEventsOptions extends IngestOptions {
+  /** Events per request, at most (and by default) Klaviyo's 1,000. */
+  batchSize?: number;
+  /** Applied to every event that does not set backfill itself. */
+  backfill?: boolean;
+  /**
+   * An event whose unique_id repeats one of the request being filled, for the same profile and metric, with
+   * other content: `later-request` (default) sends it in a later request, after that one is answered (Klaviyo
+   * then keeps the first); `same-request` sends both together, so that Klaviyo refuses that request as a whole
+   * and says which. An exact repeat (same unique_id, same content) is never sent twice: it shares the outcome
+   * of the first and is counted in `duplicates`.
+   */
+  conflictingRepeats?: ConflictingRepeats;
+}
+
+function concurrencyOf(options: IngestOptions): number {
+  const n = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new RangeError(`concurrency must be a whole number >= 1, not ${n}`);
+  return n;
+}
+
+function batchSizeOf(size: number | undefined, max: number): number {
+  if (size === undefined) return max;
+  if (!(Number.isInteger(size) && size >= 1 && size <= max))
+    throw new RangeError(`batchSize must be a whole number from 1 to ${max}, not ${size}`);
+  return size;
+}
+
+function commonSpec(options: IngestOptions) {
+  return {
+    concurrency: concurrencyOf(options),
+    signal: options.signal,
+    onProgress: options.onProgress,
+    onUnsent: options.onUnsent,
+  };
+}
+
+function withBackfill<R>(reader: ItemReader<R, IngestEvent>, backfill: boolean | undefined) {
+  if (backfill === undefined) return reader;
+  return {
+    ...reader,
+    read(raw: R) {
+      const read = reader.read(raw);
+      if ("values" in read)
+        for (const e of read.values) if (e.event.backfill === undefined) e.event.backfill = backfill;
+      return read;
+    },
+  };
+}
+
+async function runEvents<R>(
+  client: KlaviyoClient,
+  source: IngestSource<R>,
+  reader: ItemReader<R, IngestEvent>,
+  options: IngestEventsOptions,
+): Promise<IngestResult> {
+  const { signal } = options;
+  return ingestSource(
+    source,
+    withBackfill(reader, options.backfill),
+    eventRules(batchSizeOf(options.batchSize, 1000), options.conflictingRepeats ?? "later-request"),
+    {
+      ...commonSpec(options),
+      ...eventSender((body) =>
+        client.request({
+          method: "POST",
+          path: "/api/event-bulk-create-jobs",
+          body,
+          operation: "bulk_create_events",
+          signal,
+          // Every event has a unique_id: Klaviyo keeps the first, so a repeated request records nothing twice.
+          idempotent: true,
+        }),
+      ),
+    },
+  );
+}
+
+/**
+ * Ingests events (flat `{metric, profile, properties, time, value, value_currency, unique_id, backfill}` or
+ * Klaviyo's event and bulk-entry shapes, or `UnreadableRecord`s from `readRecords`), read lazily from `source`.
+ * See the module's comment; never throws for a bad event (it is rejected), only for bad options.
+ */
+export function ingestEvents(
+  client: KlaviyoClient,
+  source: IngestSource<unknown>,
+  options: IngestEventsOptions = {},
+): Promise<IngestResult> {
+  const now = options.now ?? (() => Date.now());
+  return runEvents(client, source, rawEventReader(now), options);
+}
+
+/** `ingestEvents` for events already checked (`readBulkEvents`), as the Bulk Create Events action holds them. */
+export function ingestCheckedEvents(
+  client: KlaviyoClient,
+  events: Iterable<BulkEvent>,
+  options: IngestEventsOptions = {},
+): Promise<IngestResult> {
+  const now = options.now ?? (() => Date.now());
+  return runEvents(client, events, checkedEventReader(now), options);
+}
+
+export interface IngestSubscriptionsOptions extends IngestOptions {
+  /** The list to subscribe the profiles to, or to unsubscribe them from. */
+  listId?: string;
+  /** Subscribe only: consent given in the past; every consent then needs `consented_at`. */
+  historicalImport?: boolean;
+  /** Subscribe only: where the consent was collected. */
+  customSource?: string;
+  /** Profiles per request, at most (and by default) Klaviyo's 1,000 to subscribe, 100 to unsubscribe. */
+  batchSize?: number;
+}
+
+/** Klaviyo states no payload limit for these jobs; 5 MB, its other bulk jobs' limit, keeps requests sane. */
+const MAX_JOB_BYTES = 5_000_000;
+
+interface IngestProfile {
+  profile: JobProfile;
+  /** The item as read, for `onUnsent`. */
+  raw: unknown;
+}
+
+function profileReader(
+  mode: SubscriptionMode,
+  historicalImport: boolean,
+  now: () => number,
+): ItemReader<unknown, IngestProfile> {
+  return {
+    read(raw) {
+      if (raw instanceof UnreadableRecord) return { reason: raw.toString(), positions: 1 };
+      const { profile, problems } = normaliseProfile(raw, mode);
+      if (problems.length === 0 && mode === "subscribe")
+        for (const p of historicalImportProblems([profile], historicalImport, now()))
+          problems.push(p.problem);
+      if (problems.length > 0) return { reason: problems.join("; "), positions: 1 };
+      return { values: [{ profile, raw }] };
+    },
+    positions: () => 1,
+  };
+}
+
+function jobBody(mode: SubscriptionMode, profiles: JobProfile[], options: IngestSubscriptionsOptions) {
+  const relationships =
+    options.listId === undefined
+      ? {}
+      : { relationships: { list: { data: { type: "list", id: options.listId } } } };
+  if (mode === "unsubscribe") {
+    return {
+      data: {
+        type: "profile-subscription-bulk-delete-job",
+        attributes: { profiles: { data: profiles } },
+        ...relationships,
+      },
+    };
+  }
+  return {
+    data: {
+      type: "profile-subscription-bulk-create-job",
+      attributes: {
+        ...(options.customSource !== undefined ? { custom_source: options.customSource } : {}),
+        profiles: { data: profiles },
+        ...(options.historicalImport !== undefined ? { historical_import: options.historicalImport } : {}),
+      },
+      ...relationships,
+    },
+  };
+}
+
+/**
+ * Ingests profiles to subscribe or unsubscribe (flat `{email, phone_number, channels, …}` or Klaviyo's profile
+ * objects, as the Subscribe and Unsubscribe Profiles actions take them), read lazily from `source`, in jobs of
+ * at most 1,000 (subscribe) or 100 (unsubscribe) profiles. Unsubscribing is sent as idempotent (withdrawing
+ * consent twice changes nothing); subscribing is not retried after an unclear answer, since a repeat may send a
+ * second double opt-in message: such a job is reported failed, and `onUnsent` gets its profiles.
+ */
+export async function ingestSubscriptions(
+  client: KlaviyoClient,
+  mode: SubscriptionMode,
+  source: IngestSource<unknown>,
+  options: IngestSubscriptionsOptions = {},
+): Promise<IngestResult> {
+  const now = options.now ?? (() => Date.now());
+  const spec: IngestionSpec<IngestProfile> = {
+    ...commonSpec(options),
+    async send(batch) {
+      await client.request({
+        method: "POST",
+        path:
+          mode === "subscribe"
+            ? "/api/profile-subscription-bulk-create-jobs"
+            : "/api/profile-subscription-bulk-delete-jobs",
+        body: jobBody(
+          mode,
+          batch.members.map((m) => m.value.profile),
+          options,
+        ),
+        operation: mode === "subscribe" ? "bulk_subscribe_profiles" : "bulk_unsubscribe_profiles",
+        signal: options.signal,
+        idempotent: mode === "unsubscribe",
+      });
+    },
+    reasons(error: ApiError, batch) {
+      const out = new Map<number, string>();
+      for (const entry of error.errors) {
+        const pointer = entry.source?.pointer;
+        const at = pointer ? profileIndexOf(pointer) : undefined;
+        const member = at === undefined ? undefined : batch.members[at];
+        if (!member) continue;
+        const reason = `${entry.detail ?? entry.title ?? entry.code ?? "refused"} [${pointer}]`;
+        const before = out.get(member.position);
+        out.set(member.position, before === undefined ? reason : `${before}; ${reason}`);
+      }
+      return out;
+    },
+    unsentForm: (value) => value.raw,
+  };
+  return ingestSource(
+    source,
+    profileReader(mode, options.historicalImport === true, now),
+    {
+      maxItems: batchSizeOf(options.batchSize, MAX_PROFILES_PER_REQUEST[mode]),
+      maxBytes: MAX_JOB_BYTES,
+      size: (p) => Buffer.byteLength(JSON.stringify(p.profile)),
+    },
+    spec,
+  );
+}

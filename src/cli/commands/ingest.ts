@@ -1,0 +1,217 @@
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import type { Command } from "commander";
+import {
+  type IngestProgress,
+  type IngestResult,
+  ingestEvents,
+  ingestSubscriptions,
+} from "../../actions/ingest.js";
+import { idSchema } from "../../actions/inputs.js";
+import { readRecords } from "../../actions/ndjson.js";
+import { InputValidationError } from "../../core/errors.js";
+import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
+import { EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
+
+type Kind = "events" | "subscribe" | "unsubscribe";
+
+interface IngestFlags extends ConnectionFlags {
+  concurrency?: string;
+  unsent?: string;
+  listId?: string;
+  historicalImport?: boolean;
+  customSource?: string;
+  verbose?: boolean;
+}
+
+const DESCRIPTIONS: Record<Kind, string> = {
+  events:
+    "record events from an NDJSON or JSON array file (- for standard input), streamed, several requests at a time within the rate limit; events without a unique_id get one derived from their content and time, so a re-run of the same file records nothing twice (an event without a time is given the time it is read: a re-run of such a file records it again)",
+  subscribe:
+    "subscribe profiles from an NDJSON or JSON array file (- for standard input), 1,000 per job, several jobs at a time",
+  unsubscribe:
+    "unsubscribe profiles from an NDJSON or JSON array file (- for standard input), 100 per job, several jobs at a time",
+};
+
+function usageError(label: string, key: string, message: string): InputValidationError {
+  return new InputValidationError([{ label, key, message }]);
+}
+
+function concurrencyOf(flags: IngestFlags): number | undefined {
+  if (flags.concurrency === undefined) return undefined;
+  const n = /^\d+$/.test(flags.concurrency.trim()) ? Number(flags.concurrency) : Number.NaN;
+  if (!(n >= 1 && n <= 100))
+    throw usageError("--concurrency", "concurrency", "must be a whole number from 1 to 100");
+  return n;
+}
+
+/** Writes unsent items as NDJSON to a temporary file, renamed over `path` at the end (so the input may be `path`). */
+function unsentWriter(path: string | undefined) {
+  if (path === undefined) return undefined;
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, "w");
+  let count = 0;
+  return {
+    write(item: unknown) {
+      writeSync(fd, `${JSON.stringify(item)}\n`);
+      count++;
+    },
+    /** `keep`: always; `written`: only if something was written (a run that failed part-way). */
+    close(keep: "always" | "written") {
+      closeSync(fd);
+      if (keep === "always" || count > 0) renameSync(temporary, path);
+      else rmSync(temporary, { force: true });
+      return count;
+    },
+  };
+}
+
+/** Progress on stderr, on a terminal only: read, accepted, the rate and the requests in flight, ~5 times a second. */
+function progressMeter(io: Io) {
+  if (io.stderrIsTerminal !== true) return { update: undefined, done() {} };
+  const started = performance.now();
+  let shown = 0;
+  let last: IngestProgress | undefined;
+  const show = (p: IngestProgress) => {
+    const seconds = Math.max((performance.now() - started) / 1000, 0.001);
+    io.stderr(
+      `\r${p.read} read, ${p.accepted} accepted, ${(p.accepted / seconds).toFixed(0)}/s, ${p.inFlight} in flight `,
+    );
+  };
+  return {
+    update(p: IngestProgress) {
+      last = p;
+      const now = performance.now();
+      if (now - shown < 200) return;
+      shown = now;
+      show(p);
+    },
+    done() {
+      if (last) {
+        show(last);
+        io.stderr("\n");
+      }
+    },
+  };
+}
+
+/** Runs one ingestion from flags; returns the exit code (0 only when every item was accepted). */
+export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io: Io): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    io.stderr("\nstopping: what was not sent is reported unsent (interrupt again to quit at once)\n");
+    controller.abort(new Error("interrupted"));
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  let unsent: ReturnType<typeof unsentWriter>;
+  try {
+    const concurrency = concurrencyOf(flags);
+    if (flags.listId !== undefined && !idSchema.safeParse(flags.listId).success)
+      throw usageError("--list-id", "listId", "must be a list ID, such as Y6nRLr");
+    if (file !== "-") {
+      try {
+        if (!statSync(file).isFile()) throw new Error("not a file");
+      } catch (error) {
+        throw usageError("<file>", "file", `cannot read ${file}: ${(error as Error).message}`);
+      }
+    }
+    const client = clientFromFlags(flags);
+    unsent = unsentWriter(flags.unsent);
+    const meter = progressMeter(io);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const source = readRecords(file === "-" ? process.stdin : file);
+    const options = {
+      signal: controller.signal,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(meter.update ? { onProgress: meter.update } : {}),
+      ...(unsent ? { onUnsent: unsent.write } : {}),
+    };
+    let result: IngestResult;
+    if (kind === "events") result = await ingestEvents(client, source, options);
+    else {
+      result = await ingestSubscriptions(client, kind, source, {
+        ...options,
+        ...(flags.listId !== undefined ? { listId: flags.listId.trim() } : {}),
+        ...(kind === "subscribe" && flags.historicalImport ? { historicalImport: true } : {}),
+        ...(kind === "subscribe" && flags.customSource !== undefined
+          ? { customSource: flags.customSource }
+          : {}),
+      });
+    }
+    meter.done();
+    const written = unsent?.close("always");
+    unsent = undefined;
+    const { requests, ...summary } = result;
+    io.stdout(
+      formatJson(
+        {
+          ...(flags.verbose ? result : summary),
+          ...(written !== undefined && flags.unsent !== undefined
+            ? { unsentFile: flags.unsent, unsentWritten: written }
+            : {}),
+        },
+        io.stdoutIsTerminal === true,
+      ),
+    );
+    return result.complete ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    unsent?.close("written");
+    const code = reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
+    return code === EXIT_OK ? EXIT_FAILURE : code;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `klaviyo ingest events|subscribe|unsubscribe <file|->`. */
+export function registerIngestCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  const ingest = program
+    .command("ingest")
+    .description("stream a large NDJSON or JSON array file into Klaviyo: events, subscribe, unsubscribe")
+    .addHelpText(
+      "after",
+      `
+Each record is checked as it is read: a bad one is rejected with its position and the rest go on. The summary
+(total, accepted, rejected, failed, unsent, complete) is printed as JSON on stdout; progress goes to stderr on a
+terminal. Exit code 0 only when every record was accepted. With --unsent FILE, the records without an answer
+(unsent after an interrupt or a stopping error, and failed ones) are written there as NDJSON, for a re-run.
+
+Examples:
+  $ klaviyo ingest events orders.ndjson --unsent left.ndjson
+  $ klaviyo ingest events left.ndjson --unsent left.ndjson
+  $ cat people.json | klaviyo ingest subscribe - --list-id Y6nRLr`,
+    );
+  for (const kind of ["events", "subscribe", "unsubscribe"] as const) {
+    const sub = ingest
+      .command(`${kind} <file>`)
+      .description(DESCRIPTIONS[kind])
+      .option(
+        "--concurrency <n>",
+        "requests in flight at once, 1 to 100 (default 10); the rate limit still applies",
+      )
+      .option(
+        "--unsent <file>",
+        "write the records without an answer (unsent or failed) to this file as NDJSON, for a re-run",
+      );
+    if (kind !== "events") {
+      sub.option(
+        "--list-id <id>",
+        kind === "subscribe"
+          ? "the list to subscribe the profiles to"
+          : "the list to unsubscribe the profiles from (profiles not in it are unsubscribed globally)",
+      );
+    }
+    if (kind === "subscribe") {
+      sub
+        .option("--historical-import", "consent given in the past: every consent then needs consented_at")
+        .option("--custom-source <text>", "where the consent was collected");
+    }
+    sub.option("--verbose", "include the report of every request in the summary; on error, the whole error");
+    addConnectionOptions(sub);
+    sub.action(async (file: string, flags: IngestFlags) => {
+      setExit(await runIngest(kind, file, flags, io));
+    });
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * Parallel export. Walking one cursor is bounded by latency (about 300 ms a page on Klaviyo), not by the rate
+ * limit; so a list whose endpoint can filter on a creation time is cut into contiguous time partitions, and the
+ * partitions' cursors are walked concurrently, their pages merged into one stream. Every item is yielded
+ * exactly once, in constant memory (at most two pages per running partition are held). The order across
+ * partitions is not guaranteed: within one partition pages come in the endpoint's order, but partitions
+ * interleave as their pages arrive.
+ *
+ * Boundaries — how "exactly once" is kept. Partition i holds the items with `b[i] <= value < b[i+1]`:
+ *   - the upper side is always `less-than(field, b)`, so an item on a boundary is never in the lower partition;
+ *   - where the endpoint has `greater-or-equal` (events' `datetime`, members' `joined_group_at`, …) the lower
+ *     side is `greater-or-equal(field, b)`: the two are complements for whatever datetimes the server stores, so
+ *     nothing falls between them and nothing is in both.
+ *   - where it has only strict operators (profiles' `created`: `greater-than` / `less-than`), `>= b` is written
+ *     `greater-than(field, u)` for some `u < b` such that **no item lies strictly between `u` and `b`**, and that
+ *     is not assumed but checked with the server before the walk: `and(filter, greater-than(field,u),
+ *     less-than(field,b))` must answer no item. Then `less-than(b)` and `greater-than(u)` are disjoint (the check)
+ *     and together cover everything (`u < b`). `u` is first `b - 1 ms` (right whenever the server's times have
+ *     millisecond precision or coarser, as Klaviyo's and the emulator's do: one request per boundary); if the
+ *     check finds an item there, `u` becomes the latest value below `b` as the server reports it (one sorted
+ *     probe) and is checked again; if that fails too, the boundary is dropped and its two partitions merge into
+ *     one. Dropping a boundary costs parallelism, never correctness.
+ * This holds while the items' partition field does not change during the walk, which is why only creation
+ * times are used (`updated` would move items between partitions); items created during the walk land after the
+ * last boundary, in the last partition, whose upper side is open unless `to` is given.
+ */
+import type { KlaviyoClient } from "./client.js";
+import { type FilterNode, filter, parseFilter, parseFilterDate } from "./filter.js";
+import { getOperation, OPERATION_PARAMETERS, type Operation } from "./operations.js";
+import type { Page } from "./pagination.js";
+import { appendQuery, type QueryInput } from "./url.js";
+
+export interface PartitionOptions {
+  method: "GET";
+  /** The collection's path, such as `/api/profiles` or `/api/lists/Y6nRLr/profiles`. */
+  path: string;
+  /** The operation (`get_profiles`, …): its filter rules decide the partition field and operators. */
+  operation: string | Operation;
+  /** The caller's query; its `filter` is kept (each partition's bounds are joined to it with `and(...)`). */
+  query?: QueryInput;
+  /** The datetime field to partition by; defaults to `partitionFieldFor(operation)`. Without one: one walk. */
+  field?: string;
+  /** Only items with `field >= from`. Defaults to the oldest item's value. */
+  from?: Date;
+  /** Only items with `field < to`. Without it the last partition is open, so nothing new is missed. */
+  to?: Date;
+  /** How many time intervals to cut the range into (default 8). */
+  partitions?: number;
+  /** How many partitions are walked at once (default 4). */
+  concurrency?: number;
+  /** `page[size]` of each partition's walk; defaults to the endpoint's maximum. */
+  pageSize?: number;
+  signal?: AbortSignal;
+  /** Stop after this many items in all. */
+  limit?: number;
+}
+
+/** Creation times, in order of preference: they never change, so an item stays in one partition. */
+const CANDIDATE_FIELDS = ["created", "created_at", "datetime", "joined_group_at"] as const;
+
+interface FieldSupport {
+  /** `greater-or-equal` is allowed. */
+  readonly inclusive: boolean;
+  /** `greater-than` is allowed. */
+  readonly strict: boolean;
+  /** `less-than` is allowed. */
+  readonly upper: boolean;
+  readonly sortAscending: boolean;
+  readonly sortDescending: boolean;
+}
+
+function support(operationId: string, field: string): FieldSupport | undefined {
+  const params = OPERATION_PARAMETERS[operationId];
+  const rules = params?.filters;
+  if (!rules || !Object.hasOwn(rules, field)) return undefined;
+  const rule = rules[field];
+  if (rule?.value?.format !== "date-time") return undefined;
+  const single = rule.operators.single ?? [];
+  return {
+    inclusive: single.includes("greater-or-equal"),
+    strict: single.includes("greater-than"),
+    upper: single.includes("less-than"),
+    sortAscending: params.sort?.includes(field) ?? false,
+    sortDescending: params.sort?.includes(`-${field}`) ?? false,
+  };
+}
+
+function partitionable(s: FieldSupport | undefined): s is FieldSupport {
+  return s?.upper === true && s.sortAscending && (s.inclusive || (s.strict && s.sortDescending));
+}
+
+/**
+ * The field a list operation can be partitioned by (`get_profiles`: `created`, `get_events`: `datetime`,
+ * `get_profiles_for_list`: `joined_group_at`, `get_campaigns`: `created_at`, `get_templates`: `created`), or
+ * undefined where the endpoint cannot bound an immutable datetime on both sides and sort by it (`get_lists` and
+ * `get_segments` offer only `greater-than(created)`; `get_images` only the mutable `updated_at`).
+ */
+export function partitionFieldFor(operationId: string): string | undefined {
+  return CANDIDATE_FIELDS.find((field) => partitionable(support(operationId, field)));
+}
+
+/**
+ * The inner boundaries cutting `[lo, hi)` (epoch milliseconds) into up to `partitions` contiguous intervals of
+ * about equal length: strictly increasing, each strictly inside the range; whole seconds when the intervals are
+ * long enough, so the filter text stays plain.
+ */
+export function partitionBoundaries(lo: number, hi: number, partitions: number): number[] {
+  const span = hi - lo;
+  const bounds: number[] = [];
+  if (!(span > 1) || partitions < 2) return bounds;
+  const round = span >= 2 * partitions * 1000;
+  for (let k = 1; k < partitions; k++) {
+    let b = lo + Math.floor((k * span) / partitions);
+    if (round) b -= ((b % 1000) + 1000) % 1000;
+    const last = bounds.at(-1) ?? lo;
+    if (b > last && b < hi) bounds.push(b);
+  }
+  return bounds;
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a whole number of at least 1`);
+  return value;
+}
+
+function dateText(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** A datetime condition keeping `text` as written (a server's own value, microseconds and offset included). */
+function dateCondition(operator: string, field: string, text: string): FilterNode {
+  return parseFilter(`${operator}(${field},${text})`);
+}
+
+/** `and(...)` of the nodes present, flattened (Klaviyo's `and` takes conditions); undefined when none. */
+function allOf(...nodes: Array<FilterNode | undefined>): FilterNode | undefined {
+  const args = nodes.flatMap((n) => (n === undefined ? [] : n.kind === "and" ? [...n.args] : [n]));
+  return args.length === 0 ? undefined : filter.and(...args);
+}
+
+/** Runs `fn` over `items`, at most `concurrency` at once, keeping the order of the answers. */
+async function mapPool<A, B>(
+  items: readonly A[],
+  concurrency: number,
+  fn: (item: A) => Promise<B>,
+): Promise<B[]> {
+  const results = new Array<B>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as A);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+type Probe =
+  | { readonly kind: "empty" }
+  | { readonly kind: "value"; readonly text: string; readonly time: number };
+
+interface Walk {
+  readonly client: KlaviyoClient;
+  readonly path: string;
+  readonly operation: Operation;
+  readonly params: URLSearchParams;
+  readonly field: string;
+  readonly base: FilterNode | undefined;
+  readonly signal: AbortSignal;
+}
+
+function withFilter(params: URLSearchParams, node: FilterNode | undefined): URLSearchParams {
+  const query = new URLSearchParams(params);
+  if (node) query.set("filter", String(node));
+  else query.delete("filter");
+  return query;
+}
+
+/** The first item (by `sort`, when given) matching the caller's filter and `extra`, or undefined. */
+async function firstItem(walk: Walk, sort: string | undefined, extra: FilterNode[]): Promise<unknown> {
+  const query = new URLSearchParams();
+  const node = allOf(walk.base, ...extra);
+  if (node) query.set("filter", String(node));
+  if (sort) query.set("sort", sort);
+  query.set("page[size]", "1");
+  const res = await walk.client.request<Page | null>({
+    method: "GET",
+    path: walk.path,
+    query,
+    operation: walk.operation,
+    signal: walk.signal,
+  });
+  const data = res.body?.data;
+  return Array.isArray(data) ? data[0] : undefined;
+}
+
+/**
+ * The field value of the first item by `sort`; "empty" when no item matches; undefined when the value cannot
+ * be read (absent, or not a datetime), and then the caller does not rely on it.
+ */
+async function probe(walk: Walk, sort: string, ...extra: FilterNode[]): Promise<Probe | undefined> {
+  const item = await firstItem(walk, sort, extra);
+  if (item === undefined) return { kind: "empty" };
+  const text = (item as { attributes?: Record<string, unknown> }).attributes?.[walk.field];
+  const time = typeof text === "string" ? parseFilterDate(text)?.getTime() : undefined;
+  return typeof text === "string" && time !== undefined ? { kind: "value", text, time } : undefined;
+}
+
+/** Whether no item of the caller's filter satisfies all of `conditions`. */
+async function none(walk: Walk, ...conditions: FilterNode[]): Promise<boolean> {
+  return (await firstItem(walk, undefined, conditions)) === undefined;
+}
+
+/**
+ * The condition selecting exactly the items with `field >= b`, or undefined when it cannot be written with a
+ * proof (see the module comment): `greater-or-equal` where allowed, else `greater-than(u)` with a checked gap.
+ */
+async function atLeast(walk: Walk, s: FieldSupport, b: number): Promise<FilterNode | undefined> {
+  const { field } = walk;
+  if (s.inclusive) return dateCondition("greater-or-equal", field, dateText(b));
+  const below = dateCondition("less-than", field, dateText(b));
+  const first = dateCondition("greater-than", field, dateText(b - 1));
+  if (await none(walk, first, below)) return first;
+  if (!s.sortDescending) return undefined;
+  const latest = await probe(walk, `-${field}`, below);
+  if (latest?.kind !== "value" || !(latest.time < b)) return undefined;
+  let second: FilterNode;
+  try {
+    second = dateCondition("greater-than", field, latest.text);
+  } catch {
+    return undefined; // a value the filter syntax cannot carry as is
+  }
+  return (await none(walk, second, below)) ? second : undefined;
+}
+
+/** Each partition's filter (the caller's joined to its bounds), in time order. */
+async function plan(
+  walk: Walk,
+  s: FieldSupport,
+  options: PartitionOptions,
+  count: number,
+  concurrency: number,
+) {
+  const { field } = walk;
+  const from = options.from?.getTime();
+  const to = options.to?.getTime();
+  if (from !== undefined && !Number.isFinite(from)) throw new RangeError("from must be a valid date");
+  if (to !== undefined && !Number.isFinite(to)) throw new RangeError("to must be a valid date");
+  const [oldest, newest] = await Promise.all([
+    count > 1 ? probe(walk, field) : undefined,
+    count > 1 && s.sortDescending ? probe(walk, `-${field}`) : undefined,
+  ]);
+  let bounds: number[] = [];
+  if (oldest?.kind === "value") {
+    const lo = Math.max(from ?? oldest.time, oldest.time);
+    const end = newest?.kind === "value" ? newest.time + 1 : walk.client.clock.now();
+    const hi = Math.min(to ?? end, end);
+    bounds = partitionBoundaries(lo, hi, count);
+  }
+  const edges = [...(from !== undefined ? [from] : []), ...bounds];
+  const lowers = await mapPool(edges, concurrency, (b) => atLeast(walk, s, b));
+  let lower: FilterNode | undefined;
+  if (from !== undefined) {
+    lower = lowers.shift();
+    if (!lower)
+      throw new RangeError(`from: items with ${field} >= ${dateText(from)} cannot be selected exactly`);
+  }
+  const filters: Array<FilterNode | undefined> = [];
+  bounds.forEach((b, i) => {
+    const next = lowers[i];
+    if (next === undefined) return; // no proven way to split here: the two partitions stay one
+    filters.push(allOf(walk.base, lower, dateCondition("less-than", field, dateText(b))));
+    lower = next;
+  });
+  const upper = to !== undefined ? dateCondition("less-than", field, dateText(to)) : undefined;
+  filters.push(allOf(walk.base, lower, upper));
+  return filters;
+}
+
+/**
+ * Merges page streams, `concurrency` at a time, into one. Each running stream has its next page requested as
+ * soon as one arrives, so at most two of its pages are held (one being consumed, one arriving).
+ */
+async function* merge<T>(
+  streams: ReadonlyArray<() => AsyncGenerator<Page<T>>>,
+  concurrency: number,
+  controller: AbortController,
+): AsyncGenerator<Page<T>> {
+  type Pulled = { index: number; result: IteratorResult<Page<T>> };
+  const running = new Map<number, { iterator: AsyncGenerator<Page<T>>; next: Promise<Pulled> }>();
+  let started = 0;
+  const pull = (index: number, iterator: AsyncGenerator<Page<T>>) => {
+    const next = iterator.next().then((result) => ({ index, result }));
+    next.catch(() => {}); // handled by the race below; this only keeps it from being reported as unhandled
+    running.set(index, { iterator, next });
+  };
+  const fill = () => {
+    while (running.size < concurrency && started < streams.length) {
+      const index = started++;
+      pull(index, (streams[index] as () => AsyncGenerator<Page<T>>)());
+    }
+  };
+  try {
+    fill();
+    while (running.size > 0) {
+      const { index, result } = await Promise.race([...running.values()].map((r) => r.next));
+      const entry = running.get(index);
+      if (!entry) continue;
+      if (result.done) {
+        running.delete(index);
+        fill();
+        continue;
+      }
+      pull(index, entry.iterator);
+      yield result.value;
+    }
+  } finally {
+    // Stopped early, or one partition failed: end the requests still in flight, then close every walk.
+    controller.abort();
+    const left = [...running.values()];
+    await Promise.allSettled(left.map((r) => r.next));
+    await Promise.allSettled(left.map((r) => r.iterator.return(undefined)));
+  }
+}
+
+/**
+ * The pages of a collection, walked in time partitions concurrently (see the module comment); each item is in
+ * exactly one page. Pages carry no `nextCursor` (a partition's cursor cannot resume the whole walk). Where the
+ * operation has no partition field, one sequential walk.
+ */
+export async function* partitionedPages<T = unknown>(
+  client: KlaviyoClient,
+  options: PartitionOptions,
+): AsyncGenerator<Page<T>> {
+  const count = positive(options.partitions ?? 8, "partitions");
+  const concurrency = positive(options.concurrency ?? 4, "concurrency");
+  const limit = options.limit === undefined ? undefined : positive(options.limit, "limit");
+  const operation =
+    typeof options.operation === "string" ? getOperation(options.operation) : options.operation;
+  const [path, inline] = options.path.split("?", 2) as [string, string | undefined];
+  const params = new URLSearchParams(inline ?? "");
+  if (options.query) {
+    const extra = new URLSearchParams();
+    appendQuery(extra, options.query);
+    for (const [k, v] of extra) params.set(k, v);
+  }
+  params.delete("page[cursor]");
+  const field = options.field ?? partitionFieldFor(operation.id);
+  const s = field === undefined ? undefined : support(operation.id, field);
+  const walkOptions = {
+    method: "GET" as const,
+    path,
+    operation,
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  };
+  if (field === undefined || s === undefined) {
+    if (options.field !== undefined) {
+      throw new RangeError(`${operation.id} cannot filter "${options.field}" as a datetime`);
+    }
+    if (options.from || options.to)
+      throw new RangeError(`${operation.id} has no field to bound from / to by`);
+    // No partitioning filter: the one sequential walk, as it would be without this function.
+    const pages = client.paginate<T>({ ...walkOptions, query: params, signal: options.signal });
+    for await (const page of pages) yield { ...page, nextCursor: undefined };
+    return;
+  }
+  if (!s.upper || !(s.inclusive || s.strict)) {
+    throw new RangeError(
+      `${operation.id} cannot bound "${field}" on both sides, so it cannot be partitioned`,
+    );
+  }
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const text = params.get("filter");
+  const base = text === null || text.trim() === "" ? undefined : parseFilter(text);
+  const walk: Walk = { client, path, operation, params, field, base, signal };
+  try {
+    const filters = await plan(walk, s, options, count, concurrency);
+    const streams = filters.map(
+      (node) => () => client.paginate<T>({ ...walkOptions, query: withFilter(params, node), signal }),
+    );
+    let seen = 0;
+    for await (const page of merge(streams, concurrency, controller)) {
+      if (limit !== undefined && seen + page.data.length >= limit) {
+        yield { ...page, data: page.data.slice(0, limit - seen), nextCursor: undefined };
+        return;
+      }
+      seen += page.data.length;
+      yield { ...page, nextCursor: undefined };
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/**
+ * Every item of a collection exactly once, its time partitions walked `concurrency` at a time (see the module
+ * comment for how boundaries keep each item in one partition). Memory holds a page or two per running
+ * partition, whatever the collection's size. **The order is not guaranteed** across partitions.
+ */
+export async function* partitionedItems<T = unknown>(
+  client: KlaviyoClient,
+  options: PartitionOptions,
+): AsyncGenerator<T> {
+  for await (const page of partitionedPages<T>(client, options)) yield* page.data;
+}
