@@ -223,7 +223,10 @@ async function eventCount(url: string): Promise<number> {
       do {
         const page = await profiles.getProfiles({ pageSize: 100, ...(cursor ? { pageCursor: cursor } : {}) });
         n += page.body.data.length;
-        cursor = page.body.links?.next;
+        // The README passes links.next whole; the SDK extracts the cursor itself only from https:// links, so
+        // against the emulator's http:// address we take it out as a user would.
+        const next = page.body.links?.next;
+        cursor = next ? (new URL(next).searchParams.get("page[cursor]") ?? undefined) : undefined;
       } while (cursor);
       if (n !== PROFILES) throw new Error(`SDK walk saw ${n}`);
     });

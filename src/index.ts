@@ -3,9 +3,11 @@ export type { BulkResult, ChunkReport } from "./actions/bulk.js";
 export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
 export { defineAction, validateInputs } from "./actions/define.js";
 export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
+export { ingestEvents, ingestSubscriptions } from "./actions/ingest.js";
 export type { InputDefinition, InputType, InputValues } from "./actions/inputs.js";
 export type { ListOutput } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
+export { readRecords } from "./actions/ndjson.js";
 export { apiKey, apiKeyProblem } from "./auth/api-key.js";
 export { connections, DEFAULT_SCOPES } from "./auth/connections.js";
 export {
@@ -58,6 +60,12 @@ export {
 export { filter, formatFilter, parseFilter } from "./core/filter.js";
 export { getOperation, matchOperation, type Operation } from "./core/operations.js";
 export { cursorOf, type Page, type PaginateOptions } from "./core/pagination.js";
+export {
+  type PartitionOptions,
+  partitionedItems,
+  partitionedPages,
+  partitionFieldFor,
+} from "./core/partition.js";
 export { RateLimiter, sharedRateLimiter } from "./core/rate-limit.js";
 export type { RateTier } from "./core/rate-window.js";
 export { redact } from "./core/redact.js";
