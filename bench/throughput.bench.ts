@@ -307,8 +307,8 @@ console.log(process.resourceUsage().maxRSS, code);`;
         const [kb, code] = text.trim().split(/\s+/).map(Number);
         return { mb: (kb ?? 0) / 1024, code: code ?? -1 };
       };
-      const ingest = measure(["ingest", "events", file]);
-      const exported = measure(["run", "list-profile", "--all"]);
+      const ingest = measure(["ingest", "events", file, "--rate-limit-scale", "50"]);
+      const exported = measure(["run", "list-profile", "--all", "--rate-limit-scale", "50"]);
       console.log(`\n4. Memory (peak RSS of the process doing the work)`);
       console.log(
         `   ingest ${MEMORY_EVENTS} events from NDJSON      ${ingest.mb.toFixed(0)} MB (exit ${ingest.code}, ${await eventCount(url)} events stored)`,

@@ -6,6 +6,7 @@ import { oauth } from "../auth/oauth-strategy.js";
 import { configDir, FileTokenStore } from "../auth/token-store.js";
 import { KlaviyoClient } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
+import { RateLimiter } from "../core/rate-limit.js";
 
 export interface ConnectionFlags {
   apiKey?: string;
@@ -13,6 +14,7 @@ export interface ConnectionFlags {
   revision?: string;
   timeout?: string;
   maxRetries?: string;
+  rateLimitScale?: string;
 }
 
 /** The connection flags every command that talks to Klaviyo shares. */
@@ -25,7 +27,11 @@ export function addConnectionOptions(command: Command): Command {
     .option("--base-url <url>", "API base URL; default $KLAVIYO_BASE_URL or https://a.klaviyo.com")
     .option("--revision <date>", "the revision header to send (default: the one this release is built for)")
     .option("--timeout <ms>", "per-attempt timeout in milliseconds (default 60000)")
-    .option("--max-retries <n>", "retries after a 429, a 5xx or a network error (default 3; 0 = none)");
+    .option("--max-retries <n>", "retries after a 429, a 5xx or a network error (default 3; 0 = none)")
+    .option(
+      "--rate-limit-scale <f>",
+      "multiply the client's rate limits (e.g. against an emulator started with --rate-limits scale=F); default 1",
+    );
 }
 
 /**
@@ -58,7 +64,14 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
       },
     ]);
   }
+  const scale = flags.rateLimitScale !== undefined ? Number(flags.rateLimitScale) : undefined;
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
+    throw new InputValidationError([
+      { label: "--rate-limit-scale", key: "rateLimitScale", message: "must be a number above 0" },
+    ]);
+  }
   return new KlaviyoClient({
+    ...(scale !== undefined ? { rateLimiter: new RateLimiter({ scale }) } : {}),
     auth: useOAuth ? oauth({ store }) : apiKey(key as string),
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),

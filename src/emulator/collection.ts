@@ -89,26 +89,53 @@ export function collection<R extends ResourceRow>(c: EmulatorContext, spec: Coll
     return byKey !== 0 ? byKey : a.s - b.s;
   };
 
-  const matching: Array<{ row: R; k: unknown; s: number }> = [];
-  for (const row of spec.rows) {
-    if (spec.where && !spec.where(row, filter)) continue;
-    if (filter && !evaluateFilter(filter, (name) => spec.field(row, name))) continue;
-    matching.push({ row, k: key(row), s: row.seq });
-  }
-  matching.sort(order);
+  const keep = (row: R) =>
+    !(spec.where && !spec.where(row, filter)) &&
+    !(filter && !evaluateFilter(filter, (name) => spec.field(row, name)));
 
+  let matching: Array<{ row: R; k: unknown; s: number }> = [];
   let start = 0;
-  let end = matching.length;
-  if (cursor?.d === "n") {
-    start = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) > 0);
-    if (start < 0) start = matching.length;
-    end = Math.min(matching.length, start + size);
-  } else if (cursor?.d === "p") {
-    end = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) >= 0);
-    if (end < 0) end = matching.length;
-    start = Math.max(0, end - size);
-  } else {
+  let end = 0;
+  // In creation order, walking forward, a page needs only the rows after the cursor, up to one past the page:
+  // no sort and no scan of what lies beyond. (Falls back below if rows turn out not to come in `seq` order.)
+  let fast = !sort && cursor?.d !== "p";
+  let hasBefore = false;
+  if (fast) {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const row of spec.rows) {
+      if (row.seq < last) {
+        fast = false;
+        break;
+      }
+      last = row.seq;
+      if (cursor && row.seq <= cursor.s) {
+        // A previous page exists if one row before the cursor matches (checked until the first is found).
+        if (!hasBefore && keep(row)) hasBefore = true;
+        continue;
+      }
+      if (!keep(row)) continue;
+      matching.push({ row, k: null, s: row.seq });
+      if (matching.length > size) break;
+    }
     end = Math.min(matching.length, size);
+  }
+  if (!fast) {
+    matching = [];
+    for (const row of spec.rows) if (keep(row)) matching.push({ row, k: key(row), s: row.seq });
+    matching.sort(order);
+    end = matching.length;
+    if (cursor?.d === "n") {
+      start = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) > 0);
+      if (start < 0) start = matching.length;
+      end = Math.min(matching.length, start + size);
+    } else if (cursor?.d === "p") {
+      end = matching.findIndex((m) => order(m, { k: cursor.k, s: cursor.s }) >= 0);
+      if (end < 0) end = matching.length;
+      start = Math.max(0, end - size);
+    } else {
+      end = Math.min(matching.length, size);
+    }
+    hasBefore = start > 0;
   }
   const page = matching.slice(start, end);
   const included = new Included();
@@ -118,6 +145,6 @@ export function collection<R extends ResourceRow>(c: EmulatorContext, spec: Coll
   const first = page[0];
   if (last && end < matching.length)
     links.next = linkWith(c.req.url, encodeCursor({ k: last.k, s: last.s, d: "n" }));
-  if (first && start > 0) links.prev = linkWith(c.req.url, encodeCursor({ k: first.k, s: first.s, d: "p" }));
+  if (first && hasBefore) links.prev = linkWith(c.req.url, encodeCursor({ k: first.k, s: first.s, d: "p" }));
   return jsonApi({ data, links, ...(query.include.size > 0 ? { included: included.toArray() } : {}) });
 }

@@ -5,9 +5,21 @@
 import { type FilterNode, type FilterValue, parseFilterDate } from "../core/filter.js";
 
 // Field values may be Date objects or ISO strings; anything else is not a time.
+/**
+ * Parsed times of stored datetime strings. A filtered walk compares every row's `created` on every page, and
+ * parsing dominated that; rows' timestamps rarely change, so a bounded cache makes the comparison cheap.
+ */
+const parsedTimes = new Map<string, number | undefined>();
+const PARSED_TIMES_LIMIT = 200_000;
+
 function timeOf(value: unknown): number | undefined {
   if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.getTime() : undefined;
-  return typeof value === "string" ? parseFilterDate(value)?.getTime() : undefined;
+  if (typeof value !== "string") return undefined;
+  if (parsedTimes.has(value)) return parsedTimes.get(value);
+  const time = parseFilterDate(value)?.getTime();
+  if (parsedTimes.size >= PARSED_TIMES_LIMIT) parsedTimes.clear();
+  parsedTimes.set(value, time);
+  return time;
 }
 
 function same(actual: unknown, wanted: FilterValue): boolean {
