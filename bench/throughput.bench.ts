@@ -12,6 +12,8 @@
  *     NDJSON. Target <= 150 MB each.
  * (3 and 5, CPU per request and footprint, are in transport.bench.ts and footprint.bench.ts.)
  *
+ * BENCH_PARTS=ingest,export,memory picks parts.
+ *
  * The floor is the fastest any client could go under the limits: requests spread over 1-second (burst) and
  * 1-minute (steady) windows from a window boundary, plus one latency. Results go to bench/results.json.
  */
@@ -32,6 +34,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 20_000);
 const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000);
 const MEMORY_PROFILES = Number(process.env.BENCH_MEMORY_PROFILES ?? 100_000);
+/** Which parts to run: BENCH_PARTS=ingest,export,memory (default all). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? "ingest,export,memory").split(","));
 const BIN = fileURLToPath(new URL("../bin/klaviyo.js", import.meta.url));
 
 interface Figure {
@@ -105,7 +109,7 @@ async function eventCount(url: string): Promise<number> {
 }
 
 // 1. Ingestion.
-{
+if (PARTS.has("ingest")) {
   const { url, child } = await emulator(["--latency", String(LATENCY), "--rate-limits", "real"]);
   try {
     const floor = floorSeconds(Math.ceil(EVENTS / 1000), 10, 150);
@@ -178,7 +182,7 @@ async function eventCount(url: string): Promise<number> {
 }
 
 // 2. Export.
-{
+if (PARTS.has("export")) {
   const { url, child } = await emulator([
     "--latency",
     String(LATENCY),
@@ -279,7 +283,7 @@ async function eventCount(url: string): Promise<number> {
 }
 
 // 4. Memory.
-{
+if (PARTS.has("memory")) {
   const dir = mkdtempSync(join(tmpdir(), "klaviyo-bench-"));
   try {
     const file = join(dir, "events.ndjson");
