@@ -2,7 +2,7 @@
  * Tables of resources in memory. Every row gets a sequence number when it is created; lists are served in that
  * order (or sorted with it as the tie-break), which is what lets cursors stay valid while rows come and go.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 /** A stored resource: Klaviyo's wire attributes as they would be returned, plus its place in creation order. */
 export interface ResourceRow {
@@ -59,12 +59,29 @@ export class Table<R extends ResourceRow> {
   }
 }
 
+/**
+ * Random bytes for ids, drawn from a pool filled 8 KB at a time: one `randomBytes` call per id cost more than
+ * recording the event itself in bulk jobs. (Ids need to be unique, not secret; the pool is still CSPRNG output.)
+ */
+const pool = Buffer.alloc(8192);
+let poolOffset = pool.length;
+
+export function randomPoolBytes(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+}
+
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** A short id as Klaviyo gives lists, segments, metrics and templates (`Y6nRLr`). */
 export function shortId(length = 6): string {
-  const bytes = randomBytes(length);
+  const bytes = randomPoolBytes(length);
   let out = "";
   for (const b of bytes) out += BASE62[b % 62];
   return out;
@@ -79,7 +96,7 @@ export function ulid(now = Date.now()): string {
     t = Math.floor(t / 32);
   }
   let random = "";
-  for (const b of randomBytes(16)) random += CROCKFORD[b % 32];
+  for (const b of randomPoolBytes(16)) random += CROCKFORD[b % 32];
   return time + random;
 }
 

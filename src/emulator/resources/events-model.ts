@@ -4,9 +4,8 @@
  * `unique_id` for the same profile and metric records only the first event. Without a `unique_id` Klaviyo
  * uses the event's time to the second, so two such events for one profile and metric in one second are one.
  */
-import { randomBytes } from "node:crypto";
 import type { EmulatorState, EventRow, ProfileRow } from "../state.js";
-import { isoNow, ulid } from "../store.js";
+import { isoNow, randomPoolBytes, ulid } from "../store.js";
 import { eventTimeMs } from "./events-limits.js";
 import type { EventAttributesInput, ProfileMeta } from "./events-schema.js";
 import { ensureMetric, isoSeconds } from "./metrics-model.js";
@@ -42,7 +41,7 @@ export function timeUuid(ms: number): string {
   const low = (t & 0xffffffffn).toString(16).padStart(8, "0");
   const mid = ((t >> 32n) & 0xffffn).toString(16).padStart(4, "0");
   const high = (((t >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, "0");
-  const rest = randomBytes(8);
+  const rest = randomPoolBytes(8);
   const clock =
     (((rest[0] ?? 0) & 0x3f) | 0x80).toString(16).padStart(2, "0") +
     (rest[1] ?? 0).toString(16).padStart(2, "0");
