@@ -116,7 +116,9 @@ if (PARTS.has("ingest")) {
     await resetFor(url);
     const client = new KlaviyoClient({ apiKey: KEY, baseUrl: url, rateLimiter: new RateLimiter() });
     const ours = await timed(async () => {
-      const result = await ingestEvents(client, events(EVENTS), { concurrency: 10 });
+      const result = await ingestEvents(client, events(EVENTS), {
+        concurrency: Number(process.env.BENCH_CONCURRENCY ?? 20),
+      });
       if (!result.complete)
         throw new Error(`ingestion incomplete: ${JSON.stringify({ ...result, requests: undefined })}`);
     });

@@ -18,7 +18,7 @@ export interface IngestProgress {
 }
 
 export interface IngestOptions {
-  /** Requests in flight at once (default 10, the burst of the tiers involved); the client's limiter paces them. */
+  /** Requests in flight at once (default 20, twice the burst of the tiers involved); the client's limiter paces them. */
   concurrency?: number;
   /** Stops reading and sending: what was not sent is reported unsent (and given to `onUnsent`). */
   signal?: AbortSignal;

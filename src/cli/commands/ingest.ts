@@ -189,7 +189,7 @@ Examples:
       .description(DESCRIPTIONS[kind])
       .option(
         "--concurrency <n>",
-        "requests in flight at once, 1 to 100 (default 10); the rate limit still applies",
+        "requests in flight at once, 1 to 100 (default 20); the rate limit still applies",
       )
       .option(
         "--unsent <file>",
