@@ -3,7 +3,9 @@
  * sent: messages (Klaviyo's `campaign-message` resources or bare `definition`s), audiences (ids as a JSON array
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
+
 import { z } from "zod";
+import { TRACKING_DYNAMIC_VALUES } from "../core/identifiers.js";
 import { isObject, isoDateTime, reportProblems } from "./events-shared.js";
 import { idSchema, textFormats } from "./inputs.js";
 
@@ -255,20 +257,7 @@ export function audienceSchema(allowEmpty: boolean): z.ZodType<string[]> {
 }
 
 const TRACKING = ["add_tracking_params", "custom_tracking_params", "is_tracking_clicks", "is_tracking_opens"];
-const DYNAMIC_VALUES = [
-  "campaign_id",
-  "campaign_name",
-  "campaign_name_id",
-  "campaign_name_send_day",
-  "email_subject",
-  "group_id",
-  "group_name",
-  "group_name_id",
-  "link_alt_text",
-  "message_type",
-  "profile_external_id",
-  "profile_id",
-];
+const DYNAMIC_VALUES: readonly string[] = TRACKING_DYNAMIC_VALUES;
 
 /** Tracking Options: `add_tracking_params`, `custom_tracking_params[]`, `is_tracking_clicks`, `is_tracking_opens`. */
 export function checkTracking(value: Record<string, unknown>, problems: string[]): void {

@@ -6,11 +6,11 @@
  * properties, no string over 100 KB.
  */
 import type { ApiError } from "../core/errors.js";
+import { PROFILE_IDENTIFIERS } from "../core/identifiers.js";
 import { isObject, isoDateTime } from "./events-shared.js";
 import { textFormats } from "./inputs.js";
 
-/** Attributes that identify a profile (Klaviyo also accepts the profile's `id`). */
-export const PROFILE_IDENTIFIERS = ["email", "phone_number", "external_id", "anonymous_id", "_kx"] as const;
+export { PROFILE_IDENTIFIERS };
 
 /** Every attribute an event's profile may carry (anything else goes under `properties`). */
 export const PROFILE_ATTRIBUTES = [

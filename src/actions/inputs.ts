@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../core/filter.js";
+import { E164, EMAIL } from "../core/identifiers.js";
 import { OPERATION_PARAMETERS } from "../core/operations.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
@@ -56,8 +57,6 @@ export const idSchema = z
   .min(1, { error: "must not be empty" })
   .regex(/^[^\s/?#]+$/, { error: "must not contain spaces, slashes, ? or #" });
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 /** ISO 8601 date-time with a zone, or a date (Klaviyo reads a date as midnight UTC). */
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  FILTER_OPERATORS,
   type FilterNode,
   type FilterValue,
   filter,
@@ -132,20 +133,7 @@ const fieldValueArb: fc.Arbitrary<unknown> = fc.oneof(
 );
 const conditionArb: fc.Arbitrary<FilterNode> = fc
   .tuple(
-    fc.constantFrom(
-      "equals",
-      "any",
-      "contains",
-      "contains-any",
-      "contains-all",
-      "starts-with",
-      "ends-with",
-      "greater-than",
-      "greater-or-equal",
-      "less-than",
-      "less-or-equal",
-      "has",
-    ),
+    fc.constantFrom(...FILTER_OPERATORS.filter((op) => op !== "and" && op !== "or" && op !== "not")),
     fc.constantFrom(...FIELDS),
     fc.oneof(scalarArb, fc.array(scalarArb, { maxLength: 3 })),
   )

@@ -4,7 +4,9 @@
  * message definitions chosen by `channel` (and `notification_type` for push), send strategies by `method`.
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
+
 import { z } from "zod";
+import { TRACKING_DYNAMIC_VALUES } from "../../core/identifiers.js";
 import { choice, dateTime } from "./segments-filters.js";
 
 const text = z.string().nullish();
@@ -141,20 +143,7 @@ const trackingOptions = z.strictObject({
       choice("type", "tracking parameter type", [
         z.strictObject({
           type: z.literal("dynamic"),
-          value: z.enum([
-            "campaign_id",
-            "campaign_name",
-            "campaign_name_id",
-            "campaign_name_send_day",
-            "email_subject",
-            "group_id",
-            "group_name",
-            "group_name_id",
-            "link_alt_text",
-            "message_type",
-            "profile_external_id",
-            "profile_id",
-          ]),
+          value: z.enum(TRACKING_DYNAMIC_VALUES),
           name: z.string(),
         }),
         z.strictObject({ type: z.literal("static"), value: z.string(), name: z.string() }),

@@ -3,22 +3,17 @@
  * Event and the bulk jobs (which create a profile from its identifiers when none matches), subscriptions.
  * Keep these signatures stable: several route modules import them.
  */
+import { E164, EMAIL, PROFILE_IDENTIFIERS } from "../../core/identifiers.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, ulid } from "../store.js";
 
 /** The identifiers a profile can be found by, in the order Klaviyo matches them. */
-export const PROFILE_IDENTIFIERS = ["email", "phone_number", "external_id", "anonymous_id", "_kx"] as const;
+export { E164, EMAIL, PROFILE_IDENTIFIERS };
 
 export type ProfileIdentifiers = Partial<Record<(typeof PROFILE_IDENTIFIERS)[number] | "id", string | null>>;
 
 /** The identifiers no two profiles may share (Create Profile answers 409 `duplicate_profile` on a clash). */
 export const UNIQUE_IDENTIFIERS = ["email", "phone_number", "external_id"] as const;
-
-/** E.164: a plus, a country code not starting with 0, up to 15 digits in all. */
-export const E164 = /^\+[1-9]\d{6,14}$/;
-
-/** An email address as Klaviyo accepts it: one `@`, no spaces, a dot in the domain. */
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 
 /** The attributes a profile resource carries (Get Profile's schema), in Klaviyo's order. */
 export const PROFILE_ATTRIBUTES = [

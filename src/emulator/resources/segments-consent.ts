@@ -4,19 +4,7 @@
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
 import { z } from "zod";
-import {
-  anniversaryDate,
-  anyDate,
-  booleanFilter,
-  calendarDate,
-  choice,
-  isSet,
-  relativeAnniversary,
-  relativeDate,
-  relativeDateRange,
-  staticDate,
-  staticDateRange,
-} from "./segments-filters.js";
+import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segments-filters.js";
 
 const inStrings = z.strictObject({
   type: z.literal("string"),
@@ -50,16 +38,7 @@ const byField = (...options: z.core.$ZodTypeDiscriminable[]) =>
 
 const statusDate = dated("status_date");
 // Bounce, suppression and invalid-email dates: any date filter, or simply "is set".
-const suppressionDate = choice("operator", "date filter operator", [
-  staticDate,
-  staticDateRange,
-  relativeDate,
-  relativeAnniversary,
-  relativeDateRange,
-  calendarDate,
-  anniversaryDate,
-  isSet,
-]);
+const suppressionDate = choice("operator", "date filter operator", [...DATE_FILTERS, isSet]);
 const suppressionFilters = [
   dated("bounce_date", suppressionDate),
   dated("manual_suppression_date", suppressionDate),

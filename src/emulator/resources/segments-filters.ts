@@ -82,7 +82,7 @@ export const anniversaryDate = z.strictObject({
 });
 
 /** The seven date filters most conditions accept (profile properties, consent dates). */
-export const anyDate = choice("operator", "date filter operator", [
+export const DATE_FILTERS = [
   staticDate,
   staticDateRange,
   relativeDate,
@@ -90,7 +90,8 @@ export const anyDate = choice("operator", "date filter operator", [
   relativeDateRange,
   calendarDate,
   anniversaryDate,
-]);
+] as const;
+export const anyDate = choice("operator", "date filter operator", [...DATE_FILTERS]);
 
 export const stringFilter = z.strictObject({
   type: z.literal("string"),
