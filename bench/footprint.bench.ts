@@ -6,12 +6,16 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { record } from "./results.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function duKb(paths: string[]): number {
+/** Kilobytes of `paths`: on disk (blocks, as `du` counts them) or apparent (bytes of content, as npm's "unpacked size"). */
+function duKb(paths: string[], apparent = false): number {
   if (paths.length === 0) return 0;
-  const out = execFileSync("du", ["-sk", ...paths], { encoding: "utf8" });
+  const out = execFileSync("du", ["-sk", ...(apparent ? ["--apparent-size"] : []), ...paths], {
+    encoding: "utf8",
+  });
   return out
     .trim()
     .split("\n")
@@ -58,8 +62,11 @@ function importCost(code: string, runs = 5): { ms: number; rssMb: number } {
   return { ms: median(ms), rssMb: median(rss) };
 }
 
-const ours = duKb([`${root}dist`, `${root}bin`, `${root}package.json`, ...closure(ownDeps)]);
+const ourPaths = [`${root}dist`, `${root}bin`, `${root}package.json`, ...closure(ownDeps)];
+const ours = duKb(ourPaths);
+const oursBytes = duKb(ourPaths, true);
 const sdk = duKb(closure(["klaviyo-api"]));
+const sdkBytes = duKb(closure(["klaviyo-api"]), true);
 const timing = (specifier: string, how: "import" | "require") =>
   how === "import"
     ? `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log((performance.now() - t).toFixed(1), (process.memoryUsage().rss / 1e6).toFixed(1));`
@@ -70,12 +77,43 @@ const importSdk = importCost(timing("klaviyo-api", "require"));
 
 console.log("\nFootprint (installed size with runtime dependencies; import: median of 5 fresh processes)");
 console.log(
-  `  klaviyo-connector        ${(ours / 1024).toFixed(1)} MB installed   import ${importOurs.ms} ms, RSS ${importOurs.rssMb} MB`,
+  `  klaviyo-connector        ${(ours / 1024).toFixed(1)} MB on disk (${(oursBytes / 1024).toFixed(1)} MB of content)   import ${importOurs.ms} ms, RSS ${importOurs.rssMb} MB`,
 );
 console.log(
   `  klaviyo-connector core   (the client alone)   import ${importClient.ms} ms, RSS ${importClient.rssMb} MB`,
 );
 console.log(
-  `  klaviyo-api (official)   ${(sdk / 1024).toFixed(1)} MB installed   require ${importSdk.ms} ms, RSS ${importSdk.rssMb} MB`,
+  `  klaviyo-api (official)   ${(sdk / 1024).toFixed(1)} MB on disk (${(sdkBytes / 1024).toFixed(1)} MB of content)   require ${importSdk.ms} ms, RSS ${importSdk.rssMb} MB`,
 );
 console.log("  targets: under 2 MB installed, under 50 ms to import");
+
+record([
+  {
+    name: "installed size with runtime dependencies (on disk)",
+    unit: "MB",
+    value: ours / 1024,
+    peer: { "klaviyo-api": sdk / 1024 },
+    ceiling: 2,
+  },
+  {
+    name: "installed size with runtime dependencies (content, as npm's unpacked size)",
+    unit: "MB",
+    value: oursBytes / 1024,
+    peer: { "klaviyo-api": sdkBytes / 1024 },
+    ceiling: 2,
+  },
+  {
+    name: "time to import (median of 5 fresh processes)",
+    unit: "ms",
+    value: importOurs.ms,
+    peer: { "klaviyo-api": importSdk.ms, "klaviyo-connector client alone": importClient.ms },
+    ceiling: 50,
+  },
+  {
+    name: "RSS after import",
+    unit: "MB",
+    value: importOurs.rssMb,
+    peer: { "klaviyo-api": importSdk.rssMb },
+    ceiling: null,
+  },
+]);

@@ -3,7 +3,7 @@
  * Get Account's call), measured as a ratio in one run: absolute times on a shared machine say little, ratios
  * taken side by side say more. Target: the client within 1.2x of plain fetch.
  *
- * 1. In-process: both sides call the emulator's `fetch` (Hono's `app.fetch`), so the emulator's own work is in
+ * 1. In-process: both sides call the emulator's `fetch` (its `app.fetch`), so the emulator's own work is in
  *    both numbers.
  * 2. Over loopback: the emulator runs in a child process, both sides use Node's global `fetch`, and only this
  *    process's CPU is counted: the client's cost alone, next to undici's.
@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { AccountsApi, ApiKeySession } from "klaviyo-api";
 import { createEmulator, DEV_API_KEY } from "../src/emulator/index.js";
 import { KlaviyoClient, RateLimiter } from "../src/index.js";
+import { record } from "./results.js";
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -144,3 +145,32 @@ console.log(
 console.log(
   `client / plain fetch with a timeout: in-process ${ratio(inProcess, "plain fetch + timeout signal").toFixed(2)}x, loopback ${ratio(loopback, "plain fetch + timeout signal").toFixed(2)}x`,
 );
+
+const client = loopback["KlaviyoClient.request"] ?? Number.NaN;
+record([
+  {
+    name: "CPU per request over loopback (latency 0, limits off)",
+    unit: "us",
+    value: client,
+    peer: {
+      "plain fetch": loopback["plain fetch"] ?? Number.NaN,
+      "plain fetch + timeout signal": loopback["plain fetch + timeout signal"] ?? Number.NaN,
+      "klaviyo-api": loopback["official SDK (klaviyo-api)"] ?? Number.NaN,
+    },
+    ceiling: 1.2 * (loopback["plain fetch"] ?? Number.NaN),
+  },
+  {
+    name: "CPU per request over loopback: client / plain fetch",
+    unit: "ratio",
+    value: ratio(loopback, "plain fetch"),
+    peer: { "klaviyo-api": (loopback["official SDK (klaviyo-api)"] ?? 0) / (loopback["plain fetch"] ?? 1) },
+    ceiling: 1.2,
+  },
+  {
+    name: "CPU per request in-process (app.fetch): client / plain fetch",
+    unit: "ratio",
+    value: ratio(inProcess, "plain fetch"),
+    peer: {},
+    ceiling: null,
+  },
+]);

@@ -4,8 +4,8 @@
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
 
-import { z } from "zod";
 import { TRACKING_DYNAMIC_VALUES } from "../core/identifiers.js";
+import { z } from "../core/schema.js";
 import { isObject, isoDateTime, reportProblems } from "./events-shared.js";
 import { idSchema, textFormats } from "./inputs.js";
 
@@ -215,7 +215,7 @@ export function readMessages(raw: unknown, problems: string[]): CampaignMessage[
 }
 
 /** Audience ids: a JSON array (of ids, or of `{id}` objects) or comma / space separated text. */
-export function audienceSchema(allowEmpty: boolean): z.ZodType<string[]> {
+export function audienceSchema(allowEmpty: boolean): z.Schema<string[]> {
   return z.unknown().transform((raw, ctx) => {
     let value = raw;
     if (typeof raw === "string") {
@@ -253,7 +253,7 @@ export function audienceSchema(allowEmpty: boolean): z.ZodType<string[]> {
       return z.NEVER;
     }
     return ids;
-  }) as unknown as z.ZodType<string[]>;
+  });
 }
 
 const TRACKING = ["add_tracking_params", "custom_tracking_params", "is_tracking_clicks", "is_tracking_opens"];
@@ -351,7 +351,7 @@ export function readSendStrategy(
 /** A JSON-object inner schema that runs `check` and reports its problems. */
 export function checked(
   check: (value: Record<string, unknown>, problems: string[]) => Record<string, unknown>,
-): z.ZodType<Record<string, unknown>> {
+): z.Schema<Record<string, unknown>> {
   return z.record(z.string(), z.unknown()).transform((value, ctx) => {
     const problems: string[] = [];
     const out = check(value, problems);
@@ -360,5 +360,5 @@ export function checked(
       return z.NEVER;
     }
     return out;
-  }) as unknown as z.ZodType<Record<string, unknown>>;
+  });
 }

@@ -1,7 +1,7 @@
-import { z } from "zod";
 import { InputValidationError } from "../core/errors.js";
 import { type FilterNode, parseFilter } from "../core/filter.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import type { ResourceDocument } from "./accounts.js";
 import {
@@ -209,7 +209,7 @@ export const createCampaign = defineAction({
             return z.NEVER;
           }
           return messages;
-        }) as unknown as z.ZodType<CampaignMessage[]>,
+        }),
       );
       return { ...definition, jsonSchema: { oneOf: [{ type: "array" }, { type: "object" }] } };
     })(),

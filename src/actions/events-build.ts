@@ -464,78 +464,53 @@ export function readBulkEvents(items: readonly unknown[], problems: string[], no
   return out;
 }
 
-/** Canonical JSON (sorted keys), so two equal profiles group together whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => value[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-/** The bytes one event may take in a bulk request: its own and, at worst, its profile's entry. */
-export function bulkEventBytes(event: BulkEvent): number {
-  return (
-    Buffer.byteLength(JSON.stringify(event.event), "utf8") +
-    Buffer.byteLength(JSON.stringify(event.profile), "utf8") +
-    120
-  );
-}
-
-/** One request's body, and where each of its events came from. */
-export interface GroupedRequest {
-  body: {
-    data: {
-      type: "event-bulk-create-job";
-      attributes: { "events-bulk-create": { data: BulkEntry[] } };
-    };
-  };
-  /** `positions[i][j]`: the input position of event `j` of entry `i`. */
-  positions: number[][];
-}
-
-export interface BulkEntry {
-  type: "event-bulk-create";
-  attributes: {
-    profile: { data: ProfileData };
-    events: { data: Array<{ type: "event"; attributes: EventAttributes }> };
-  };
-}
-
 /**
- * Groups events `from` to `to` by profile into Klaviyo's per-profile entries (entries in the order their
- * profile first appears, events in input order), keeping each event's input position.
+ * Canonical JSON (keys sorted as strings, undefined members left out, `toJSON` honoured as `JSON.stringify`
+ * does), so two equal values give one text whatever their key order. Built from parts joined once: a flat
+ * string, with no tree of concatenations to keep alive while it is held.
  */
-export function groupByProfile(events: readonly BulkEvent[], from: number, to: number): GroupedRequest {
-  const entries: BulkEntry[] = [];
-  const positions: number[][] = [];
-  const byProfile = new Map<string, number>();
-  for (let index = from; index < to; index++) {
-    const item = events[index] as BulkEvent;
-    const key = canonicalJson(item.profile);
-    let at = byProfile.get(key);
-    if (at === undefined) {
-      at = entries.length;
-      byProfile.set(key, at);
-      entries.push({
-        type: "event-bulk-create",
-        attributes: { profile: { data: item.profile }, events: { data: [] } },
-      });
-      positions.push([]);
-    }
-    (entries[at] as BulkEntry).attributes.events.data.push({ type: "event", attributes: item.event });
-    (positions[at] as number[]).push(index);
+export function canonicalJson(value: unknown): string {
+  const parts: string[] = [];
+  writeCanonical(value, parts);
+  return parts.join("");
+}
+
+function writeCanonical(input: unknown, parts: string[]): void {
+  let value = input;
+  if (typeof (value as { toJSON?: unknown } | null)?.toJSON === "function")
+    value = (value as { toJSON(): unknown }).toJSON();
+  if (typeof value !== "object" || value === null) {
+    parts.push(JSON.stringify(value) ?? "null");
+    return;
   }
-  return {
-    body: {
-      data: { type: "event-bulk-create-job", attributes: { "events-bulk-create": { data: entries } } },
-    },
-    positions,
-  };
+  if (Array.isArray(value)) {
+    parts.push("[");
+    value.forEach((item, i) => {
+      if (i > 0) parts.push(",");
+      writeCanonical(item === undefined || typeof item === "function" ? null : item, parts);
+    });
+    parts.push("]");
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  parts.push("{");
+  let first = true;
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    // Sorting allocates even when there is nothing to do: only when out of order.
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
+  }
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined || typeof member === "function") continue;
+    parts.push(first ? "" : ",", JSON.stringify(key), ":");
+    writeCanonical(member, parts);
+    first = false;
+  }
+  parts.push("}");
 }
 
 const ENTRY_POINTER =

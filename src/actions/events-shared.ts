@@ -2,7 +2,7 @@
  * Pieces the event and campaign actions share: ISO 8601 times written the way Klaviyo's document types them
  * (`date-time`: seconds and a zone), an `include` input, and a cap on how many problems one message lists.
  */
-import { z } from "zod";
+import { z } from "../core/schema.js";
 import { type InputDefinition, input, textFormats } from "./inputs.js";
 
 const DATE_ONLY = /^(\d{4}-\d{2}-\d{2})$/;
@@ -28,7 +28,7 @@ export function isoDateTime(text: string): string | undefined {
 /** How many problems one validation message lists before it says how many more there are. */
 export const MAX_LISTED_PROBLEMS = 20;
 
-/** Adds `problems` to a zod context, the first few in full and a count of the rest. */
+/** Adds `problems` to a schema's refinement context, the first few in full and a count of the rest. */
 export function reportProblems(ctx: z.RefinementCtx, problems: readonly string[]): void {
   for (const message of problems.slice(0, MAX_LISTED_PROBLEMS)) ctx.addIssue({ code: "custom", message });
   if (problems.length > MAX_LISTED_PROBLEMS) {
@@ -62,7 +62,7 @@ export function includeInput(
       }
     });
   const definition = input.fields(base, allowed);
-  return { ...definition, schema: schema as unknown as z.ZodType<string[]> };
+  return { ...definition, schema };
 }
 
 /** The union of what the caller asked to include and what the fieldsets given imply, in a stable order. */

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import type { ResourceDocument } from "./accounts.js";
 import type { BulkResult } from "./bulk.js";
@@ -98,7 +98,7 @@ function profileInput(): InputDefinition<ProfileData, true> {
       return z.NEVER;
     }
     return profile;
-  }) as unknown as z.ZodType<ProfileData>;
+  });
   const definition = input.json<ProfileData, true>(
     {
       key: "profile",
@@ -120,7 +120,7 @@ function profileInput(): InputDefinition<ProfileData, true> {
       if (textFormats.phone.safeParse(text).success) return { phone_number: text };
       return raw;
     })
-    .pipe(definition.schema) as unknown as z.ZodType<ProfileData>;
+    .pipe(definition.schema);
   return { ...definition, schema };
 }
 
@@ -186,7 +186,7 @@ export const createEvent = defineAction({
           return z.NEVER;
         }
         return time;
-      }) as unknown as z.ZodType<string>,
+      }),
     },
     value: input.number({
       key: "value",
@@ -282,7 +282,7 @@ export const bulkCreateEvents = defineAction({
           return z.NEVER;
         }
         return events;
-      }) as unknown as z.ZodType<BulkEvent[]>,
+      }),
     ),
     backfill: input.boolean({
       key: "backfill",

@@ -1,6 +1,6 @@
-import { z } from "zod";
 import { InputValidationError } from "../core/errors.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";

@@ -61,7 +61,8 @@ export interface Batch<T> {
   /** Exact repeats of a member (`of`: its position), not sent: they share its outcome. */
   riders: Array<{ position: number; of: number; value: T }>;
   bytes: number;
-  keys: Map<string, { hash: string; position: number }>;
+  /** While it is filled: the member holding each key (its content hash is computed on a repeat only). */
+  keys: Map<string, { member: Member<T>; hash?: string }>;
   /** A request that must be answered before this one goes (it holds an earlier item with a key of this one). */
   waitFor?: Batch<T>;
 }
@@ -83,6 +84,9 @@ export interface BatchRules<T> {
 
 const newBatch = <T>(): Batch<T> => ({ members: [], riders: [], bytes: 0, keys: new Map() });
 
+/** What `push` returns when the item completed no request (nearly always): one shared empty array. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /**
  * Packs items into requests of at most `maxItems` items and `maxBytes` bytes, in reading order. An exact repeat
  * of an item of the request being filled rides with it instead of being sent; a repeat of its key with other
@@ -95,21 +99,20 @@ export class RequestBuilder<T> {
 
   constructor(private readonly rules: BatchRules<T>) {}
 
-  /** Adds an item; returns the requests it completed (usually none). */
-  push(member: Member<T>): Batch<T>[] {
-    const out: Batch<T>[] = [];
-    this.place(member, out);
-    return out;
+  /** Adds an item; returns the requests it completed (usually none: then a shared empty array). */
+  push(member: Member<T>): readonly Batch<T>[] {
+    return this.place(member, NONE);
   }
 
   /** Completes every request still being filled. */
-  end(): Batch<T>[] {
-    const out: Batch<T>[] = [];
-    while (this.current.members.length > 0) this.rotate(out);
+  end(): readonly Batch<T>[] {
+    let out: readonly Batch<T>[] = NONE;
+    while (this.current.members.length > 0) out = this.rotate(out);
     return out;
   }
 
-  private place(member: Member<T>, out: Batch<T>[]): void {
+  /** Places an item; `out` collects the requests completed (allocated only when one is). */
+  private place(member: Member<T>, out: readonly Batch<T>[]): readonly Batch<T>[] {
     const { rules } = this;
     const size = rules.size(member.value);
     let batch = this.current;
@@ -118,37 +121,43 @@ export class RequestBuilder<T> {
       batch.members.length > 0 &&
       (batch.members.length + batch.riders.length >= rules.maxItems || batch.bytes + size > rules.maxBytes)
     ) {
-      this.rotate(out);
+      out = this.rotate(out);
       batch = this.current;
     }
     const key = rules.key?.(member.value);
     if (key !== undefined) {
-      const hash = rules.hash ? rules.hash(member.value) : "";
       const seen = batch.keys.get(key);
       if (seen) {
+        // Hashes only when a key repeats, which is rare: hashing every item would cost more than the rest.
+        const hash = rules.hash ? rules.hash(member.value) : "";
+        seen.hash ??= rules.hash ? rules.hash(seen.member.value) : "";
         if (seen.hash === hash) {
-          batch.riders.push({ position: member.position, of: seen.position, value: member.value });
-          return;
+          batch.riders.push({ position: member.position, of: seen.member.position, value: member.value });
+          return out;
         }
         if (!rules.mayShare?.(member.value)) {
           this.carry.push(member);
-          return;
+          return out;
         }
-      } else batch.keys.set(key, { hash, position: member.position });
+      } else batch.keys.set(key, { member });
     }
     batch.members.push(member);
     batch.bytes += size;
+    return out;
   }
 
-  private rotate(out: Batch<T>[]): void {
+  private rotate(out: readonly Batch<T>[]): readonly Batch<T>[] {
     const done = this.current;
-    out.push(done);
+    done.keys.clear(); // only needed while filling; the request may be in flight a while
+    const list = out === NONE ? [done] : [...out, done];
     this.current = newBatch();
     const carried = this.carry;
     this.carry = [];
-    if (carried.length === 0) return;
+    if (carried.length === 0) return list;
     this.current.waitFor = done;
-    for (const member of carried) this.place(member, out);
+    let result: readonly Batch<T>[] = list;
+    for (const member of carried) result = this.place(member, result);
+    return result;
   }
 }
 
@@ -165,12 +174,19 @@ export interface IngestionSpec<T> {
   signal: AbortSignal | undefined;
   onProgress: ((progress: IngestProgress) => void) | undefined;
   onUnsent: ((item: unknown, position: number) => void) | undefined;
+  /**
+   * Called once a request is complete, before it waits for a free slot: where its body is put together, so that
+   * a request waiting or in flight holds its body only, not its items (which `unsentOf` then stands in for).
+   */
+  prepare?(batch: Batch<T>): void;
   /** Sends one request; rejects with the client's error. */
   send(batch: Batch<T>): Promise<unknown>;
   /** Reasons by position from a refusal's error pointers. */
   reasons(error: ApiError, batch: Batch<T>): Map<number, string>;
   /** What `onUnsent` gets for an item. */
   unsentForm(value: T): unknown;
+  /** What `onUnsent` gets for each position of a prepared request (riders included), in place of `unsentForm`. */
+  unsentOf?(batch: Batch<T>): Map<number, unknown>;
 }
 
 /** Sends requests `concurrency` at a time and keeps the account of every position. */
@@ -224,6 +240,7 @@ export class Ingestion<T> {
 
   /** Sends a request once a slot is free (the caller waits, which pauses reading), or reports it unsent. */
   async dispatch(batch: Batch<T>): Promise<void> {
+    this.spec.prepare?.(batch);
     while (this.inFlight.size >= this.spec.concurrency) await Promise.race(this.inFlight);
     let from = Number.POSITIVE_INFINITY;
     let to = 0;
@@ -303,9 +320,11 @@ export class Ingestion<T> {
 
   private giveUp(batch: Batch<T>, as: "unsent" | "failed"): void {
     const list = as === "unsent" ? this.result.unsent : this.result.failed;
+    const { onUnsent, unsentOf, unsentForm } = this.spec;
+    const forms = onUnsent && unsentOf ? unsentOf(batch) : undefined;
     for (const m of [...batch.members, ...batch.riders]) {
       list.push(m.position);
-      this.spec.onUnsent?.(this.spec.unsentForm(m.value), m.position);
+      onUnsent?.(forms ? forms.get(m.position) : unsentForm(m.value), m.position);
     }
   }
 }

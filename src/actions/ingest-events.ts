@@ -3,16 +3,20 @@
  * is read when it has none, and given a deterministic `unique_id` when it has none, so that a retry or a re-run
  * of the same input never records an event twice (Klaviyo keeps the first event of a `unique_id` for a profile
  * and metric). Requests are Klaviyo's per-profile bulk jobs of at most 1,000 events and 5 MB.
+ *
+ * Each event is serialized once, as it is read (`PackedEvent`): a request being filled or in flight holds a few
+ * strings per event rather than a tree of objects, which would outlive V8's young generation and swell the
+ * heap of a long ingestion; the request's body is then put together from those strings.
  */
 import { createHash } from "node:crypto";
 import type { ApiError } from "../core/errors.js";
 import {
   type BulkEvent,
-  bulkEventBytes,
   canonicalJson,
   EVENT_LIMITS,
-  groupByProfile,
+  type EventAttributes,
   PROFILE_IDENTIFIERS,
+  type ProfileData,
   readBulkEvents,
   reasonsByEntry,
 } from "./events-build.js";
@@ -21,9 +25,48 @@ import type { Batch, BatchRules, IngestionSpec } from "./ingest-engine.js";
 import type { ItemReader } from "./ingest-source.js";
 import { UnreadableRecord } from "./ndjson.js";
 
-/** An event ready to send; `derivedId` when its `unique_id` was derived from its content. */
+/** An event completed for sending; `derivedId` when its `unique_id` was derived from its content. */
 export interface IngestEvent extends BulkEvent {
   derivedId: boolean;
+}
+
+/** An event as a request holds it: serialized once, as it was read. */
+export interface PackedEvent {
+  /** The profile's canonical JSON: its data in the request, and the key its events are grouped under. */
+  readonly profile: string;
+  /** The event's attributes as JSON, time and unique_id included. */
+  readonly event: string;
+  /** Its profile's identifiers, metric and unique_id: two events with one key must not share a request. */
+  readonly key: string;
+  readonly derivedId: boolean;
+  /** The bytes it may take in a request: its own and, at worst, its profile's entry. */
+  readonly bytes: number;
+}
+
+/** Serializes a completed event for a request (see `PackedEvent`). */
+export function packEvent(event: IngestEvent): PackedEvent {
+  const profile = canonicalJson(event.profile);
+  const attributes = JSON.stringify(event.event);
+  return {
+    profile,
+    event: attributes,
+    // Identifiers in a fixed order (`profileIdentifiers`), so plain JSON is canonical; one flat string.
+    key: JSON.stringify([
+      profileIdentifiers(event),
+      event.event.metric.data.attributes.name,
+      event.event.unique_id,
+    ]),
+    derivedId: event.derivedId,
+    bytes: Buffer.byteLength(attributes, "utf8") + Buffer.byteLength(profile, "utf8") + 120,
+  };
+}
+
+/** The event a packed one holds, as objects again (for `onUnsent`, and the rare content comparison). */
+function unpack(event: PackedEvent): BulkEvent {
+  return {
+    profile: JSON.parse(event.profile) as ProfileData,
+    event: JSON.parse(event.event) as EventAttributes,
+  };
 }
 
 /** The identifiers of an event's profile (what Klaviyo finds the profile by), in canonical form. */
@@ -90,8 +133,15 @@ export function declaredEvents(raw: unknown): number {
   return Array.isArray(data) && data.length > 0 ? data.length : 1;
 }
 
+/** Completes and packs an event, `backfill` applied when it sets none. */
+function ready(event: BulkEvent, now: () => number, backfill: boolean | undefined): PackedEvent {
+  const complete = completeEvent(event, now);
+  if (backfill !== undefined && complete.event.backfill === undefined) complete.event.backfill = backfill;
+  return packEvent(complete);
+}
+
 /** Reads raw events (flat or Klaviyo's shapes, or a record that did not parse), one input item at a time. */
-export function rawEventReader(now: () => number): ItemReader<unknown, IngestEvent> {
+export function rawEventReader(now: () => number, backfill?: boolean): ItemReader<unknown, PackedEvent> {
   return {
     read(raw) {
       if (raw instanceof UnreadableRecord) return { reason: raw.toString(), positions: 1 };
@@ -103,54 +153,116 @@ export function rawEventReader(now: () => number): ItemReader<unknown, IngestEve
           positions: declaredEvents(raw),
         };
       }
-      return { values: events.map((e) => completeEvent(e, now)) };
+      return { values: events.map((e) => ready(e, now, backfill)) };
     },
     positions: declaredEvents,
   };
 }
 
 /** Reads events already checked (the Bulk Create Events action checks its whole array before sending). */
-export function checkedEventReader(now: () => number): ItemReader<BulkEvent, IngestEvent> {
-  return { read: (event) => ({ values: [completeEvent(event, now)] }), positions: () => 1 };
+export function checkedEventReader(
+  now: () => number,
+  backfill?: boolean,
+): ItemReader<BulkEvent, PackedEvent> {
+  return { read: (event) => ({ values: [ready(event, now, backfill)] }), positions: () => 1 };
 }
 
 /** How events repeated within a request are handled; see `IngestEventsOptions.conflictingRepeats`. */
 export type ConflictingRepeats = "later-request" | "same-request";
 
 /** Requests of at most `maxEvents` (≤ 1,000) events and 5 MB; no unique_id twice for one profile and metric. */
-export function eventRules(maxEvents: number, conflicting: ConflictingRepeats): BatchRules<IngestEvent> {
+export function eventRules(maxEvents: number, conflicting: ConflictingRepeats): BatchRules<PackedEvent> {
   return {
     maxItems: maxEvents,
     maxBytes: EVENT_LIMITS.bulkBytes,
-    size: bulkEventBytes,
-    key: (e) =>
-      `${canonicalJson(profileIdentifiers(e))}\u0000${e.event.metric.data.attributes.name}\u0000${e.event.unique_id}`,
+    size: (e) => e.bytes,
+    key: (e) => e.key,
+    // Only when a key repeats in one request: whether it is the same event (whatever its members' order).
     hash: (e) =>
       createHash("sha256")
-        .update(canonicalJson({ profile: e.profile, event: e.event }))
+        .update(canonicalJson(unpack(e)))
         .digest("base64"),
     mayShare: (e) => conflicting === "same-request" && !e.derivedId,
   };
 }
 
-/** Sends a request of events, and maps Klaviyo's error pointers back to the events' input positions. */
-export function eventSender(
-  post: (body: unknown) => Promise<unknown>,
-): Pick<IngestionSpec<IngestEvent>, "send" | "reasons" | "unsentForm"> {
-  const grouped = new WeakMap<Batch<IngestEvent>, number[][]>();
+/**
+ * A request's body from its packed events: Klaviyo's per-profile entries (in the order their profile first
+ * appears, events in input order), and the input position of event `j` of entry `i` at `positions[i][j]`.
+ */
+export function packRequest(members: ReadonlyArray<{ position: number; value: PackedEvent }>): {
+  text: string;
+  positions: number[][];
+} {
+  const byProfile = new Map<string, number>();
+  const entries: Array<{ profile: string; events: string[] }> = [];
+  const positions: number[][] = [];
+  for (const { position, value } of members) {
+    let at = byProfile.get(value.profile);
+    if (at === undefined) {
+      at = entries.length;
+      byProfile.set(value.profile, at);
+      entries.push({ profile: value.profile, events: [] });
+      positions.push([]);
+    }
+    (entries[at] as { events: string[] }).events.push(`{"type":"event","attributes":${value.event}}`);
+    (positions[at] as number[]).push(position);
+  }
+  const data = entries
+    .map(
+      (entry) =>
+        `{"type":"event-bulk-create","attributes":{"profile":{"data":${entry.profile}},"events":{"data":[${entry.events.join(",")}]}}}`,
+    )
+    .join(",");
   return {
-    async send(batch) {
-      const events = batch.members.map((m) => m.value);
-      const request = groupByProfile(events, 0, events.length);
-      grouped.set(
-        batch,
-        request.positions.map((group) =>
-          group.map((i) => (batch.members[i] as { position: number }).position),
-        ),
-      );
-      await post(request.body);
-    },
-    reasons: (error: ApiError, batch) => reasonsByEntry(grouped.get(batch) ?? [], error),
-    unsentForm: flatEvent,
+    text: `{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":[${data}]}}}}`,
+    positions,
   };
+}
+
+/**
+ * Sends a request of events, and maps Klaviyo's error pointers back to the events' input positions. A request's
+ * body is put together as soon as it is complete (`prepare`) and its events let go: waiting for a slot and in
+ * flight, it holds that one string. Unsent forms are read back from it: it holds each event exactly as sent.
+ */
+export function eventSender(
+  post: (body: string) => Promise<unknown>,
+): Pick<IngestionSpec<PackedEvent>, "prepare" | "send" | "reasons" | "unsentForm" | "unsentOf"> {
+  const prepared = new WeakMap<Batch<PackedEvent>, { text: string; positions: number[][] }>();
+  return {
+    prepare(batch) {
+      prepared.set(batch, packRequest(batch.members));
+      for (const m of batch.members) (m as { value: PackedEvent | null }).value = null;
+      for (const r of batch.riders) (r as { value: PackedEvent | null }).value = null;
+    },
+    async send(batch) {
+      const request = prepared.get(batch);
+      if (!request) throw new Error("internal: a request of events was sent before it was prepared");
+      await post(request.text);
+    },
+    reasons: (error: ApiError, batch) => reasonsByEntry(prepared.get(batch)?.positions ?? [], error),
+    unsentForm: (e) => flatEvent(unpack(e)),
+    unsentOf(batch) {
+      const forms = new Map<number, unknown>();
+      const request = prepared.get(batch);
+      if (!request) return forms;
+      const body = JSON.parse(request.text) as {
+        data: { attributes: { "events-bulk-create": { data: SentEntry[] } } };
+      };
+      body.data.attributes["events-bulk-create"].data.forEach((entry, i) => {
+        entry.attributes.events.data.forEach((event, j) => {
+          const position = request.positions[i]?.[j];
+          const profile = entry.attributes.profile.data;
+          if (position !== undefined) forms.set(position, flatEvent({ profile, event: event.attributes }));
+        });
+      });
+      for (const r of batch.riders) forms.set(r.position, forms.get(r.of));
+      return forms;
+    },
+  };
+}
+
+/** One entry of a request's body, as `packRequest` writes it. */
+interface SentEntry {
+  attributes: { profile: { data: ProfileData }; events: { data: Array<{ attributes: EventAttributes }> } };
 }

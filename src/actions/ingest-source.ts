@@ -38,7 +38,7 @@ export async function ingestSource<R, T>(
 ): Promise<IngestResult> {
   const ingestion = new Ingestion(spec);
   const builder = new RequestBuilder(rules);
-  const dispatch = async (batches: Batch<T>[]) => {
+  const dispatch = async (batches: readonly Batch<T>[]) => {
     for (const batch of batches) await ingestion.dispatch(batch);
   };
   let position = 0;
@@ -75,7 +75,10 @@ export async function ingestSource<R, T>(
         position += read.positions;
       } else {
         ingestion.read(read.values.length);
-        for (const value of read.values) await dispatch(builder.push({ position: position++, value }));
+        for (const value of read.values) {
+          const done = builder.push({ position: position++, value });
+          if (done.length > 0) await dispatch(done); // rarely: one item in a thousand completes a request
+        }
       }
       if (position >= nextProgress) {
         nextProgress = position + PROGRESS_EVERY;

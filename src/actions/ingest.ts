@@ -25,7 +25,7 @@ import {
   checkedEventReader,
   eventRules,
   eventSender,
-  type IngestEvent,
+  type PackedEvent,
   rawEventReader,
 } from "./ingest-events.js";
 import { type IngestSource, type ItemReader, ingestSource } from "./ingest-source.js";
@@ -90,29 +90,16 @@ function commonSpec(options: IngestOptions) {
   };
 }
 
-function withBackfill<R>(reader: ItemReader<R, IngestEvent>, backfill: boolean | undefined) {
-  if (backfill === undefined) return reader;
-  return {
-    ...reader,
-    read(raw: R) {
-      const read = reader.read(raw);
-      if ("values" in read)
-        for (const e of read.values) if (e.event.backfill === undefined) e.event.backfill = backfill;
-      return read;
-    },
-  };
-}
-
 async function runEvents<R>(
   client: KlaviyoClient,
   source: IngestSource<R>,
-  reader: ItemReader<R, IngestEvent>,
+  reader: ItemReader<R, PackedEvent>,
   options: IngestEventsOptions,
 ): Promise<IngestResult> {
   const { signal } = options;
   return ingestSource(
     source,
-    withBackfill(reader, options.backfill),
+    reader,
     eventRules(batchSizeOf(options.batchSize, 1000), options.conflictingRepeats ?? "later-request"),
     {
       ...commonSpec(options),
@@ -120,7 +107,8 @@ async function runEvents<R>(
         client.request({
           method: "POST",
           path: "/api/event-bulk-create-jobs",
-          body,
+          rawBody: body,
+          contentType: "application/vnd.api+json",
           operation: "bulk_create_events",
           signal,
           // Every event has a unique_id: Klaviyo keeps the first, so a repeated request records nothing twice.
@@ -142,7 +130,7 @@ export function ingestEvents(
   options: IngestEventsOptions = {},
 ): Promise<IngestResult> {
   const now = options.now ?? (() => Date.now());
-  return runEvents(client, source, rawEventReader(now), options);
+  return runEvents(client, source, rawEventReader(now, options.backfill), options);
 }
 
 /** `ingestEvents` for events already checked (`readBulkEvents`), as the Bulk Create Events action holds them. */
@@ -152,7 +140,7 @@ export function ingestCheckedEvents(
   options: IngestEventsOptions = {},
 ): Promise<IngestResult> {
   const now = options.now ?? (() => Date.now());
-  return runEvents(client, events, checkedEventReader(now), options);
+  return runEvents(client, events, checkedEventReader(now, options.backfill), options);
 }
 
 export interface IngestSubscriptionsOptions extends IngestOptions {

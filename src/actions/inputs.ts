@@ -1,7 +1,7 @@
-import { z } from "zod";
 import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../core/filter.js";
 import { E164, EMAIL } from "../core/identifiers.js";
 import { OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";
@@ -22,7 +22,7 @@ export interface InputDefinition<T = unknown, R extends boolean = boolean> {
   /** The specification's default, typed; `undefined` where it has none. */
   readonly default?: T;
   /** Parses a raw value (from code, JSON or a CLI flag) into the typed value; its messages name no label. */
-  readonly schema: z.ZodType<T>;
+  readonly schema: z.Schema<T>;
   /** What a caller may give, for the manifest and for platforms that render their own forms. */
   readonly jsonSchema: JsonSchema;
   /** For `enum` and `fields` inputs: the allowed values. */
@@ -43,7 +43,7 @@ type Common<T, R extends boolean = boolean> = {
 function make<T, R extends boolean>(
   type: InputType,
   base: Common<T, R>,
-  schema: z.ZodType<T>,
+  schema: z.Schema<T>,
   jsonSchema: JsonSchema,
   extra?: { options?: readonly string[] },
 ): InputDefinition<T, R> {
@@ -103,7 +103,7 @@ function jsonErrorPosition(text: string, message: string): string {
 }
 
 /** Accepts a value or its JSON text; a parse error says where. */
-function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.ZodType<T>): z.ZodType<T> {
+function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.Schema<T>): z.Schema<T> {
   const shapeName = shape === "object" ? "a JSON object" : shape === "array" ? "a JSON array" : "JSON";
   return z
     .unknown()
@@ -129,7 +129,7 @@ function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.ZodType<T>): 
       }
       return value;
     })
-    .pipe((inner ?? z.unknown()) as z.ZodType<T>) as unknown as z.ZodType<T>;
+    .pipe((inner ?? z.unknown()) as z.Schema<T>);
 }
 
 /**
@@ -211,7 +211,7 @@ const numberFrom = (options: { min?: number; max?: number; integer?: boolean }) 
     .union([z.number(), z.string().trim().min(1, { error: "must be a number" })], {
       error: "must be a number",
     })
-    .pipe(n as unknown as z.ZodType<number, string | number>) as unknown as z.ZodType<number>;
+    .pipe(n);
 };
 
 const booleanFrom = z
@@ -244,24 +244,20 @@ export const input = {
     });
   },
   boolean<R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R> {
-    return make("boolean", base, booleanFrom as unknown as z.ZodType<boolean>, { type: "boolean" });
+    return make("boolean", base, booleanFrom, { type: "boolean" });
   },
   enum<const O extends string, R extends boolean = false>(
     base: Common<O, R>,
     options: readonly O[],
   ): InputDefinition<O, R> {
-    const schema = z
-      .string({ error: `must be one of ${options.join(", ")}` })
-      .refine((v): v is O => (options as readonly string[]).includes(v), {
-        error: `must be one of ${options.join(", ")}`,
-      }) as unknown as z.ZodType<O>;
+    const schema = z.enum(options, { error: `must be one of ${options.join(", ")}` });
     return make("enum", base, schema, { type: "string", enum: [...options] }, { options });
   },
   /** A JSON object or array, given as a value or as JSON text; `inner` checks what it holds. */
   json<T = unknown, R extends boolean = false>(
     base: Common<T, R>,
     shape: "object" | "array" | "any",
-    inner?: z.ZodType<T>,
+    inner?: z.Schema<T>,
   ): InputDefinition<T, R> {
     const jsonSchema: JsonSchema = shape === "any" ? {} : { type: shape };
     return make("json", base, jsonValue(shape, inner), jsonSchema);
@@ -270,14 +266,14 @@ export const input = {
   keyValue<R extends boolean = false>(
     base: Common<Array<[string, string]>, R>,
   ): InputDefinition<Array<[string, string]>, R> {
-    return make("key-value", base, keyValueSchema as unknown as z.ZodType<Array<[string, string]>>, {
+    return make("key-value", base, keyValueSchema, {
       type: "object",
       additionalProperties: { type: "string" },
     });
   },
   /** Bytes: a file's content (CLI: `@path`). */
   binary<R extends boolean = false>(base: Common<Uint8Array, R>): InputDefinition<Uint8Array, R> {
-    return make("binary", base, binarySchema as unknown as z.ZodType<Uint8Array>, {
+    return make("binary", base, binarySchema, {
       type: "string",
       contentEncoding: "base64",
     });
@@ -306,7 +302,7 @@ export const input = {
     return make(
       "fields",
       base,
-      names as unknown as z.ZodType<string[]>,
+      names,
       { type: "array", items: { type: "string", enum: [...allowed] } },
       { options: allowed },
     );

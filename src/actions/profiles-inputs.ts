@@ -2,8 +2,9 @@
  * Inputs shared by the profile actions (Create / Update / Get / List Profile) and by List List Profiles: the
  * profile attributes Klaviyo takes, with their checks, and the read options (fields, additional fields, sort).
  */
-import { z } from "zod";
+
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */
@@ -252,7 +253,7 @@ export function nameListInput(base: {
     ...base,
     type: "fields",
     required: false,
-    schema: schema as unknown as z.ZodType<string[]>,
+    schema: schema,
     jsonSchema: { type: "array", items: { type: "string", minLength: 1 } },
   };
 }

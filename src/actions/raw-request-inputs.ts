@@ -2,7 +2,7 @@
  * The value checks of Raw Request's inputs that the generic input kinds do not make: a path that cannot leave
  * the connection's host, a body of JSON or text, files as bytes, and headers that are safe to send.
  */
-import { z } from "zod";
+import { z } from "../core/schema.js";
 import type { InputDefinition } from "./inputs.js";
 import { pairsOf } from "./inputs.js";
 
@@ -21,7 +21,7 @@ export const rawPathSchema = z.string({ error: "must be text" }).superRefine((ra
   if (!path.startsWith("/")) return fail("must be a path beginning with /, such as /api/accounts");
   if (path.startsWith("//") || path.includes("\\"))
     return fail("must not begin with // nor contain a backslash: the request must stay on Klaviyo's host");
-}) as unknown as z.ZodType<string>;
+});
 
 /** A request body: text as given (`json` when it parses as JSON), any other JSON value serialised, or bytes. */
 export interface RawBody {
@@ -55,7 +55,7 @@ export const rawBodySchema = z.unknown().transform((raw, ctx): RawBody => {
     return z.NEVER;
   }
   return { body: text, json: true };
-}) as unknown as z.ZodType<RawBody>;
+});
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -97,7 +97,7 @@ const fileDataSchema = z.unknown().transform((raw, ctx) => {
     fail,
   );
   return out;
-}) as unknown as z.ZodType<Array<[string, Uint8Array]>>;
+});
 
 export function fileDataInput(base: {
   key: string;

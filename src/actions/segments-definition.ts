@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "../core/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** One of a segment definition's condition groups: `{ conditions: [...] }`, each condition chosen by `type`. */
@@ -88,7 +88,4 @@ export function conditionGroupsInput<R extends boolean>(required: R): InputDefin
 }
 
 /** Text that must hold something besides spaces (a name Klaviyo would refuse as blank). */
-export const nonBlankText = z
-  .string({ error: "must be text" })
-  .trim()
-  .min(1, { error: "must not be blank" }) as z.ZodType<string>;
+export const nonBlankText = z.string({ error: "must be text" }).trim().min(1, { error: "must not be blank" });

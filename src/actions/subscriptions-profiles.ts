@@ -5,7 +5,7 @@
  * item and normalised to Klaviyo's shape; problems are reported by item position (counted from 0, as the
  * result's `rejected[].index` is).
  */
-import { z } from "zod";
+import { z } from "../core/schema.js";
 import { textFormats } from "./inputs.js";
 
 export type SubscriptionMode = "subscribe" | "unsubscribe";
@@ -359,7 +359,7 @@ export function itemProblems(problems: ReadonlyArray<{ index: number; problem: s
 }
 
 /** The Profiles input's schema: a JSON array of profiles, each checked and normalised to Klaviyo's shape. */
-export function profilesSchema(mode: SubscriptionMode): z.ZodType<JobProfile[]> {
+export function profilesSchema(mode: SubscriptionMode): z.Schema<JobProfile[]> {
   return z.array(z.unknown()).transform((items, ctx) => {
     if (items.length === 0) {
       ctx.addIssue({ code: "custom", message: "must hold at least one profile" });
@@ -377,7 +377,7 @@ export function profilesSchema(mode: SubscriptionMode): z.ZodType<JobProfile[]> 
       return z.NEVER;
     }
     return out;
-  }) as unknown as z.ZodType<JobProfile[]>;
+  });
 }
 
 /** Every consent entry that takes a `consented_at` (all but open tracking), with the time it carries. */

@@ -12,15 +12,22 @@ import { setMaxListeners } from "node:events";
  *   - where the endpoint has `greater-or-equal` (events' `datetime`, members' `joined_group_at`, …) the lower
  *     side is `greater-or-equal(field, b)`: the two are complements for whatever datetimes the server stores, so
  *     nothing falls between them and nothing is in both.
- *   - where it has only strict operators (profiles' `created`: `greater-than` / `less-than`), `>= b` is written
- *     `greater-than(field, u)` for some `u < b` such that **no item lies strictly between `u` and `b`**, and that
- *     is not assumed but checked with the server before the walk: `and(filter, greater-than(field,u),
- *     less-than(field,b))` must answer no item. Then `less-than(b)` and `greater-than(u)` are disjoint (the check)
- *     and together cover everything (`u < b`). `u` is first `b - 1 ms` (right whenever the server's times have
- *     millisecond precision or coarser, as Klaviyo's and the emulator's do: one request per boundary); if the
- *     check finds an item there, `u` becomes the latest value below `b` as the server reports it (one sorted
- *     probe) and is checked again; if that fails too, the boundary is dropped and its two partitions merge into
- *     one. Dropping a boundary costs parallelism, never correctness.
+ *   - where it has only strict operators (profiles' `created`: `greater-than` / `less-than`), the upper partition
+ *     asks for `greater-than(field, b - 1 ms)`, which holds every item `>= b` and, besides, any item strictly
+ *     between `b - 1 ms` and `b` (only a server keeping times finer than a millisecond has such items), which
+ *     the lower partition (`less-than(b)`) also holds. Those are told apart by the value each item reports: the
+ *     upper partition drops an item whose reported value is below `b`. This is exact when the server reports
+ *     its times truncated (never rounded up) to whatever precision it shows, as Klaviyo (whole seconds) and
+ *     the emulator (milliseconds) do: an item below `b` then reports below `b`, an item at or above `b` reports
+ *     at or above `b`, `b` being a whole millisecond. It costs no request. A lower partition that sees an item
+ *     reporting a value at or above its upper bound (which that rule makes impossible) stops the export with an
+ *     error instead of risking a duplicate.
+ *   - where the caller's sparse fieldset hides the field from the items, the rule is checked with the server
+ *     before the walk instead: `and(filter, greater-than(field,u), less-than(field,b))` must answer no item,
+ *     with `u` first `b - 1 ms` (one request per boundary); if the check finds an item there, `u` becomes the
+ *     latest value below `b` as the server reports it (one sorted probe) and is checked again; if that fails too,
+ *     the boundary is dropped and its two partitions merge into one. Dropping a boundary costs parallelism, never
+ *     correctness.
  * This holds while the items' partition field does not change during the walk, which is why only creation
  * times are used (`updated` would move items between partitions); items created during the walk land after the
  * last boundary, in the last partition, whose upper side is open unless `to` is given.
@@ -161,7 +168,7 @@ async function mapPool<A, B>(
 
 type Probe =
   | { readonly kind: "empty" }
-  | { readonly kind: "value"; readonly text: string; readonly time: number };
+  | { readonly kind: "value"; readonly text: string; readonly time: number; readonly type: unknown };
 
 interface Walk {
   readonly client: KlaviyoClient;
@@ -207,7 +214,8 @@ async function probe(walk: Walk, sort: string, ...extra: FilterNode[]): Promise<
   if (item === undefined) return { kind: "empty" };
   const text = (item as { attributes?: Record<string, unknown> }).attributes?.[walk.field];
   const time = typeof text === "string" ? parseFilterDate(text)?.getTime() : undefined;
-  return typeof text === "string" && time !== undefined ? { kind: "value", text, time } : undefined;
+  const type = (item as { type?: unknown }).type;
+  return typeof text === "string" && time !== undefined ? { kind: "value", text, time, type } : undefined;
 }
 
 /** Whether no item of the caller's filter satisfies all of `conditions`. */
@@ -215,13 +223,33 @@ async function none(walk: Walk, ...conditions: FilterNode[]): Promise<boolean> {
   return (await firstItem(walk, undefined, conditions)) === undefined;
 }
 
+/** The lower side of a partition: its condition, and (strict operators) the value reported items must reach. */
+interface Lower {
+  readonly node: FilterNode;
+  /** Items reporting a value below this (epoch ms) are the lower partition's and are dropped here. */
+  readonly dropBelow?: number;
+}
+
 /**
  * The condition selecting exactly the items with `field >= b`, or undefined when it cannot be written with a
- * proof (see the module comment): `greater-or-equal` where allowed, else `greater-than(u)` with a checked gap.
+ * proof (see the module comment): `greater-or-equal` where allowed; else `greater-than(b - 1 ms)` with the
+ * items reporting less than `b` dropped (`byReport`), or `greater-than(u)` with a gap checked with the server.
  */
-async function atLeast(walk: Walk, s: FieldSupport, b: number): Promise<FilterNode | undefined> {
+async function atLeast(
+  walk: Walk,
+  s: FieldSupport,
+  b: number,
+  byReport: boolean,
+): Promise<Lower | undefined> {
   const { field } = walk;
-  if (s.inclusive) return dateCondition("greater-or-equal", field, dateText(b));
+  if (s.inclusive) return { node: dateCondition("greater-or-equal", field, dateText(b)) };
+  if (byReport) return { node: dateCondition("greater-than", field, dateText(b - 1)), dropBelow: b };
+  const node = await checkedAtLeast(walk, s, b);
+  return node ? { node } : undefined;
+}
+
+async function checkedAtLeast(walk: Walk, s: FieldSupport, b: number): Promise<FilterNode | undefined> {
+  const { field } = walk;
   const below = dateCondition("less-than", field, dateText(b));
   const first = dateCondition("greater-than", field, dateText(b - 1));
   if (await none(walk, first, below)) return first;
@@ -237,14 +265,30 @@ async function atLeast(walk: Walk, s: FieldSupport, b: number): Promise<FilterNo
   return (await none(walk, second, below)) ? second : undefined;
 }
 
-/** Each partition's filter (the caller's joined to its bounds), in time order. */
+/** One partition: its filter (the caller's joined to its bounds) and how its items are screened. */
+interface Partition {
+  readonly filter: FilterNode | undefined;
+  /** Drop items reporting a value below this (epoch ms): the partition below holds them. */
+  readonly dropBelow?: number;
+  /** An item reporting a value at or above this (epoch ms) breaks the reporting rule: stop. */
+  readonly below?: number;
+}
+
+/** Whether the caller's sparse fieldset for the items' type leaves `field` out of their attributes. */
+function fieldHidden(params: URLSearchParams, type: unknown, field: string): boolean {
+  if (typeof type !== "string") return true;
+  const fields = params.get(`fields[${type}]`);
+  return fields !== null && !fields.split(",").some((f) => f.trim() === field);
+}
+
+/** Each partition, in time order. */
 async function plan(
   walk: Walk,
   s: FieldSupport,
   options: PartitionOptions,
   count: number,
   concurrency: number,
-) {
+): Promise<Partition[]> {
   const { field } = walk;
   const from = options.from?.getTime();
   const to = options.to?.getTime();
@@ -262,23 +306,63 @@ async function plan(
     bounds = partitionBoundaries(lo, hi, count);
   }
   const edges = [...(from !== undefined ? [from] : []), ...bounds];
-  const lowers = await mapPool(edges, concurrency, (b) => atLeast(walk, s, b));
-  let lower: FilterNode | undefined;
+  // Screening by reported values needs the field in the items (the oldest one shows their type).
+  const byReport = oldest?.kind === "value" && !fieldHidden(walk.params, oldest.type, field);
+  const lowers = await mapPool(edges, concurrency, (b) => atLeast(walk, s, b, byReport));
+  let lower: Lower | undefined;
   if (from !== undefined) {
     lower = lowers.shift();
     if (!lower)
       throw new RangeError(`from: items with ${field} >= ${dateText(from)} cannot be selected exactly`);
   }
-  const filters: Array<FilterNode | undefined> = [];
+  const partitions: Partition[] = [];
+  const screen = (l: Lower | undefined, below: number | undefined) => ({
+    ...(l?.dropBelow !== undefined ? { dropBelow: l.dropBelow } : {}),
+    ...(byReport && !s.inclusive && below !== undefined ? { below } : {}),
+  });
   bounds.forEach((b, i) => {
     const next = lowers[i];
     if (next === undefined) return; // no proven way to split here: the two partitions stay one
-    filters.push(allOf(walk.base, lower, dateCondition("less-than", field, dateText(b))));
+    const filter = allOf(walk.base, lower?.node, dateCondition("less-than", field, dateText(b)));
+    partitions.push({ filter, ...screen(lower, b) });
     lower = next;
   });
   const upper = to !== undefined ? dateCondition("less-than", field, dateText(to)) : undefined;
-  filters.push(allOf(walk.base, lower, upper));
-  return filters;
+  partitions.push({ filter: allOf(walk.base, lower?.node, upper), ...screen(lower, to) });
+  return partitions;
+}
+
+/** The reported value of `field` (epoch ms, truncated), or undefined when absent or unreadable. */
+function reported(item: unknown, field: string): number | undefined {
+  const text = (item as { attributes?: Record<string, unknown> } | null)?.attributes?.[field];
+  return typeof text === "string" ? parseFilterDate(text)?.getTime() : undefined;
+}
+
+/** A partition's pages with the items of the partition below dropped (see the module comment). */
+async function* screened<T>(
+  pages: AsyncGenerator<Page<T>>,
+  partition: Partition,
+  field: string,
+): AsyncGenerator<Page<T>> {
+  const { dropBelow, below } = partition;
+  if (dropBelow === undefined && below === undefined) {
+    yield* pages;
+    return;
+  }
+  for await (const page of pages) {
+    const data = page.data.filter((item) => {
+      const value = reported(item, field);
+      if (value === undefined) return true; // no value to place it by: the server's filter placed it here
+      if (below !== undefined && value >= below) {
+        throw new RangeError(
+          `partitioned export: an item reports ${field} ${dateText(value)}, not below its partition's bound ${dateText(below)}; the server does not report times as it compares them, so this list cannot be partitioned by ${field} (walk it without partitions)`,
+        );
+      }
+      return dropBelow === undefined || value >= dropBelow;
+    });
+    if (data.length === page.data.length) yield page;
+    else if (data.length > 0) yield { ...page, data };
+  }
 }
 
 /**
@@ -382,9 +466,14 @@ export async function* partitionedPages<T = unknown>(
   const base = text === null || text.trim() === "" ? undefined : parseFilter(text);
   const walk: Walk = { client, path, operation, params, field, base, signal };
   try {
-    const filters = await plan(walk, s, options, count, concurrency);
-    const streams = filters.map(
-      (node) => () => client.paginate<T>({ ...walkOptions, query: withFilter(params, node), signal }),
+    const partitions = await plan(walk, s, options, count, concurrency);
+    const streams = partitions.map(
+      (partition) => () =>
+        screened(
+          client.paginate<T>({ ...walkOptions, query: withFilter(params, partition.filter), signal }),
+          partition,
+          field,
+        ),
     );
     let seen = 0;
     for await (const page of merge(streams, concurrency, controller)) {

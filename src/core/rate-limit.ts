@@ -12,6 +12,11 @@ export interface RateLimiterOptions {
   clock?: Clock;
   /** Multiplies every tier's limits (e.g. 0.8 to leave headroom for other clients of the same account). */
   scale?: number;
+  /**
+   * A request sent this close (ms) to the end of a window is counted in the next one too, since it may
+   * arrive there (default 50: network time to Klaviyo, and the event loop's delays).
+   */
+  guardMs?: number;
 }
 
 /**
@@ -28,10 +33,12 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Map<string, Bucket>>();
   private readonly clock: Clock;
   private readonly scale: number;
+  private readonly guardMs: number;
 
   constructor(options: RateLimiterOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.scale = options.scale ?? 1;
+    this.guardMs = options.guardMs ?? 50;
   }
 
   private bucket(credential: string, tier: RateTier): Bucket {
@@ -42,7 +49,7 @@ export class RateLimiter {
     }
     let bucket = byCredential.get(credential);
     if (!bucket) {
-      bucket = { windows: new TierWindows(tier, this.scale), blockedUntil: 0 };
+      bucket = { windows: new TierWindows(tier, this.scale, this.guardMs), blockedUntil: 0 };
       byCredential.set(credential, bucket);
     }
     return bucket;

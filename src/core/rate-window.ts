@@ -38,23 +38,38 @@ export function windowStart(now: number, lengthMs: number): number {
   return Math.floor(now / lengthMs) * lengthMs;
 }
 
-/** A counter over consecutive fixed windows of one length. */
+/**
+ * A counter over consecutive fixed windows of one length. With a guard (`guardMs`), a request taken in the last
+ * `guardMs` of a window is counted in the next window too: it may reach the server after the boundary, where
+ * it counts there, so both must have room. The server counts with no guard.
+ */
 export class FixedWindow {
   private start = Number.NEGATIVE_INFINITY;
   private used = 0;
-  constructor(readonly spec: WindowSpec) {}
+  /** Requests taken in this window's guard band, already counted against the next window. */
+  private carried = 0;
+  constructor(
+    readonly spec: WindowSpec,
+    readonly guardMs = 0,
+  ) {}
 
   private roll(now: number): void {
     const start = windowStart(now, this.spec.lengthMs);
     if (start !== this.start) {
+      this.used = start === this.start + this.spec.lengthMs ? this.carried : 0;
+      this.carried = 0;
       this.start = start;
-      this.used = 0;
     }
+  }
+
+  private guarded(now: number): boolean {
+    return this.guardMs > 0 && this.start + this.spec.lengthMs - now <= this.guardMs;
   }
 
   remaining(now: number): number {
     this.roll(now);
-    return Math.max(0, this.spec.limit - this.used);
+    const here = this.spec.limit - this.used;
+    return Math.max(0, this.guarded(now) ? Math.min(here, this.spec.limit - this.carried) : here);
   }
 
   /** Milliseconds until this window ends and a fresh one begins. */
@@ -65,14 +80,15 @@ export class FixedWindow {
   take(now: number): void {
     this.roll(now);
     this.used += 1;
+    if (this.guarded(now)) this.carried += 1;
   }
 }
 
 /** All windows of one tier, counted together: a request is allowed only when every window has room. */
 export class TierWindows {
   readonly windows: FixedWindow[];
-  constructor(tier: RateTier, scale = 1) {
-    this.windows = windowsOf(tier, scale).map((spec) => new FixedWindow(spec));
+  constructor(tier: RateTier, scale = 1, guardMs = 0) {
+    this.windows = windowsOf(tier, scale).map((spec) => new FixedWindow(spec, guardMs));
   }
 
   /** 0 when a request may go now, else how long until the fullest window resets. */

@@ -3,13 +3,13 @@
  * error documents, with injectable faults and latency, usable in-process (`emulator.fetch`) or on a real port
  * (`startEmulator`).
  */
-import { Hono } from "hono";
 import { adminRoutes } from "./admin.js";
 import { authenticate, DEV_API_KEY } from "./auth.js";
 import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
 import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
+import { App } from "./http/router.js";
 import { lookupOperation, notImplemented } from "./lookup.js";
 import {
   createOAuthServer,
@@ -63,7 +63,7 @@ export interface EmulatorOptions {
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface Emulator {
-  readonly app: Hono<EmulatorEnv>;
+  readonly app: App<EmulatorEnv>;
   /** Same signature as the global `fetch`, answered in-process; a dropped connection rejects as undici does. */
   readonly fetch: FetchFunction;
   /** The origin to give a client that uses `fetch` (any origin works in-process; links are built from it). */
@@ -129,7 +129,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
 
-  const app = new Hono<EmulatorEnv>({ strict: false });
+  const app = new App<EmulatorEnv>();
   // Admin routes first: they answer before the Klaviyo pipeline (and its request log) sees them.
   app.route(
     "/__emulator",
@@ -163,7 +163,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     if (c.req.method !== "GET" && c.req.method !== "HEAD") writer?.changed();
     return response;
   });
-  // Unreachable while `app.all("*")` catches every path; kept so a routing change can never expose Hono's text 404.
+  // Unreachable while `app.all("*")` catches every path; kept so a routing change can never expose a text 404.
   app.notFound(() => problemResponse(notFound("Not found.")));
   app.onError((error) => {
     if (isDroppedConnection(error)) throw error;

@@ -1,9 +1,9 @@
 /**
  * Request bodies: read within Klaviyo's size limit (413 beyond it), parsed (400 `parse_error` when the JSON is
- * malformed), then validated against a zod schema whose every issue becomes one Klaviyo error pointing at the
+ * malformed), then validated against a schema (`src/core/schema.ts`) whose every issue becomes one Klaviyo error pointing at the
  * member (`source.pointer`), so a client can map a rejection back to its input.
  */
-import type { z } from "zod";
+import type { z } from "../core/schema.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "./errors.js";
 
@@ -23,8 +23,8 @@ function tooLarge(limit: number): EmulatorProblem {
 export async function readBytes(c: EmulatorContext, limit: number): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > limit) throw tooLarge(limit);
+  const bytes = await c.req.bytes(limit);
+  if (!bytes) throw tooLarge(limit);
   return bytes;
 }
 
@@ -58,13 +58,13 @@ function parseError(why: string): EmulatorProblem {
   });
 }
 
-/** JSON pointer of a zod issue path (`["data","attributes","name"]` → `/data/attributes/name`). */
+/** JSON pointer of a schema issue path (`["data","attributes","name"]` → `/data/attributes/name`). */
 export function pointerOf(path: readonly PropertyKey[]): string {
   return `/${path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("/")}`;
 }
 
 /** Validates `value` with `schema`; every issue becomes a Klaviyo 400 error pointing at its member. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+export function validate<T>(schema: z.Schema<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems: ProblemInit[] = result.error.issues.slice(0, 20).map((issue) => {
@@ -82,7 +82,7 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 /** Reads and validates a JSON:API request body in one step. */
 export async function readBody<T>(
   c: EmulatorContext,
-  schema: z.ZodType<T>,
+  schema: z.Schema<T>,
   limit = MAX_JSON_BYTES,
 ): Promise<T> {
   return validate(schema, await readJson(c, limit));

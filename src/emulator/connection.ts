@@ -1,14 +1,15 @@
 /**
- * The outermost stage: added latency, the request log, and dropping the connection when a `reset` fault fired.
+ * The outermost stage: added latency (after the request is handled), the request log, and dropping the
+ * connection when a `reset` fault fired.
  * On a real port the socket is reset (the client sees ECONNRESET); in-process, `app.fetch` rejects exactly as
  * undici's `fetch` does when a connection drops.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { MiddlewareHandler } from "hono";
 import type { Operation } from "../core/operations.js";
 import { redact } from "../core/redact.js";
 import type { EmulatorEnv } from "./env.js";
 import type { FaultKind } from "./faults.js";
+import type { Handler } from "./http/router.js";
 
 /** One request the emulator answered, for tests to count what really reached a handler. */
 export interface RequestRecord {
@@ -46,7 +47,7 @@ export function connectionResetError(): TypeError {
   return error;
 }
 
-/** Whether `error` stands for a dropped connection, which must escape Hono's error handler untouched. */
+/** Whether `error` stands for a dropped connection, which must escape the app's error handler untouched. */
 export function isDroppedConnection(error: unknown): boolean {
   return error instanceof Error && dropped.has(error);
 }
@@ -59,15 +60,17 @@ export interface ConnectionOptions {
 }
 
 /** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked. */
-export function connection(options: ConnectionOptions): MiddlewareHandler<EmulatorEnv> {
+export function connection(options: ConnectionOptions): Handler<EmulatorEnv> {
   return async (c, next) => {
     c.set("dropConnection", false);
     c.set("handled", false);
     c.set("fault", undefined);
     const latency = options.latencyMs();
-    if (latency > 0) await sleep(latency, undefined, { signal: c.req.raw.signal });
+    // Counted and handled on arrival, as Klaviyo's gateway counts a request against the rate limit when it
+    // comes in; the answer is then held back by the latency (the time Klaviyo takes to serve it).
     const at = options.now ? options.now() : Date.now();
     await next();
+    if (latency > 0) await sleep(latency, undefined, { signal: c.req.signal });
 
     const drop = c.get("dropConnection");
     const url = new URL(c.req.url);

@@ -1,10 +1,10 @@
 import type { Socket } from "node:net";
-import type { Context } from "hono";
 import type { Operation } from "../core/operations.js";
 import type { Principal } from "./auth.js";
 import type { FaultKind } from "./faults.js";
+import type { Context } from "./http/context.js";
 
-/** What the runtime hands `app.fetch`: `@hono/node-server` passes the Node request; in-process calls pass nothing. */
+/** What the runtime hands `app.fetch`: on a real port the Node request (`http/node.ts`); in-process, nothing. */
 export interface EmulatorBindings {
   /** Only its socket is used: a `reset` fault destroys it. */
   readonly incoming?: { readonly socket: Socket };

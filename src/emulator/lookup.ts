@@ -1,8 +1,8 @@
-import type { MiddlewareHandler } from "hono";
 import { matchOperation, type Operation } from "../core/operations.js";
 import { redact } from "../core/redact.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound } from "./errors.js";
+import type { Handler } from "./http/router.js";
 
 /**
  * Finds the operation a request addresses in Klaviyo's operation table: 404 when Klaviyo has none. An operation
@@ -10,7 +10,7 @@ import { EmulatorProblem, notFound } from "./errors.js";
  * place, after authentication, rate limits and faults, so a client's handling of those can be tested on any
  * operation.
  */
-export function lookupOperation(): MiddlewareHandler<EmulatorEnv> {
+export function lookupOperation(): Handler<EmulatorEnv> {
   return async (c, next) => {
     // HEAD is answered as GET, as Klaviyo's servers do.
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;

@@ -2,11 +2,11 @@
  * Klaviyo's rate limits, counted with the same epoch-aligned windows the client uses (`core/rate-window.ts`),
  * per rate bucket (the account, for private keys) and per operation, since Klaviyo limits each endpoint apart.
  */
-import type { MiddlewareHandler } from "hono";
 import { MINUTE, type RateTier, TierWindows } from "../core/rate-window.js";
 import { effectiveTier } from "../core/tiers.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
+import type { Handler } from "./http/router.js";
 
 /** `real`: Klaviyo's limits; `off`: none; `{scale}`: every limit multiplied by `scale` (at least 1 request). */
 export type RateLimitMode = "real" | "off" | { readonly scale: number };
@@ -99,7 +99,7 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
 }
 
 /** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request. */
-export function rateLimit(limiter: RateLimiter): MiddlewareHandler<EmulatorEnv> {
+export function rateLimit(limiter: RateLimiter): Handler<EmulatorEnv> {
   return async (c, next) => {
     const tier = effectiveTier(c.get("operation"), new URL(c.req.url).searchParams);
     const admission = limiter.admit(c.get("principal").rateBucket, tier);

@@ -3,7 +3,7 @@
  * `type` is 409 `conflict` (JSON:API's rule, checked before the schema so it is not reported as a mere 400),
  * and a PATCH body's `data.id` must name the resource of the path.
  */
-import type { z } from "zod";
+import type { z } from "../core/schema.js";
 import { readJson, validate } from "./body.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody } from "./errors.js";
@@ -58,7 +58,7 @@ export interface ResourceBodyOptions {
  */
 export async function readResourceBody<T>(
   c: EmulatorContext,
-  schema: z.ZodType<T>,
+  schema: z.Schema<T>,
   options: ResourceBodyOptions,
 ): Promise<T> {
   const raw = await readJson(c);
@@ -79,7 +79,7 @@ export async function readResourceBody<T>(
 /** Reads a `{data: [{type, id}, …]}` relationship body: 409 for an item of the wrong type, then the schema. */
 export async function readRelationshipBody<T>(
   c: EmulatorContext,
-  schema: z.ZodType<T>,
+  schema: z.Schema<T>,
   type: string,
 ): Promise<T> {
   const raw = await readJson(c);

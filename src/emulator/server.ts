@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
 import { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
+import { createNodeServer } from "./http/node.js";
 
 export interface StartOptions extends EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -23,11 +23,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const { port = 0, host = "127.0.0.1", ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
   // The node bindings ({incoming, outgoing}) reach the app, so a `reset` fault can destroy the real socket.
-  // overrideGlobalObjects: false keeps the process's own Request/Response untouched.
-  const server = createAdaptorServer({
-    fetch: (request, env) => emulator.app.fetch(request, env),
-    overrideGlobalObjects: false,
-  });
+  const server = createNodeServer(emulator.app.fetch);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { canonicalJson } from "../../src/actions/events-build.js";
 import { eventUniqueId, ingestEvents, ingestSubscriptions } from "../../src/actions/ingest.js";
 import { JsonArrayScanner, NdjsonSplitter, readRecords, UnreadableRecord } from "../../src/actions/ndjson.js";
 import { KlaviyoClient } from "../../src/core/client.js";
@@ -397,5 +398,46 @@ describe("ingestSubscriptions", () => {
     const ops = t.emulator.requests.map((r) => r.operationId);
     expect(ops.filter((o) => o === "bulk_subscribe_profiles")).toHaveLength(3);
     expect(ops.filter((o) => o === "bulk_unsubscribe_profiles")).toHaveLength(25);
+  });
+});
+
+describe("canonicalJson (the text unique_ids and grouping are derived from)", () => {
+  /** The same value with every object's keys in another order. */
+  function shuffled(value: unknown, flip: boolean): unknown {
+    if (Array.isArray(value)) return value.map((v) => shuffled(v, flip));
+    if (typeof value !== "object" || value === null) return value;
+    const keys = Object.keys(value);
+    if (flip) keys.reverse();
+    return Object.fromEntries(keys.map((k) => [k, shuffled((value as Record<string, unknown>)[k], !flip)]));
+  }
+
+  it("property: parses back to the value, and is the same text whatever the key order", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        expect(canonicalJson(shuffled(value, true))).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("sorts keys as strings, leaves out undefined members and honours toJSON, as JSON.stringify would", () => {
+    expect(canonicalJson({ b: 1, 10: 2, 2: 3, a: undefined })).toBe('{"10":2,"2":3,"b":1}');
+    expect(canonicalJson({ at: new Date(Date.UTC(2026, 0, 2)) })).toBe('{"at":"2026-01-02T00:00:00.000Z"}');
+    expect(canonicalJson([undefined, 1])).toBe("[null,1]");
+  });
+
+  it("two events that differ only by a Date property get different unique_ids", () => {
+    const base = {
+      profile: { type: "profile" as const, attributes: { email: "d@example.com" } },
+      event: {
+        properties: { at: new Date(Date.UTC(2026, 0, 1)) },
+        metric: { data: { type: "metric" as const, attributes: { name: "Dated" } } },
+        time: "2026-01-01T00:00:00Z",
+      },
+    };
+    const later = { ...base, event: { ...base.event, properties: { at: new Date(Date.UTC(2026, 0, 2)) } } };
+    expect(eventUniqueId(base as never)).not.toBe(eventUniqueId(later as never));
   });
 });

@@ -184,7 +184,8 @@ describe("partitionedItems against the emulator", () => {
     expectExactlyOnce(ids, expected);
     const filters = walkFilters(sent, "/api/profiles");
     expect(filters.size).toBe(8); // every boundary proven, none merged
-    // Strict operators only: the item on a boundary is selected by greater-than(b - 1 ms), after the check.
+    // Strict operators only: the item on a boundary is selected by greater-than(b - 1 ms), and the items just
+    // below it that this also selects are dropped by their reported value.
     expect(filters).toContain(
       "and(greater-than(created,2025-01-01T00:00:09.999Z),less-than(created,2025-01-01T00:00:20Z))",
     );
@@ -435,14 +436,17 @@ describe("partitionedItems against the emulator", () => {
 });
 
 /**
- * A `/api/profiles` with times in microseconds, finer than the filter's `b - 1 ms` step. `truncate` renders
- * them to the millisecond (a server that reports less than it compares).
+ * A `/api/profiles` with times in microseconds, finer than the filter's `b - 1 ms` step, reported in full
+ * (`exact`), truncated to the millisecond (`truncate`: a server that reports less than it compares, as Klaviyo
+ * reports whole seconds), or rounded to the nearest millisecond (`round`: reports can exceed the true value).
+ * It honours `fields[profile]`.
  */
-function microServer(micros: readonly number[], truncate: boolean) {
+function microServer(micros: readonly number[], report: "exact" | "truncate" | "round") {
   const rows = micros.map((us, i) => ({ id: `p${String(i).padStart(4, "0")}`, us }));
   const text = (us: number) => {
-    const iso = new Date(Math.floor(us / 1000)).toISOString().slice(0, -1);
-    return truncate ? `${iso}+00:00` : `${iso}${String(us % 1000).padStart(3, "0")}+00:00`;
+    const ms = report === "round" ? Math.round(us / 1000) : Math.floor(us / 1000);
+    const iso = new Date(ms).toISOString().slice(0, -1);
+    return report === "exact" ? `${iso}${String(us % 1000).padStart(3, "0")}+00:00` : `${iso}+00:00`;
   };
   const parse = (value: string) => {
     const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(value);
@@ -470,8 +474,13 @@ function microServer(micros: readonly number[], truncate: boolean) {
     const page = matching.slice(start, start + size);
     const next = new URL(url);
     next.searchParams.set("page[cursor]", String(start + size));
+    const fields = params.get("fields[profile]")?.split(",");
     const body = {
-      data: page.map((row) => ({ type: "profile", id: row.id, attributes: { created: text(row.us) } })),
+      data: page.map((row) => ({
+        type: "profile",
+        id: row.id,
+        attributes: fields && !fields.includes("created") ? {} : { created: text(row.us) },
+      })),
       links: { self: url.toString(), next: start + size < matching.length ? next.toString() : null },
     };
     return new Response(JSON.stringify(body), { headers: { "content-type": "application/vnd.api+json" } });
@@ -493,30 +502,63 @@ describe("strict operators over finer-than-millisecond times", () => {
     micros.push(...[-1000, -500, -1, 0, 1].map((d) => b * 1000 + d));
   }
 
-  it("finds the item b - 1 ms would double-count, probes the latest value below b, and keeps the boundary", async () => {
-    const { rows, client, requests } = microServer(micros, false);
-    const ids = await collect(partitionedItems(client, { ...options, partitions: 4 }));
+  /** The one-item requests: probes of the range and checks of boundaries. */
+  const probes = (requests: readonly URL[]) =>
+    requests.filter((u) => u.searchParams.get("page[size]") === "1");
+
+  for (const report of ["exact", "truncate"] as const) {
+    it(`keeps every boundary with no request but the range's two probes, dropping by reported value (${report})`, async () => {
+      const { rows, client, requests } = microServer(micros, report);
+      const ids = await collect(partitionedItems(client, { ...options, partitions: 4 }));
+      expectExactlyOnce(
+        ids,
+        rows.map((r) => r.id),
+      );
+      const filters = walkFilters(requests, "/api/profiles");
+      expect(filters.size).toBe(4);
+      expect([...filters].join(" ")).toContain("greater-than(created,2025-01-01T00:00:09.999Z)");
+      // Only the oldest and the newest item were probed: the boundaries cost nothing.
+      expect(probes(requests).map((u) => u.searchParams.get("sort"))).toEqual(["created", "-created"]);
+    });
+  }
+
+  it("with the field hidden by a sparse fieldset: finds the item b - 1 ms would double-count, probes the latest value below b, and keeps the boundary", async () => {
+    const { rows, client, requests } = microServer(micros, "exact");
+    const ids = await collect(
+      partitionedItems(client, { ...options, partitions: 4, query: { "fields[profile]": "email" } }),
+    );
     expectExactlyOnce(
       ids,
       rows.map((r) => r.id),
     );
     expect(walkFilters(requests, "/api/profiles").size).toBe(4);
     // The probe for the latest value below the first boundary, and the bound it gave.
-    expect(requests.some((u) => u.searchParams.get("sort") === "-created")).toBe(true);
+    expect(
+      requests.some((u) => u.searchParams.get("sort") === "-created" && u.searchParams.has("filter")),
+    ).toBe(true);
     expect([...walkFilters(requests, "/api/profiles")].join(" ")).toContain(
       "greater-than(created,2025-01-01T00:00:09.999999+00:00)",
     );
   });
 
-  it("merges partitions rather than risk an item when the server reports less than it compares", async () => {
-    const { rows, client, requests } = microServer(micros, true);
-    const ids = await collect(partitionedItems(client, { ...options, partitions: 4 }));
+  it("with the field hidden: merges partitions rather than risk an item when the server reports less than it compares", async () => {
+    const { rows, client, requests } = microServer(micros, "truncate");
+    const ids = await collect(
+      partitionedItems(client, { ...options, partitions: 4, query: { "fields[profile]": "email" } }),
+    );
     expectExactlyOnce(
       ids,
       rows.map((r) => r.id),
     );
     // No boundary can be proven (the reported value hides the item just below each): one partition.
     expect(walkFilters(requests, "/api/profiles").size).toBe(1);
+  });
+
+  it("stops with an error, never a silent duplicate, when the server rounds its reported times up", async () => {
+    const { client } = microServer(micros, "round");
+    await expect(collect(partitionedItems(client, { ...options, partitions: 4 }))).rejects.toThrow(
+      /does not report times as it compares them/,
+    );
   });
 });
 

@@ -46,6 +46,47 @@ describe("fixed windows", () => {
   });
 });
 
+describe("the guard band (a request that may arrive in the next window)", () => {
+  it("counts a request sent in the last guardMs of a window in the next window too", () => {
+    const w = new FixedWindow({ limit: 2, lengthMs: SECOND }, 50);
+    w.take(10_960); // in the band: counted here and in the window from 11_000
+    expect(w.remaining(10_960)).toBe(1);
+    expect(w.remaining(11_000)).toBe(1);
+    w.take(11_000);
+    expect(w.remaining(11_500)).toBe(0);
+    // Past the next window, the carried count is gone.
+    expect(w.remaining(12_000)).toBe(2);
+    // A window skipped entirely carries nothing.
+    w.take(12_990);
+    expect(w.remaining(14_000)).toBe(2);
+  });
+
+  it("property: whatever the send times and network delays up to the guard, the server never counts more than a window's limit", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(10 * SECOND), fc.nat(50)), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 12 }),
+        (sends, limit) => {
+          const client = new FixedWindow({ limit, lengthMs: SECOND }, 50);
+          const arrivals: number[] = [];
+          for (const [at, delay] of [...sends].sort((a, b) => a[0] - b[0])) {
+            if (client.remaining(at) > 0) {
+              client.take(at);
+              arrivals.push(at + delay);
+            }
+          }
+          const perSecond = new Map<number, number>();
+          for (const t of arrivals)
+            perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
+          expect(Math.max(0, ...perSecond.values())).toBeLessThanOrEqual(limit);
+          // And it does admit: the first send always goes.
+          if (sends.length > 0) expect(arrivals.length).toBeGreaterThan(0);
+        },
+      ),
+    );
+  });
+});
+
 describe("RateLimiter (client side) with a fake clock", () => {
   it("waits for the burst window rather than failing", async () => {
     const clock = new FakeClock(1_000_000);

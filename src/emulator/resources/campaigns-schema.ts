@@ -5,8 +5,8 @@
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
 
-import { z } from "zod";
 import { TRACKING_DYNAMIC_VALUES } from "../../core/identifiers.js";
+import { z } from "../../core/schema.js";
 import { choice, dateTime } from "./segments-filters.js";
 
 const text = z.string().nullish();

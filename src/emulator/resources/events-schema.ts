@@ -2,14 +2,15 @@
  * The request bodies of Create Event (`EventCreateQueryV2`) and Bulk Create Events (`EventsBulkCreateJob`), as
  * Klaviyo's OpenAPI document declares them. Objects are strict (Klaviyo refuses members it does not know),
  * except the free-form ones (`properties`, patch operations). Issues become Klaviyo 400s pointing at the exact
- * member, an unknown member included (zod reports those at the parent; a client wants the member itself).
+ * member, an unknown member included (the schema reports those at the parent; a client wants the member itself).
  */
-import { z } from "zod";
+
 import { parseFilterDate } from "../../core/filter.js";
+import { z } from "../../core/schema.js";
 import { pointerOf } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 
-/** Klaviyo's message for a missing member; zod's own for every other issue. */
+/** Klaviyo's message for a missing member; the schema's own for every other issue. */
 const required = {
   error: (issue: { input?: unknown }) => (issue.input === undefined ? "This field is required." : undefined),
 };
@@ -200,7 +201,7 @@ export type BulkCreateEventsBody = z.infer<typeof bulkCreateEventsBody>;
 const MAX_PROBLEMS = 20;
 
 /** Validates a parsed body; every issue becomes a 400 pointing at its member (unknown members each at itself). */
-export function parseEventDocument<T>(schema: z.ZodType<T>, value: unknown): T {
+export function parseEventDocument<T>(schema: z.Schema<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems: ProblemInit[] = [];
@@ -222,7 +223,7 @@ export function problemsError(problems: readonly ProblemInit[]): EmulatorProblem
   return new EmulatorProblem(first ?? invalidBody("/data/", "Invalid input."), {}, others);
 }
 
-/** 409 when the document's `data.type` is a string other than `type` (JSON:API's rule); shape is zod's job. */
+/** 409 when the document's `data.type` is a string other than `type` (JSON:API's rule); shape is the schema's job. */
 export function checkDocumentType(body: unknown, type: string): void {
   if (typeof body !== "object" || body === null) return;
   const data = (body as { data?: unknown }).data;

@@ -3,7 +3,7 @@
  * `profile-permissions`'s `permission`), as Klaviyo's OpenAPI document defines them: which subscription states
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
-import { z } from "zod";
+import { z } from "../../core/schema.js";
 import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segments-filters.js";
 
 const inStrings = z.strictObject({
@@ -20,21 +20,15 @@ const integration = (name: string) =>
   z.strictObject({ type: z.literal("string"), operator: z.literal("in"), value: z.array(z.literal(name)) });
 
 /** `{field: "method", method, filter?}`: how a consent was given or withdrawn. */
-function method(name: string, filter?: z.ZodType, required = false) {
+function method(name: string, filter?: z.Schema, required = false) {
   const shape = { field: z.literal("method"), method: z.literal(name) };
   if (!filter) return z.strictObject(shape);
   return z.strictObject({ ...shape, filter: required ? filter : filter.optional() });
 }
-const methods = (...options: ReturnType<typeof method>[]) =>
-  choice(
-    "method",
-    "method",
-    options as unknown as [ReturnType<typeof method>, ...ReturnType<typeof method>[]],
-  );
-const dated = (field: string, filter: z.ZodType = anyDate) =>
+const methods = (...options: ReturnType<typeof method>[]) => choice("method", "method", options);
+const dated = (field: string, filter: z.Schema = anyDate) =>
   z.strictObject({ field: z.literal(field), filter });
-const byField = (...options: z.core.$ZodTypeDiscriminable[]) =>
-  choice("field", "filter field", options as unknown as [z.core.$ZodTypeDiscriminable]);
+const byField = (...options: z.Discriminable[]) => choice("field", "filter field", options);
 
 const statusDate = dated("status_date");
 // Bounce, suppression and invalid-email dates: any date filter, or simply "is set".
@@ -115,23 +109,18 @@ const smsUnsubscribedFilters = byField(
   ),
 );
 
-const status = (subscription: string, filters?: z.ZodType, required = false) =>
+const status = (subscription: string, filters?: z.Schema, required = false) =>
   z.strictObject({
     subscription: z.literal(subscription),
     ...(filters ? { filters: required ? z.array(filters) : z.array(filters).nullish() } : {}),
   });
 const noFilters = (subscription: string) =>
   z.strictObject({ subscription: z.literal(subscription), filters: z.null().optional() });
-const consentStatus = (...options: z.core.$ZodTypeDiscriminable[]) =>
-  choice("subscription", "subscription", options as unknown as [z.core.$ZodTypeDiscriminable]);
-const consent = (channel: string, can: boolean, consent_status: z.ZodType) =>
+const consentStatus = (...options: z.Discriminable[]) => choice("subscription", "subscription", options);
+const consent = (channel: string, can: boolean, consent_status: z.Schema) =>
   z.strictObject({ channel: z.literal(channel), can_receive_marketing: z.literal(can), consent_status });
-const canReceive = (...options: z.core.$ZodTypeDiscriminable[]) =>
-  choice(
-    "can_receive_marketing",
-    "can_receive_marketing",
-    options as unknown as [z.core.$ZodTypeDiscriminable],
-  );
+const canReceive = (...options: z.Discriminable[]) =>
+  choice("can_receive_marketing", "can_receive_marketing", options);
 
 /** `profile-marketing-consent`'s `consent`: by channel, then whether the profile can receive, then the status. */
 export const marketingConsent = choice("channel", "consent channel", [

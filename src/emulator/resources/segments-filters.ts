@@ -1,10 +1,10 @@
 /**
- * The filter objects of segment conditions (`{type, operator, value}` and the date forms), as zod schemas read
+ * The filter objects of segment conditions (`{type, operator, value}` and the date forms), as schemas read
  * from Klaviyo's OpenAPI document. Each family is a union keyed first by `type`, then by `operator`, so a bad
  * request is refused with a pointer at the member that is wrong (`…/filter/operator`), never at the whole
  * condition.
  */
-import { z } from "zod";
+import { z } from "../../core/schema.js";
 
 /** The union's key a request got wrong: named with what it was and what it may be. */
 function keyMessage(key: string, what: string) {
@@ -21,7 +21,7 @@ function keyMessage(key: string, what: string) {
   };
 }
 
-type Options = readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]];
+type Options = readonly z.Discriminable[];
 
 /** A union chosen by `key`, with a 400 that points at `key` and names the valid values. */
 export function choice<const T extends Options>(key: string, what: string, options: T) {

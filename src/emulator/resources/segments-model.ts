@@ -3,7 +3,7 @@
  * definition needs beyond its shape (the lists, segments and metrics it names must exist), and the resource
  * object, with `profile_count` computed from the state when asked for.
  */
-import { z } from "zod";
+import { z } from "../../core/schema.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";

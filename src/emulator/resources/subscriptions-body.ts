@@ -3,7 +3,7 @@
  * literals `SUBSCRIBED` / `UNSUBSCRIBED`, channels email, sms, whatsapp, push), with the limits on profiles
  * per job (1,000 / 100) that Klaviyo enforces but the schema only states in prose.
  */
-import { z } from "zod";
+import { z } from "../../core/schema.js";
 
 export const MAX_SUBSCRIBE_PROFILES = 1000;
 export const MAX_UNSUBSCRIBE_PROFILES = 100;
@@ -72,7 +72,7 @@ const listRelationship = z
   })
   .optional();
 
-function profiles<T extends z.ZodType>(item: T, max: number) {
+function profiles<T extends z.Schema>(item: T, max: number) {
   return z.strictObject({
     data: z
       .array(item)

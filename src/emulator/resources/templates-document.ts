@@ -1,7 +1,7 @@
 /**
- * The JSON:API checks of a write request that zod alone cannot phrase as Klaviyo does: a wrong `data.type` is a
+ * The JSON:API checks of a write request that a schema alone cannot phrase as Klaviyo does: a wrong `data.type` is a
  * 409 (JSON:API's rule, not a 400), a PATCH's `data.id` must be the path's id, and an attribute the operation
- * does not take is refused with a pointer at that attribute (zod's strict objects would point at the parent).
+ * does not take is refused with a pointer at that attribute (strict object schemas would point at the parent).
  * Not template-specific: the image routes use it too.
  */
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
@@ -21,7 +21,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Runs the type, id and attribute-name checks on a parsed body; shape errors are left to the zod schema. */
+/** Runs the type, id and attribute-name checks on a parsed body; shape errors are left to the schema. */
 export function checkWriteDocument(body: unknown, rules: WriteDocumentRules): void {
   if (!isObject(body) || !isObject(body.data)) return;
   const { data } = body;

@@ -3,7 +3,7 @@
  * the schema can only describe in prose (html for CODE / USER_DRAGGABLE, a definition for SYSTEM_DRAGGABLE), the
  * API's creation limit, and the stored row in wire form.
  */
-import { z } from "zod";
+import { z } from "../../core/schema.js";
 import { validate } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";

@@ -1,0 +1,142 @@
+/**
+ * Serves a web-style handler (`(Request) => Response`) with `node:http`: each `IncomingMessage` becomes a
+ * `Request` whose body streams from the socket as it is read, and the `Response` is written back. A client that
+ * goes away aborts the request's signal and never takes the process down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+/** What the handler gets besides the `Request`: the Node objects, so it can act on the socket itself. */
+export interface NodeBindings {
+  readonly incoming: IncomingMessage;
+  readonly outgoing: ServerResponse;
+}
+
+/** Rejecting (or throwing) means "drop the connection": the socket is reset, as a crashed server's would be. */
+export type NodeHandler = (
+  request: Request,
+  bindings: NodeBindings,
+  signal: AbortSignal,
+) => Response | Promise<Response>;
+
+const ignore = (): void => {};
+
+/** An HTTP server answering every request with `handler`; listen on it as on any `http.Server`. */
+export function createNodeServer(handler: NodeHandler): Server {
+  return createServer((incoming, outgoing) => {
+    void serve(handler, incoming, outgoing);
+  });
+}
+
+async function serve(handler: NodeHandler, incoming: IncomingMessage, outgoing: ServerResponse) {
+  // A client that disconnects makes these emit; the request is simply over.
+  incoming.on("error", ignore);
+  outgoing.on("error", ignore);
+  const controller = new AbortController();
+  outgoing.once("close", () => {
+    if (!outgoing.writableFinished) controller.abort(new Error("The client closed the connection"));
+  });
+  const host = incoming.headers.host ?? `${incoming.socket.localAddress}:${incoming.socket.localPort}`;
+  const target = incoming.url ?? "/";
+  const url = target.startsWith("/") ? `http://${host}${target}` : target;
+  const headers = new Headers();
+  const raw = incoming.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  const method = incoming.method ?? "GET";
+  const body = method === "GET" || method === "HEAD" ? undefined : streamBody(incoming);
+  let request: Request;
+  try {
+    request = new Request(url, { method, headers, body: body?.stream, duplex: "half" });
+  } catch {
+    // A Host header or a method a web Request cannot carry.
+    outgoing.writeHead(400, { "Content-Type": "text/plain", Connection: "close" }).end("Bad request");
+    return;
+  }
+  try {
+    const response = await handler(request, { incoming, outgoing }, controller.signal);
+    if (outgoing.destroyed) await response.body?.cancel();
+    else await writeResponse(response, outgoing);
+  } catch {
+    // The handler asked for the connection to be dropped, or its answer failed half-way: reset it.
+    incoming.socket.resetAndDestroy();
+    return;
+  }
+  // Whatever of the body the handler left unread is discarded, so the connection can carry the next request.
+  body?.discard();
+}
+
+/**
+ * The request body as a web stream that pulls from the socket only when read: a body nobody reads costs
+ * nothing, and one refused half-way stops being buffered.
+ */
+function streamBody(incoming: IncomingMessage): { stream: ReadableStream<Uint8Array>; discard(): void } {
+  type Controller = ReadableStreamDefaultController<Uint8Array>;
+  let controller: Controller | undefined;
+  let over = false;
+  // Buffers are Uint8Arrays: no copy. One chunk per read, so the socket pauses while nobody reads.
+  const onData = (chunk: Buffer) => {
+    controller?.enqueue(chunk);
+    incoming.pause();
+  };
+  const finish = (end?: (c: Controller) => void) => {
+    if (over) return;
+    over = true;
+    incoming.off("data", onData);
+    if (controller && end) end(controller);
+  };
+  const discard = () => {
+    finish();
+    if (!incoming.complete) incoming.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (over) return;
+        if (!controller) {
+          controller = c;
+          incoming.on("data", onData).once("end", () => finish((c) => c.close()));
+          incoming.once("close", () => {
+            if (!incoming.complete)
+              finish((c) => c.error(new Error("The client left before the body ended")));
+          });
+        }
+        incoming.resume();
+      },
+      cancel: discard,
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, discard };
+}
+
+async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
+  const headers: string[] = [];
+  let hasLength = false;
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie") continue;
+    if (name === "content-length") hasLength = true;
+    headers.push(name, value);
+  }
+  for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
+  const body = response.body;
+  const reader = body?.getReader();
+  const first = reader ? await reader.read() : undefined;
+  if (!(body && reader && first && !first.done)) {
+    outgoing.writeHead(response.status, headers).end();
+    return;
+  }
+  const second = await reader.read();
+  if (second.done) {
+    // The usual case (a JSON answer): one write, with its length.
+    if (!hasLength) headers.push("content-length", String(first.value.byteLength));
+    outgoing.writeHead(response.status, headers).end(first.value);
+    return;
+  }
+  // A real stream: chunked, with the socket's backpressure (a client gone away ends it with an error).
+  outgoing.writeHead(response.status, headers);
+  outgoing.write(first.value);
+  outgoing.write(second.value);
+  reader.releaseLock();
+  await pipeline(Readable.fromWeb(body), outgoing);
+}
