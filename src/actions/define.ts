@@ -1,5 +1,6 @@
 import type { KlaviyoClient } from "../core/client.js";
 import { type InputIssue, InputValidationError } from "../core/errors.js";
+import { inputValueProblem } from "./input-guard.js";
 import type { InputDefinition, InputValues } from "./inputs.js";
 
 /** What `perform` is handed besides its inputs. */
@@ -64,9 +65,13 @@ export function validateInputs(
       if (def.required) issues.push({ label: def.label, key: def.key, message: "is required" });
       continue;
     }
-    const parsed = def.schema.safeParse(value);
-    if (parsed.success) values[def.key] = parsed.data;
-    else
+    // Before the input's own schema (which may recurse into it), and again on what it made of JSON text.
+    const unfit = inputValueProblem(value);
+    const parsed = unfit === undefined ? def.schema.safeParse(value) : undefined;
+    const problem = unfit ?? (parsed?.success ? inputValueProblem(parsed.data) : undefined);
+    if (problem !== undefined) issues.push({ label: def.label, key: def.key, message: problem });
+    else if (parsed?.success) values[def.key] = parsed.data;
+    else if (parsed)
       issues.push({
         label: def.label,
         key: def.key,

@@ -3,11 +3,12 @@
  * Klaviyo's resource object, a metric given by name, times in any ISO 8601 form. Every rule Klaviyo states for
  * events is checked here, before anything is sent: a metric name under 128 characters, at least one profile
  * identifier, email and E.164 syntax, ISO 4217 currencies, a time after 1990 and at most a year ahead, at most 400
- * properties, no string over 100 KB.
+ * properties nested at most 10 levels deep, no string over 100 KB and no array over 4,000 items anywhere in it.
  */
 import type { ApiError } from "../core/errors.js";
 import { PROFILE_IDENTIFIERS } from "../core/identifiers.js";
 import { isObject, isoDateTime } from "./events-shared.js";
+import { MAX_INPUT_DEPTH } from "./input-guard.js";
 import { textFormats } from "./inputs.js";
 
 export { PROFILE_IDENTIFIERS };
@@ -44,6 +45,10 @@ export const EVENT_LIMITS = Object.freeze({
   metricName: 127,
   properties: 400,
   stringBytes: 100_000,
+  /** Items in any one array of the event (the docs' ingestion-limit table). */
+  arrayItems: 4000,
+  /** Levels of nested objects and arrays in `properties`, `properties` itself the first (the same table). */
+  depth: 10,
   earliest: Date.UTC(1991, 0, 1),
   aheadMs: 365 * 24 * 3600 * 1000,
   /** Events in one bulk request. */
@@ -202,6 +207,7 @@ export function readProfile(
       `profile phone_number "${attributes.phone_number}" is not in E.164 format: + then country code and number, digits only (+15005550006)`,
     );
   }
+  checkMemberLimits(attributes, "profile", problems, at);
   if (problems.length > before) return undefined;
 
   const out: ProfileData = { type: "profile", attributes: { ...attributes } };
@@ -268,23 +274,49 @@ export function readEventTime(
   return undefined;
 }
 
-function tooLongStrings(value: unknown, path: string, out: string[], depth = 0): void {
-  if (out.length >= 3 || depth > 64) return;
+/**
+ * Klaviyo's ingestion limits inside `value` (found at `path`, at level `depth`): strings of at most 100 KB, arrays
+ * of at most 4,000 items, and containers at most `maxDepth` levels deep (properties: 10, Klaviyo's rule; other
+ * members: as deep as any input may be, which also keeps this walk far from the stack's limit). At most 3 problems.
+ */
+export function ingestionLimitProblems(
+  value: unknown,
+  path: string,
+  out: string[],
+  depth: number,
+  maxDepth: number = EVENT_LIMITS.depth,
+): void {
+  if (out.length >= 3) return;
   if (typeof value === "string") {
     if (
       value.length * 3 > EVENT_LIMITS.stringBytes &&
       Buffer.byteLength(value, "utf8") > EVENT_LIMITS.stringBytes
     )
-      out.push(path);
+      out.push(`${path} is longer than 100 KB, Klaviyo's limit for one string`);
+    return;
+  }
+  if (!Array.isArray(value) && !isObject(value)) return;
+  if (depth > maxDepth) {
+    out.push(
+      maxDepth === EVENT_LIMITS.depth
+        ? `${path} is nested more than ${EVENT_LIMITS.depth} levels deep, Klaviyo's limit for properties`
+        : `${path} is nested more than ${maxDepth} levels deep`,
+    );
     return;
   }
   if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) tooLongStrings(v, `${path}[${i}]`, out, depth + 1);
-  } else if (isObject(value))
-    for (const [k, v] of Object.entries(value)) tooLongStrings(v, `${path}.${k}`, out, depth + 1);
+    if (value.length > EVENT_LIMITS.arrayItems)
+      out.push(
+        `${path} has ${value.length} items; Klaviyo takes at most ${EVENT_LIMITS.arrayItems} in an array`,
+      );
+    for (const [i, v] of value.entries())
+      ingestionLimitProblems(v, `${path}[${i}]`, out, depth + 1, maxDepth);
+  } else
+    for (const [k, v] of Object.entries(value))
+      ingestionLimitProblems(v, `${path}.${k}`, out, depth + 1, maxDepth);
 }
 
-/** Problems with an event's properties: an object, at most 400 members, no string over 100 KB. */
+/** Problems with an event's properties: an object, at most 400 members, within Klaviyo's ingestion limits. */
 export function checkProperties(properties: Record<string, unknown>, problems: string[], at = ""): boolean {
   const before = problems.length;
   const count = Object.keys(properties).length;
@@ -293,11 +325,17 @@ export function checkProperties(properties: Record<string, unknown>, problems: s
       `${at}an event may have at most ${EVENT_LIMITS.properties} properties; this one has ${count}`,
     );
   }
-  const long: string[] = [];
-  tooLongStrings(properties, "properties", long);
-  for (const path of long)
-    problems.push(`${at}${path} is longer than 100 KB, Klaviyo's limit for one string`);
+  const found: string[] = [];
+  ingestionLimitProblems(properties, "properties", found, 1);
+  for (const problem of found) problems.push(`${at}${problem}`);
   return problems.length === before;
+}
+
+/** The limits on an event's other members (its profile, unique_id, metric…): strings and arrays, at any depth. */
+export function checkMemberLimits(value: unknown, path: string, problems: string[], at = ""): void {
+  const found: string[] = [];
+  ingestionLimitProblems(value, path, found, 0, MAX_INPUT_DEPTH);
+  for (const problem of found) problems.push(`${at}${problem}`);
 }
 
 const FLAT_EVENT_KEYS = [
@@ -371,6 +409,9 @@ function readEventAttributes(
     if (typeof src.backfill !== "boolean") problems.push(`${at}backfill must be true or false`);
     else out.backfill = src.backfill;
   }
+  if (out.unique_id !== undefined) checkMemberLimits(out.unique_id, "unique_id", problems, at);
+  if (metric?.data.attributes.service !== undefined)
+    checkMemberLimits(metric.data.attributes.service, "the metric service", problems, at);
   if (problems.length > before || metric === undefined) return undefined;
   return {
     properties,

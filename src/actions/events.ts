@@ -215,7 +215,10 @@ export const createEvent = defineAction({
       }),
       schema: z
         .string({ error: "must be text" })
-        .refine((v) => v.trim().length > 0, { error: "must not be empty" }),
+        .refine((v) => v.trim().length > 0, { error: "must not be empty" })
+        .refine((v) => Buffer.byteLength(v, "utf8") <= EVENT_LIMITS.stringBytes, {
+          error: "is longer than 100 KB, Klaviyo's limit for one string",
+        }),
     },
     backfill: input.boolean({
       key: "backfill",

@@ -2,6 +2,7 @@ import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "..
 import { E164, EMAIL } from "../core/identifiers.js";
 import { OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
+import { inputValueProblem } from "./input-guard.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";
@@ -89,6 +90,25 @@ export const textFormats = {
     }),
 } as const;
 
+/**
+ * What `schema` finds wrong in `value`, one line per member: `condition_groups[0].conditions[1].type: …`. For
+ * the structured documents (segment definitions, template definitions) an input passes on whole.
+ */
+export function documentProblems(schema: z.Schema<unknown>, value: unknown): string[] {
+  const result = schema.safeParse(value);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => {
+    const at = issue.path
+      .map((step, i) => (typeof step === "number" ? `[${step}]` : `${i > 0 ? "." : ""}${String(step)}`))
+      .join("");
+    const message =
+      issue.code === "unrecognized_keys"
+        ? `unknown member${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`
+        : issue.message;
+    return at ? `${at}: ${message}` : message;
+  });
+}
+
 /** Where in `text` a JSON parse failed, as "position N (line L, column C)". */
 function jsonErrorPosition(text: string, message: string): string {
   let position = Number(/position (\d+)/.exec(message)?.[1] ?? Number.NaN);
@@ -119,6 +139,12 @@ function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.Schema<T>): z
             code: "custom",
             message: `is not valid JSON: error at ${jsonErrorPosition(text, message)}`,
           });
+          return z.NEVER;
+        }
+        // What the text held, before any inner check walks it (JSON text can nest far deeper than a stack).
+        const unfit = inputValueProblem(value);
+        if (unfit !== undefined) {
+          ctx.addIssue({ code: "custom", message: unfit });
           return z.NEVER;
         }
       }

@@ -1,8 +1,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { KlaviyoClient, RequestOptions } from "../core/client.js";
-import type { Page } from "../core/pagination.js";
+import { cursorOf, type Page } from "../core/pagination.js";
 import { partitionedPages, partitionFieldFor } from "../core/partition.js";
+import { z } from "../core/schema.js";
 import { input } from "./inputs.js";
+
+/** A cursor, or a `links.next` URL that carries one (a URL without one would silently restart at page one). */
+const cursorSchema = z
+  .string({ error: "must be text" })
+  .trim()
+  .min(1, { error: "must not be blank" })
+  .refine((v) => !/^https?:\/\//i.test(v) || cursorOf(v) !== undefined, {
+    error: "is a URL without a page[cursor]: give the nextCursor of an earlier result or its links.next",
+  });
 
 /**
  * The inputs every list action adds beyond the specification: one page by default (page size and cursor), or
@@ -18,12 +28,15 @@ export function pagingInputs(maxPageSize: number) {
       },
       { min: 1, max: maxPageSize, integer: true },
     ),
-    cursor: input.text({
-      key: "cursor",
-      label: "Page Cursor",
-      comments:
-        "Continue from this cursor: the nextCursor of an earlier result, or a whole links.next URL. Leave empty for the first page.",
-    }),
+    cursor: {
+      ...input.text({
+        key: "cursor",
+        label: "Page Cursor",
+        comments:
+          "Continue from this cursor: the nextCursor of an earlier result, or a whole links.next URL. Leave empty for the first page.",
+      }),
+      schema: cursorSchema,
+    },
     limit: input.number(
       {
         key: "limit",

@@ -3,7 +3,7 @@ import { OPERATION_PARAMETERS } from "../core/operations.js";
 import { expandPath } from "../core/url.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
-import { input } from "./inputs.js";
+import { type InputDefinition, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 import {
   additionalProfileFieldsInput,
@@ -18,6 +18,37 @@ import {
 } from "./profiles-inputs.js";
 
 const CLEARABLE = Object.values(PROFILE_ATTRIBUTE_NAMES);
+
+/** Create and Update Profile: "The maximum allowed payload size is 100KB" (read as the smaller 100,000 bytes). */
+const PROFILE_PAYLOAD_BYTES = 100_000;
+
+/** Refuses a profile request body over Klaviyo's 100 KB, naming the input that weighs the most in it. */
+function checkPayloadSize(
+  body: unknown,
+  values: Readonly<Record<string, unknown>>,
+  inputs: Readonly<Record<string, InputDefinition>>,
+  action: string,
+): void {
+  const size = Buffer.byteLength(JSON.stringify(body));
+  if (size <= PROFILE_PAYLOAD_BYTES) return;
+  let heaviest: { def: InputDefinition; bytes: number } | undefined;
+  for (const [key, value] of Object.entries(values)) {
+    const def = inputs[key];
+    if (value === undefined || !def) continue;
+    const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+    if (!heaviest || bytes > heaviest.bytes) heaviest = { def, bytes };
+  }
+  const issue = heaviest ? { label: heaviest.def.label, key: heaviest.def.key } : { label: "", key: "" };
+  throw new InputValidationError(
+    [
+      {
+        ...issue,
+        message: `makes the request ${size} bytes, over Klaviyo's limit of 100 KB for a profile${heaviest ? ` (${heaviest.bytes} bytes of it are this input)` : ""}`,
+      },
+    ],
+    action,
+  );
+}
 
 /** `POST /api/profiles` (75/s, 750/m). */
 export const createProfile = defineAction({
@@ -41,10 +72,12 @@ export const createProfile = defineAction({
         "Create Profile",
       );
     }
+    const body = { data: { type: "profile", attributes: profileAttributes(values) } };
+    checkPayloadSize(body, values, createProfile.inputs, "Create Profile");
     const res = await client.request<ResourceDocument>({
       method: "POST",
       path: "/api/profiles",
-      body: { data: { type: "profile", attributes: profileAttributes(values) } },
+      body,
       operation: "create_profile",
       signal,
     });
@@ -148,17 +181,19 @@ export const updateProfile = defineAction({
       );
     }
     for (const name of clearFields ?? []) attributes[name] = null;
+    const body = {
+      data: {
+        type: "profile",
+        id: profileId,
+        attributes,
+        ...(unsetProperties?.length ? { meta: { patch_properties: { unset: unsetProperties } } } : {}),
+      },
+    };
+    checkPayloadSize(body, values, updateProfile.inputs, "Update Profile");
     const res = await client.request<ResourceDocument>({
       method: "PATCH",
       path: expandPath("/api/profiles/{id}", { id: profileId }),
-      body: {
-        data: {
-          type: "profile",
-          id: profileId,
-          attributes,
-          ...(unsetProperties?.length ? { meta: { patch_properties: { unset: unsetProperties } } } : {}),
-        },
-      },
+      body,
       operation: "update_profile",
       signal,
     });

@@ -1,5 +1,8 @@
 import { z } from "../core/schema.js";
-import { type InputDefinition, input } from "./inputs.js";
+// The document's condition schemas, which the emulator also judges requests by (pure schemas, no emulator state).
+import { segmentDefinition } from "../emulator/resources/segments-conditions.js";
+import { reportProblems } from "./events-shared.js";
+import { documentProblems, type InputDefinition, input } from "./inputs.js";
 
 /** One of a segment definition's condition groups: `{ conditions: [...] }`, each condition chosen by `type`. */
 export interface ConditionGroup {
@@ -13,9 +16,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * The condition groups of a segment definition, as a JSON array or as the whole definition object
- * (`{"condition_groups": [...]}`, as Get Segment returns it). Only the outline is checked here (a non-empty array
- * of groups, each with a non-empty `conditions` array of objects that name their `type`): the condition types
- * themselves are Klaviyo's to judge, and its refusals point at the member (`…/condition_groups/0/conditions/1`).
+ * (`{"condition_groups": [...]}`, as Get Segment returns it). The outline is checked first (a non-empty array of
+ * groups, each with a non-empty `conditions` array of objects that name their `type`), then every condition as
+ * Klaviyo's document defines its type (members, enums, filters), each problem named by where it is
+ * (`condition_groups[0].conditions[1].is_member: …`). Only what depends on the account (do the lists, segments
+ * and metrics named exist?) is left to Klaviyo.
  */
 const conditionGroupsSchema = z.unknown().transform((value, ctx): ConditionGroup[] => {
   const fail = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -27,14 +32,17 @@ const conditionGroupsSchema = z.unknown().transform((value, ctx): ConditionGroup
     return z.NEVER;
   }
   if (groups.length === 0) fail('must hold at least one condition group ({"conditions": [...]})');
+  let outlined = groups.length > 0;
   groups.forEach((group: unknown, g) => {
     if (!isObject(group)) {
       fail(`condition_groups[${g}] must be an object {"conditions": [...]}`);
+      outlined = false;
       return;
     }
     const conditions = group.conditions;
     if (!Array.isArray(conditions) || conditions.length === 0) {
       fail(`condition_groups[${g}] needs a non-empty "conditions" array`);
+      outlined = false;
       return;
     }
     conditions.forEach((condition: unknown, c) => {
@@ -42,9 +50,12 @@ const conditionGroupsSchema = z.unknown().transform((value, ctx): ConditionGroup
         fail(
           `condition_groups[${g}].conditions[${c}] must be an object with a "type" (profile-group-membership, profile-property, profile-metric, …)`,
         );
+        outlined = false;
       }
     });
   });
+  // Then each condition as the document defines its type: what Klaviyo would refuse, refused here.
+  if (outlined) reportProblems(ctx, documentProblems(segmentDefinition, { condition_groups: groups }));
   return groups as ConditionGroup[];
 });
 

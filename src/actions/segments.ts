@@ -209,6 +209,18 @@ export const updateSegment = defineAction({
           "false (deactivating) must be the only change: Klaviyo refuses it together with Segment Name, Segment Condition Groups or Is Starred Segment; deactivate in a call of its own",
       });
     }
+    const self = (conditionGroups ?? []).some((group) =>
+      group.conditions.some(
+        (c) => Array.isArray(c.group_ids) && c.group_ids.some((id) => String(id).trim() === segmentId),
+      ),
+    );
+    if (self) {
+      issues.push({
+        label: "Segment Condition Groups",
+        key: "conditionGroups",
+        message: `names the segment itself (${segmentId}) in group_ids: a segment cannot be defined by its own membership`,
+      });
+    }
     if (isActive !== undefined) attributes.is_active = isActive;
     if (Object.keys(attributes).length === 0) {
       issues.push({

@@ -1,9 +1,13 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
+import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
+// The document's TemplateDefinition, which the emulator also judges requests by (a pure schema).
+import { templateDefinition as templateDefinitionDocument } from "../emulator/resources/templates-definition.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
-import { input } from "./inputs.js";
+import { reportProblems } from "./events-shared.js";
+import { documentProblems, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 import { nonBlankText } from "./segments-definition.js";
 
@@ -69,10 +73,16 @@ const templateText = (comments: string) =>
 
 const templateAmp = (comments: string) => input.text({ key: "amp", label: "Template AMP", comments });
 
+/** A definition checked as Klaviyo's document defines one (body, sections, rows, columns, blocks, the eight style sets). */
+const definitionSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  reportProblems(ctx, documentProblems(templateDefinitionDocument, value));
+});
+
 const templateDefinition = (comments: string) =>
   input.json<Record<string, unknown>>(
     { key: "definition", label: "Template Definition", comments },
     "object",
+    definitionSchema,
   );
 
 const templateQuery = (fields: string[] | undefined, definition: boolean | undefined) => ({

@@ -9,6 +9,9 @@ export function apiKeyProblem(key: unknown): string | undefined {
   if (typeof key !== "string") return "is required (a private API key starting with pk_)";
   if (key.length === 0) return "is empty; give a private API key starting with pk_";
   if (/\s/.test(key)) return "contains whitespace; check for a stray space or line break from copying it";
+  // A control or non-ASCII character cannot go into a header; fetch's own error would quote the whole header.
+  if (/[^\x21-\x7e]/.test(key))
+    return "contains a control or non-ASCII character, which a private API key never has";
   if (!key.startsWith("pk_")) {
     return "must be a private API key starting with pk_ (a 6-character public key or site ID only works with /client endpoints)";
   }

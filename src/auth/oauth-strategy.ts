@@ -1,6 +1,6 @@
 import { OAuthError } from "../core/errors.js";
 import { fingerprint } from "./api-key.js";
-import { type OAuthClientConfig, refreshTokens, type TokenSet } from "./oauth.js";
+import { isTokenText, type OAuthClientConfig, refreshTokens, type TokenSet } from "./oauth.js";
 import type { AuthStrategy } from "./strategy.js";
 import type { StoredConnection, TokenStore } from "./token-store.js";
 
@@ -80,6 +80,9 @@ class OAuthStrategy implements AuthStrategy {
     if (this.#refreshing || tokens.expiresAt - (this.#options.refreshMarginMs ?? 60_000) <= this.now()) {
       tokens = await this.refresh();
     }
+    // A stored token fetch could not send would surface as fetch's error, which quotes the whole header.
+    if (!isTokenText(tokens.accessToken))
+      throw new OAuthError("invalid_token", "OAuth: the stored access token is malformed; log in again");
     return `Bearer ${tokens.accessToken}`;
   }
 

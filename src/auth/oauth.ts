@@ -77,6 +77,8 @@ async function postForm(
       },
       body: new URLSearchParams(form).toString(),
       signal: AbortSignal.timeout(30_000),
+      // A redirect is an error here: following it would re-send the code, verifier or token to another URL.
+      redirect: "manual",
     });
   } catch (error) {
     throw new OAuthError(
@@ -105,12 +107,22 @@ async function postForm(
   return body;
 }
 
+/** Visible ASCII only: what a token can be, and what an `Authorization` header can carry. */
+export function isTokenText(token: string): boolean {
+  return /^[\x21-\x7e]+$/.test(token);
+}
+
 function tokenSet(body: unknown, now: number, previous?: TokenSet): TokenSet {
   const b = body as Record<string, unknown>;
   if (typeof b.access_token !== "string")
     throw new OAuthError("invalid_response", "OAuth: the token response has no access_token");
   const refresh = typeof b.refresh_token === "string" ? b.refresh_token : previous?.refreshToken;
   if (!refresh) throw new OAuthError("invalid_response", "OAuth: the token response has no refresh_token");
+  if (!isTokenText(b.access_token) || !isTokenText(refresh))
+    throw new OAuthError(
+      "invalid_response",
+      "OAuth: the token response holds a token with characters no token has",
+    );
   const expiresIn = typeof b.expires_in === "number" ? b.expires_in : 3600;
   return {
     accessToken: b.access_token,

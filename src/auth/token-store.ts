@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { OAuthError } from "../core/errors.js";
 import type { TokenSet } from "./oauth.js";
 
 /** What an OAuth connection keeps between runs: the tokens, the app they belong to, and where to refresh them. */
@@ -59,13 +61,23 @@ export class FileTokenStore implements TokenStore {
       if ((error as { code?: string }).code === "ENOENT") return undefined;
       throw error;
     }
-    return JSON.parse(text) as StoredConnection;
+    try {
+      return JSON.parse(text) as StoredConnection;
+    } catch (error) {
+      // Not JSON.parse's message: it quotes the text around the fault, which may be part of a token.
+      const at = /position \d+/.exec((error as Error).message)?.[0];
+      throw new OAuthError(
+        "invalid_token_file",
+        `OAuth: ${this.path} is not valid JSON${at ? ` (at ${at})` : ""}; log in again (klaviyo auth login)`,
+      );
+    }
   }
 
   async save(connection: StoredConnection): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(connection, null, 2), { mode: 0o600 });
+    // A fresh name, created exclusively: never a stale or planted file (or symlink) of a predictable name.
+    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(tmp, JSON.stringify(connection, null, 2), { mode: 0o600, flag: "wx" });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.path);
   }

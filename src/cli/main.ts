@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { redact } from "../core/redact.js";
 import { PACKAGE_VERSION } from "../core/version.js";
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from "./output.js";
 
@@ -80,6 +81,24 @@ const STUB_DESCRIPTIONS: Readonly<Record<string, string>> = {
   manifest: "print the machine-readable manifest: every connection and action with its inputs (JSON)",
 };
 
+/** The secrets a command line carries: the values of --api-key and --client-secret, and their variables. */
+function argvSecrets(argv: readonly string[]): string[] {
+  const secrets = [process.env.KLAVIYO_API_KEY, process.env.KLAVIYO_CLIENT_SECRET];
+  argv.forEach((arg, i) => {
+    const m = /^--(?:api-key|client-secret)(?:=(.*))?$/s.exec(arg);
+    if (m) secrets.push(m[1] ?? argv[i + 1]);
+  });
+  return secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
+/**
+ * Commander's usage errors quote what was typed: `unknown option '--api-kye=pk_…'` would print a key given to a
+ * misspelt flag. The value of an unknown `--flag=value` is masked, and any secret of the command line redacted.
+ */
+function scrubUsageError(text: string, argv: readonly string[]): string {
+  return redact(text.replace(/(unknown option '[^'=]*=)[^']*'/g, "$1…'"), argvSecrets(argv));
+}
+
 /** Builds the `klaviyo` program for `argv`, loading only the command it names. */
 export async function buildProgram(
   argv: readonly string[],
@@ -91,7 +110,11 @@ export async function buildProgram(
       "Klaviyo from the command line: run actions, send requests, start the local emulator, take the demo tour",
     )
     .version(PACKAGE_VERSION)
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(scrubUsageError(text, argv)),
+    })
     .exitOverride()
     .showHelpAfterError("(klaviyo --help lists the commands)")
     .addHelpText(

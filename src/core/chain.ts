@@ -74,7 +74,7 @@ export function readRateLimit(headers: Headers, now: number): RateLimitState {
 /** The innermost stage: one `fetch`, body read to the end. Network failures become `ConnectionError`. */
 export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
   return async (req) => {
-    let response: Response;
+    let response: Response | undefined;
     let bytes: Uint8Array;
     try {
       response = await fetchImpl(req.url.href, {
@@ -87,7 +87,7 @@ export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
       bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason;
-      throw toConnectionError(error, req);
+      throw toConnectionError(error, req, response?.status);
     }
     return {
       status: response.status,
@@ -109,12 +109,15 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function toConnectionError(error: unknown, req: WireRequest): ConnectionError {
+/** `status` is set when the answer's head had arrived: the server was reached, its body was what failed. */
+function toConnectionError(error: unknown, req: WireRequest, status?: number): ConnectionError {
   const code = errorCode(error);
   const refused = code === "ECONNREFUSED";
   const what = code ? ` (${code})` : "";
   return new ConnectionError(
-    `Could not reach ${req.url.origin} for ${req.method} ${req.url.pathname}${what}`,
+    status === undefined
+      ? `Could not reach ${req.url.origin} for ${req.method} ${req.url.pathname}${what}`
+      : `Could not read the whole ${status} answer from ${req.url.origin} to ${req.method} ${req.url.pathname}${what}`,
     {
       cause: error,
       refused,
@@ -148,6 +151,8 @@ export function rateLimitStage(limiter: RateLimiter, auth: AuthStrategy | undefi
   const credential = auth?.id ?? "anonymous";
   return (next) => async (req) => {
     if (!req.tier) return next(req);
+    // An aborted call is refused before it takes a place in the windows that nothing would then use.
+    req.signal?.throwIfAborted();
     if (!limiter.tryAcquire(credential, req.tier)) await limiter.acquire(credential, req.tier, req.signal);
     const res = await next(req);
     limiter.observe(credential, req.tier, res.rateLimit);

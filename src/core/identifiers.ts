@@ -9,8 +9,15 @@ export const PROFILE_IDENTIFIERS = ["email", "phone_number", "external_id", "ano
 /** E.164: a plus, a country code not starting with 0, up to 15 digits in all. */
 export const E164 = /^\+[1-9]\d{6,14}$/;
 
-/** An email address as Klaviyo accepts it: one `@`, no spaces, a dot in the domain. */
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+/**
+ * An email address as Klaviyo accepts it: a local part of letters, digits and the symbols an address may hold
+ * unquoted (`!#$%&'*+/=?^_\`{|}~-`, dots only between them), one `@`, and a domain of dot-separated labels ending
+ * in a top-level domain of letters (or `xn--` punycode). No quotes, commas, brackets or spaces: JSON text, a list
+ * of addresses or `"a"@example.com` is not one address. Written without nested ambiguity, so a hostile 100 KB text
+ * is judged in linear time.
+ */
+export const EMAIL =
+  /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{N}-]+\.)+(?:\p{L}{2,}|xn--[\p{L}\p{N}-]+)$/u;
 
 /** The dynamic values a campaign's custom tracking parameter may take (`custom_tracking_params[].value`). */
 export const TRACKING_DYNAMIC_VALUES = [

@@ -13,7 +13,7 @@ export function expandPath(template: string, params: Readonly<Record<string, str
 }
 
 /**
- * Joins a path to the base URL. The result must stay on the base URL's origin: a path that would leave it
+ * Joins a path to the base URL. The result must stay on the base URL (origin and path): a path that would leave it
  * (`//evil.example`, `https://…`) is refused, so credentials are never sent anywhere else.
  */
 export function resolveUrl(baseUrl: URL, path: string, query?: QueryInput): URL {
@@ -24,9 +24,12 @@ export function resolveUrl(baseUrl: URL, path: string, query?: QueryInput): URL 
   }
   const prefix = baseUrl.pathname.replace(/\/+$/, "");
   const url = new URL(`${baseUrl.origin}${prefix}${path}`);
-  if (url.origin !== baseUrl.origin) {
+  // URL resolves dot segments (`/../`, `/%2e%2e/`) and reads `\` as `/`: the result must not climb out of the
+  // base URL's path, nor begin with `//`, which a server or proxy on the way may read as another host.
+  const { pathname } = url;
+  if (url.origin !== baseUrl.origin || !pathname.startsWith(`${prefix}/`) || pathname.startsWith("//")) {
     throw new InputValidationError([
-      { label: "URL", key: "url", message: "must stay on the connection's host" },
+      { label: "URL", key: "url", message: "must stay on the connection's base URL (its host and path)" },
     ]);
   }
   if (query) appendQuery(url.searchParams, query);

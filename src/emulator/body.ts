@@ -10,6 +10,14 @@ import { EmulatorProblem, invalidBody, type ProblemInit } from "./errors.js";
 /** Klaviyo's ceiling for a JSON request (the bulk endpoints document 5 MB). */
 export const MAX_JSON_BYTES = 5 * 1024 * 1024;
 
+/**
+ * How deep a JSON request may nest (the document itself being level 1): far deeper than any Klaviyo document
+ * (event properties stop at 10 levels), far shallower than the few thousand levels at which serialising a stored
+ * value overflows the stack. `JSON.parse` reads any depth, so without this bound a profile's free-form
+ * `properties` nested 5,000 deep was stored, and every later read of that profile answered 500.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 function tooLarge(limit: number): EmulatorProblem {
   return new EmulatorProblem({
     status: 413,
@@ -28,7 +36,7 @@ export async function readBytes(c: EmulatorContext, limit: number): Promise<Uint
   return bytes;
 }
 
-/** The JSON body, parsed; 415 for a media type that is not JSON, 400 when it does not parse. */
+/** The JSON body, parsed; 415 for a media type that is not JSON, 400 when it does not parse or nests too deep. */
 export async function readJson(c: EmulatorContext, limit = MAX_JSON_BYTES): Promise<unknown> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (type !== "" && type !== "application/vnd.api+json" && type !== "application/json") {
@@ -42,11 +50,37 @@ export async function readJson(c: EmulatorContext, limit = MAX_JSON_BYTES): Prom
   const bytes = await readBytes(c, limit);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
   if (text.trim() === "") throw parseError("the body is empty");
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw parseError(error instanceof Error ? error.message : String(error));
   }
+  const deep = tooDeep(value, 1);
+  if (deep) {
+    throw new EmulatorProblem(
+      invalidBody(pointerOf(deep), `JSON cannot be nested more than ${MAX_JSON_DEPTH} levels deep.`),
+    );
+  }
+  return value;
+}
+
+/** The path to the first object or array nested deeper than `MAX_JSON_DEPTH`, if any (recursion stays bounded). */
+function tooDeep(value: unknown, depth: number): PropertyKey[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (depth > MAX_JSON_DEPTH) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const path = tooDeep(value[i], depth + 1);
+      if (path) return [i, ...path];
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const path = tooDeep((value as Record<string, unknown>)[key], depth + 1);
+    if (path) return [key, ...path];
+  }
+  return undefined;
 }
 
 function parseError(why: string): EmulatorProblem {

@@ -60,7 +60,8 @@ function pageSize(c: EmulatorContext, query: QueryContext): number {
   const bounds = query.operation.pageSize ?? { default: 20, max: 100 };
   const text = new URL(c.req.url).searchParams.get("page[size]");
   if (text === null) return bounds.default;
-  const n = Number(text);
+  // Decimal digits only: `Number` would also read "0x10", "1e3" or " 5" as a size.
+  const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > bounds.max) {
     throw invalidParameter("page[size]", `Page size must be an integer between 1 and ${bounds.max}.`);
   }

@@ -73,7 +73,7 @@ export function connection(options: ConnectionOptions): Handler<EmulatorEnv> {
     if (latency > 0) await sleep(latency, undefined, { signal: c.req.signal });
 
     const drop = c.get("dropConnection");
-    const url = new URL(c.req.url);
+    const url = c.req.parsedUrl;
     const record: RequestRecord = {
       at,
       method: c.req.method,

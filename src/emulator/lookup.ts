@@ -15,7 +15,7 @@ export function lookupOperation(): Handler<EmulatorEnv> {
     // HEAD is answered as GET, as Klaviyo's servers do.
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
     // The raw path: matchOperation decodes each segment itself, and must not decode twice.
-    const { pathname } = new URL(c.req.url);
+    const { pathname } = c.req.parsedUrl;
     const match = matchOperation(method, pathname);
     if (!match) throw notFound(`No Klaviyo API operation matches ${method} ${redact(pathname)}.`);
     c.set("operation", match.operation);

@@ -101,7 +101,7 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
 /** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request. */
 export function rateLimit(limiter: RateLimiter): Handler<EmulatorEnv> {
   return async (c, next) => {
-    const tier = effectiveTier(c.get("operation"), new URL(c.req.url).searchParams);
+    const tier = effectiveTier(c.get("operation"), c.req.parsedUrl.searchParams);
     const admission = limiter.admit(c.get("principal").rateBucket, tier);
     if (admission && !admission.allowed) throw throttled(admission.retryAfterSeconds);
     await next();

@@ -50,6 +50,8 @@ export interface ResourceBodyOptions {
   readonly type: string;
   /** For PATCH: the path id that `data.id` must equal. */
   readonly id?: string;
+  /** Bytes the body may have (413 beyond); default `MAX_JSON_BYTES`. */
+  readonly limit?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function readResourceBody<T>(
   schema: z.Schema<T>,
   options: ResourceBodyOptions,
 ): Promise<T> {
-  const raw = await readJson(c);
+  const raw = await readJson(c, options.limit);
   checkType(memberAt(raw, "data"), "/data", options.type);
   const body = validate(schema, raw);
   if (options.id !== undefined) {

@@ -8,6 +8,7 @@ import {
   existsSync,
   fsyncSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -76,31 +77,80 @@ export function saveSnapshot(file: string, state: EmulatorState): void {
   const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp-snapshot`);
   const fd = openSync(tmp, "w", 0o600);
   try {
-    writeSync(fd, JSON.stringify(serialize(state)));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeSync(fd, JSON.stringify(serialize(state)));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (error) {
-    unlinkSync(tmp);
+    // A failed save (disk full, …) leaves no temporary file behind; the previous snapshot stays whole.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already gone.
+    }
     throw error;
   }
 }
 
-/** Saves at most every `delayMs` after changes, and once more on `flush`, so bursts of writes cost one save. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Deletes the temporary files of saves that a killed emulator never finished, which would otherwise pile up (one
+ * whole snapshot each) beside the data file. A save is synchronous, so this process has none in progress; those
+ * of another emulator still running are left alone.
+ */
+export function removeUnfinishedSaves(file: string): void {
+  const dir = dirname(file);
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const pid = Number(/^\.(\d+)\.\d+\.tmp-snapshot$/.exec(name)?.[1]);
+    if (!pid || (pid !== process.pid && isRunning(pid))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // Removed meanwhile by another emulator starting on the same directory.
+    }
+  }
+}
+
+/**
+ * Saves at most every `delayMs` after changes, and once more on `flush`, so bursts of writes cost one save. A
+ * background save that fails (disk full, a removed directory) does not stop the emulator: it is reported once
+ * (`onError`, by default on stderr) and tried again at the next change; the last good snapshot stays in place.
+ */
 export class SnapshotWriter {
   private timer: NodeJS.Timeout | undefined;
+  private failing = false;
   constructor(
     private readonly file: string,
     private readonly state: () => EmulatorState,
     private readonly delayMs = 100,
-  ) {}
+    private readonly onError: (error: unknown) => void = (error) =>
+      console.error(
+        `emulator: could not save ${file} (${error instanceof Error ? error.message : String(error)}); the last saved snapshot is kept, and saving is tried again at the next change`,
+      ),
+  ) {
+    removeUnfinishedSaves(file);
+  }
   changed(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      saveSnapshot(this.file, this.state());
+      try {
+        saveSnapshot(this.file, this.state());
+        this.failing = false;
+      } catch (error) {
+        if (!this.failing) this.onError(error);
+        this.failing = true;
+      }
     }, this.delayMs);
   }
   flush(): void {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { getAction } from "../../src/actions/index.js";
 import type { ListOutput } from "../../src/actions/list.js";
-import { ApiError, InputValidationError } from "../../src/core/errors.js";
+import { InputValidationError } from "../../src/core/errors.js";
 import { actionsSetup } from "./helpers.js";
 
 interface TemplateResource {
@@ -148,14 +148,22 @@ describe("Create Template", () => {
     expect(editor?.options).toEqual(["CODE", "USER_DRAGGABLE", "SYSTEM_DRAGGABLE"]);
   });
 
-  it("reports Klaviyo's refusal of a bad definition with its pointer", async () => {
+  it("refuses a definition Klaviyo's document refuses before sending, naming the member (issue #8)", async () => {
     const bad = definition("x");
-    bad.styles.pop();
-    const error = await t
-      .run("create-template", { name: "x", editorType: "SYSTEM_DRAGGABLE", definition: bad })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as Error).message).toContain("/data/attributes/definition/styles");
+    const dropped = bad.styles.pop()?.style_type;
+    const error = await refused("create-template", {
+      name: "x",
+      editorType: "SYSTEM_DRAGGABLE",
+      definition: bad,
+    });
+    expect(error.message).toContain("Template Definition: styles: ");
+    expect(error.message).toContain(`missing: ${dropped}`);
+    const block = definition("x");
+    (block.body.sections[0]?.rows[0]?.columns[0]?.blocks[0] as { type: string }).type = "carousel";
+    const badBlock = await refused("update-template", { templateId: "RipRmi", definition: block });
+    expect(badBlock.message).toContain(
+      "Template Definition: body.sections[0].rows[0].columns[0].blocks[0].type",
+    );
   });
 });
 

@@ -1,9 +1,17 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
-import { serialize } from "../../src/emulator/snapshot.js";
+import { SnapshotWriter, serialize } from "../../src/emulator/snapshot.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -116,5 +124,51 @@ describe("seeding events", () => {
     const e = createEmulator({ seed: "demo" });
     expect(e.state.events.size).toBe(60);
     expect([...e.state.memberships.values()].map((m) => m.size)).toEqual([24, 6, 4]);
+  });
+});
+
+describe("a background save that fails", () => {
+  it("is reported once, does not throw out of its timer, leaves no temporary file, and is tried again", async () => {
+    const root = mkdtempSync(join(tmpdir(), "klaviyo-snapshot-fail-"));
+    try {
+      const dir = join(root, "data");
+      mkdirSync(dir);
+      const file = join(dir, "state.json");
+      const emulator = createEmulator({ rateLimits: "off" });
+      const errors: unknown[] = [];
+      const writer = new SnapshotWriter(
+        file,
+        () => emulator.state,
+        1,
+        (error) => errors.push(error),
+      );
+      // The writer's timer, run by hand: nothing here depends on how fast the machine is.
+      vi.useFakeTimers();
+      const settle = async () => {
+        vi.advanceTimersByTime(5);
+      };
+      rmSync(dir, { recursive: true }); // every save now fails (ENOENT)
+      writer.changed();
+      await settle();
+      writer.changed();
+      await settle();
+      expect(errors).toHaveLength(1); // once, however many saves fail in a row
+      expect(String(errors[0])).toMatch(/ENOENT/);
+      mkdirSync(dir);
+      writer.changed();
+      await settle();
+      expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(
+        JSON.parse(JSON.stringify(serialize(emulator.state))),
+      );
+      expect(readdirSync(dir)).toEqual(["state.json"]);
+      rmSync(dir, { recursive: true });
+      writer.changed();
+      await settle();
+      expect(errors).toHaveLength(2); // failing again after a success is reported again
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

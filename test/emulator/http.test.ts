@@ -90,6 +90,12 @@ describe("routing", () => {
     expect(fallback.status).toBe(404);
   });
 
+  it("a Host header that is not a host is a 400, not another path", async () => {
+    const app = new App<TestEnv>().get("/b/x", (c) => c.json({ moved: true }));
+    const answer = await send(`${await serve(app)}/x`, { headers: { Host: "a/b" } });
+    expect(answer.status).toBe(400);
+  });
+
   it("refuses patterns it does not support rather than matching them wrongly", () => {
     expect(() => new App().get("/profiles/:id", (c) => c.json({}))).toThrow(/Unsupported route pattern/);
   });
@@ -472,6 +478,31 @@ describe("clients that go away", () => {
     req.destroy();
     await abort;
     expect(seen?.aborted).toBe(true);
+  });
+
+  it("c.req.signal first read after the client left is already aborted", async () => {
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let report: (aborted: boolean) => void = () => {};
+    const reported = new Promise<boolean>((resolve) => {
+      report = resolve;
+    });
+    const app = new App<TestEnv>().get("/late", async (c) => {
+      const outgoing = c.env?.outgoing;
+      const closed = new Promise((resolve) => outgoing?.once("close", resolve));
+      arrived();
+      await closed;
+      report(c.req.signal.aborted);
+      return c.json({ late: true });
+    });
+    const req = httpRequest(`${await serve(app)}/late`);
+    req.on("error", () => {});
+    req.end();
+    await arrival;
+    req.destroy();
+    expect(await reported).toBe(true);
   });
 
   it("a client that leaves mid-answer cancels the streamed body; the server keeps serving", async () => {

@@ -11,37 +11,62 @@ export interface Env {
 
 type Variables<E extends Env> = E["Variables"] extends object ? E["Variables"] : Record<string, never>;
 
-/** The request, with the few readers handlers need; `raw` is the web `Request` itself. */
+/**
+ * What the app reads of a request. A web `Request` is one; a server can hand a lighter object whose parts are
+ * made when first read (a `Request` costs more than routing a request does).
+ */
+export interface RequestParts {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** The request, with the few readers handlers need. */
 export class RequestView {
   #url: URL | undefined;
+  #raw: Request | undefined;
 
   constructor(
-    readonly raw: Request,
-    private readonly abortSignal?: AbortSignal,
+    private readonly parts: RequestParts,
+    private readonly abortSignal?: AbortSignal | (() => AbortSignal),
   ) {}
 
   get url(): string {
-    return this.raw.url;
+    return this.parts.url;
   }
 
   get method(): string {
-    return this.raw.method;
+    return this.parts.method;
+  }
+
+  /** The web `Request` (made on first use when the server handed only its parts). */
+  get raw(): Request {
+    if (!this.#raw) {
+      const { method, url, headers, body } = this.parts;
+      this.#raw =
+        this.parts instanceof Request
+          ? this.parts
+          : new Request(url, { method, headers, body, duplex: "half" });
+    }
+    return this.#raw;
   }
 
   /** Aborted when the client goes away (on a real port); the request's own signal otherwise. */
   get signal(): AbortSignal {
-    return this.abortSignal ?? this.raw.signal;
+    const signal = this.abortSignal;
+    return typeof signal === "function" ? signal() : (signal ?? this.raw.signal);
   }
 
   /** The parsed URL, made once per request. */
   get parsedUrl(): URL {
-    this.#url ??= new URL(this.raw.url);
+    this.#url ??= new URL(this.parts.url);
     return this.#url;
   }
 
   /** A header's value (names compare case-insensitively); several occurrences come joined with ", ". */
   header(name: string): string | undefined {
-    return this.raw.headers.get(name) ?? undefined;
+    return this.parts.headers.get(name) ?? undefined;
   }
 
   /** Every value of a query parameter, decoded, or `undefined` when it is absent. */
@@ -55,7 +80,7 @@ export class RequestView {
    * left unread), so a client cannot make the server buffer an unbounded body.
    */
   async bytes(limit = Number.POSITIVE_INFINITY): Promise<Uint8Array | undefined> {
-    const body = this.raw.body;
+    const body = this.parts.body;
     if (!body) return new Uint8Array(0);
     const chunks: Uint8Array[] = [];
     let length = 0;
@@ -90,10 +115,10 @@ export class Context<E extends Env = Env> {
   readonly #variables = new Map<PropertyKey, unknown>();
 
   constructor(
-    request: Request,
+    request: RequestParts,
     /** What the runtime passed with the request (the Node request and response on a real port), if anything. */
     readonly env: E["Bindings"] | undefined,
-    signal?: AbortSignal,
+    signal?: AbortSignal | (() => AbortSignal),
   ) {
     this.req = new RequestView(request, signal);
   }

@@ -1,11 +1,13 @@
 /**
- * Serves a web-style handler (`(Request) => Response`) with `node:http`: each `IncomingMessage` becomes a
- * `Request` whose body streams from the socket as it is read, and the `Response` is written back. A client that
+ * Serves a web-style handler (`(Request) => Response`) with `node:http`: each `IncomingMessage` becomes the
+ * parts of a `Request` (headers, and a body streamed from the socket as it is read), and the `Response` is
+ * written back. A client that
  * goes away aborts the request's signal and never takes the process down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { RequestParts } from "./context.js";
 
 /** What the handler gets besides the `Request`: the Node objects, so it can act on the socket itself. */
 export interface NodeBindings {
@@ -13,11 +15,14 @@ export interface NodeBindings {
   readonly outgoing: ServerResponse;
 }
 
-/** Rejecting (or throwing) means "drop the connection": the socket is reset, as a crashed server's would be. */
+/**
+ * `signal()` makes, on first call, a signal aborted when the client goes away (made lazily: an AbortController
+ * costs more than the rest of the adapter). Rejecting means "drop the connection": the socket is reset.
+ */
 export type NodeHandler = (
-  request: Request,
+  request: RequestParts,
   bindings: NodeBindings,
-  signal: AbortSignal,
+  signal: () => AbortSignal,
 ) => Response | Promise<Response>;
 
 const ignore = (): void => {};
@@ -33,28 +38,48 @@ async function serve(handler: NodeHandler, incoming: IncomingMessage, outgoing: 
   // A client that disconnects makes these emit; the request is simply over.
   incoming.on("error", ignore);
   outgoing.on("error", ignore);
-  const controller = new AbortController();
-  outgoing.once("close", () => {
-    if (!outgoing.writableFinished) controller.abort(new Error("The client closed the connection"));
-  });
+  let controller: AbortController | undefined;
+  const signal = () => {
+    if (!controller) {
+      const made = new AbortController();
+      const leave = () => made.abort(new Error("The client closed the connection"));
+      if (outgoing.closed) leave();
+      else outgoing.once("close", () => outgoing.writableFinished || leave());
+      controller = made;
+    }
+    return controller.signal;
+  };
   const host = incoming.headers.host ?? `${incoming.socket.localAddress}:${incoming.socket.localPort}`;
   const target = incoming.url ?? "/";
   const url = target.startsWith("/") ? `http://${host}${target}` : target;
-  const headers = new Headers();
-  const raw = incoming.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  const method = incoming.method ?? "GET";
-  const body = method === "GET" || method === "HEAD" ? undefined : streamBody(incoming);
-  let request: Request;
-  try {
-    request = new Request(url, { method, headers, body: body?.stream, duplex: "half" });
-  } catch {
-    // A Host header or a method a web Request cannot carry.
+  // A Host that is not a host (`a/b` would move the path) or a target that is not a URL.
+  if (/[/?#@\\\s]/.test(host) || !URL.canParse(url)) {
     outgoing.writeHead(400, { "Content-Type": "text/plain", Connection: "close" }).end("Bad request");
     return;
   }
+  const method = incoming.method ?? "GET";
+  let headers: Headers | undefined;
+  let body: ReturnType<typeof streamBody> | undefined;
+  // The parts of a Request, each made on first read; the app makes the Request itself only if asked for it.
+  const request: RequestParts = {
+    method,
+    url,
+    get headers() {
+      if (!headers) {
+        headers = new Headers();
+        const raw = incoming.rawHeaders;
+        for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+      }
+      return headers;
+    },
+    get body() {
+      if (method === "GET" || method === "HEAD") return null;
+      body ??= streamBody(incoming);
+      return body.stream;
+    },
+  };
   try {
-    const response = await handler(request, { incoming, outgoing }, controller.signal);
+    const response = await handler(request, { incoming, outgoing }, signal);
     if (outgoing.destroyed) await response.body?.cancel();
     else await writeResponse(response, outgoing);
   } catch {
@@ -111,14 +136,13 @@ function streamBody(incoming: IncomingMessage): { stream: ReadableStream<Uint8Ar
 }
 
 async function writeResponse(response: Response, outgoing: ServerResponse): Promise<void> {
-  const headers: string[] = [];
-  let hasLength = false;
+  // A plain object: node:http's fastest path. Set-Cookie comes one entry per cookie, as web Headers iterate it.
+  const headers: Record<string, string | string[]> = {};
   for (const [name, value] of response.headers) {
-    if (name === "set-cookie") continue;
-    if (name === "content-length") hasLength = true;
-    headers.push(name, value);
+    const known = headers[name];
+    if (known === undefined) headers[name] = value;
+    else headers[name] = [...(Array.isArray(known) ? known : [known]), value];
   }
-  for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
   const body = response.body;
   const reader = body?.getReader();
   const first = reader ? await reader.read() : undefined;
@@ -129,7 +153,7 @@ async function writeResponse(response: Response, outgoing: ServerResponse): Prom
   const second = await reader.read();
   if (second.done) {
     // The usual case (a JSON answer): one write, with its length.
-    if (!hasLength) headers.push("content-length", String(first.value.byteLength));
+    headers["content-length"] ??= String(first.value.byteLength);
     outgoing.writeHead(response.status, headers).end(first.value);
     return;
   }

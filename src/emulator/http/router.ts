@@ -5,7 +5,7 @@
  * Paths are either exact (`/health`; a trailing slash is ignored) or a prefix ending in `/*` (`/api/*`, which
  * matches `/api` too); `*` matches every path. HEAD is routed as GET and answered without a body.
  */
-import { Context, type Env } from "./context.js";
+import { Context, type Env, type RequestParts } from "./context.js";
 
 export type Next = () => Promise<void>;
 
@@ -112,10 +112,15 @@ export class App<E extends Env = Env> {
   }
 
   /**
-   * Answers `request`. `bindings` are what the runtime hands the app (`c.env`); `signal`, when given, is
-   * `c.req.signal` (a server aborts it when the client goes away).
+   * Answers `request` (a web `Request`, or the parts of one). `bindings` are what the runtime hands the app
+   * (`c.env`); `signal`, when given, is `c.req.signal` (a server aborts it when the client goes away), or makes
+   * it on first use.
    */
-  fetch = async (request: Request, bindings?: E["Bindings"], signal?: AbortSignal): Promise<Response> => {
+  fetch = async (
+    request: RequestParts,
+    bindings?: E["Bindings"],
+    signal?: AbortSignal | (() => AbortSignal),
+  ): Promise<Response> => {
     const c = new Context<E>(request, bindings, signal);
     const method = request.method === "HEAD" ? "GET" : request.method;
     const path = normalize(c.req.parsedUrl.pathname);

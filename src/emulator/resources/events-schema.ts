@@ -127,7 +127,7 @@ const createProfile = z.strictObject(
 );
 
 /** `POST /api/events`. */
-export const createEventBody = z.object({
+export const createEventBody = z.strictObject({
   data: z.strictObject(
     {
       type: z.literal("event", required),
@@ -183,7 +183,7 @@ const bulkEntry = z.strictObject({
 });
 
 /** `POST /api/event-bulk-create-jobs`. */
-export const bulkCreateEventsBody = z.object({
+export const bulkCreateEventsBody = z.strictObject({
   data: z.strictObject(
     {
       type: z.literal("event-bulk-create-job", required),

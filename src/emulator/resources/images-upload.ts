@@ -20,9 +20,9 @@ import { checkWriteDocument } from "./templates-document.js";
 
 const SUPPORTED = `Supported image formats: ${IMAGE_FORMATS.join(", ")}.`;
 /** Room for a 5 MB image in base64 (4/3 larger) plus the JSON around it; past the image limit is a 400. */
-const URL_BODY_LIMIT = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 64 * 1024;
+export const URL_BODY_LIMIT = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 64 * 1024;
 /** Room for a 5 MB file plus the multipart envelope (boundaries, part headers, the small parts). */
-const MULTIPART_LIMIT = MAX_IMAGE_BYTES + 64 * 1024;
+export const MULTIPART_LIMIT = MAX_IMAGE_BYTES + 64 * 1024;
 
 const URL_POINTER = "/data/attributes/import_from_url";
 const FILE_POINTER = "/data/attributes/file";

@@ -9,7 +9,17 @@ import { EmulatorProblem } from "../errors.js";
 import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow } from "../store.js";
-import { E164, EMAIL, profileWith, reindexProfile, UNIQUE_IDENTIFIERS } from "./profile-model.js";
+import {
+  blankProfileAttributes,
+  E164,
+  EMAIL,
+  profileWith,
+  reindexProfile,
+  UNIQUE_IDENTIFIERS,
+} from "./profile-model.js";
+
+/** Create and Update Profile: "The maximum allowed payload size is 100KB" (read as 100,000 bytes). */
+export const PROFILE_BODY_LIMIT = 100_000;
 
 const text = z.string().nullable().optional();
 const coordinate = z.union([z.string(), z.number()]).nullable().optional();
@@ -37,7 +47,8 @@ const attributes = z.strictObject({
   locale: text,
   title: text,
   image: text,
-  location: location.optional(),
+  // Nullable in the document (create and update): null leaves a new profile without one and clears an old one's.
+  location: location.nullable().optional(),
   properties: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
@@ -183,7 +194,9 @@ export function applyProfilePatch(
     (key) => typeof next[key] === "string" && next[key] !== "",
   );
   if (!identified) throw invalidAt("/data/attributes", IDENTIFIER_REQUIRED);
-  if (location) next.location = { ...((row.attributes.location as object | undefined) ?? {}), ...location };
+  if (location === null) next.location = blankProfileAttributes(isoNow(now)).location;
+  else if (location)
+    next.location = { ...((row.attributes.location as object | undefined) ?? {}), ...location };
   const stored = (row.attributes.properties as Record<string, unknown> | null | undefined) ?? {};
   let merged = properties === null ? {} : { ...stored, ...(properties ?? {}) };
   if (patch) merged = patchProperties(merged, patch);

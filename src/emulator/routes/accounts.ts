@@ -5,8 +5,9 @@
 import { FIELDSETS } from "../../core/operations.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
-import { applyFieldset, requestedFields } from "../fields.js";
+import { applyFieldset } from "../fields.js";
 import { canonicalUrl, jsonApi, selfLink } from "../json-api.js";
+import { readQuery } from "../query.js";
 import type { Account, EmulatorState } from "../state.js";
 
 /** The names `fields[account]` accepts, from Klaviyo's OpenAPI document (via the generated operation table). */
@@ -29,7 +30,8 @@ function ownAccount(c: EmulatorContext, state: EmulatorState): Account | undefin
 export function accountRoutes(state: EmulatorState): RouteTable {
   return {
     get_accounts(c) {
-      const fields = requestedFields(c, "account", ACCOUNT_FIELDS);
+      // readQuery, not only the fieldset: a fields[...] of another type or an include is 400 as on every read.
+      const fields = readQuery(c).fields.get("account");
       const { origin } = new URL(c.req.url);
       const account = ownAccount(c, state);
       return jsonApi({
@@ -39,7 +41,7 @@ export function accountRoutes(state: EmulatorState): RouteTable {
     },
 
     get_account(c) {
-      const fields = requestedFields(c, "account", ACCOUNT_FIELDS);
+      const fields = readQuery(c).fields.get("account");
       const id = c.get("params").id ?? "";
       const account = ownAccount(c, state);
       if (!account || account.id !== id)

@@ -8,7 +8,7 @@ import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { EmulatorProblem } from "../errors.js";
-import { jsonApi } from "../json-api.js";
+import { canonicalUrl, jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
 import { invalidAt, readRelationshipBody, readResourceBody } from "../request-documents.js";
 import { addMember, listMembers, type MemberRow, removeMember } from "../resources/lists-members.js";
@@ -92,7 +92,7 @@ export function listRoutes(state: EmulatorState): RouteTable {
       return jsonApi({
         data,
         ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: c.req.url },
+        links: { self: canonicalUrl(c.req.url) },
       });
     },
 

@@ -3,14 +3,12 @@
  * (PATCH: absent keeps, null clears, `meta.patch_properties`), and the profile's lists (`/lists`,
  * `/relationships/lists`), which its `lists` relationship links point at.
  */
-import { FIELDSETS } from "../../core/operations.js";
 import { collection } from "../collection.js";
 import { Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
-import { requestedFields } from "../fields.js";
-import { jsonApi } from "../json-api.js";
-import { type QueryContext, readQuery } from "../query.js";
+import { canonicalUrl, jsonApi } from "../json-api.js";
+import { readQuery } from "../query.js";
 import { readResourceBody } from "../request-documents.js";
 import { listIdsOf } from "../resources/lists-members.js";
 import { listResource } from "../resources/lists-model.js";
@@ -20,6 +18,7 @@ import {
   checkNewProfile,
   createProfileBody,
   newProfileAttributes,
+  PROFILE_BODY_LIMIT,
   updateProfileBody,
 } from "../resources/profiles-body.js";
 import { profileField } from "../resources/profiles-fields.js";
@@ -36,19 +35,6 @@ function requireProfile(state: EmulatorState, id: string): ProfileRow {
   return row;
 }
 
-/** A query context for the sub-resource endpoints the generated parameter table does not describe. */
-function listFieldsQuery(c: EmulatorContext): QueryContext {
-  const fields = requestedFields(c, "list", FIELDSETS.list ?? []);
-  return {
-    operation: c.get("operation"),
-    params: {},
-    fields: new Map(fields ? [["list", fields]] : []),
-    include: new Set(),
-    additional: new Map(),
-    origin: new URL(c.req.url).origin,
-  };
-}
-
 /** The profile handlers, over `state`. */
 export function profileRoutes(state: EmulatorState): RouteTable {
   const id = (c: EmulatorContext) => c.get("params").id ?? "";
@@ -56,7 +42,10 @@ export function profileRoutes(state: EmulatorState): RouteTable {
   return {
     async create_profile(c) {
       const query = readQuery(c);
-      const body = await readResourceBody(c, createProfileBody, { type: "profile" });
+      const body = await readResourceBody(c, createProfileBody, {
+        type: "profile",
+        limit: PROFILE_BODY_LIMIT,
+      });
       const input = body.data.attributes;
       checkNewProfile(state, input);
       const row = insertProfile(state, newProfileAttributes(input), Date.now());
@@ -75,7 +64,7 @@ export function profileRoutes(state: EmulatorState): RouteTable {
       return jsonApi({
         data,
         ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: c.req.url },
+        links: { self: canonicalUrl(c.req.url) },
       });
     },
 
@@ -94,25 +83,29 @@ export function profileRoutes(state: EmulatorState): RouteTable {
     async update_profile(c) {
       const query = readQuery(c);
       const row = requireProfile(state, id(c));
-      const body = await readResourceBody(c, updateProfileBody, { type: "profile", id: row.id });
+      const body = await readResourceBody(c, updateProfileBody, {
+        type: "profile",
+        id: row.id,
+        limit: PROFILE_BODY_LIMIT,
+      });
       applyProfilePatch(state, row, body.data.attributes, body.data.meta?.patch_properties, Date.now());
       return single(c.req.url, profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS }));
     },
 
     get_lists_for_profile(c) {
-      const query = listFieldsQuery(c);
+      const query = readQuery(c);
       const row = requireProfile(state, id(c));
       const data = listIdsOf(state, row.id).flatMap((listId) => {
         const list = state.lists.get(listId);
         return list ? [listResource(state, query, list)] : [];
       });
-      return jsonApi({ data, links: { self: c.req.url } });
+      return jsonApi({ data, links: { self: canonicalUrl(c.req.url) } });
     },
 
     get_list_ids_for_profile(c) {
       const row = requireProfile(state, id(c));
       const data = listIdsOf(state, row.id).map((listId) => ({ type: "list", id: listId }));
-      return jsonApi({ data, links: { self: c.req.url } });
+      return jsonApi({ data, links: { self: canonicalUrl(c.req.url) } });
     },
   };
 }

@@ -1,0 +1,425 @@
+/**
+ * What the hostile-input tests of the emulator (emulator-hostile.test.ts) start from: the routes the emulator
+ * implements, read from its own route table, the resources they address, and for every route that takes a body
+ * one valid body, so that each hostile case differs from an accepted request by exactly what it breaks.
+ */
+import { allOperations, type Operation } from "../../src/core/operations.js";
+import type { Emulator } from "../../src/emulator/index.js";
+import { implementedRoutes } from "../../src/emulator/routes/index.js";
+import { createState, seedAccount } from "../../src/emulator/state.js";
+import { klaviyoHeaders } from "../emulator/helpers.js";
+import type { FetchLike } from "../helpers/contract.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Every operation the emulator implements, from its route table (so a new route is covered without edits here). */
+export const IMPLEMENTED: readonly Operation[] = (() => {
+  const table = implementedRoutes(createState([seedAccount()]));
+  return [...allOperations()].filter((op) => table[op.id] !== undefined);
+})();
+
+export const WRITE_OPERATIONS = IMPLEMENTED.filter((op) => op.method !== "GET");
+export const READ_OPERATIONS = IMPLEMENTED.filter((op) => op.method === "GET");
+
+/** Ids of resources that exist in the emulator under test, by the collection a path names (`lists`, `profiles`). */
+export type Seeds = Readonly<Record<string, string>>;
+
+export interface BodyFixture {
+  /** A body the operation accepts, built afresh each call (unique names and identifiers). */
+  readonly body: (seeds: Seeds) => Json;
+  /** The status of success. */
+  readonly status: number;
+  /** Pointers of objects that take any member (custom properties and the like). */
+  readonly freeForm?: readonly string[];
+  /** Pointers of members that take values of several JSON types (a coordinate as string or number). */
+  readonly anyType?: readonly string[];
+}
+
+let counter = 0;
+/** A value no other call returns, so creates never collide (409 `duplicate_profile`). */
+export const unique = (prefix: string): string => `${prefix}${++counter}`;
+
+const emailMessage = (): Json => ({
+  type: "campaign-message",
+  attributes: {
+    definition: {
+      channel: "email",
+      label: "Launch",
+      content: { subject: "Hello", preview_text: "Hi", from_email: "shop@example.com", from_label: "Shop" },
+    },
+  },
+});
+
+const eventAttributes = (): { [key: string]: Json } => ({
+  properties: { OrderId: unique("o-"), Items: ["A", "B"], Nested: { sku: "X1", price: 9.5 } },
+  time: "2026-01-15T12:00:00Z",
+  value: 19.98,
+  value_currency: "USD",
+  unique_id: unique("evt-"),
+  metric: { data: { type: "metric", attributes: { name: "Placed Order" } } },
+});
+
+const eventProfile = (): { [key: string]: Json } => ({
+  email: `${unique("buyer")}@example.com`,
+  first_name: "Ada",
+  location: { city: "Boston", latitude: "42.36", longitude: -71.06 },
+  properties: { tier: "gold" },
+});
+
+/**
+ * A valid body for every implemented write operation that reads one, by operation id. Operations absent here
+ * take no body (the deletes of a resource). A new write route that reads a body makes a test fail until it
+ * has its entry, so no route escapes the hostile cases.
+ */
+export const BODIES: Readonly<Record<string, BodyFixture>> = {
+  create_list: {
+    status: 201,
+    body: () => ({
+      data: { type: "list", attributes: { name: unique("List "), opt_in_process: "single_opt_in" } },
+    }),
+  },
+  update_list: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "list",
+        id: s.lists as string,
+        attributes: { name: unique("Renamed "), opt_in_process: "double_opt_in" },
+      },
+    }),
+  },
+  add_profiles_to_list: {
+    status: 204,
+    body: (s) => ({ data: [{ type: "profile", id: s.profiles as string }] }),
+  },
+  remove_profiles_from_list: {
+    status: 204,
+    body: (s) => ({ data: [{ type: "profile", id: s.profiles as string }] }),
+  },
+  create_profile: {
+    status: 201,
+    body: () => ({
+      data: {
+        type: "profile",
+        attributes: {
+          email: `${unique("p")}@example.com`,
+          external_id: unique("ext-"),
+          first_name: "Grace",
+          location: { city: "Lyon", latitude: 45.76, longitude: "4.83" },
+          properties: { plan: "pro", seats: 3 },
+        },
+      },
+    }),
+    freeForm: ["/data/attributes/properties"],
+    anyType: ["/data/attributes/location/latitude", "/data/attributes/location/longitude"],
+  },
+  update_profile: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "profile",
+        id: s.profiles as string,
+        attributes: { first_name: "Grace", location: { city: "Paris" }, properties: { plan: "team" } },
+        meta: { patch_properties: { append: { tags: "vip" }, unset: "old" } },
+      },
+    }),
+    freeForm: ["/data/attributes/properties", "/data/meta/patch_properties/append"],
+    anyType: ["/data/meta/patch_properties/unset"],
+  },
+  create_event: {
+    status: 202,
+    body: () => ({
+      data: {
+        type: "event",
+        attributes: {
+          ...eventAttributes(),
+          profile: { data: { type: "profile", attributes: eventProfile() } },
+        },
+      },
+    }),
+    freeForm: ["/data/attributes/properties", "/data/attributes/profile/data/attributes/properties"],
+    anyType: [
+      "/data/attributes/profile/data/attributes/location/latitude",
+      "/data/attributes/profile/data/attributes/location/longitude",
+    ],
+  },
+  bulk_create_events: {
+    status: 202,
+    body: () => ({
+      data: {
+        type: "event-bulk-create-job",
+        attributes: {
+          "events-bulk-create": {
+            data: [
+              {
+                type: "event-bulk-create",
+                attributes: {
+                  profile: { data: { type: "profile", attributes: eventProfile() } },
+                  events: { data: [{ type: "event", attributes: eventAttributes() }] },
+                },
+              },
+            ],
+          },
+        },
+      },
+    }),
+    freeForm: [
+      "/data/attributes/events-bulk-create/data/0/attributes/profile/data/attributes/properties",
+      "/data/attributes/events-bulk-create/data/0/attributes/events/data/0/attributes/properties",
+    ],
+    anyType: [
+      "/data/attributes/events-bulk-create/data/0/attributes/profile/data/attributes/location/latitude",
+      "/data/attributes/events-bulk-create/data/0/attributes/profile/data/attributes/location/longitude",
+    ],
+  },
+  bulk_subscribe_profiles: {
+    status: 202,
+    body: (s) => ({
+      data: {
+        type: "profile-subscription-bulk-create-job",
+        attributes: {
+          custom_source: "Checkout",
+          profiles: {
+            data: [
+              {
+                type: "profile",
+                attributes: {
+                  email: `${unique("sub")}@example.com`,
+                  subscriptions: { email: { marketing: { consent: "SUBSCRIBED" } } },
+                },
+              },
+            ],
+          },
+          historical_import: false,
+        },
+        relationships: { list: { data: { type: "list", id: s.lists as string } } },
+      },
+    }),
+  },
+  bulk_unsubscribe_profiles: {
+    status: 202,
+    body: (s) => ({
+      data: {
+        type: "profile-subscription-bulk-delete-job",
+        attributes: {
+          profiles: {
+            data: [
+              {
+                type: "profile",
+                attributes: {
+                  email: `${unique("unsub")}@example.com`,
+                  subscriptions: { email: { marketing: { consent: "UNSUBSCRIBED" } } },
+                },
+              },
+            ],
+          },
+        },
+        relationships: { list: { data: { type: "list", id: s.lists as string } } },
+      },
+    }),
+  },
+  create_segment: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "segment",
+        attributes: {
+          name: unique("Segment "),
+          definition: {
+            condition_groups: [
+              {
+                conditions: [
+                  { type: "profile-group-membership", is_member: true, group_ids: [s.lists as string] },
+                ],
+              },
+            ],
+          },
+          is_starred: false,
+        },
+      },
+    }),
+  },
+  update_segment: {
+    status: 200,
+    body: (s) => ({
+      data: { type: "segment", id: s.segments as string, attributes: { name: unique("Seg ") } },
+    }),
+  },
+  create_template: {
+    status: 201,
+    body: () => ({
+      data: {
+        type: "template",
+        attributes: { name: unique("Template "), editor_type: "CODE", html: "<p>Hi</p>", text: "Hi" },
+      },
+    }),
+  },
+  update_template: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "template",
+        id: s.templates as string,
+        attributes: { name: unique("Tpl "), html: "<p>Yo</p>" },
+      },
+    }),
+  },
+  create_campaign: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "campaign",
+        attributes: {
+          name: unique("Campaign "),
+          audiences: { included: [s.lists as string] },
+          send_options: { use_smart_sending: true },
+          "campaign-messages": { data: [emailMessage()] },
+        },
+      },
+    }),
+  },
+  update_campaign: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "campaign",
+        id: s.campaigns as string,
+        attributes: { name: unique("Camp "), send_options: { use_smart_sending: false } },
+      },
+    }),
+  },
+  upload_image_from_url: {
+    status: 201,
+    body: () => ({
+      data: {
+        type: "image",
+        attributes: {
+          import_from_url: "https://cdn.example.com/banner.png",
+          name: unique("img-"),
+          hidden: false,
+        },
+      },
+    }),
+  },
+  update_image: {
+    status: 200,
+    body: (s) => ({
+      data: { type: "image", id: s.images as string, attributes: { name: unique("pic-"), hidden: true } },
+    }),
+  },
+};
+
+/** The operation that takes a multipart body rather than JSON. */
+export const MULTIPART_OPERATION = "upload_image_from_file";
+
+/** A minimal GIF89a (1×1, one colour): the emulator recognises images by their magic number. */
+export const TINY_GIF = Uint8Array.from([
+  ...Buffer.from("GIF89a", "ascii"),
+  1,
+  0,
+  1,
+  0,
+  0x80,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0xff,
+  0xff,
+  0xff,
+  0x2c,
+  0,
+  0,
+  0,
+  0,
+  1,
+  0,
+  1,
+  0,
+  0,
+  2,
+  2,
+  0x4c,
+  1,
+  0,
+  0x3b,
+]);
+
+/** A valid Upload Image From File form. */
+export function imageForm(): FormData {
+  const form = new FormData();
+  form.append("file", new Blob([TINY_GIF], { type: "image/gif" }), `${unique("logo-")}.gif`);
+  form.append("name", unique("Logo "));
+  return form;
+}
+
+/** `/api/lists/{id}/profiles` → `/api/lists/<a list that exists>/profiles`; throws when no seed names the collection. */
+export function concretePath(op: Operation, seeds: Seeds): string {
+  const parts = op.path.split("/");
+  return parts
+    .map((part, i) => {
+      if (!part.startsWith("{")) return part;
+      const collection = parts[i - 1] ?? "";
+      const id = seeds[collection];
+      if (id === undefined)
+        throw new Error(`No seeded resource for ${collection} (${op.id}): add one to seedResources`);
+      return encodeURIComponent(id);
+    })
+    .join("/");
+}
+
+async function created(fetch: FetchLike, base: string, path: string, body: Json): Promise<string> {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: klaviyoHeaders(undefined, { "Content-Type": "application/vnd.api+json" }),
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: { id: string } }).data.id;
+}
+
+/** Makers of fresh resources by collection, for deletes (each hostile delete consumes one). */
+export function makers(fetch: FetchLike, base: string, seeds: () => Seeds) {
+  const make = (op: string, path: string) => () =>
+    created(fetch, base, path, (BODIES[op] as BodyFixture).body(seeds()));
+  return {
+    lists: make("create_list", "/api/lists"),
+    segments: make("create_segment", "/api/segments"),
+    templates: make("create_template", "/api/templates"),
+    campaigns: make("create_campaign", "/api/campaigns"),
+  };
+}
+
+/** One resource of every kind a route addresses, created through the API (so the ids are the emulator's own). */
+export async function seedResources(em: Emulator, fetch: FetchLike, base: string): Promise<Seeds> {
+  const seeds: Record<string, string> = { accounts: em.account.id };
+  const make = makers(fetch, base, () => seeds);
+  seeds.lists = await make.lists();
+  seeds.profiles = await created(
+    fetch,
+    base,
+    "/api/profiles",
+    (BODIES.create_profile as BodyFixture).body(seeds),
+  );
+  seeds.segments = await make.segments();
+  seeds.templates = await make.templates();
+  seeds.campaigns = await make.campaigns();
+  seeds.images = await created(
+    fetch,
+    base,
+    "/api/images",
+    (BODIES.upload_image_from_url as BodyFixture).body(seeds),
+  );
+  const event = await fetch(`${base}/api/events`, {
+    method: "POST",
+    headers: klaviyoHeaders(undefined, { "Content-Type": "application/vnd.api+json" }),
+    body: JSON.stringify((BODIES.create_event as BodyFixture).body(seeds)),
+  });
+  if (event.status !== 202) throw new Error(`seeding an event: ${event.status}`);
+  const last = (rows: Iterable<{ id: string }>) => [...rows].at(-1)?.id as string;
+  seeds.events = last(em.state.events.values());
+  seeds.metrics = last(em.state.metrics.values());
+  seeds["campaign-messages"] = last(em.state.campaignMessages.values());
+  return seeds;
+}
