@@ -1,0 +1,41 @@
+/**
+ * After `tsc`: deletes the declaration files no consumer can reach. The package exports only `.` and
+ * `./emulator` (package.json "exports"), so the types a consumer sees are those of dist/index.d.ts and
+ * dist/emulator/index.d.ts and of what they import, transitively; the declarations of internal modules (the
+ * emulator's request schemas above all, whose inferred types are large) would only weigh on the installed size.
+ * test/contract/package.test.ts type-checks a consumer against the pruned dist with skipLibCheck off.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+const entries = ["index.d.ts", "emulator/index.d.ts"].map((f) => resolve(dist, f));
+
+const reachable = new Set();
+const stack = [...entries];
+while (stack.length > 0) {
+  const file = stack.pop();
+  if (reachable.has(file)) continue;
+  if (!existsSync(file)) throw new Error(`prune-declarations: ${file} is imported but missing`);
+  reachable.add(file);
+  const text = readFileSync(file, "utf8");
+  // Static imports and re-exports, and import("…") types: every way a declaration names another module.
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']/g)) {
+    stack.push(resolve(dirname(file), m[1].replace(/\.js$/, ".d.ts")));
+  }
+}
+
+let removed = 0;
+const walk = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (entry.name.endsWith(".d.ts") && !reachable.has(path)) {
+      rmSync(path);
+      removed += 1;
+    }
+  }
+};
+walk(dist);
+console.log(`prune-declarations: kept ${reachable.size} declaration files, removed ${removed} internal ones`);

@@ -1,0 +1,60 @@
+/**
+ * What a consumer of the published package sees: the declarations left in dist/ after the build prunes the
+ * internal ones (scripts/prune-declarations.mjs) must be complete, so a consumer's program type-checks against
+ * them with skipLibCheck off, through both entry points.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { requireBuild } from "../helpers/cli.js";
+
+const dist = fileURLToPath(new URL("../../dist/", import.meta.url));
+
+describe("the published declarations", () => {
+  it("are complete after pruning: a consumer type-checks against dist with skipLibCheck off", () => {
+    requireBuild();
+    const dir = mkdtempSync(join(tmpdir(), "klaviyo-consumer-"));
+    try {
+      const file = join(dir, "consumer.ts");
+      writeFileSync(
+        file,
+        `import { KlaviyoClient, runAction, actions, manifest, ingestEvents, filter, type Page } from ${JSON.stringify(`${dist}index.js`)};
+import { createEmulator, startEmulator } from ${JSON.stringify(`${dist}emulator/index.js`)};
+const emulator = createEmulator({ rateLimits: "off", seed: "demo" });
+const client = new KlaviyoClient({ apiKey: "pk_x", baseUrl: emulator.baseUrl, fetch: emulator.fetch });
+export async function use(): Promise<number> {
+  const out = await runAction("get-account", {}, { client });
+  const page: Page<unknown> | undefined = undefined;
+  const server = await startEmulator({ port: 0 });
+  await server.close();
+  const result = await ingestEvents(client, [], {});
+  return actions.length + manifest().actions.length + result.total + String(out).length + String(page).length +
+    String(filter.equals("email", "a@example.com")).length;
+}
+`,
+      );
+      const program = ts.createProgram([file], {
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        lib: ["lib.es2023.d.ts"],
+        types: ["node"],
+        typeRoots: [fileURLToPath(new URL("../../node_modules/@types", import.meta.url))],
+      });
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      expect(problems).toEqual([]);
+      // The declarations were in fact pruned: an internal module's are gone, the entry points' are there.
+      expect(program.getSourceFiles().some((f) => f.fileName.endsWith("dist/index.d.ts"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
