@@ -52,8 +52,13 @@ export interface PartitionOptions {
   from?: Date;
   /** Only items with `field < to`. Without it the last partition is open, so nothing new is missed. */
   to?: Date;
-  /** How many time intervals to cut the range into (default 8). */
+  /** How many time intervals to cut the range into, at most (default 8). */
   partitions?: number;
+  /**
+   * Cut fewer partitions where the collection is small enough (estimated from a page of its oldest items, see
+   * `partitionCount`): default true. `false` cuts exactly `partitions` intervals of the range.
+   */
+  sizeToData?: boolean;
   /** How many partitions are walked at once (default 4). */
   concurrency?: number;
   /** `page[size]` of each partition's walk; defaults to the endpoint's maximum. */
@@ -168,7 +173,14 @@ async function mapPool<A, B>(
 
 type Probe =
   | { readonly kind: "empty" }
-  | { readonly kind: "value"; readonly text: string; readonly time: number; readonly type: unknown };
+  | {
+      readonly kind: "value";
+      readonly text: string;
+      readonly time: number;
+      readonly type: unknown;
+      /** With a sample of more than one item: how many came, and the last one's time when readable. */
+      readonly sample?: { readonly count: number; readonly lastTime: number | undefined };
+    };
 
 interface Walk {
   readonly client: KlaviyoClient;
@@ -189,11 +201,21 @@ function withFilter(params: URLSearchParams, node: FilterNode | undefined): URLS
 
 /** The first item (by `sort`, when given) matching the caller's filter and `extra`, or undefined. */
 async function firstItem(walk: Walk, sort: string | undefined, extra: FilterNode[]): Promise<unknown> {
+  return (await firstItems(walk, sort, extra, 1))[0];
+}
+
+/** The first `size` items (by `sort`, when given) matching the caller's filter and `extra`. */
+async function firstItems(
+  walk: Walk,
+  sort: string | undefined,
+  extra: FilterNode[],
+  size: number,
+): Promise<unknown[]> {
   const query = new URLSearchParams();
   const node = allOf(walk.base, ...extra);
   if (node) query.set("filter", String(node));
   if (sort) query.set("sort", sort);
-  query.set("page[size]", "1");
+  query.set("page[size]", String(size));
   const res = await walk.client.request<Page | null>({
     method: "GET",
     path: walk.path,
@@ -202,7 +224,7 @@ async function firstItem(walk: Walk, sort: string | undefined, extra: FilterNode
     signal: walk.signal,
   });
   const data = res.body?.data;
-  return Array.isArray(data) ? data[0] : undefined;
+  return Array.isArray(data) ? data : [];
 }
 
 /**
@@ -210,12 +232,25 @@ async function firstItem(walk: Walk, sort: string | undefined, extra: FilterNode
  * be read (absent, or not a datetime), and then the caller does not rely on it.
  */
 async function probe(walk: Walk, sort: string, ...extra: FilterNode[]): Promise<Probe | undefined> {
-  const item = await firstItem(walk, sort, extra);
+  return sampleProbe(walk, sort, 1, extra);
+}
+
+/** `probe`, reading the first `size` items: their count and spread tell how dense the collection is. */
+async function sampleProbe(
+  walk: Walk,
+  sort: string,
+  size: number,
+  extra: FilterNode[] = [],
+): Promise<Probe | undefined> {
+  const items = await firstItems(walk, sort, extra, size);
+  const item = items[0];
   if (item === undefined) return { kind: "empty" };
   const text = (item as { attributes?: Record<string, unknown> }).attributes?.[walk.field];
   const time = typeof text === "string" ? parseFilterDate(text)?.getTime() : undefined;
   const type = (item as { type?: unknown }).type;
-  return typeof text === "string" && time !== undefined ? { kind: "value", text, time, type } : undefined;
+  if (typeof text !== "string" || time === undefined) return undefined;
+  const sample = size > 1 ? { count: items.length, lastTime: reported(items.at(-1), walk.field) } : undefined;
+  return { kind: "value", text, time, type, ...(sample ? { sample } : {}) };
 }
 
 /** Whether no item of the caller's filter satisfies all of `conditions`. */
@@ -274,6 +309,32 @@ interface Partition {
   readonly below?: number;
 }
 
+/**
+ * How many partitions to cut, at most `requested`. Each partition's walk ends on a part-filled page, so a cut
+ * is worth a request; from the sample of the oldest items (a page of them) the number of items in `[lo, hi)` is
+ * estimated as if they were spread evenly, and the range is cut into as few partitions of whole pages as keep
+ * `requested` walks busy: a collection that fits in the sample's page is one partition, a small one a few.
+ * Only the count depends on the estimate, never which items are yielded; an uneven spread costs time, not items.
+ */
+export function partitionCount(
+  requested: number,
+  pageSize: number,
+  oldest: { time: number; sample?: { count: number; lastTime: number | undefined } },
+  lo: number,
+  hi: number,
+): number {
+  const sample = oldest.sample;
+  if (requested < 2 || !sample) return requested;
+  if (sample.count < pageSize) return 1; // the whole collection came in one page
+  const spread = sample.lastTime === undefined ? 0 : sample.lastTime - oldest.time;
+  if (!(spread > 0) || !(hi > lo)) return requested;
+  const estimate = ((sample.count - 1) / spread) * (hi - lo);
+  // Pages per partition when all `requested` run, rounded up; then partitions of that many pages, each a little
+  // under full (an estimate a shade high would otherwise add a nearly empty page to every partition).
+  const pages = Math.max(1, Math.ceil(estimate / (requested * pageSize)));
+  return Math.max(1, Math.min(requested, Math.ceil(estimate / (pages * pageSize * 0.97))));
+}
+
 /** Whether the caller's sparse fieldset for the items' type leaves `field` out of their attributes. */
 function fieldHidden(params: URLSearchParams, type: unknown, field: string): boolean {
   if (typeof type !== "string") return true;
@@ -288,14 +349,16 @@ async function plan(
   options: PartitionOptions,
   count: number,
   concurrency: number,
+  pageSize: number,
 ): Promise<Partition[]> {
   const { field } = walk;
   const from = options.from?.getTime();
   const to = options.to?.getTime();
   if (from !== undefined && !Number.isFinite(from)) throw new RangeError("from must be a valid date");
   if (to !== undefined && !Number.isFinite(to)) throw new RangeError("to must be a valid date");
+  // The oldest items, a page of them: where the range starts, and how dense the collection is there.
   const [oldest, newest] = await Promise.all([
-    count > 1 ? probe(walk, field) : undefined,
+    count > 1 ? sampleProbe(walk, field, options.sizeToData === false ? 1 : pageSize) : undefined,
     count > 1 && s.sortDescending ? probe(walk, `-${field}`) : undefined,
   ]);
   let bounds: number[] = [];
@@ -303,7 +366,7 @@ async function plan(
     const lo = Math.max(from ?? oldest.time, oldest.time);
     const end = newest?.kind === "value" ? newest.time + 1 : walk.client.clock.now();
     const hi = Math.min(to ?? end, end);
-    bounds = partitionBoundaries(lo, hi, count);
+    bounds = partitionBoundaries(lo, hi, partitionCount(count, pageSize, oldest, lo, hi));
   }
   const edges = [...(from !== undefined ? [from] : []), ...bounds];
   // Screening by reported values needs the field in the items (the oldest one shows their type).
@@ -466,7 +529,11 @@ export async function* partitionedPages<T = unknown>(
   const base = text === null || text.trim() === "" ? undefined : parseFilter(text);
   const walk: Walk = { client, path, operation, params, field, base, signal };
   try {
-    const partitions = await plan(walk, s, options, count, concurrency);
+    const pageSize = Math.min(
+      options.pageSize ?? operation.pageSize?.max ?? 100,
+      operation.pageSize?.max ?? 100,
+    );
+    const partitions = await plan(walk, s, options, count, concurrency, pageSize);
     const streams = partitions.map(
       (partition) => () =>
         screened(

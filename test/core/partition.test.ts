@@ -12,6 +12,7 @@ import { KlaviyoClient } from "../../src/core/client.js";
 import {
   type PartitionOptions,
   partitionBoundaries,
+  partitionCount,
   partitionedItems,
   partitionFieldFor,
 } from "../../src/core/partition.js";
@@ -72,11 +73,14 @@ function expectExactlyOnce(ids: readonly string[], expected: Iterable<string>): 
   expect(ids).toHaveLength(want.size);
 }
 
-/** The filters of the partitions' walks (their requests, as opposed to the one-item probes). */
+/** The filters of the partitions' walks (their requests, as opposed to the probes, which sort). */
 function walkFilters(sent: readonly URL[], pathname: string): Set<string> {
   return new Set(
     sent
-      .filter((u) => u.pathname === pathname && u.searchParams.get("page[size]") !== "1")
+      .filter(
+        (u) =>
+          u.pathname === pathname && u.searchParams.get("page[size]") !== "1" && !u.searchParams.has("sort"),
+      )
       .map((u) => u.searchParams.get("filter") ?? ""),
   );
 }
@@ -156,6 +160,7 @@ describe("partitionedItems against the emulator", () => {
         operation: "get_events",
         partitions: 6,
         concurrency: 3,
+        sizeToData: false,
       }),
     );
     expectExactlyOnce(
@@ -230,7 +235,13 @@ describe("partitionedItems against the emulator", () => {
     });
     const path = `/api/lists/${listId}/profiles`;
     const ids = await collect(
-      partitionedItems(client, { method: "GET", path, operation: "get_profiles_for_list", partitions: 4 }),
+      partitionedItems(client, {
+        method: "GET",
+        path,
+        operation: "get_profiles_for_list",
+        partitions: 4,
+        sizeToData: false,
+      }),
     );
     expectExactlyOnce(ids, profiles);
     expect(walkFilters(sent, path).size).toBe(4);
@@ -495,6 +506,7 @@ describe("strict operators over finer-than-millisecond times", () => {
     path: "/api/profiles",
     operation: "get_profiles",
     pageSize: 5,
+    sizeToData: false,
   };
   // Boundaries at T0 + 10 s, 20 s, 30 s; items on them, 1 ms and half a millisecond below, 1 µs above.
   const micros = [0, 40_000_000].flatMap((s) => [T0 * 1000 + s]);
@@ -559,6 +571,82 @@ describe("strict operators over finer-than-millisecond times", () => {
     await expect(collect(partitionedItems(client, { ...options, partitions: 4 }))).rejects.toThrow(
       /does not report times as it compares them/,
     );
+  });
+});
+
+describe("sizing the partitions to the collection", () => {
+  it("partitionCount: one partition when the sample holds everything; whole pages per partition; never more than asked", () => {
+    const T = Date.UTC(2026, 0, 1);
+    // 37 items came in a 100-item page: the collection is one page.
+    expect(
+      partitionCount(32, 100, { time: T, sample: { count: 37, lastTime: T + 36_000 } }, T, T + 37_000),
+    ).toBe(1);
+    // One item a second over 20,000 s: 20,000 items, 7 pages for each of 32 walks, so 31 partitions of 7 pages.
+    const even = { time: T, sample: { count: 100, lastTime: T + 99_000 } };
+    expect(partitionCount(32, 100, even, T, T + 20_000_000)).toBe(31);
+    // 1,000 items: 1 page each, 11 partitions rather than 32 nearly empty ones.
+    expect(partitionCount(32, 100, even, T, T + 1_000_000)).toBe(11);
+    // Without a sample, or a sample spread over no time, as asked.
+    expect(partitionCount(8, 100, { time: T }, T, T + 1000)).toBe(8);
+    expect(partitionCount(8, 100, { time: T, sample: { count: 100, lastTime: T } }, T, T + 1000)).toBe(8);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (requested, pageSize, count, spread, span) => {
+          const n = partitionCount(
+            requested,
+            pageSize,
+            { time: 0, sample: { count: Math.min(count, pageSize), lastTime: spread } },
+            0,
+            span,
+          );
+          expect(Number.isInteger(n) && n >= 1 && n <= Math.max(1, requested)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it("a collection that fits in one page costs the two probes and one walk, and yields every item once", async () => {
+    const { emulator, client, sent } = setup({ seedProfiles: 40 });
+    const ids = await collect(
+      partitionedItems(client, {
+        method: "GET",
+        path: "/api/profiles",
+        operation: "get_profiles",
+        partitions: 32,
+        concurrency: 32,
+      }),
+    );
+    expectExactlyOnce(
+      ids,
+      [...emulator.state.profiles.values()].map((p) => p.id),
+    );
+    expect(sent.filter((u) => u.pathname === "/api/profiles")).toHaveLength(3);
+  });
+
+  it("an even 3,000-profile account: partitions of whole pages, about one part-filled page each", async () => {
+    const { emulator, client, sent } = setup({ seedProfiles: 3000 });
+    const ids = await collect(
+      partitionedItems(client, {
+        method: "GET",
+        path: "/api/profiles",
+        operation: "get_profiles",
+        partitions: 8,
+        concurrency: 8,
+      }),
+    );
+    expectExactlyOnce(
+      ids,
+      [...emulator.state.profiles.values()].map((p) => p.id),
+    );
+    const walks = sent.filter((u) => u.pathname === "/api/profiles" && !u.searchParams.has("sort"));
+    // 30 pages of data; cut to whole pages, at most one page more than the data for every partition.
+    expect(walks.length).toBeGreaterThanOrEqual(30);
+    expect(walks.length).toBeLessThanOrEqual(30 + walkFilters(sent, "/api/profiles").size);
   });
 });
 

@@ -20,6 +20,8 @@ export interface RequestParts {
   readonly url: string;
   readonly headers: Headers;
   readonly body: ReadableStream<Uint8Array> | null;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
 }
 
 /** The request, with the few readers handlers need. */
@@ -27,10 +29,7 @@ export class RequestView {
   #url: URL | undefined;
   #raw: Request | undefined;
 
-  constructor(
-    private readonly parts: RequestParts,
-    private readonly abortSignal?: AbortSignal | (() => AbortSignal),
-  ) {}
+  constructor(private readonly parts: RequestParts) {}
 
   get url(): string {
     return this.parts.url;
@@ -52,10 +51,9 @@ export class RequestView {
     return this.#raw;
   }
 
-  /** Aborted when the client goes away (on a real port); the request's own signal otherwise. */
+  /** Aborted when the client goes away (on a real port), or with the `Request`'s own signal. */
   get signal(): AbortSignal {
-    const signal = this.abortSignal;
-    return typeof signal === "function" ? signal() : (signal ?? this.raw.signal);
+    return this.parts.signal;
   }
 
   /** The parsed URL, made once per request. */
@@ -118,9 +116,8 @@ export class Context<E extends Env = Env> {
     request: RequestParts,
     /** What the runtime passed with the request (the Node request and response on a real port), if anything. */
     readonly env: E["Bindings"] | undefined,
-    signal?: AbortSignal | (() => AbortSignal),
   ) {
-    this.req = new RequestView(request, signal);
+    this.req = new RequestView(request);
   }
 
   /** The answer so far; set by a handler's return value, by a middleware, or by the error handler. */

@@ -15,15 +15,8 @@ export interface NodeBindings {
   readonly outgoing: ServerResponse;
 }
 
-/**
- * `signal()` makes, on first call, a signal aborted when the client goes away (made lazily: an AbortController
- * costs more than the rest of the adapter). Rejecting means "drop the connection": the socket is reset.
- */
-export type NodeHandler = (
-  request: RequestParts,
-  bindings: NodeBindings,
-  signal: () => AbortSignal,
-) => Response | Promise<Response>;
+/** Rejecting means "drop the connection": the socket is reset, as a crashed server's would be. */
+export type NodeHandler = (request: RequestParts, bindings: NodeBindings) => Response | Promise<Response>;
 
 const ignore = (): void => {};
 
@@ -38,17 +31,6 @@ async function serve(handler: NodeHandler, incoming: IncomingMessage, outgoing: 
   // A client that disconnects makes these emit; the request is simply over.
   incoming.on("error", ignore);
   outgoing.on("error", ignore);
-  let controller: AbortController | undefined;
-  const signal = () => {
-    if (!controller) {
-      const made = new AbortController();
-      const leave = () => made.abort(new Error("The client closed the connection"));
-      if (outgoing.closed) leave();
-      else outgoing.once("close", () => outgoing.writableFinished || leave());
-      controller = made;
-    }
-    return controller.signal;
-  };
   const host = incoming.headers.host ?? `${incoming.socket.localAddress}:${incoming.socket.localPort}`;
   const target = incoming.url ?? "/";
   const url = target.startsWith("/") ? `http://${host}${target}` : target;
@@ -57,29 +39,9 @@ async function serve(handler: NodeHandler, incoming: IncomingMessage, outgoing: 
     outgoing.writeHead(400, { "Content-Type": "text/plain", Connection: "close" }).end("Bad request");
     return;
   }
-  const method = incoming.method ?? "GET";
-  let headers: Headers | undefined;
-  let body: ReturnType<typeof streamBody> | undefined;
-  // The parts of a Request, each made on first read; the app makes the Request itself only if asked for it.
-  const request: RequestParts = {
-    method,
-    url,
-    get headers() {
-      if (!headers) {
-        headers = new Headers();
-        const raw = incoming.rawHeaders;
-        for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-      }
-      return headers;
-    },
-    get body() {
-      if (method === "GET" || method === "HEAD") return null;
-      body ??= streamBody(incoming);
-      return body.stream;
-    },
-  };
+  const request = new NodeRequest(incoming, outgoing, url);
   try {
-    const response = await handler(request, { incoming, outgoing }, signal);
+    const response = await handler(request, { incoming, outgoing });
     if (outgoing.destroyed) await response.body?.cancel();
     else await writeResponse(response, outgoing);
   } catch {
@@ -87,8 +49,57 @@ async function serve(handler: NodeHandler, incoming: IncomingMessage, outgoing: 
     incoming.socket.resetAndDestroy();
     return;
   }
-  // Whatever of the body the handler left unread is discarded, so the connection can carry the next request.
-  body?.discard();
+  request.discard();
+}
+
+/** The parts of a Request, each made on first read; the app makes the Request itself only if asked for it. */
+class NodeRequest implements RequestParts {
+  readonly method: string;
+  #headers: Headers | undefined;
+  #body: ReturnType<typeof streamBody> | undefined;
+  #controller: AbortController | undefined;
+
+  constructor(
+    private readonly incoming: IncomingMessage,
+    private readonly outgoing: ServerResponse,
+    readonly url: string,
+  ) {
+    this.method = incoming.method ?? "GET";
+  }
+
+  /** Made on first read: an AbortController costs more than the rest of the adapter. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      const outgoing = this.outgoing;
+      const leave = () => controller.abort(new Error("The client closed the connection"));
+      if (outgoing.closed) leave();
+      else outgoing.once("close", () => outgoing.writableFinished || leave());
+      this.#controller = controller;
+    }
+    return this.#controller.signal;
+  }
+
+  get headers(): Headers {
+    if (!this.#headers) {
+      const headers = new Headers();
+      const raw = this.incoming.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.method === "GET" || this.method === "HEAD") return null;
+    this.#body ??= streamBody(this.incoming);
+    return this.#body.stream;
+  }
+
+  /** Whatever of the body the handler left unread is discarded, so the connection can carry the next request. */
+  discard(): void {
+    this.#body?.discard();
+  }
 }
 
 /**

@@ -111,22 +111,14 @@ export class App<E extends Env = Env> {
     return this;
   }
 
-  /**
-   * Answers `request` (a web `Request`, or the parts of one). `bindings` are what the runtime hands the app
-   * (`c.env`); `signal`, when given, is `c.req.signal` (a server aborts it when the client goes away), or makes
-   * it on first use.
-   */
-  fetch = async (
-    request: RequestParts,
-    bindings?: E["Bindings"],
-    signal?: AbortSignal | (() => AbortSignal),
-  ): Promise<Response> => {
-    const c = new Context<E>(request, bindings, signal);
+  /** Answers `request` (a web `Request`, or the parts of one); `bindings` are what the runtime hands the app. */
+  fetch = async (request: RequestParts, bindings?: E["Bindings"]): Promise<Response> => {
+    const c = new Context<E>(request, bindings);
     const method = request.method === "HEAD" ? "GET" : request.method;
     const path = normalize(c.req.parsedUrl.pathname);
-    const chain = this.#entries.filter(
-      (e) => (e.methods === undefined || e.methods.includes(method)) && e.matches(path),
-    );
+    const chain: Entry<E>[] = [];
+    for (const e of this.#entries)
+      if ((e.methods === undefined || e.methods.includes(method)) && e.matches(path)) chain.push(e);
     let reached = -1;
     const dispatch = async (i: number): Promise<void> => {
       if (i <= reached) throw new Error("next() called twice by one handler");
