@@ -581,9 +581,9 @@ describe("sizing the partitions to the collection", () => {
     expect(
       partitionCount(32, 100, { time: T, sample: { count: 37, lastTime: T + 36_000 } }, T, T + 37_000),
     ).toBe(1);
-    // One item a second over 20,000 s: 20,000 items, 7 pages for each of 32 walks, so 31 partitions of 7 pages.
+    // One item a second over 20,000 s: 20,000 items, 7 pages for each of 32 walks, so 30 partitions of 7 pages.
     const even = { time: T, sample: { count: 100, lastTime: T + 99_000 } };
-    expect(partitionCount(32, 100, even, T, T + 20_000_000)).toBe(31);
+    expect(partitionCount(32, 100, even, T, T + 20_000_000)).toBe(30);
     // 1,000 items: 1 page each, 11 partitions rather than 32 nearly empty ones.
     expect(partitionCount(32, 100, even, T, T + 1_000_000)).toBe(11);
     // Without a sample, or a sample spread over no time, as asked.
