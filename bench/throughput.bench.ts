@@ -36,6 +36,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 20_000);
 /** Partitions of the parallel export, all walked at once. */
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 64);
+/** Runs of this connector's parallel export; the median is reported. */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000);
 const MEMORY_PROFILES = Number(process.env.BENCH_MEMORY_PROFILES ?? 100_000);
 /** Which parts to run: BENCH_PARTS=ingest,export,memory (default all). */
@@ -206,17 +208,26 @@ if (PARTS.has("export")) {
     };
     await admin(url, "/config", { rateLimits: "real" });
     let seen = 0;
-    const parallel = await timed(async () => {
-      seen = await count(
-        partitionedItems<{ id: string }>(client(), {
-          method: "GET",
-          path: "/api/profiles",
-          operation: "get_profiles",
-          partitions: PARTITIONS,
-          concurrency: PARTITIONS,
+    // Ours is quick: the median of REPEAT runs, each from fresh rate windows.
+    const runs: number[] = [];
+    for (let r = 0; r < REPEAT; r++) {
+      await admin(url, "/config", { rateLimits: "real" });
+      runs.push(
+        await timed(async () => {
+          seen = await count(
+            partitionedItems<{ id: string }>(client(), {
+              method: "GET",
+              path: "/api/profiles",
+              operation: "get_profiles",
+              partitions: PARTITIONS,
+              concurrency: PARTITIONS,
+            }),
+          );
         }),
       );
-    });
+      if (seen !== PROFILES) throw new Error(`parallel export saw ${seen} of ${PROFILES}`);
+    }
+    const parallel = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)] as number;
     if (seen !== PROFILES) throw new Error(`parallel export saw ${seen} of ${PROFILES}`);
     await admin(url, "/config", { rateLimits: "real" });
     const sequential = await timed(async () => {
@@ -256,7 +267,7 @@ if (PARTS.has("export")) {
       `\n2. Export ${PROFILES} profiles (${pages} pages of 100; 75/s, 750/m; floor ${floor.toFixed(1)} s)`,
     );
     console.log(
-      `   klaviyo-connector, ${PARTITIONS} partitions   ${parallel.toFixed(1)} s   floor/time ${(floor / parallel).toFixed(2)}`,
+      `   klaviyo-connector, ${PARTITIONS} partitions   ${parallel.toFixed(2)} s   floor/time ${(floor / parallel).toFixed(2)}   (median of ${REPEAT}: ${runs.map((r) => r.toFixed(2)).join(", ")} s)`,
     );
     console.log(`   klaviyo-connector, one cursor      ${sequential.toFixed(1)} s`);
     console.log(

@@ -1,8 +1,7 @@
 /**
  * Serves a web-style handler (`(Request) => Response`) with `node:http`: each `IncomingMessage` becomes the
  * parts of a `Request` (headers, and a body streamed from the socket as it is read), and the `Response` is
- * written back. A client that
- * goes away aborts the request's signal and never takes the process down.
+ * written back. A client that goes away aborts the request's signal and never takes the process down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
@@ -131,10 +130,10 @@ function streamBody(incoming: IncomingMessage): { stream: ReadableStream<Uint8Ar
         if (over) return;
         if (!controller) {
           controller = c;
-          incoming.on("data", onData).once("end", () => finish((c) => c.close()));
+          incoming.on("data", onData).once("end", () => finish((done) => done.close()));
           incoming.once("close", () => {
             if (!incoming.complete)
-              finish((c) => c.error(new Error("The client left before the body ended")));
+              finish((done) => done.error(new Error("The client left before the body ended")));
           });
         }
         incoming.resume();
