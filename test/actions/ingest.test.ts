@@ -10,19 +10,8 @@ import { JsonArrayScanner, NdjsonSplitter, readRecords, UnreadableRecord } from 
 import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
 import { createEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
+import { seededRandom } from "../helpers/random.js";
 import { ACTION_KEY } from "./helpers.js";
-
-/** A seeded random source, so that the faults drawn are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An emulator and a client (no client-side limiting, quick backoff), recording the bodies sent. */
 function setup(options: EmulatorOptions = {}) {
@@ -105,7 +94,7 @@ afterEach(() => {
 
 describe("ingestEvents under faults", () => {
   it("20,000 events through 500-after-commit (p=0.1) and reset (p=0.05) end as exactly 20,000; a re-run adds none", async () => {
-    const t = setup({ random: seeded(7) });
+    const t = setup({ random: seededRandom(7) });
     t.emulator.setFaults([
       { kind: "500-after-commit", probability: 0.1 },
       { kind: "reset", probability: 0.05 },

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_REVISION } from "../../src/core/version.js";
 import { DEV_API_KEY } from "../../src/emulator/auth.js";
 import { BIN, requireBuild } from "../helpers/cli.js";
+import { seededRandom } from "../helpers/random.js";
 
 const LIVES = 10; // 9 SIGKILLs, then a clean stop
 const WRITERS = 6;
@@ -26,18 +27,6 @@ const HEADERS = {
   accept: "application/vnd.api+json",
   "content-type": "application/vnd.api+json",
 };
-
-/** mulberry32: a seeded PRNG, so the kill moments are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The properties a writer gives its profile `step`: padding of varying length and a checksum over all of it. */
 function profileProperties(life: number, writer: number, step: number) {
@@ -262,7 +251,7 @@ afterAll(() => {
 describe("--data-file survives SIGKILL while saving under load", () => {
   it(`${LIVES - 1} kills (at random moments and mid-save), each restart from the last complete snapshot`, async () => {
     const file = join(dir, "state.json");
-    const random = prng(8);
+    const random = seededRandom(8);
     const figures = { kills: 0, midSave: 0, acked: 0, restored: 0, lostOnKill: 0 };
     let previous: { counts: ReturnType<typeof counts>; ids: Set<string> } | undefined;
     const logs = new Map<number, WriterLog[]>();
