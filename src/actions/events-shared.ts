@@ -3,7 +3,7 @@
  * (`date-time`: seconds and a zone), an `include` input, and a cap on how many problems one message lists.
  */
 import { z } from "../core/schema.js";
-import { type InputDefinition, input, textFormats } from "./inputs.js";
+import { formatTests, type InputDefinition, input } from "./inputs.js";
 
 const DATE_ONLY = /^(\d{4}-\d{2}-\d{2})$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
@@ -15,7 +15,7 @@ const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?
  */
 export function isoDateTime(text: string): string | undefined {
   const value = text.trim();
-  if (!textFormats.datetime.safeParse(value).success) return undefined;
+  if (!formatTests.datetime(value)) return undefined;
   const date = DATE_ONLY.exec(value);
   if (date) return `${date[1]}T00:00:00Z`;
   const m = DATE_TIME.exec(value);

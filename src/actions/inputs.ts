@@ -63,6 +63,17 @@ const CURRENCY = /^[A-Z]{3}$/;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** The text formats the connector checks before sending. */
+/**
+ * The text formats as plain tests of trimmed text: what `textFormats` accepts, without a parse's allocations,
+ * for the checks that run on every event of an ingestion.
+ */
+export const formatTests = {
+  email: (text: string): boolean => EMAIL.test(text),
+  phone: (text: string): boolean => E164.test(text),
+  currency: (text: string): boolean => CURRENCY.test(text),
+  datetime: (text: string): boolean => ISO_DATETIME.test(text) && !Number.isNaN(Date.parse(text)),
+} as const;
+
 export const textFormats = {
   email: z
     .string({ error: "must be text" })
@@ -76,12 +87,9 @@ export const textFormats = {
     .string({ error: "must be text" })
     .trim()
     .regex(CURRENCY, { error: "must be an ISO 4217 currency code: three capital letters (USD, EUR)" }),
-  datetime: z
-    .string({ error: "must be text" })
-    .trim()
-    .refine((v) => ISO_DATETIME.test(v) && !Number.isNaN(Date.parse(v)), {
-      error: "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z",
-    }),
+  datetime: z.string({ error: "must be text" }).trim().refine(formatTests.datetime, {
+    error: "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z",
+  }),
   url: z
     .string({ error: "must be text" })
     .trim()
