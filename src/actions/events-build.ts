@@ -6,6 +6,7 @@
  * properties nested at most 10 levels deep, no string over 100 KB and no array over 4,000 items anywhere in it.
  */
 import type { ApiError } from "../core/errors.js";
+import { EVENT_LIMITS, overStringLimit } from "../core/event-limits.js";
 import { PROFILE_IDENTIFIERS } from "../core/identifiers.js";
 import { isObject, isoDateTime } from "./events-shared.js";
 import { MAX_INPUT_DEPTH } from "./input-guard.js";
@@ -39,23 +40,6 @@ const LOCATION_KEYS = [
   "ip",
 ];
 const META_KEYS = ["patch_properties", "patch_identifiers"];
-
-/** Klaviyo's limits for one event (the OpenAPI descriptions of `create_event` and `bulk_create_events`). */
-export const EVENT_LIMITS = Object.freeze({
-  metricName: 127,
-  properties: 400,
-  stringBytes: 100_000,
-  /** Items in any one array of the event (the docs' ingestion-limit table). */
-  arrayItems: 4000,
-  /** Levels of nested objects and arrays in `properties`, `properties` itself the first (the same table). */
-  depth: 10,
-  earliest: Date.UTC(1991, 0, 1),
-  aheadMs: 365 * 24 * 3600 * 1000,
-  /** Events in one bulk request. */
-  bulkEvents: 1000,
-  /** Bytes of one bulk request; 5 MB read as the smaller 5,000,000, less room for the envelope. */
-  bulkBytes: 5_000_000 - 1_000,
-});
 
 /** `data` of an event's profile, as Klaviyo takes it. */
 export interface ProfileData {
@@ -288,11 +272,7 @@ export function ingestionLimitProblems(
 ): void {
   if (out.length >= 3) return;
   if (typeof value === "string") {
-    if (
-      value.length * 3 > EVENT_LIMITS.stringBytes &&
-      Buffer.byteLength(value, "utf8") > EVENT_LIMITS.stringBytes
-    )
-      out.push(`${path} is longer than 100 KB, Klaviyo's limit for one string`);
+    if (overStringLimit(value)) out.push(`${path} is longer than 100 KB, Klaviyo's limit for one string`);
     return;
   }
   if (!Array.isArray(value) && !isObject(value)) return;

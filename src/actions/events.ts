@@ -1,3 +1,4 @@
+import { EVENT_LIMITS, overStringLimit } from "../core/event-limits.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
@@ -7,7 +8,6 @@ import { type AnyAction, defineAction } from "./define.js";
 import {
   type BulkEvent,
   checkProperties,
-  EVENT_LIMITS,
   type ProfileData,
   readBulkEvents,
   readEventTime,
@@ -216,7 +216,7 @@ export const createEvent = defineAction({
       schema: z
         .string({ error: "must be text" })
         .refine((v) => v.trim().length > 0, { error: "must not be empty" })
-        .refine((v) => Buffer.byteLength(v, "utf8") <= EVENT_LIMITS.stringBytes, {
+        .refine((v) => !overStringLimit(v), {
           error: "is longer than 100 KB, Klaviyo's limit for one string",
         }),
     },

@@ -10,10 +10,10 @@
  */
 import { createHash } from "node:crypto";
 import type { ApiError } from "../core/errors.js";
+import { EVENT_LIMITS } from "../core/event-limits.js";
 import {
   type BulkEvent,
   canonicalJson,
-  EVENT_LIMITS,
   type EventAttributes,
   PROFILE_IDENTIFIERS,
   type ProfileData,

@@ -7,8 +7,8 @@
  * bulk job, 5 MB per request.
  */
 import { describe, expect, it } from "vitest";
+import { EVENT_LIMITS } from "../../src/core/event-limits.js";
 import { MAX_JSON_BYTES } from "../../src/emulator/body.js";
-import { EVENT_LIMITS } from "../../src/emulator/resources/events-limits.js";
 import { MAX_BULK_EVENTS } from "../../src/emulator/routes/events.js";
 import { type Json, unique } from "./hostile-fixtures.js";
 import { counted, eachTarget, probes, reportCounts } from "./hostile-harness.js";

@@ -5,38 +5,17 @@
  * the future"), and the docs' ingestion-limit table (4000 items per array, 10 levels of nested objects).
  * Each violation is a 400 pointing at the offending member.
  */
+import { EVENT_LIMITS, overStringLimit } from "../../core/event-limits.js";
 import { parseFilterDate } from "../../core/filter.js";
 import { pointerOf } from "../body.js";
 import { invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";
 import { E164, EMAIL, findProfile, PROFILE_IDENTIFIERS } from "./profile-model.js";
 
-export const EVENT_LIMITS = Object.freeze({
-  /** Top-level keys of `properties` (the OpenAPI description; the older docs table says 300). */
-  properties: 400,
-  /** UTF-8 bytes of any one string; "100 KB" read as the smaller 100,000 so nothing passes here that fails there. */
-  stringBytes: 100_000,
-  /** Items in any one array inside the event. */
-  arrayItems: 4000,
-  /** Levels of nested objects and arrays in `properties`, `properties` itself being the first. */
-  depth: 10,
-  /** The earliest `time` accepted: the first instant after the year 1990. */
-  earliest: Date.UTC(1991, 0, 1),
-  /** How far ahead `time` may be. */
-  aheadMs: 365 * 24 * 3600 * 1000,
-});
-
 type Path = readonly (string | number)[];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function tooLong(value: string): boolean {
-  // Most strings are far below the limit; only count bytes when they could be above it.
-  return (
-    value.length * 3 > EVENT_LIMITS.stringBytes && Buffer.byteLength(value, "utf8") > EVENT_LIMITS.stringBytes
-  );
 }
 
 /**
@@ -46,7 +25,7 @@ function tooLong(value: string): boolean {
 function walk(value: unknown, path: Path, depth: number, out: ProblemInit[]): void {
   if (out.length >= 20) return;
   if (typeof value === "string") {
-    if (tooLong(value)) {
+    if (overStringLimit(value)) {
       out.push(invalidBody(pointerOf(path), `Strings cannot be larger than 100 KB.`));
     }
     return;
