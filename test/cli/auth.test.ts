@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, requireBuild, runCli, startCliEmulator } from "../helpers/cli.js";
+import { authLoginArgs, BIN, requireBuild, runCli, startCliEmulator } from "../helpers/cli.js";
 import { closedPort } from "../helpers/servers.js";
 
 const SECRET = "cli-oauth-secret-0123456789abcdef";
@@ -43,21 +43,13 @@ describe("klaviyo auth", () => {
         BIN,
         "auth",
         "login",
-        "--client-id",
-        "cli-app",
-        "--port",
-        String(callbackPort),
-        "--authorize-url",
-        `${emulator.url}/oauth/authorize`,
-        "--token-url",
-        `${emulator.url}/oauth/token`,
-        "--revoke-url",
-        `${emulator.url}/oauth/revoke`,
-        "--base-url",
-        emulator.url,
-        "--scopes",
-        "accounts:read lists:read lists:write",
-        "--no-open",
+        ...authLoginArgs({
+          clientId: "cli-app",
+          callbackPort,
+          oauthUrl: emulator.url,
+          baseUrl: emulator.url,
+          scopes: "accounts:read lists:read lists:write",
+        }),
       ],
       { env, stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -65,3 +65,30 @@ export async function startCliEmulator(
     });
   return { url, child, stop };
 }
+
+/** The arguments of `klaviyo auth login` against an OAuth server at `oauthUrl` (the emulator's, or a recorder). */
+export function authLoginArgs(options: {
+  clientId: string;
+  callbackPort: number | string;
+  oauthUrl: string;
+  baseUrl: string;
+  scopes: string;
+}): string[] {
+  return [
+    "--client-id",
+    options.clientId,
+    "--port",
+    String(options.callbackPort),
+    "--authorize-url",
+    `${options.oauthUrl}/oauth/authorize`,
+    "--token-url",
+    `${options.oauthUrl}/oauth/token`,
+    "--revoke-url",
+    `${options.oauthUrl}/oauth/revoke`,
+    "--base-url",
+    options.baseUrl,
+    "--scopes",
+    options.scopes,
+    "--no-open",
+  ];
+}

@@ -100,6 +100,16 @@ async function httpServer(
     }
     handler(req, res, conn);
   });
+  return served(server, sockets, conns, requests);
+}
+
+/** Listens, and registers the server to be closed (its sockets destroyed) after the test. */
+async function served(
+  server: NetServer,
+  sockets: Set<Socket>,
+  conns: Conn[],
+  requests: FaultServer["requests"],
+): Promise<FaultServer> {
   const url = await listen(server, sockets);
   const s: FaultServer = {
     url,
@@ -136,19 +146,7 @@ async function tcpServer(onRequest: (socket: Socket, conn: Conn) => void): Promi
     };
     socket.on("data", onData);
   });
-  const url = await listen(server, sockets);
-  const s: FaultServer = {
-    url,
-    conns,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  open.push(s);
-  return s;
+  return served(server, sockets, conns, requests);
 }
 
 /** Writes one byte of `text` every `everyMs` until it is all sent (then calls `done`) or the socket goes away. */

@@ -43,7 +43,7 @@ import type { FetchLike } from "../../src/core/chain.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { OAuthError } from "../../src/core/errors.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
-import { requireBuild, runCli } from "../helpers/cli.js";
+import { authLoginArgs, requireBuild, runCli } from "../helpers/cli.js";
 import { closedPort } from "../helpers/servers.js";
 import {
   type Canary,
@@ -492,21 +492,13 @@ describe("the token file", () => {
 
 function cliLoginArgs(): string[] {
   return [
-    "--client-id",
-    CLIENT_ID,
-    "--port",
-    callbackPort,
-    "--authorize-url",
-    `${oauthHost.url}/oauth/authorize`,
-    "--token-url",
-    `${oauthHost.url}/oauth/token`,
-    "--revoke-url",
-    `${oauthHost.url}/oauth/revoke`,
-    "--base-url",
-    api.url,
-    "--scopes",
-    "accounts:read lists:read",
-    "--no-open",
+    ...authLoginArgs({
+      clientId: CLIENT_ID,
+      callbackPort,
+      oauthUrl: oauthHost.url,
+      baseUrl: api.url,
+      scopes: "accounts:read lists:read",
+    }),
     "--timeout",
     "30",
   ];

@@ -43,7 +43,7 @@ import {
   TimeoutError,
 } from "../../src/core/errors.js";
 import { createEmulator, type Emulator } from "../../src/emulator/index.js";
-import { BIN, type CliResult, requireBuild, runCli } from "../helpers/cli.js";
+import { authLoginArgs, BIN, type CliResult, requireBuild, runCli } from "../helpers/cli.js";
 import { checkedFetch } from "../helpers/contract.js";
 import { closedPort, startServer, type TestServer } from "../helpers/servers.js";
 import { cliLogin, findLeaks, playBrowser } from "./helpers.js";
@@ -672,21 +672,13 @@ describe("the real binary: every command, --verbose included", () => {
   }
   async function login(extra: string[], env: Record<string, string>, tamper?: (callback: URL) => void) {
     const args = [
-      "--client-id",
-      CLIENT_ID,
-      "--port",
-      callbackPort,
-      "--authorize-url",
-      `${emulator.url}/oauth/authorize`,
-      "--token-url",
-      `${emulator.url}/oauth/token`,
-      "--revoke-url",
-      `${emulator.url}/oauth/revoke`,
-      "--base-url",
-      emulator.url,
-      "--scopes",
-      "accounts:read lists:read lists:write",
-      "--no-open",
+      ...authLoginArgs({
+        clientId: CLIENT_ID,
+        callbackPort,
+        oauthUrl: emulator.url,
+        baseUrl: emulator.url,
+        scopes: "accounts:read lists:read lists:write",
+      }),
       "--timeout",
       "30",
       ...extra,
