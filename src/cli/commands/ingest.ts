@@ -11,6 +11,7 @@ import { readRecords } from "../../actions/ndjson.js";
 import { InputValidationError } from "../../core/errors.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
+import { tuneHeapForStreaming } from "../streaming-heap.js";
 
 type Kind = "events" | "subscribe" | "unsubscribe";
 
@@ -96,6 +97,7 @@ function progressMeter(io: Io) {
 
 /** Runs one ingestion from flags; returns the exit code (0 only when every item was accepted). */
 export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io: Io): Promise<number> {
+  tuneHeapForStreaming();
   const controller = new AbortController();
   const onSignal = () => {
     io.stderr("\nstopping: what was not sent is reported unsent (interrupt again to quit at once)\n");

@@ -17,6 +17,7 @@ import {
   parseFormat,
   reportError,
 } from "../output.js";
+import { tuneHeapForStreaming } from "../streaming-heap.js";
 
 /** `accountId` → `account-id`: the CLI flag of an input key. */
 export function flagOf(key: string): string {
@@ -160,6 +161,7 @@ export async function runWithFlags(
     const parallel = parallelOf(flags);
     const values = validateInputs(action, inputsFromFlags(action, flags));
     const client = clientFromFlags(flags);
+    if (flags.all) tuneHeapForStreaming();
     if (flags.all && parallel !== undefined) {
       // Time partitions walked `parallel` at a time, pages merged as they arrive: a page or two per partition.
       const meter = progress(io);
