@@ -1,7 +1,7 @@
 /**
- * After `tsc`: deletes the declaration files no consumer can reach. The package exports only `.` and
- * `./emulator` (package.json "exports"), so the types a consumer sees are those of dist/index.d.ts and
- * dist/emulator/index.d.ts and of what they import, transitively; the declarations of internal modules (the
+ * After `tsc`: deletes the declaration files no consumer can reach. A consumer sees the types of the entry points
+ * package.json "exports" names (`.`, `./emulator`, `./prismatic`, `./activepieces`) and of what they import,
+ * transitively; the declarations of internal modules (the
  * emulator's request schemas above all, whose inferred types are large) would only weigh on the installed size.
  * test/contract/package.test.ts type-checks a consumer against the pruned dist with skipLibCheck off.
  */
@@ -10,7 +10,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
-const entries = ["index.d.ts", "emulator/index.d.ts"].map((f) => resolve(dist, f));
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const entries = Object.values(pkg.exports)
+  .map((target) => (typeof target === "object" ? target.types : undefined))
+  .filter((types) => typeof types === "string")
+  .map((types) => resolve(dist, types.replace(/^\.\/dist\//, "")));
 
 const reachable = new Set();
 const stack = [...entries];

@@ -1,0 +1,161 @@
+/**
+ * The connector as an Activepieces piece, built with Activepieces' own framework
+ * (`@activepieces/pieces-framework`, an optional peer dependency: only this entry point loads it). Generated from
+ * the same definitions as the library, the CLI and the Prismatic component: auth as a private API key or OAuth 2.0
+ * (PKCE S256 on Klaviyo's URLs), and every action with the specification's labels and defaults, our descriptions,
+ * and each input as the matching `Property`. Each `run` validates its values by label (before anything is sent)
+ * and runs the action with the auth the platform hands in.
+ *
+ *   import { klaviyo } from "klaviyo-connector/activepieces";
+ */
+import {
+  type Action,
+  createAction,
+  createPiece,
+  type InputPropertyMap,
+  type Piece,
+  PieceAuth,
+  type PieceAuthProperty,
+  Property,
+} from "@activepieces/pieces-framework";
+import type { AnyAction } from "../actions/define.js";
+import type { InputDefinition } from "../actions/inputs.js";
+import { connections as ourConnections } from "../auth/connections.js";
+import {
+  type AdapterOptions,
+  actionsOf,
+  authOf,
+  COMPONENT_DESCRIPTION,
+  DEFAULT_SCOPES,
+  KLAVIYO_AUTHORIZE_URL,
+  KLAVIYO_TOKEN_URL,
+  performFor,
+  snakeKey,
+} from "./common.js";
+
+const [apiKeySpec, oauthSpec] = ourConnections;
+
+/** Auth by private API key (`pk_…`): Activepieces hands it to a step as `{ type: "SECRET_TEXT", secret_text }`. */
+export const apiKeyAuth = PieceAuth.SecretText({
+  displayName: apiKeySpec.label,
+  description: apiKeySpec.description,
+  required: true,
+});
+
+/**
+ * Auth by OAuth 2.0, authorization code with PKCE S256: Activepieces runs the authorization and the refreshes,
+ * and hands each step the current `access_token`.
+ */
+export const oauthAuth = PieceAuth.OAuth2({
+  displayName: oauthSpec.label,
+  description: oauthSpec.description,
+  required: true,
+  authUrl: KLAVIYO_AUTHORIZE_URL,
+  tokenUrl: KLAVIYO_TOKEN_URL,
+  scope: DEFAULT_SCOPES.split(" "),
+  pkce: true,
+  pkceMethod: "S256",
+});
+
+/** Both auth kinds: the user picks one when connecting. */
+export const klaviyoAuth: PieceAuthProperty[] = [apiKeyAuth, oauthAuth];
+
+/** One of our inputs as an Activepieces property: label, our comments, the specification's default. */
+export function activepiecesProperty(def: InputDefinition) {
+  const base = { displayName: def.label, description: def.comments, required: def.required };
+  const options = (def.options ?? []).map((o) => ({ label: o, value: o }));
+  switch (def.type) {
+    case "boolean":
+      return Property.Checkbox({ ...base, defaultValue: def.default as boolean | undefined });
+    case "number":
+      return Property.Number({ ...base, defaultValue: def.default as number | undefined });
+    case "json":
+      return Property.Json({
+        ...base,
+        ...(def.default !== undefined ? { defaultValue: def.default as Record<string, unknown> } : {}),
+      });
+    case "key-value":
+      return Property.Object({ ...base });
+    case "fields":
+      return options.length > 0
+        ? Property.StaticMultiSelectDropdown({ ...base, options: { options } })
+        : Property.Array({ ...base });
+    case "enum":
+      return Property.StaticDropdown({
+        ...base,
+        options: { options },
+        ...(def.default !== undefined ? { defaultValue: def.default as string } : {}),
+      });
+    case "binary":
+      return Property.File({ ...base });
+    default:
+      return Property.ShortText({
+        ...base,
+        ...(def.default !== undefined ? { defaultValue: String(def.default) } : {}),
+      });
+  }
+}
+
+/** The auth a step was handed, as our strategy: an OAuth access token when it has one, else the API key. */
+function authOfValue(auth: unknown) {
+  const value = (auth ?? {}) as { access_token?: unknown; secret_text?: unknown };
+  if (typeof auth === "string") return authOf({ apiKey: auth }, apiKeySpec.label);
+  if (value.access_token !== undefined || value.secret_text === undefined)
+    return authOf({ accessToken: value.access_token }, oauthSpec.label);
+  return authOf({ apiKey: value.secret_text }, apiKeySpec.label);
+}
+
+/** Bytes as base64 text: a step's output must be JSON (a raw request's binary answer, for one). */
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = jsonSafe(v);
+      if (out[k] !== v) changed = true;
+    }
+    return changed ? out : value;
+  }
+  return value;
+}
+
+function pieceAction(action: AnyAction, options: AdapterOptions): Action {
+  const props: InputPropertyMap = {};
+  for (const def of Object.values(action.inputs)) props[def.key] = activepiecesProperty(def);
+  return createAction({
+    name: snakeKey(action.key),
+    displayName: action.label,
+    description: action.description,
+    auth: klaviyoAuth,
+    props,
+    async run(context) {
+      const values = context.propsValue as Record<string, unknown>;
+      return jsonSafe(await performFor(action, values, authOfValue(context.auth), options));
+    },
+  }) as unknown as Action;
+}
+
+export interface PieceOptions extends AdapterOptions {
+  /** The piece's logo; default Activepieces' Klaviyo logo. */
+  logoUrl?: string;
+  authors?: string[];
+}
+
+/** Builds the piece from the connector's definitions (or `options.actions`). */
+export function createKlaviyoPiece(options: PieceOptions = {}): Piece<PieceAuthProperty[]> {
+  return createPiece({
+    displayName: "Klaviyo",
+    description: COMPONENT_DESCRIPTION,
+    auth: klaviyoAuth,
+    logoUrl: options.logoUrl ?? "https://cdn.activepieces.com/pieces/klaviyo.png",
+    authors: options.authors ?? ["klaviyo-connector"],
+    actions: actionsOf(options).map((a) => pieceAction(a, options)),
+    triggers: [],
+  });
+}
+
+/** Every action, both auth kinds, on Klaviyo's API. */
+export const klaviyo: Piece<PieceAuthProperty[]> = createKlaviyoPiece();
+export default klaviyo;
