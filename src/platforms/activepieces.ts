@@ -66,7 +66,14 @@ export function activepiecesProperty(def: InputDefinition) {
   const options = (def.options ?? []).map((o) => ({ label: o, value: o }));
   switch (def.type) {
     case "boolean":
-      return Property.Checkbox({ ...base, defaultValue: def.default as boolean | undefined });
+      // A checkbox is never empty, but here empty means "leave it as it is" (Is Active, Image Hidden …): those
+      // are a true/false choice that can be left empty.
+      return def.default === undefined
+        ? Property.StaticDropdown({
+            ...base,
+            options: { options: [true, false].map((b) => ({ label: `${b}`, value: b })) },
+          })
+        : Property.Checkbox({ ...base, defaultValue: def.default as boolean });
     case "number":
       return Property.Number({ ...base, defaultValue: def.default as number | undefined });
     case "json":

@@ -77,6 +77,12 @@ describe("the Activepieces piece: its definition", () => {
     });
     expect(types("upload_image")).toMatchObject({ fileData: "FILE" });
     expect(types("get_profile")).toMatchObject({ fields: "STATIC_MULTI_SELECT_DROPDOWN" });
+    // A boolean that may stay empty ("leave it as it is") is a true/false choice, not a checkbox.
+    expect(types("update_segment")).toMatchObject({
+      isActive: "STATIC_DROPDOWN",
+      isStarred: "STATIC_DROPDOWN",
+    });
+    expect(types("get_segment")).toMatchObject({ includeProfileCount: "CHECKBOX" });
   });
 
   describe.skipIf(!specAvailable())("against ../shared/spec/connector-spec.txt", () => {

@@ -77,6 +77,9 @@ describe("the Prismatic component: its definition", () => {
     });
     expect(types("uploadImage")).toMatchObject({ fileData: "data" });
     expect(types("getProfile")).toMatchObject({ fields: "string/valuelist" });
+    // A boolean that may stay empty ("leave it as it is") is a true/false choice: spectral would send false.
+    expect(types("updateSegment")).toMatchObject({ isActive: "string", isStarred: "string" });
+    expect(types("getSegment")).toMatchObject({ includeProfileCount: "boolean" });
   });
 
   it("has the API Key connection and the OAuth 2.0 connection (authorization code, PKCE S256, Klaviyo's URLs)", () => {
