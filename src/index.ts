@@ -8,6 +8,7 @@ export type { InputDefinition, InputType, InputValues } from "./actions/inputs.j
 export type { ListOutput } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
 export { readRecords } from "./actions/ndjson.js";
+export { accessToken, accessTokenProblem } from "./auth/access-token.js";
 export { apiKey, apiKeyProblem } from "./auth/api-key.js";
 export { connections, DEFAULT_SCOPES } from "./auth/connections.js";
 export {

@@ -130,7 +130,11 @@ export function prismaticInput(def: InputDefinition): InputFieldDefinition {
       // Prismatic gives a boolean input without a default the value false, but here empty means "leave it as it
       // is" (Is Active, Image Hidden …): those are a true/false choice that can be left empty.
       return fallback === undefined
-        ? input({ ...base, type: "string", model: [true, false].map((b) => ({ label: `${b}`, value: `${b}` })) })
+        ? input({
+            ...base,
+            type: "string",
+            model: [true, false].map((b) => ({ label: `${b}`, value: `${b}` })),
+          })
         : input({ ...base, ...withDefault, type: "boolean" });
     case "json":
       return input({ ...base, ...withDefault, type: "code", language: "json" });
