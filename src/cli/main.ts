@@ -58,6 +58,15 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   {
+    names: ["ui"],
+    usage: ["ui"],
+    description:
+      "serve the playground: a web page on 127.0.0.1 to run every action and inspect the emulator (SIGINT stops)",
+    async register(program, io, setExit) {
+      (await import("./commands/ui.js")).registerUiCommand(program, io, setExit);
+    },
+  },
+  {
     names: ["auth"],
     usage: ["auth"],
     description: "connect with OAuth 2.0 (PKCE) instead of an API key: login, status, logout",

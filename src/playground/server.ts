@@ -1,0 +1,385 @@
+/**
+ * The playground's server (`klaviyo ui`): serves the built front end and a small JSON API on 127.0.0.1, holding
+ * the connection (an API key, an OAuth login, or the embedded emulator with demo data) so that no credential
+ * ever reaches the browser. Every request needs the Host it was started on (against DNS rebinding) and the
+ * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API).
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { manifest } from "../actions/manifest.js";
+import { apiKey as apiKeyAuth } from "../auth/api-key.js";
+import type { AuthStrategy } from "../auth/strategy.js";
+import { RateLimiter } from "../core/rate-limit.js";
+import { redact } from "../core/redact.js";
+import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
+import { createEmulator, type Emulator } from "../emulator/app.js";
+import { DEV_API_KEY } from "../emulator/auth.js";
+import { Inspector } from "./inspector.js";
+import { type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
+
+export interface PlaygroundOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Run on the embedded emulator with demo data. Default: when neither a key, `auth` nor `baseUrl` is given. */
+  readonly emulator?: boolean;
+  /** Remote mode: the API base URL (default Klaviyo's). */
+  readonly baseUrl?: string;
+  /** Remote mode: a private API key. */
+  readonly apiKey?: string;
+  /** Remote mode: any connection, such as the CLI's stored OAuth login. */
+  readonly auth?: AuthStrategy;
+  /** Other client options: `fetch` (tests), `timeoutMs`, `retry`, `revision`, `rateLimiter`. */
+  readonly client?: PlaygroundClientOptions;
+  /** The built front end; default `dist/ui`. */
+  readonly staticDir?: string;
+  /** The access token; default 32 random bytes (base64url). For tests. */
+  readonly token?: string;
+}
+
+export interface Playground {
+  /** The address to open, with its token: `http://127.0.0.1:PORT/?token=…`. */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly mode: "emulator" | "remote";
+  /** The directory the front end is served from, and whether it holds a built page. */
+  readonly staticDir: string;
+  readonly frontEnd: boolean;
+  /** The embedded emulator, in emulator mode. */
+  readonly emulator: Emulator | undefined;
+  close(): Promise<void>;
+}
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+  "font-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".ico": "image/x-icon",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** The largest `/api/*` body: a 5 MB image as base64, with room to spare. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+const NEEDS_TOKEN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Klaviyo playground</title></head>
+<body><h1>Klaviyo playground</h1>
+<p>This playground needs the address printed by klaviyo ui (with its token).</p></body></html>
+`;
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Klaviyo playground</title></head>
+<body><h1>Klaviyo playground</h1>
+<p>The front end is not built: run npm run build, then start klaviyo ui again. The API is served all the same.</p>
+</body></html>
+`;
+
+/**
+ * `dist/ui`: `../ui/` beside the compiled server (dist/playground/server.js); from the sources (tsx), the
+ * repository's `dist/ui`.
+ */
+export function defaultStaticDir(): string {
+  const beside = fileURLToPath(new URL("../ui/", import.meta.url));
+  if (existsSync(beside)) return beside;
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  if (here.split(sep).includes("src")) return fileURLToPath(new URL("../../dist/ui/", import.meta.url));
+  return beside;
+}
+
+/** Constant-time comparison of a presented token with the real one, whatever their lengths. */
+function tokenMatches(given: string | undefined, token: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(token).digest();
+  return timingSafeEqual(a, b);
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpProblem(413, `the body is larger than ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolvePromise(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function boundedInt(text: string | null, fallback: number, min: number, max: number): number {
+  if (text === null || !/^\d+$/.test(text)) return fallback;
+  return Math.min(max, Math.max(min, Number(text)));
+}
+
+/** Starts the playground on 127.0.0.1; see `PlaygroundOptions`. */
+export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
+  const emulatorMode =
+    options.emulator ?? (options.apiKey === undefined && options.auth === undefined && !options.baseUrl);
+  let emulator: Emulator | undefined;
+  let auth: AuthStrategy;
+  let baseUrl: string;
+  let fetchImpl = options.client?.fetch ?? ((input, init) => fetch(input, init));
+  if (emulatorMode) {
+    // Real limits, so the rate chart means something; the demo account, so every read has something to show.
+    emulator = createEmulator({ seed: "demo", rateLimits: "real" });
+    auth = apiKeyAuth(DEV_API_KEY);
+    baseUrl = emulator.baseUrl;
+    fetchImpl = emulator.fetch;
+  } else {
+    if (options.auth) auth = options.auth;
+    else if (options.apiKey !== undefined) auth = apiKeyAuth(options.apiKey);
+    else throw new Error("The playground needs an API key (or an OAuth login) to connect to Klaviyo");
+    baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+  }
+  const inspector = emulator ? new Inspector(emulator) : undefined;
+  const { fetch: _fetch, rateLimiter, ...clientOptions } = options.client ?? {};
+  const runner = new Runner({
+    auth,
+    baseUrl,
+    fetch: fetchImpl,
+    // On the emulator the emulator's own limits are what there is to see: a burst meets its 429s (and the
+    // client's retries wait out their Retry-After). Against Klaviyo the client's limiter spares the account.
+    rateLimiter: rateLimiter ?? (emulatorMode ? false : new RateLimiter()),
+    client: clientOptions,
+    emulator: emulatorMode,
+    ...(inspector ? { observe: inspector.observe } : {}),
+  });
+  const token = options.token ?? randomBytes(32).toString("base64url");
+  const staticDir = resolve(options.staticDir ?? defaultStaticDir());
+  const info = {
+    mode: emulatorMode ? "emulator" : "remote",
+    baseUrl,
+    connection: auth.kind,
+    version: PACKAGE_VERSION,
+    revision: options.client?.revision ?? DEFAULT_REVISION,
+  };
+  let manifestJson: string | undefined;
+  let allowedHosts = new Set<string>();
+
+  /** Every answer: the security headers, then the body. Text is scrubbed of the connection's secrets. */
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string | Uint8Array,
+    contentType: string,
+    extra: Record<string, string> = {},
+  ) => {
+    if (typeof body === "string") {
+      for (const secret of runner.secrets())
+        if (secret.length >= 4) body = body.split(secret).join("[REDACTED]");
+    }
+    res.writeHead(status, {
+      ...SECURITY_HEADERS,
+      "Content-Type": contentType,
+      "Content-Length": String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
+      ...extra,
+    });
+    res.end(res.req.method === "HEAD" ? undefined : body);
+  };
+  const json = (res: ServerResponse, status: number, value: unknown) =>
+    send(res, status, JSON.stringify(value), "application/json; charset=utf-8", {
+      "Cache-Control": "no-store",
+    });
+  const html = (res: ServerResponse, status: number, page: string) =>
+    send(res, status, page, "text/html; charset=utf-8", { "Cache-Control": "no-store" });
+
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const header = req.headers["x-playground-token"];
+    if (!tokenMatches(typeof header === "string" ? header : undefined, token)) {
+      return json(res, 403, { error: "a valid X-Playground-Token header is required" });
+    }
+    const method = req.method ?? "GET";
+    let body: unknown;
+    if (method === "POST") {
+      const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      if (type !== "application/json")
+        return json(res, 415, { error: "POST bodies must be application/json" });
+      const bytes = await readBody(req, BODY_LIMIT);
+      try {
+        body = bytes.length === 0 ? {} : JSON.parse(bytes.toString("utf8"));
+      } catch {
+        return json(res, 400, { error: "the body is not valid JSON" });
+      }
+    } else if (method !== "GET" && method !== "HEAD") {
+      return json(res, 405, { error: `${method} is not allowed here` });
+    }
+    const path = url.pathname.replace(/\/+$/, "");
+    const route = `${method === "HEAD" ? "GET" : method} ${path}`;
+    switch (route) {
+      case "GET /api/info":
+        return json(res, 200, info);
+      case "GET /api/manifest":
+        manifestJson ??= JSON.stringify(manifest());
+        return send(res, 200, manifestJson, "application/json; charset=utf-8", {
+          "Cache-Control": "no-store",
+        });
+      case "GET /api/history":
+        return json(res, 200, { runs: runner.history });
+      case "POST /api/run": {
+        const { action, inputs } = (body ?? {}) as { action?: unknown; inputs?: unknown };
+        if (typeof action !== "string")
+          return json(res, 400, { error: "the body needs action: the key of an action" });
+        if (inputs !== undefined && (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)))
+          return json(res, 400, { error: "inputs must be an object" });
+        try {
+          return json(res, 200, await runner.run(action, (inputs ?? {}) as Record<string, unknown>));
+        } catch (error) {
+          if (error instanceof UnknownActionError) return json(res, 400, { error: error.message });
+          throw error;
+        }
+      }
+    }
+    if (path === "/api/emulator" || path.startsWith("/api/emulator/")) {
+      if (!inspector) return json(res, 404, { error: "not connected to the emulator" });
+      const image = /^GET \/api\/emulator\/images\/([^/]+)$/.exec(route);
+      if (image) {
+        const found = inspector.image(decodeURIComponent(image[1] as string));
+        if (!found) return json(res, 404, { error: "no bytes for this image" });
+        return send(res, 200, found.bytes, found.contentType, { "Cache-Control": "no-store" });
+      }
+      switch (route) {
+        case "GET /api/emulator/state":
+          return json(res, 200, inspector.state());
+        case "GET /api/emulator/requests":
+          return json(res, 200, {
+            requests: inspector.requests(boundedInt(url.searchParams.get("limit"), 200, 1, 1000)),
+          });
+        case "GET /api/emulator/rates":
+          return json(
+            res,
+            200,
+            await inspector.rates(boundedInt(url.searchParams.get("seconds"), 60, 1, 600)),
+          );
+        case "POST /api/emulator/reset":
+          inspector.reset();
+          return json(res, 200, { ok: true, counts: (inspector.state() as { counts: unknown }).counts });
+      }
+    }
+    return json(res, 404, { error: `no such API route: ${method} ${url.pathname}` });
+  }
+
+  async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return send(res, 405, "Method not allowed\n", "text/plain; charset=utf-8", { Allow: "GET, HEAD" });
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return send(res, 400, "Bad path\n", "text/plain; charset=utf-8");
+    }
+    const index = path === "/" || path === "/index.html";
+    if (index) {
+      if (!tokenMatches(url.searchParams.get("token") ?? undefined, token))
+        return html(res, 403, NEEDS_TOKEN_PAGE);
+      path = "/index.html";
+    }
+    const notFound = () => send(res, 404, "Not found\n", "text/plain; charset=utf-8");
+    if (path.includes("\0") || path.includes("\\")) return notFound();
+    const file = resolve(staticDir, `.${path}`);
+    if (!file.startsWith(staticDir + sep)) return notFound();
+    let real: string;
+    try {
+      real = await realpath(file);
+      const root = await realpath(staticDir);
+      if (!real.startsWith(root + sep) || !(await stat(real)).isFile()) return notFound();
+    } catch {
+      return index ? html(res, 503, NOT_BUILT_PAGE) : notFound();
+    }
+    const bytes = await readFile(real);
+    const type = CONTENT_TYPES[extname(real).toLowerCase()] ?? "application/octet-stream";
+    send(res, 200, new Uint8Array(bytes), type, { "Cache-Control": index ? "no-store" : "no-cache" });
+  }
+
+  const server = createServer((req, res) => {
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!allowedHosts.has(host)) {
+      send(res, 403, "This host is not allowed.\n", "text/plain; charset=utf-8");
+      return;
+    }
+    const url = new URL(req.url ?? "/", `http://${host}`);
+    const handle = url.pathname === "/api" || url.pathname.startsWith("/api/") ? api : page;
+    handle(req, res, url).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpProblem) return json(res, error.status, { error: error.message });
+      json(res, 500, { error: "the playground failed to answer; see its terminal" });
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.error(`playground: ${redact(detail, runner.secrets())}`);
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolvePromise();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    mode: emulatorMode ? "emulator" : "remote",
+    staticDir,
+    frontEnd: existsSync(join(staticDir, "index.html")),
+    emulator,
+    close() {
+      closing ??= new Promise<void>((resolvePromise, reject) => {
+        server.close((error) => (error ? reject(error) : resolvePromise()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
