@@ -59,6 +59,15 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
   "font-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/**
+ * A template's HTML, previewed in the inspector's sandboxed frame: its own inline styles and `data:` images
+ * render, nothing else loads (no script, no remote image, no font: no request leaves 127.0.0.1), and the frame
+ * may only be the playground's.
+ */
+export const TEMPLATE_PREVIEW_POLICY =
+  "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; " +
+  "frame-ancestors 'self'";
+
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Content-Security-Policy": CONTENT_SECURITY_POLICY,
   "X-Content-Type-Options": "nosniff",
@@ -228,6 +237,9 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     send(res, status, page, "text/html; charset=utf-8", { "Cache-Control": "no-store" });
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const preview = /^\/api\/emulator\/templates\/([^/]+)\/preview$/.exec(url.pathname);
+    if (preview && (req.method === "GET" || req.method === "HEAD"))
+      return templatePreview(res, url, preview[1] ?? "");
     const header = req.headers["x-playground-token"];
     if (!tokenMatches(typeof header === "string" ? header : undefined, token)) {
       return json(res, 403, { error: "a valid X-Playground-Token header is required" });
@@ -300,6 +312,29 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       }
     }
     return json(res, 404, { error: `no such API route: ${method} ${url.pathname}` });
+  }
+
+  /**
+   * A template's HTML for the inspector's frame (`TEMPLATE_PREVIEW_POLICY`). A frame cannot send the token header,
+   * so this one route takes it in the query, as the page does.
+   */
+  function templatePreview(res: ServerResponse, url: URL, rawId: string): void {
+    if (!tokenMatches(url.searchParams.get("token") ?? undefined, token))
+      return json(res, 403, { error: "a valid token is required" });
+    if (!emulator) return json(res, 404, { error: "not connected to the emulator" });
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId);
+    } catch {
+      return json(res, 400, { error: "bad template id" });
+    }
+    const html = emulator.state.templates.get(id)?.attributes.html;
+    if (typeof html !== "string") return json(res, 404, { error: "no such template, or it has no HTML" });
+    send(res, 200, html, "text/html; charset=utf-8", {
+      "Content-Security-Policy": TEMPLATE_PREVIEW_POLICY,
+      "X-Frame-Options": "SAMEORIGIN",
+      "Cache-Control": "no-store",
+    });
   }
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

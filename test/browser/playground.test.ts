@@ -108,6 +108,32 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
     await page.close();
   });
 
+  it("previews a template's HTML in a sandboxed frame: its inline styles apply, its scripts do not run", async () => {
+    const { page } = await open();
+    const html =
+      '<html><body><h1 id="t" style="color: rgb(200, 0, 0)">Spring sale</h1>' +
+      '<script>document.getElementById("t").textContent = "script ran"</script></body></html>';
+    const created = await fetch(`http://127.0.0.1:${playground.port}/api/run`, {
+      method: "POST",
+      headers: { "x-playground-token": playground.token, "content-type": "application/json" },
+      body: JSON.stringify({
+        action: "create-template",
+        inputs: { name: "Preview check", editorType: "CODE", html },
+      }),
+    }).then((r) => r.json() as Promise<{ ok: boolean }>);
+    expect(created.ok).toBe(true);
+    await page.getByTestId("tab-inspector").click();
+    await page.getByTestId("inspector-tab-templates").click();
+    await page.getByRole("button", { name: /Preview check/ }).click();
+    const heading = page.frameLocator('[data-testid="template-preview"]').locator("#t");
+    await expect.poll(() => heading.textContent(), { timeout: 10_000 }).toBe("Spring sale");
+    expect(await heading.evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).color)).toBe(
+      "rgb(200, 0, 0)",
+    );
+    await page.screenshot({ path: `${SHOTS}template-preview.png` });
+    await page.close();
+  });
+
   it("marks the 429s of a burst against an XS-tier action on the rate chart", async () => {
     const { page } = await open();
     await page.getByTestId("tab-inspector").click();

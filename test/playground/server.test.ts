@@ -7,9 +7,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runUi } from "../../src/cli/commands/ui.js";
 import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
-import { CONTENT_SECURITY_POLICY, type Playground, startPlayground } from "../../src/playground/server.js";
+import {
+  CONTENT_SECURITY_POLICY,
+  type Playground,
+  startPlayground,
+  TEMPLATE_PREVIEW_POLICY,
+} from "../../src/playground/server.js";
 
 interface Answer {
+  path: string;
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
@@ -40,6 +46,7 @@ function call(
           const bytes = Buffer.concat(chunks);
           const body = bytes.toString("utf8");
           const answer = {
+            path,
             status: res.statusCode ?? 0,
             headers: res.headers,
             body,
@@ -100,7 +107,11 @@ afterAll(() => {
   // Whatever was asked, with whatever result: every answer carries the policy and its companions.
   expect(answers.length).toBeGreaterThan(30);
   for (const answer of answers) {
-    expect(answer.headers["content-security-policy"]).toBe(CONTENT_SECURITY_POLICY);
+    // A template's preview is the one answer with a policy of its own (sandboxed, inline styles only).
+    const preview = answer.status === 200 && /\/templates\/[^/]+\/preview\?/.test(answer.path);
+    expect(answer.headers["content-security-policy"], answer.path).toBe(
+      preview ? TEMPLATE_PREVIEW_POLICY : CONTENT_SECURITY_POLICY,
+    );
     expect(answer.headers["x-content-type-options"]).toBe("nosniff");
     expect(answer.headers["referrer-policy"]).toBe("no-referrer");
   }
@@ -296,6 +307,24 @@ describe("the playground on the embedded emulator", () => {
       expect(image.bytes.equals(PNG)).toBe(true);
     }
     expect((await call(pg, "/api/emulator/images/123")).status).toBe(404);
+  });
+
+  it("serves a template's HTML for the preview frame under its own policy, with the token in the query only", async () => {
+    const made = await run(pg, "create-template", {
+      name: "Preview",
+      editorType: "CODE",
+      html: '<p style="color: red">Hi</p>',
+    });
+    expect(made.ok).toBe(true);
+    const path = `/api/emulator/templates/${made.output?.data?.id}/preview`;
+    expect((await call(pg, path, { token: null })).status).toBe(403);
+    expect((await call(pg, `${path}?token=wrong`, { token: null })).status).toBe(403);
+    const preview = await call(pg, `${path}?token=${pg.token}`, { token: null });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toBe('<p style="color: red">Hi</p>');
+    expect(preview.headers["content-security-policy"]).toBe(TEMPLATE_PREVIEW_POLICY);
+    expect(preview.headers["content-type"]).toContain("text/html");
+    expect((await call(pg, `/api/emulator/templates/nope/preview?token=${pg.token}`)).status).toBe(404);
   });
 
   it("charts the rate tiers: a burst of an XS action beyond its limit shows 429s", async () => {

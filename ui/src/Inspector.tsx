@@ -367,13 +367,13 @@ function Templates({ templates }: { templates: Resource[] }) {
       <div class="template-preview">
         <div class="muted small-text">
           {cellText(attr(current, "name"))} · {current.id} · updated {time(attr(current, "updated"))} ·
-          preview in a sandboxed frame (no scripts)
+          preview in a sandboxed frame (its own styles and data: images; no scripts, nothing fetched)
         </div>
         {html ? (
           <iframe
             title={`Preview of ${cellText(attr(current, "name"))}`}
             sandbox=""
-            srcdoc={html}
+            src={api.templatePreviewUrl(current.id)}
             data-testid="template-preview"
           />
         ) : (

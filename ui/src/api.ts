@@ -70,6 +70,9 @@ export const api = {
   requests: (limit = 200) => call<{ requests: RequestEntry[] }>(`/api/emulator/requests?limit=${limit}`),
   rates: (seconds = 60) => call<Rates>(`/api/emulator/rates?seconds=${seconds}`),
   reset: () => call<unknown>("/api/emulator/reset", { method: "POST", body: {} }),
+  /** The address of a template's HTML preview (served with its own policy; a frame cannot send the header). */
+  templatePreviewUrl: (id: string) =>
+    `/api/emulator/templates/${encodeURIComponent(id)}/preview?token=${encodeURIComponent(token)}`,
   /** An emulator image's bytes, as a blob: URL the page may show (an <img src> could not send the token). */
   async imageUrl(id: string, signal?: AbortSignal): Promise<string> {
     const response = await fetch(`/api/emulator/images/${encodeURIComponent(id)}`, {
