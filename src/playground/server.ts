@@ -319,17 +319,26 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
    * so this one route takes it in the query, as the page does.
    */
   function templatePreview(res: ServerResponse, url: URL, rawId: string): void {
-    if (!tokenMatches(url.searchParams.get("token") ?? undefined, token))
-      return json(res, 403, { error: "a valid token is required" });
-    if (!emulator) return json(res, 404, { error: "not connected to the emulator" });
+    if (!tokenMatches(url.searchParams.get("token") ?? undefined, token)) {
+      json(res, 403, { error: "a valid token is required" });
+      return;
+    }
+    if (!emulator) {
+      json(res, 404, { error: "not connected to the emulator" });
+      return;
+    }
     let id: string;
     try {
       id = decodeURIComponent(rawId);
     } catch {
-      return json(res, 400, { error: "bad template id" });
+      json(res, 400, { error: "bad template id" });
+      return;
     }
     const html = emulator.state.templates.get(id)?.attributes.html;
-    if (typeof html !== "string") return json(res, 404, { error: "no such template, or it has no HTML" });
+    if (typeof html !== "string") {
+      json(res, 404, { error: "no such template, or it has no HTML" });
+      return;
+    }
     send(res, 200, html, "text/html; charset=utf-8", {
       "Content-Security-Policy": TEMPLATE_PREVIEW_POLICY,
       "X-Frame-Options": "SAMEORIGIN",
