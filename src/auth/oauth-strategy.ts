@@ -50,34 +50,58 @@ class OAuthStrategy implements AuthStrategy {
     }
   }
 
-  /** One refresh for everyone waiting; the new tokens are saved before anyone uses them. */
+  private expiring(tokens: TokenSet): boolean {
+    return tokens.expiresAt - (this.#options.refreshMarginMs ?? 60_000) <= this.now();
+  }
+
+  /**
+   * One refresh for everyone waiting; the new tokens are saved before anyone uses them. With a store shared by
+   * several processes (`withRefreshLock`), one refresh across all of them: under the store's lock the stored
+   * tokens are read again, and if another process has refreshed meanwhile (a different access token, not about
+   * to expire), they are taken as they are, with no call to the token endpoint.
+   */
   private refresh(): Promise<TokenSet> {
     this.#refreshing ??= (async () => {
       const connection = await this.connection();
-      this.refreshes++;
-      const tokens = await refreshTokens(
-        {
-          ...this.#options,
-          clientId: connection.clientId,
-          clientSecret: connection.clientSecret,
-          ...(connection.tokenUrl && !this.#options.tokenUrl ? { tokenUrl: connection.tokenUrl } : {}),
-        },
-        connection.tokens,
+      const { store } = this.#options;
+      if (!store.withRefreshLock) return this.refreshFrom(connection);
+      const held = connection.tokens.accessToken;
+      const adopt = (current: StoredConnection): TokenSet | undefined => {
+        if (current.tokens.accessToken === held || this.expiring(current.tokens)) return undefined;
+        this.#connection = current;
+        return current.tokens;
+      };
+      return store.withRefreshLock(
+        async (current) => (current && adopt(current)) ?? this.refreshFrom(current ?? connection),
+        adopt,
       );
-      const updated = { ...connection, tokens };
-      await this.#options.store.save(updated);
-      this.#connection = updated;
-      return tokens;
     })().finally(() => {
       this.#refreshing = undefined;
     });
     return this.#refreshing;
   }
 
+  private async refreshFrom(connection: StoredConnection): Promise<TokenSet> {
+    this.refreshes++;
+    const tokens = await refreshTokens(
+      {
+        ...this.#options,
+        clientId: connection.clientId,
+        clientSecret: connection.clientSecret,
+        ...(connection.tokenUrl && !this.#options.tokenUrl ? { tokenUrl: connection.tokenUrl } : {}),
+      },
+      connection.tokens,
+    );
+    const updated = { ...connection, tokens };
+    await this.#options.store.save(updated);
+    this.#connection = updated;
+    return tokens;
+  }
+
   async authorization(): Promise<string> {
     const connection = await this.connection();
     let tokens = connection.tokens;
-    if (this.#refreshing || tokens.expiresAt - (this.#options.refreshMarginMs ?? 60_000) <= this.now()) {
+    if (this.#refreshing || this.expiring(tokens)) {
       tokens = await this.refresh();
     }
     // A stored token fetch could not send would surface as fetch's error, which quotes the whole header.

@@ -23,6 +23,18 @@ export interface TokenStore {
   load(): Promise<StoredConnection | undefined>;
   save(connection: StoredConnection): Promise<void>;
   clear(): Promise<void>;
+  /**
+   * Optional, for a store shared by several processes: one token refresh at a time across all of them.
+   * `work` runs holding the store's lock and is given the connection stored now (re-read under the lock); it
+   * refreshes and saves, or takes tokens another process has just saved. While waiting for the lock, each time
+   * the stored connection changes `adopt` (when given) is asked first: a value other than `undefined` ends the
+   * wait with it, without the lock and without `work`. A store without this method: each process refreshes
+   * on its own (the OAuth strategy is single-flight within its process either way).
+   */
+  withRefreshLock?<T>(
+    work: (current: StoredConnection | undefined) => Promise<T>,
+    adopt?: (current: StoredConnection) => T | undefined,
+  ): Promise<T>;
 }
 
 /** Tokens in memory only (a platform that keeps them elsewhere, tests). */
