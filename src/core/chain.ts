@@ -148,9 +148,10 @@ export const timeoutStage: Middleware = (next) => async (req) => {
 
 /** Holds each request until its tier has room, then tells the limiter what the server said. */
 export function rateLimitStage(limiter: RateLimiter, auth: AuthStrategy | undefined): Middleware {
-  const credential = auth?.id ?? "anonymous";
   return (next) => async (req) => {
     if (!req.tier) return next(req);
+    // Read per request: an OAuth strategy knows its installation (its id) only once its tokens are loaded.
+    const credential = auth?.id ?? "anonymous";
     // An aborted call is refused before it takes a place in the windows that nothing would then use.
     req.signal?.throwIfAborted();
     if (!limiter.tryAcquire(credential, req.tier)) await limiter.acquire(credential, req.tier, req.signal);

@@ -1,0 +1,67 @@
+/**
+ * Eight worker processes sharing one account, against the emulator at Klaviyo's real limits (Bulk Create Events:
+ * 10 a second, 150 a minute). With the Redis store they share one budget: no 429, and the emulator's log shows no
+ * window over its limit. With Redis stopped part-way, the run still completes, every event recorded exactly once.
+ * (Throughput against the ceiling, and the in-memory comparison, are measured by bench/shared-limits.bench.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator } from "../../src/emulator/server.js";
+import { redisAvailable, startRedis, type TestRedis } from "../helpers/redis.js";
+import { fullestWindow, runWorkers, type WorkerResult } from "./fixtures/workers.js";
+
+const WORKERS = 8;
+const EACH = 10;
+
+const total = (results: WorkerResult[], status: string) =>
+  results.reduce((sum, r) => sum + (r.statuses[status] ?? 0), 0);
+
+describe.skipIf(!redisAvailable())("8 workers sharing one account through Redis (real limits)", () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it("share one budget: no 429, no window over its limit, every event once", async () => {
+    const apiKey = "pk_shared_limits_one_0123456789abcdef";
+    const emulator = await startEmulator({ rateLimits: "real", apiKeys: [{ key: apiKey }] });
+    try {
+      const results = await runWorkers({
+        baseUrl: emulator.url,
+        apiKey,
+        redisUrl: redis.url,
+        firstWorker: 0,
+      });
+      expect(results.map((r) => r.failed)).toEqual(Array(WORKERS).fill(0));
+      expect(total(results, "202")).toBe(WORKERS * EACH);
+      expect(total(results, "429")).toBe(0);
+      expect(fullestWindow(emulator, "bulk_create_events", 1000)).toBeLessThanOrEqual(10);
+      expect(fullestWindow(emulator, "bulk_create_events", 60_000)).toBeLessThanOrEqual(150);
+      expect(emulator.emulator.state.events.size).toBe(WORKERS * EACH);
+      expect(results.flatMap((r) => r.logs)).toEqual([]);
+    } finally {
+      await emulator.close();
+    }
+  }, 60_000);
+
+  it("Redis stopped part-way: the run completes, every event exactly once, the outage logged once a worker", async () => {
+    const apiKey = "pk_shared_limits_two_0123456789abcdef";
+    const emulator = await startEmulator({ rateLimits: "real", apiKeys: [{ key: apiKey }] });
+    try {
+      const run = runWorkers({ baseUrl: emulator.url, apiKey, redisUrl: redis.url, firstWorker: 100 });
+      // Workers start sending 2.5 s after launch; stop Redis 1.5 s into the run (of about 8 s).
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      await redis.stop();
+      const results = await run;
+      await redis.start();
+      expect(results.map((r) => r.failed)).toEqual(Array(WORKERS).fill(0));
+      expect(total(results, "202")).toBe(WORKERS * EACH);
+      expect(emulator.emulator.state.events.size).toBe(WORKERS * EACH);
+      for (const r of results) expect(r.logs.filter((l) => /unavailable/i.test(l))).toHaveLength(1);
+    } finally {
+      await emulator.close();
+    }
+  }, 90_000);
+});
