@@ -67,8 +67,16 @@ export {
   partitionedPages,
   partitionFieldFor,
 } from "./core/partition.js";
-export { RateLimiter, sharedRateLimiter } from "./core/rate-limit.js";
+export {
+  InMemoryRateLimitStore,
+  RateLimiter,
+  type RateLimitKey,
+  type RateLimitStore,
+  redisRateLimiter,
+  sharedRateLimiter,
+} from "./core/rate-limit.js";
 export type { RateTier } from "./core/rate-window.js";
 export { redact } from "./core/redact.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./core/retry.js";
+export { closeSharedStores, REDIS_URL_ENV } from "./core/shared-store.js";
 export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/version.js";

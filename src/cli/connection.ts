@@ -7,6 +7,7 @@ import { configDir, FileTokenStore } from "../auth/token-store.js";
 import { KlaviyoClient } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { RateLimiter } from "../core/rate-limit.js";
+import { redisStoreFor, redisUrlFromEnv } from "../core/shared-store.js";
 
 export interface ConnectionFlags {
   apiKey?: string;
@@ -71,13 +72,19 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
     ]);
   }
   return new KlaviyoClient({
-    ...(scale !== undefined ? { rateLimiter: new RateLimiter({ scale }) } : {}),
+    ...(scale !== undefined ? { rateLimiter: scaledLimiter(scale, env) } : {}),
     auth: useOAuth ? oauth({ store }) : apiKey(key as string),
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(maxRetries !== undefined ? { retry: { maxRetries } } : {}),
   });
+}
+
+/** A limiter with scaled limits, counting in Redis when `KLAVIYO_REDIS_URL` says so (as the shared one does). */
+function scaledLimiter(scale: number, env: NodeJS.ProcessEnv): RateLimiter {
+  const url = redisUrlFromEnv(env);
+  return new RateLimiter({ scale, ...(url ? { store: redisStoreFor(url) } : {}) });
 }
 
 /** The API base URL a stored OAuth login was made for. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { redact } from "../core/redact.js";
+import { closeSharedStores } from "../core/shared-store.js";
 import { PACKAGE_VERSION } from "../core/version.js";
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from "./output.js";
 
@@ -164,6 +165,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     throw error;
+  } finally {
+    // A Redis connection (KLAVIYO_REDIS_URL) would keep the process alive after the command.
+    await closeSharedStores();
   }
   return code;
 }

@@ -16,7 +16,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { ApiError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
 import { getOperation, type HttpMethod, matchOperation, type Operation } from "./operations.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
-import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
+import { RateLimiter, redisRateLimiter, sharedRateLimiter } from "./rate-limit.js";
 import type { RateTier } from "./rate-window.js";
 import { redact } from "./redact.js";
 import { type RetryPolicy, retryPolicy } from "./retry.js";
@@ -43,6 +43,12 @@ export interface KlaviyoClientOptions {
   retry?: Partial<RetryPolicy>;
   /** The limiter to wait on; `false` turns client-side limiting off (the server's 429s are still honoured). */
   rateLimiter?: RateLimiter | false;
+  /**
+   * Count the rate limits in this Redis (`redis://…`), shared with every worker of the same accounts, instead of
+   * in the process (`KLAVIYO_REDIS_URL` does the same for every client that is given no limiter). Needs the
+   * optional package `@redis/client`; while Redis cannot be reached, the process counts on its own.
+   */
+  redisUrl?: string;
   clock?: Clock;
   /** Random source for backoff jitter. */
   random?: () => number;
@@ -128,7 +134,11 @@ export class KlaviyoClient {
       options.rateLimiter === false
         ? undefined
         : (options.rateLimiter ??
-          (options.clock ? new RateLimiter({ clock: options.clock }) : sharedRateLimiter()));
+          (options.redisUrl !== undefined
+            ? redisRateLimiter(options.redisUrl)
+            : options.clock
+              ? new RateLimiter({ clock: options.clock })
+              : sharedRateLimiter()));
     const node = typeof process !== "undefined" ? ` node/${process.versions.node}` : "";
     this.userAgent = `${PACKAGE_NAME}/${PACKAGE_VERSION}${node}${options.userAgent ? ` ${options.userAgent}` : ""}`;
     const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "./clock.js";
 import type { RateLimitState } from "./errors.js";
 import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
 import { type RateTier, type WindowSpec, windowsOf } from "./rate-window.js";
+import { redisStoreFor, redisUrlFromEnv } from "./shared-store.js";
 
 export { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
 
@@ -115,9 +116,26 @@ export class RateLimiter {
 }
 
 let shared: RateLimiter | undefined;
+const byRedisUrl = new Map<string, RateLimiter>();
 
-/** The process-wide limiter clients use unless given their own. */
+/**
+ * The process-wide limiter clients use unless given their own. With `KLAVIYO_REDIS_URL` set (read when it is
+ * first made), its counts are kept in Redis, shared with every other worker of the same accounts.
+ */
 export function sharedRateLimiter(): RateLimiter {
-  shared ??= new RateLimiter();
+  if (!shared) {
+    const url = redisUrlFromEnv();
+    shared = url ? redisRateLimiter(url) : new RateLimiter();
+  }
   return shared;
+}
+
+/** The process's limiter counting in the Redis at `url` (one per URL; see `redisStoreFor`). */
+export function redisRateLimiter(url: string): RateLimiter {
+  let limiter = byRedisUrl.get(url);
+  if (!limiter) {
+    limiter = new RateLimiter({ store: redisStoreFor(url) });
+    byRedisUrl.set(url, limiter);
+  }
+  return limiter;
 }
