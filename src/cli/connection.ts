@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { apiKey } from "../auth/api-key.js";
 import { oauth } from "../auth/oauth-strategy.js";
-import { configDir, FileTokenStore } from "../auth/token-store.js";
 import { KlaviyoClient } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { RateLimiter } from "../core/rate-limit.js";
 import { redisStoreFor, redisUrlFromEnv } from "../core/shared-store.js";
+import { cliTokenStore } from "./token-stores.js";
 
 export interface ConnectionFlags {
   apiKey?: string;
@@ -41,9 +40,11 @@ export function addConnectionOptions(command: Command): Command {
  */
 export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): KlaviyoClient {
   const key = flags.apiKey ?? env.KLAVIYO_API_KEY;
-  const store = new FileTokenStore(join(configDir(env), "oauth.json"));
-  const useOAuth = key === undefined && existsSync(store.path);
-  const baseUrl = flags.baseUrl ?? env.KLAVIYO_BASE_URL ?? (useOAuth ? storedBaseUrl(store.path) : undefined);
+  const store = cliTokenStore(env);
+  // The login of `klaviyo auth login`: in its file, or shared through Redis (KLAVIYO_TOKEN_ENCRYPTION_KEY).
+  const useOAuth = key === undefined && (existsSync(store.file.path) || store.shared);
+  const baseUrl =
+    flags.baseUrl ?? env.KLAVIYO_BASE_URL ?? (useOAuth ? storedBaseUrl(store.file.path) : undefined);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new InputValidationError([

@@ -85,9 +85,17 @@ export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | 
   return url ? url : undefined;
 }
 
+const closables: Array<() => Promise<void>> = [];
+
+/** Something else holding a Redis connection for the process (the CLI's token store), closed with the rest. */
+export function registerClosable(close: () => Promise<void>): void {
+  closables.push(close);
+}
+
 /** Closes the process's Redis connections (the CLI does at the end of a command, so the process can exit). */
 export async function closeSharedStores(): Promise<void> {
   const all = [...stores.values()];
   stores.clear();
-  await Promise.all(all.map((s) => s.close()));
+  const others = closables.splice(0);
+  await Promise.all([...all.map((s) => s.close()), ...others.map((close) => close())]);
 }

@@ -6,11 +6,12 @@ import type { Command } from "commander";
 import { DEFAULT_SCOPES } from "../../auth/connections.js";
 import { authorizeUrl, exchangeCode, KLAVIYO_OAUTH_URLS, revokeToken } from "../../auth/oauth.js";
 import { oauth } from "../../auth/oauth-strategy.js";
-import { FileTokenStore, MemoryTokenStore, type StoredConnection } from "../../auth/token-store.js";
+import { MemoryTokenStore, type StoredConnection } from "../../auth/token-store.js";
 import { KlaviyoClient } from "../../core/client.js";
 import { redact } from "../../core/redact.js";
 import { DEFAULT_BASE_URL } from "../../core/version.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
+import { cliTokenStore } from "../token-stores.js";
 
 interface LoginFlags {
   clientId: string;
@@ -152,10 +153,10 @@ async function login(flags: LoginFlags, io: Io): Promise<number> {
           : {}),
       };
     }
-    const store = new FileTokenStore();
+    const store = cliTokenStore();
     await store.save(connection);
     io.stderr(
-      `Connected to ${connection.account?.name ?? "your account"} (${connection.account?.id ?? "?"}) with scopes: ${tokens.scope}\nTokens saved to ${store.path}\n`,
+      `Connected to ${connection.account?.name ?? "your account"} (${connection.account?.id ?? "?"}) with scopes: ${tokens.scope}\nTokens saved to ${store.where}\n`,
     );
     return EXIT_OK;
   } finally {
@@ -197,7 +198,7 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
     .command("status")
     .description("show the stored OAuth connection: account, scopes, expiry (no secret)")
     .action(async () => {
-      const store = new FileTokenStore();
+      const store = cliTokenStore();
       const stored = await store.load();
       if (!stored) {
         io.stderr("Not logged in (no stored OAuth tokens). Run: klaviyo auth login --client-id ID\n");
@@ -214,7 +215,8 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
             accessTokenExpiresAt: expires,
             accessTokenExpired: stored.tokens.expiresAt <= Date.now(),
             baseUrl: stored.baseUrl ?? DEFAULT_BASE_URL,
-            file: store.path,
+            file: store.file.path,
+            ...(store.shared ? { sharedThroughRedis: true } : {}),
           },
           null,
           2,
@@ -226,7 +228,7 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
     .command("logout")
     .description("revoke the stored refresh token at Klaviyo, then delete the stored tokens")
     .action(async () => {
-      const store = new FileTokenStore();
+      const store = cliTokenStore();
       const stored = await store.load();
       if (!stored) {
         io.stderr("Not logged in: nothing to do.\n");
@@ -251,7 +253,7 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
         code = EXIT_FAILURE;
       }
       await store.clear();
-      io.stderr(`Deleted ${store.path}\n`);
+      io.stderr(`Deleted ${store.where}\n`);
       setExit(code);
     });
 }
