@@ -125,6 +125,9 @@ describe("npm pack", () => {
       "dist/platforms/prismatic.d.ts",
       "dist/platforms/activepieces.js",
       "dist/platforms/activepieces.d.ts",
+      "dist/shared/index.js",
+      "dist/shared/index.d.ts",
+      "dist/ui/index.html",
     ])
       expect(packedFiles).toContain(path);
     expect(packedFiles.filter((p) => !/^(bin|dist)\/|^(package\.json|README\.md|LICENSE)$/.test(p))).toEqual(
@@ -163,6 +166,40 @@ console.log(JSON.stringify({ actions: actions.length, seed: SEED_ACCOUNT_ID, lis
       expect(out.actions).toBe(38);
       expect(out.listed).toEqual([out.seed]);
       expect(out.got).toBe(out.seed);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "loads klaviyo-connector/redis without @redis/client, which a Redis store then asks for by name; KLAVIYO_REDIS_URL still never fails a request",
+    () => {
+      expect(existsSync(join(dir, "node_modules/@redis/client"))).toBe(false);
+      const out = runScript(
+        dir,
+        "redis.mjs",
+        `import { createRedisRateLimitStore, encryptionKeyFrom } from "klaviyo-connector/redis";
+import { KlaviyoClient } from "klaviyo-connector";
+import { createEmulator, DEV_API_KEY } from "klaviyo-connector/emulator";
+const result = { key: encryptionKeyFrom("a".repeat(64)).length };
+try {
+  await createRedisRateLimitStore({ url: "redis://127.0.0.1:1" });
+  result.store = "made";
+} catch (error) {
+  result.store = error.message;
+}
+const warnings = [];
+console.warn = (m) => warnings.push(String(m));
+const emulator = createEmulator({ rateLimits: "off" });
+const client = new KlaviyoClient({ apiKey: DEV_API_KEY, baseUrl: emulator.baseUrl, fetch: emulator.fetch, redisUrl: "redis://127.0.0.1:1" });
+result.status = (await client.request({ method: "GET", path: "/api/accounts" })).status;
+result.warnings = warnings;
+console.log(JSON.stringify(result));
+`,
+      );
+      expect(out.key).toBe(32);
+      expect(out.store).toMatch(/needs the optional package @redis\/client/);
+      expect(out.status).toBe(200);
+      expect(out.warnings).toEqual([expect.stringMatching(/no Redis store could be made.*limiting locally/)]);
     },
     TIMEOUT,
   );
