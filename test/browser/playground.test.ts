@@ -1,10 +1,12 @@
 /**
  * The playground in a real browser: Debian's Chromium driven by Playwright (`playwright-core`, no browser
  * download), against `startPlayground` on a port with the embedded emulator. Without a browser the tests skip and
- * say so, unless REQUIRE_BROWSER=1 (CI installs Chromium and sets it). Screenshots of the main screens go to
- * docs/screenshots/ (linked from the README).
+ * say so, unless REQUIRE_BROWSER=1 (CI installs Chromium and sets it). The tests take screenshots of the main
+ * screens: into docs/screenshots/ (linked from the README) with UPDATE_SCREENSHOTS=1.
  */
 import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,14 @@ import { DEV_API_KEY } from "../../src/emulator/index.js";
 import { type Playground, startPlayground } from "../../src/playground/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+/**
+ * Where the screenshots go: docs/screenshots (linked from the README) with UPDATE_SCREENSHOTS=1, else a temporary
+ * directory, so a test run leaves the working tree as it found it.
+ */
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url))
+    : `${join(tmpdir(), "klaviyo-playground-screenshots")}/`;
 const UI_BUILT = existsSync(fileURLToPath(new URL("../../dist/ui/index.html", import.meta.url)));
 
 function browserAvailable(): boolean {
