@@ -3,6 +3,7 @@
  * request's rate tier, requests per second per tier against the tiers' limits, and the bytes of images uploaded
  * through the playground (the emulator itself keeps no image bytes, so they are kept here as they go by).
  */
+
 import { getOperation } from "../core/operations.js";
 import type { RateTier } from "../core/rate-window.js";
 import { redact } from "../core/redact.js";
@@ -13,6 +14,7 @@ import { MAX_IMAGE_BYTES, parseDataUri, sniffImageFormat } from "../emulator/res
 import { seedDemo } from "../emulator/seed.js";
 import { TABLE_NAMES } from "../emulator/state.js";
 import type { ResourceRow } from "../emulator/store.js";
+import type { EmulatorState, Rates, RequestEntry, Resource, TierName } from "./contract.js";
 import type { ExchangeObserver } from "./record.js";
 
 /** Klaviyo's rate tiers by name, with the limits the operation table gives each (burst per second, per minute). */
@@ -24,7 +26,7 @@ export const TIERS = [
   { tier: "XL", burst: 350, steady: 3500 },
 ] as const;
 
-export type TierName = (typeof TIERS)[number]["tier"];
+export type { TierName };
 
 /** The tier name of an operation's limits (by its burst limit: 1 XS, 3 S, 10 M, 75 L, more XL). */
 export function tierName(tier: RateTier): TierName {
@@ -39,13 +41,6 @@ export function tierName(tier: RateTier): TierName {
 const ROWS_LIMIT = 500;
 /** Image bytes kept for thumbnails: the latest this many uploads. */
 const IMAGES_KEPT = 100;
-
-interface Resource {
-  type: string;
-  id: string;
-  attributes: Record<string, unknown>;
-  relationships?: Record<string, unknown>;
-}
 
 function newest<R>(rows: Iterable<R>, limit = ROWS_LIMIT): R[] {
   const all = [...rows];
@@ -69,7 +64,7 @@ export class Inspector {
   }
 
   /** `GET /api/emulator/state`. */
-  state(): Record<string, unknown> {
+  state(): EmulatorState {
     const s = this.emulator.state;
     const plain =
       (type: string) =>
@@ -129,7 +124,7 @@ export class Inspector {
   }
 
   /** `GET /api/emulator/requests`: the log, newest first, each with its tier name. */
-  requests(limit: number): Array<Record<string, unknown>> {
+  requests(limit: number): RequestEntry[] {
     return newest(this.emulator.requests, limit).map((r) => ({
       at: r.at,
       method: r.method,
@@ -159,7 +154,7 @@ export class Inspector {
   }
 
   /** `GET /api/emulator/rates`: requests, 429s and faults per second per tier, over the last `seconds`. */
-  async rates(seconds: number, now = Date.now()): Promise<Record<string, unknown>> {
+  async rates(seconds: number, now = Date.now()): Promise<Rates> {
     const mode = await this.#mode();
     const current = Math.floor(now / 1000) * 1000;
     const first = current - (seconds - 1) * 1000;
@@ -192,7 +187,7 @@ export class Inspector {
         tier,
         burstPerSecond: scaled(burst),
         steadyPerMinute: scaled(steady),
-        seconds: series.get(tier),
+        seconds: series.get(tier) ?? [],
       })),
     };
   }

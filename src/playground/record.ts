@@ -3,34 +3,16 @@
  * The credential never appears: `Authorization` is masked to its scheme, and every header, URL and body is
  * scrubbed of the connection's secrets and of anything shaped like a key or token (`redact`).
  */
+
 import type { FetchLike } from "../core/chain.js";
 import { redact } from "../core/redact.js";
+import type { Exchange } from "./contract.js";
 import type { SentRequest } from "./snippets.js";
 
 /** Response bodies are shown up to this many bytes. */
 export const BODY_LIMIT = 1024 * 1024;
 
-export interface ShownRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export interface ShownResponse {
-  status: number;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-/** One request and its answer, as `/api/run` returns them. */
-export interface Exchange {
-  request: ShownRequest;
-  response?: ShownResponse;
-  ms: number;
-  /** Why no answer came (a dropped connection, a timeout). */
-  error?: string;
-}
+export type { Exchange, ShownRequest, ShownResponse } from "./contract.js";
 
 /** An exchange and, for curl, the request as sent (still without its credential). */
 export interface Recorded {

@@ -3,6 +3,7 @@
  * records every exchange, answered with the output or the error, the rate-limit state and three snippets, and
  * kept in a history of the last 100 runs.
  */
+
 import { getAction, runAction } from "../actions/index.js";
 import type { AuthStrategy } from "../auth/strategy.js";
 import { type FetchLike, readRateLimit } from "../core/chain.js";
@@ -11,31 +12,15 @@ import { ApiError, InputValidationError } from "../core/errors.js";
 import type { RateLimiter } from "../core/rate-limit.js";
 import { redact } from "../core/redact.js";
 import { DEFAULT_BASE_URL } from "../core/version.js";
-import { type Exchange, type ExchangeObserver, type Recorded, recordingFetch } from "./record.js";
+import type { Run, RunError } from "./contract.js";
+import { type ExchangeObserver, type Recorded, recordingFetch } from "./record.js";
 import { cliSnippet, curlSnippet, librarySnippet } from "./snippets.js";
 
 export const HISTORY_LIMIT = 100;
 
-export interface RunError {
-  name: string;
-  message: string;
-  status?: number;
-  issues?: Array<{ label: string; key: string; message: string }>;
-}
-
-export interface RunRecord {
-  id: number;
-  action: string;
-  label: string;
-  at: string;
-  ms: number;
-  ok: boolean;
-  output?: unknown;
-  error?: RunError;
-  exchanges: Exchange[];
-  rateLimit?: { limit?: number; remaining?: number; resetSeconds?: number; retryAfterMs?: number };
-  snippets: { cli: string; library: string; curl: string };
-}
+export type { RunError };
+/** A run, as `/api/run` answers it and the history keeps it. */
+export type RunRecord = Run;
 
 /** Client options the playground passes on (credentials and base URL are its own). */
 export type PlaygroundClientOptions = Omit<KlaviyoClientOptions, "apiKey" | "auth" | "baseUrl">;

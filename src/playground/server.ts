@@ -4,6 +4,7 @@
  * ever reaches the browser. Every request needs the Host it was started on (against DNS rebinding) and the
  * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API).
  */
+
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
@@ -19,6 +20,7 @@ import { redact } from "../core/redact.js";
 import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import { createEmulator, type Emulator } from "../emulator/app.js";
 import { DEV_API_KEY } from "../emulator/auth.js";
+import type { Info } from "./contract.js";
 import { Inspector } from "./inspector.js";
 import { type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
 
@@ -199,7 +201,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   });
   const token = options.token ?? randomBytes(32).toString("base64url");
   const staticDir = resolve(options.staticDir ?? defaultStaticDir());
-  const info = {
+  const info: Info = {
     mode: emulatorMode ? "emulator" : "remote",
     baseUrl,
     connection: auth.kind,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { manifest } from "../../src/actions/manifest.js";
+import type { TierRates } from "../../src/playground/contract.js";
 import {
   dayKey,
   eventTime,
@@ -217,19 +218,25 @@ describe("runs", () => {
 describe("the inspector", () => {
   it("reads relationships and event times", () => {
     const event = {
+      type: "event",
       id: "e1",
       attributes: { datetime: "2026-07-15T12:00:00+00:00", timestamp: 1 },
-      relationships: { metric: { data: { type: "metric", id: "m1" } } },
-      profileId: "p1",
+      relationships: {
+        metric: { data: { type: "metric", id: "m1" } },
+        profile: { data: [{ type: "profile", id: "p1" }] },
+        template: { data: null },
+      },
     };
     expect(relatedId(event, "metric")).toBe("m1");
     expect(relatedId(event, "profile")).toBe("p1");
+    expect(relatedId(event, "template")).toBeUndefined();
+    expect(relatedId(event, "list")).toBeUndefined();
     expect(eventTime(event)).toBe(Date.parse("2026-07-15T12:00:00Z"));
-    expect(eventTime({ id: "e2", attributes: { timestamp: 10 } })).toBe(10_000);
+    expect(eventTime({ type: "event", id: "e2", attributes: { timestamp: 10 } })).toBe(10_000);
   });
 
   it("groups events by day, newest first", () => {
-    const at = (iso: string) => ({ id: iso, attributes: { datetime: iso } });
+    const at = (iso: string) => ({ type: "event", id: iso, attributes: { datetime: iso } });
     const days = groupByDay(
       [at("2026-07-14T23:30:00Z"), at("2026-07-15T08:00:00Z"), at("2026-07-15T01:00:00Z")],
       eventTime,
@@ -245,7 +252,7 @@ describe("the inspector", () => {
   it("lays a tier's seconds out on the last minute", () => {
     const now = Date.parse("2026-07-15T12:00:30.500Z");
     const second = Math.floor(now / 1000) * 1000;
-    const tier = {
+    const tier: TierRates = {
       tier: "M",
       burstPerSecond: 10,
       steadyPerMinute: 150,

@@ -42,98 +42,33 @@ export interface Manifest {
   actions: ManifestAction[];
 }
 
-export interface Info {
-  mode: "emulator" | "remote";
-  baseUrl: string;
-  connection: "api-key" | "oauth";
-  version: string;
-  revision: string;
-}
+import type {
+  EmulatorState,
+  Exchange,
+  Info,
+  InputIssue,
+  RateLimitState,
+  RateSecond,
+  Rates,
+  RequestEntry,
+  Resource,
+  Run,
+  TierRates,
+} from "../../src/playground/contract.js";
 
-export interface InputIssue {
-  label: string;
-  key: string;
-  message: string;
-}
-
-export interface Exchange {
-  request: { method: string; url: string; headers: Record<string, string>; body?: string };
-  response?: { status: number; headers: Record<string, string>; body?: string };
-  ms: number;
-}
-
-export interface RateLimitState {
-  limit?: number;
-  remaining?: number;
-  resetSeconds?: number;
-  retryAfterMs?: number;
-}
-
-export interface Run {
-  id: number;
-  action: string;
-  label: string;
-  at: string;
-  ms: number;
-  ok: boolean;
-  output?: unknown;
-  error?: { name: string; message: string; status?: number; issues?: InputIssue[] };
-  exchanges: Exchange[];
-  rateLimit?: RateLimitState;
-  snippets: { cli: string; library: string; curl: string };
-}
-
-export interface Resource {
-  type?: string;
-  id: string;
-  attributes: Record<string, unknown>;
-  relationships?: Record<
-    string,
-    { data?: { type?: string; id?: string } | Array<{ type?: string; id?: string }> }
-  >;
-  [key: string]: unknown;
-}
-
-export interface EmulatorState {
-  counts: Record<string, number>;
-  profiles: Resource[];
-  lists: Array<Resource & { members?: string[] }>;
-  segments: Resource[];
-  campaigns: Resource[];
-  templates: Resource[];
-  images: Resource[];
-  metrics: Resource[];
-  events: Resource[];
-}
-
-export interface RequestEntry {
-  at: number;
-  method: string;
-  path: string;
-  operationId?: string | null;
-  status: number;
-  fault?: string | null;
-  tier?: string | null;
-}
-
-export interface RateSecond {
-  t: number;
-  requests: number;
-  throttled: number;
-  faults: number;
-}
-
-export interface TierRates {
-  tier: string;
-  burstPerSecond: number | null;
-  steadyPerMinute: number | null;
-  seconds: RateSecond[];
-}
-
-export interface Rates {
-  now: number;
-  tiers: TierRates[];
-}
+export type {
+  EmulatorState,
+  Exchange,
+  Info,
+  InputIssue,
+  RateLimitState,
+  RateSecond,
+  Rates,
+  RequestEntry,
+  Resource,
+  Run,
+  TierRates,
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Grouping and searching actions
@@ -514,13 +449,11 @@ export function mergeRuns(current: readonly Run[], incoming: readonly Run[], max
 // ---------------------------------------------------------------------------------------------------------------
 // The emulator inspector
 
-/** The id a resource's relationship points at (`relationships.profile.data.id`), or a flat `profileId`. */
+/** The id a resource's relationship points at (`relationships.profile.data.id`). */
 export function relatedId(resource: Resource, name: string): string | undefined {
   const data = resource.relationships?.[name]?.data;
   const one = Array.isArray(data) ? data[0] : data;
-  if (one?.id) return one.id;
-  const flat = resource[`${name}Id`];
-  return typeof flat === "string" ? flat : undefined;
+  return one?.id || undefined;
 }
 
 /** When an event happened, as epoch ms: its `datetime`, else its `timestamp` (seconds). */
