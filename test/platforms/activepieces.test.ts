@@ -14,6 +14,7 @@ import {
   actionOf,
   activepiecesValue,
   CLIENT_ID,
+  failure,
   formOf,
   PLATFORM_KEY,
   platformEmulator,
@@ -151,15 +152,6 @@ describe("the Activepieces piece: every action, run as the engine runs it, again
 describe("the Activepieces piece: failures", () => {
   const setup = platformEmulator();
   const piece = createKlaviyoPiece({ client: setup.client });
-
-  async function failure(promise: Promise<unknown>): Promise<Error> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(Error);
-    return error as Error;
-  }
 
   it("bad input: a labelled error before anything is sent", async () => {
     const before = setup.sent.length;

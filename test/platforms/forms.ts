@@ -6,6 +6,7 @@
  * platform's own harness on those values, so the adapters are tested on what the platforms really send.
  */
 import { ApFile, createMockActionContext } from "@activepieces/pieces-framework";
+import { expect } from "vitest";
 import type { AnyAction } from "../../src/actions/define.js";
 import { getAction } from "../../src/actions/index.js";
 import type { InputDefinition } from "../../src/actions/inputs.js";
@@ -151,6 +152,16 @@ export async function runPieceAction(
   }
   const context = { ...createMockActionContext({ propsValue }), auth };
   return action.run(context as never);
+}
+
+/** The error a promise rejects with (the test fails if it resolves, or rejects with something else). */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  return error as Error;
 }
 
 export type { Step, TourState };

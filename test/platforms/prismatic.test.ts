@@ -18,6 +18,7 @@ import {
   actionOf,
   CLIENT_ID,
   CLIENT_SECRET,
+  failure,
   formOf,
   PLATFORM_KEY,
   platformEmulator,
@@ -185,15 +186,6 @@ describe("the Prismatic component: failures", () => {
   const setup = platformEmulator();
   const harness = createHarness(createComponent({ client: setup.client }));
   const keyConnection = createConnection(apiKeyConnection, { apiKey: PLATFORM_KEY });
-
-  async function failure(promise: Promise<unknown>): Promise<Error> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(Error);
-    return error as Error;
-  }
 
   it("bad input: a labelled error before anything is sent", async () => {
     const before = setup.sent.length;

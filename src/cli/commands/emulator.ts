@@ -5,6 +5,7 @@ import { type OAuthClient, parseOAuthClients } from "../../emulator/oauth.js";
 import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
 import { type StartOptions, startEmulator } from "../../emulator/server.js";
 import type { Io } from "../output.js";
+import { stopSignal } from "../signals.js";
 
 interface ApiKeyOption {
   readonly key: string;
@@ -111,19 +112,6 @@ export async function runEmulatorCommand(
   running.emulator.flush();
   await running.close();
   io.stderr("Klaviyo emulator stopped.\n");
-}
-
-/** Resolves on the first SIGINT or SIGTERM, so the emulator can close cleanly and the process exit 0. */
-function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 /** `klaviyo emulator`: a local Klaviyo on a real port, for clients and tools that cannot run it in-process. */

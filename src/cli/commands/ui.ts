@@ -5,6 +5,7 @@ import { DEV_API_KEY } from "../../emulator/auth.js";
 import { type PlaygroundOptions, startPlayground } from "../../playground/server.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_FAILURE, EXIT_OK, type Io, reportError } from "../output.js";
+import { stopSignal } from "../signals.js";
 
 export interface UiFlags extends ConnectionFlags {
   port?: string | number;
@@ -120,19 +121,6 @@ export async function runUi(
   await playground.close();
   io.stderr("Playground stopped.\n");
   return EXIT_OK;
-}
-
-/** Resolves on the first SIGINT or SIGTERM, so the playground can close cleanly and the process exit 0. */
-function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
 }
 
 /** `klaviyo ui`: the playground, a web page on 127.0.0.1 to run actions and inspect the emulator. */
