@@ -76,6 +76,8 @@ export interface Emulator {
   setLatency(ms: number): void;
   /** Changes the limits; every count starts afresh. */
   setRateLimits(mode: RateLimitMode): void;
+  /** The limits it enforces now. */
+  readonly rateLimits: RateLimitMode;
   /** Accepts another private key of the seeded account (sharing its quota); throws on an unknown scope. */
   addApiKey(key: string, scopes?: readonly string[]): void;
   /** Everything the emulator holds (read it in tests to check what an action left behind). */
@@ -198,6 +200,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       latencyMs = checkLatency(ms);
     },
     setRateLimits: (mode) => limiter.setMode(mode),
+    get rateLimits() {
+      return limiter.getMode();
+    },
     addApiKey: (key, scopes) => registry.addApiKey(key, account.id, scopes),
     state,
     reset: () => reset(),

@@ -9,7 +9,6 @@ import type { RateTier } from "../core/rate-window.js";
 import { redact } from "../core/redact.js";
 import { effectiveTier } from "../core/tiers.js";
 import type { Emulator } from "../emulator/app.js";
-import type { RateLimitMode } from "../emulator/rate-limit.js";
 import { MAX_IMAGE_BYTES, parseDataUri, sniffImageFormat } from "../emulator/resources/images-bytes.js";
 import { seedDemo } from "../emulator/seed.js";
 import { TABLE_NAMES } from "../emulator/state.js";
@@ -147,15 +146,9 @@ export class Inspector {
     }
   }
 
-  /** The emulator's rate-limit mode, as its admin route reports it. */
-  async #mode(): Promise<RateLimitMode> {
-    const res = await this.emulator.app.fetch(new Request(`${this.emulator.baseUrl}/__emulator/config`));
-    return ((await res.json()) as { rateLimits: RateLimitMode }).rateLimits;
-  }
-
   /** `GET /api/emulator/rates`: requests, 429s and faults per second per tier, over the last `seconds`. */
-  async rates(seconds: number, now = Date.now()): Promise<Rates> {
-    const mode = await this.#mode();
+  rates(seconds: number, now = Date.now()): Rates {
+    const mode = this.emulator.rateLimits;
     const current = Math.floor(now / 1000) * 1000;
     const first = current - (seconds - 1) * 1000;
     const series = new Map(

@@ -303,11 +303,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
             requests: inspector.requests(boundedInt(url.searchParams.get("limit"), 200, 1, 1000)),
           });
         case "GET /api/emulator/rates":
-          return json(
-            res,
-            200,
-            await inspector.rates(boundedInt(url.searchParams.get("seconds"), 60, 1, 600)),
-          );
+          return json(res, 200, inspector.rates(boundedInt(url.searchParams.get("seconds"), 60, 1, 600)));
         case "POST /api/emulator/reset":
           inspector.reset();
           return json(res, 200, { ok: true, counts: (inspector.state() as { counts: unknown }).counts });

@@ -133,8 +133,12 @@ describe("rate-limit modes", () => {
     const em = createEmulator({ clock: new FakeClock(T0) });
     expect((await get(em, "/api/accounts")).status).toBe(200);
     expect((await get(em, "/api/accounts")).status).toBe(429);
+    expect(em.rateLimits).toBe("real");
     em.setRateLimits("off");
+    expect(em.rateLimits).toBe("off");
     expect((await get(em, "/api/accounts")).status).toBe(200);
+    em.setRateLimits({ scale: 2 });
+    expect(em.rateLimits).toEqual({ scale: 2 });
     em.setRateLimits("real");
     expect((await get(em, "/api/accounts")).status).toBe(200);
     expect(() => em.setRateLimits({ scale: 0 })).toThrow(/greater than 0/);
