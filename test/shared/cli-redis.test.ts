@@ -24,7 +24,6 @@ describe.skipIf(!redisAvailable())("klaviyo with KLAVIYO_REDIS_URL", () => {
   });
 
   it("counts its requests in Redis and exits when done", async () => {
-    const started = Date.now();
     const result = await runCli(["run", "list-accounts"], {
       KLAVIYO_API_KEY: DEV_API_KEY,
       KLAVIYO_BASE_URL: emulator.url,
@@ -32,7 +31,6 @@ describe.skipIf(!redisAvailable())("klaviyo with KLAVIYO_REDIS_URL", () => {
     });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect(Date.now() - started).toBeLessThan(15_000);
     const client = createClient({ url: redis.url });
     await client.connect();
     try {

@@ -51,7 +51,7 @@ describe.skipIf(!redisAvailable())("8 workers sharing one account through Redis 
     }
   }, 60_000);
 
-  it("Redis stopped part-way: the run completes, every event exactly once, the outage logged once a worker", async () => {
+  it("Redis stopped part-way: the run completes, every event exactly once, every worker saw the outage and said it once", async () => {
     const apiKey = "pk_shared_limits_two_0123456789abcdef";
     const emulator = await startEmulator({ rateLimits: "real", apiKeys: [{ key: apiKey }] });
     try {
@@ -64,7 +64,15 @@ describe.skipIf(!redisAvailable())("8 workers sharing one account through Redis 
       expect(results.map((r) => r.failed)).toEqual(Array(WORKERS).fill(0));
       expect(total(results, "202")).toBe(WORKERS * EACH);
       expect(emulator.emulator.state.events.size).toBe(WORKERS * EACH);
-      for (const r of results) expect(r.logs.filter((l) => /unavailable/i.test(l))).toHaveLength(1);
+      // Every worker saw the outage. Each outage is said once and each return once: a worker whose first
+      // connection was slow (eight processes starting at once on two cores) may have said so once more at start,
+      // followed by its "back"; the run ends with Redis down, so the outages said are one more than the returns.
+      for (const r of results) {
+        const down = r.logs.filter((l) => /unavailable/i.test(l)).length;
+        const back = r.logs.filter((l) => /is back/i.test(l)).length;
+        expect(down, r.logs.join(" | ")).toBeGreaterThanOrEqual(1);
+        expect(down, r.logs.join(" | ")).toBe(back + 1);
+      }
     } finally {
       await emulator.close();
     }
