@@ -51,10 +51,12 @@ export function snakeKey(key: string): string {
 /** Credentials a platform hands a step: an API key, or an OAuth access token it obtained and refreshes. */
 export type PlatformCredentials = { apiKey: unknown } | { accessToken: unknown };
 
+/** The strategy for a step's credentials; a missing or malformed one is refused by label (`label`: the token's). */
 export function authOf(credentials: PlatformCredentials, label: string): AuthStrategy {
-  return "accessToken" in credentials
-    ? accessToken(typeof credentials.accessToken === "string" ? credentials.accessToken : "", label)
-    : apiKey(typeof credentials.apiKey === "string" ? credentials.apiKey.trim() : (undefined as never));
+  if ("accessToken" in credentials)
+    return accessToken(typeof credentials.accessToken === "string" ? credentials.accessToken : "", label);
+  // A missing key is an empty one: "API Key: is empty; give a private API key starting with pk_".
+  return apiKey(typeof credentials.apiKey === "string" ? credentials.apiKey.trim() : "");
 }
 
 /**
