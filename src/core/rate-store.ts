@@ -1,4 +1,4 @@
-import { FixedWindow, type WindowSpec } from "./rate-window.js";
+import { TierWindows, type WindowSpec } from "./rate-window.js";
 
 /** What a rate-limit count is kept under: one credential (a non-secret fingerprint) and one tier (by name). */
 export interface RateLimitKey {
@@ -37,7 +37,7 @@ export interface RateLimitStore {
 
 interface Bucket {
   /** Made with the first request's windows (a block may come first: from another process's answer, say). */
-  windows: FixedWindow[] | undefined;
+  windows: TierWindows | undefined;
   blockedUntil: number;
 }
 
@@ -68,25 +68,21 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     return bucket;
   }
 
-  private static windowsOf(bucket: Bucket, windows: readonly WindowSpec[], guardMs: number): FixedWindow[] {
-    bucket.windows ??= windows.map((spec) => new FixedWindow(spec, guardMs));
+  private static windowsOf(bucket: Bucket, windows: readonly WindowSpec[], guardMs: number): TierWindows {
+    bucket.windows ??= new TierWindows(windows, guardMs);
     return bucket.windows;
   }
 
-  private static waitOf(bucket: Bucket, windows: FixedWindow[], now: number): number {
-    let wait = bucket.blockedUntil - now;
-    for (const w of windows) {
-      if (w.remaining(now) <= 0) wait = Math.max(wait, w.resetInMs(now));
-    }
-    return Math.max(wait, 0);
+  private static waitOf(bucket: Bucket, windows: TierWindows, now: number): number {
+    return Math.max(bucket.blockedUntil - now, windows.waitMs(now), 0);
   }
 
   take(key: RateLimitKey, windows: readonly WindowSpec[], guardMs: number, now: number): number {
     const bucket = this.bucket(key);
-    const fixed = InMemoryRateLimitStore.windowsOf(bucket, windows, guardMs);
-    const wait = InMemoryRateLimitStore.waitOf(bucket, fixed, now);
+    const tier = InMemoryRateLimitStore.windowsOf(bucket, windows, guardMs);
+    const wait = InMemoryRateLimitStore.waitOf(bucket, tier, now);
     if (wait > 0) return wait;
-    for (const w of fixed) w.take(now);
+    tier.take(now);
     return 0;
   }
 

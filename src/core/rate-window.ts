@@ -87,8 +87,13 @@ export class FixedWindow {
 /** All windows of one tier, counted together: a request is allowed only when every window has room. */
 export class TierWindows {
   readonly windows: FixedWindow[];
-  constructor(tier: RateTier, scale = 1, guardMs = 0) {
-    this.windows = windowsOf(tier, scale).map((spec) => new FixedWindow(spec, guardMs));
+  constructor(specs: readonly WindowSpec[], guardMs = 0) {
+    this.windows = specs.map((spec) => new FixedWindow(spec, guardMs));
+  }
+
+  /** The windows of `tier`, its limits multiplied by `scale`. */
+  static of(tier: RateTier, scale = 1, guardMs = 0): TierWindows {
+    return new TierWindows(windowsOf(tier, scale), guardMs);
   }
 
   /** 0 when a request may go now, else how long until the fullest window resets. */
@@ -103,7 +108,12 @@ export class TierWindows {
   /** Takes one request from every window if all have room; returns whether it did. */
   tryTake(now: number): boolean {
     if (this.waitMs(now) > 0) return false;
-    for (const w of this.windows) w.take(now);
+    this.take(now);
     return true;
+  }
+
+  /** Counts one request in every window (the caller has checked `waitMs`). */
+  take(now: number): void {
+    for (const w of this.windows) w.take(now);
   }
 }

@@ -62,7 +62,7 @@ export class RateLimiter {
     const key = `${bucket}\u0000${tier.name}`;
     let windows = this.buckets.get(key);
     if (!windows) {
-      windows = new TierWindows(tier, this.mode === "real" ? 1 : this.mode.scale);
+      windows = TierWindows.of(tier, this.mode === "real" ? 1 : this.mode.scale);
       this.buckets.set(key, windows);
     }
     const now = this.clock.now();

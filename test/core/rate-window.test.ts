@@ -29,7 +29,7 @@ describe("fixed windows", () => {
   it("never admits more than a window's limit, for any arrival times", () => {
     fc.assert(
       fc.property(fc.array(fc.nat(5 * MINUTE), { maxLength: 400 }), (times) => {
-        const tier = new TierWindows(M);
+        const tier = TierWindows.of(M);
         const admitted: number[] = [];
         for (const t of [...times].sort((a, b) => a - b)) if (tier.tryTake(t)) admitted.push(t);
         const perSecond = new Map<number, number>();
