@@ -9,7 +9,7 @@
  */
 import { startEmulator } from "../src/emulator/server.js";
 import { redisServerPath, startRedis } from "../test/helpers/redis.js";
-import { runWorkers, type WorkerResult } from "../test/shared/fixtures/workers.js";
+import { runWorkers, type WorkerResult } from "../test/redis/fixtures/workers.js";
 import { type Figure, record } from "./results.js";
 
 const WORKERS = 8;

@@ -24,10 +24,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiKeySession, EventsApi, ProfilesApi } from "klaviyo-api";
-import { ingestEvents } from "../src/actions/ingest.js";
 import { KlaviyoClient } from "../src/core/client.js";
 import { partitionedItems } from "../src/core/partition.js";
 import { RateLimiter } from "../src/core/rate-limit.js";
+import { ingestEvents } from "../src/ingest/index.js";
 import { type Figure, record } from "./results.js";
 
 const KEY = "pk_bench_throughput_key_0123456789ab";

@@ -1,5 +1,5 @@
 /**
- * Builds `src/core/operations.generated.ts` from Klaviyo's OpenAPI document: for every operation, its method,
+ * Builds `src/klaviyo/operations.generated.ts` from Klaviyo's OpenAPI document: for every operation, its method,
  * path, rate limits (`x-klaviyo-ratelimit`), scopes (`x-klaviyo-scopes`) and page-size bounds. The connector
  * needs these at run time, where the 3 MB document is not available, so we keep this small derived table and a
  * contract test checks it still matches the document.

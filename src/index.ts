@@ -1,13 +1,10 @@
 export { getAccount, listAccounts } from "./actions/accounts.js";
-export type { BulkResult, ChunkReport } from "./actions/bulk.js";
 export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
 export { defineAction, validateInputs } from "./actions/define.js";
 export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
-export { ingestEvents, ingestSubscriptions } from "./actions/ingest.js";
 export type { InputDefinition, InputType, InputValues } from "./actions/inputs.js";
 export type { ListOutput } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
-export { readRecords } from "./actions/ndjson.js";
 export { accessToken, accessTokenProblem } from "./auth/access-token.js";
 export { apiKey, apiKeyProblem } from "./auth/api-key.js";
 export { connections, DEFAULT_SCOPES } from "./auth/connections.js";
@@ -58,8 +55,6 @@ export {
   ServerError,
   TimeoutError,
 } from "./core/errors.js";
-export { filter, formatFilter, parseFilter } from "./core/filter.js";
-export { getOperation, matchOperation, type Operation } from "./core/operations.js";
 export { cursorOf, type Page, type PaginateOptions } from "./core/pagination.js";
 export {
   type PartitionOptions,
@@ -72,11 +67,14 @@ export {
   RateLimiter,
   type RateLimitKey,
   type RateLimitStore,
-  redisRateLimiter,
   sharedRateLimiter,
 } from "./core/rate-limit.js";
-export type { RateTier } from "./core/rate-window.js";
 export { redact } from "./core/redact.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./core/retry.js";
-export { closeSharedStores, REDIS_URL_ENV } from "./core/shared-store.js";
 export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/version.js";
+export type { BulkResult, ChunkReport } from "./ingest/bulk.js";
+export { ingestEvents, ingestSubscriptions } from "./ingest/index.js";
+export { readRecords } from "./ingest/ndjson.js";
+export { filter, formatFilter, parseFilter } from "./klaviyo/filter.js";
+export { getOperation, matchOperation, type Operation } from "./klaviyo/operations.js";
+export type { RateTier } from "./klaviyo/rate-window.js";

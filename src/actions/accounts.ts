@@ -1,6 +1,6 @@
-import { FIELDSETS } from "../core/operations.js";
 import type { Page } from "../core/pagination.js";
 import { expandPath } from "../core/url.js";
+import { FIELDSETS } from "../klaviyo/operations.js";
 import { defineAction } from "./define.js";
 import { input } from "./inputs.js";
 

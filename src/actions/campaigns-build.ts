@@ -4,8 +4,8 @@
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
 
-import { TRACKING_DYNAMIC_VALUES } from "../core/identifiers.js";
 import { z } from "../core/schema.js";
+import { TRACKING_DYNAMIC_VALUES } from "../klaviyo/identifiers.js";
 import { isObject, isoDateTime, reportProblems } from "./events-shared.js";
 import { idSchema, textFormats } from "./inputs.js";
 

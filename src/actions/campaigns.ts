@@ -1,8 +1,8 @@
 import { InputValidationError } from "../core/errors.js";
-import { type FilterNode, parseFilter } from "../core/filter.js";
-import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
+import { type FilterNode, parseFilter } from "../klaviyo/filter.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import type { ResourceDocument } from "./accounts.js";
 import {
   audienceSchema,

@@ -6,8 +6,8 @@
  * properties nested at most 10 levels deep, no string over 100 KB and no array over 4,000 items anywhere in it.
  */
 import type { ApiError } from "../core/errors.js";
-import { EVENT_LIMITS, overStringLimit } from "../core/event-limits.js";
-import { PROFILE_IDENTIFIERS } from "../core/identifiers.js";
+import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
+import { PROFILE_IDENTIFIERS } from "../klaviyo/identifiers.js";
 import { isObject, isoDateTime } from "./events-shared.js";
 import { MAX_INPUT_DEPTH } from "./input-guard.js";
 import { formatTests } from "./inputs.js";

@@ -1,9 +1,10 @@
-import { EVENT_LIMITS, overStringLimit } from "../core/event-limits.js";
-import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
+import type { BulkResult } from "../ingest/bulk.js";
+import { ingestCheckedEvents } from "../ingest/index.js";
+import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import type { ResourceDocument } from "./accounts.js";
-import type { BulkResult } from "./bulk.js";
 import { type AnyAction, defineAction } from "./define.js";
 import {
   type BulkEvent,
@@ -14,7 +15,6 @@ import {
   readProfile,
 } from "./events-build.js";
 import { fieldsQuery, includeInput, includes, reportProblems } from "./events-shared.js";
-import { ingestCheckedEvents } from "./ingest.js";
 import { type InputDefinition, input, textFormats } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 

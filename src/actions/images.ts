@@ -1,7 +1,7 @@
 import { InputValidationError } from "../core/errors.js";
-import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
 import { decodeImageDataUri, IMAGE_TYPES, imageProblem, sniffImageFormat } from "./images-bytes.js";

@@ -1,7 +1,7 @@
-import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../core/filter.js";
-import { E164, EMAIL } from "../core/identifiers.js";
-import { OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
+import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../klaviyo/filter.js";
+import { E164, EMAIL, idProblem } from "../klaviyo/identifiers.js";
+import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { inputValueProblem } from "./input-guard.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
@@ -51,12 +51,14 @@ function make<T, R extends boolean>(
   return { ...base, type, required: (base.required ?? false) as R, schema, jsonSchema, ...extra };
 }
 
-/** Klaviyo ids are opaque, but never empty and never contain a slash or whitespace. */
+/** A Klaviyo ID (see `idProblem`), surrounding whitespace trimmed. */
 export const idSchema = z
   .string({ error: "must be text" })
   .trim()
-  .min(1, { error: "must not be empty" })
-  .regex(/^[^\s/?#]+$/, { error: "must not contain spaces, slashes, ? or #" });
+  .superRefine((id, ctx) => {
+    const problem = idProblem(id);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const CURRENCY = /^[A-Z]{3}$/;
 /** ISO 8601 date-time with a zone, or a date (Klaviyo reads a date as midnight UTC). */

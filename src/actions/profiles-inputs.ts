@@ -3,8 +3,8 @@
  * profile attributes Klaviyo takes, with their checks, and the read options (fields, additional fields, sort).
  */
 
-import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */

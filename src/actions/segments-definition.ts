@@ -1,6 +1,6 @@
 import { z } from "../core/schema.js";
 // The document's condition schemas, which the emulator also judges requests by (pure schemas, no emulator state).
-import { segmentDefinition } from "../emulator/resources/segments-conditions.js";
+import { segmentDefinition } from "../klaviyo/segment-conditions.js";
 import { reportProblems } from "./events-shared.js";
 import { documentProblems, type InputDefinition, input } from "./inputs.js";
 

@@ -1,5 +1,5 @@
 import { InputValidationError } from "../core/errors.js";
-import { type BulkResult, chunkRanges, reasonsByPointer, sendInChunks } from "./bulk.js";
+import { type BulkResult, chunkRanges, reasonsByPointer, sendInChunks } from "../ingest/bulk.js";
 import { type AnyAction, defineAction } from "./define.js";
 import { type InputDefinition, idSchema, input } from "./inputs.js";
 import {

@@ -1,9 +1,9 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
-import { FIELDSETS, OPERATION_PARAMETERS } from "../core/operations.js";
 import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 // The document's TemplateDefinition, which the emulator also judges requests by (a pure schema).
-import { templateDefinition as templateDefinitionDocument } from "../emulator/resources/templates-definition.js";
+import { templateDefinition as templateDefinitionDocument } from "../klaviyo/template-definition.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
 import { reportProblems } from "./events-shared.js";

@@ -5,7 +5,8 @@ import { oauth } from "../auth/oauth-strategy.js";
 import { KlaviyoClient } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { RateLimiter } from "../core/rate-limit.js";
-import { redisStoreFor, redisUrlFromEnv } from "../core/shared-store.js";
+import { redisRateLimiter, redisStoreFor } from "../redis/shared.js";
+import { ENV, redisUrlFromEnv } from "./env.js";
 import { cliTokenStore } from "./token-stores.js";
 
 export interface ConnectionFlags {
@@ -39,12 +40,12 @@ export function addConnectionOptions(command: Command): Command {
  * anything is sent, or else the OAuth tokens `klaviyo auth login` stored.
  */
 export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): KlaviyoClient {
-  const key = flags.apiKey ?? env.KLAVIYO_API_KEY;
+  const key = flags.apiKey ?? env[ENV.apiKey];
   const store = cliTokenStore(env);
   // The login of `klaviyo auth login`: in its file, or shared through Redis (KLAVIYO_TOKEN_ENCRYPTION_KEY).
   const useOAuth = key === undefined && (existsSync(store.file.path) || store.shared);
   const baseUrl =
-    flags.baseUrl ?? env.KLAVIYO_BASE_URL ?? (useOAuth ? storedBaseUrl(store.file.path) : undefined);
+    flags.baseUrl ?? env[ENV.baseUrl] ?? (useOAuth ? storedBaseUrl(store.file.path) : undefined);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new InputValidationError([
@@ -72,8 +73,13 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
       { label: "--rate-limit-scale", key: "rateLimitScale", message: "must be a number above 0" },
     ]);
   }
+  const redisUrl = redisUrlFromEnv(env);
   return new KlaviyoClient({
-    ...(scale !== undefined ? { rateLimiter: scaledLimiter(scale, env) } : {}),
+    ...(scale !== undefined
+      ? { rateLimiter: scaledLimiter(scale, redisUrl) }
+      : redisUrl
+        ? { rateLimiter: redisRateLimiter(redisUrl) }
+        : {}),
     auth: useOAuth ? oauth({ store }) : apiKey(key as string),
     ...(baseUrl ? { baseUrl } : {}),
     ...(flags.revision ? { revision: flags.revision } : {}),
@@ -82,9 +88,8 @@ export function clientFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv =
   });
 }
 
-/** A limiter with scaled limits, counting in Redis when `KLAVIYO_REDIS_URL` says so (as the shared one does). */
-function scaledLimiter(scale: number, env: NodeJS.ProcessEnv): RateLimiter {
-  const url = redisUrlFromEnv(env);
+/** A limiter with scaled limits, counting in Redis when `KLAVIYO_REDIS_URL` says so. */
+function scaledLimiter(scale: number, url: string | undefined): RateLimiter {
   return new RateLimiter({ scale, ...(url ? { store: redisStoreFor(url) } : {}) });
 }
 

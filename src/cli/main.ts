@@ -1,7 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { redact } from "../core/redact.js";
-import { closeSharedStores } from "../core/shared-store.js";
 import { PACKAGE_VERSION } from "../core/version.js";
+import { closeSharedStores } from "../redis/shared.js";
+import { ENV } from "./env.js";
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from "./output.js";
 
 type SetExit = (code: number) => void;
@@ -93,7 +94,7 @@ const STUB_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** The secrets a command line carries: the values of --api-key and --client-secret, and their variables. */
 function argvSecrets(argv: readonly string[]): string[] {
-  const secrets = [process.env.KLAVIYO_API_KEY, process.env.KLAVIYO_CLIENT_SECRET];
+  const secrets = [process.env[ENV.apiKey], process.env[ENV.clientSecret]];
   argv.forEach((arg, i) => {
     const m = /^--(?:api-key|client-secret)(?:=(.*))?$/s.exec(arg);
     if (m) secrets.push(m[1] ?? argv[i + 1]);

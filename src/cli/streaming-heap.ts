@@ -10,13 +10,14 @@
  * flags. `KLAVIYO_HEAP_TUNING=off` leaves V8's defaults.
  */
 import { setFlagsFromString } from "node:v8";
+import { ENV } from "./env.js";
 
 let applied = false;
 
 /** Turns on V8's memory-saving collection for the rest of this process (once; see the module's comment). */
 export function tuneHeapForStreaming(env: NodeJS.ProcessEnv = process.env): boolean {
   if (applied) return true;
-  if (env.KLAVIYO_HEAP_TUNING === "off") return false;
+  if (env[ENV.heapTuning] === "off") return false;
   setFlagsFromString("--optimize-for-size");
   applied = true;
   return true;

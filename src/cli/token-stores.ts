@@ -6,10 +6,11 @@
  */
 import { join } from "node:path";
 import { configDir, FileTokenStore, type StoredConnection, type TokenStore } from "../auth/token-store.js";
-import { redisUrlFromEnv, registerClosable } from "../core/shared-store.js";
-import type { RedisTokenStore } from "../shared/redis-token-store.js";
+import { registerClosable } from "../redis/shared.js";
+import type { RedisTokenStore } from "../redis/token-store.js";
+import { ENV, envValue, redisUrlFromEnv } from "./env.js";
 
-export const TOKEN_ENCRYPTION_KEY_ENV = "KLAVIYO_TOKEN_ENCRYPTION_KEY";
+export const TOKEN_ENCRYPTION_KEY_ENV = ENV.tokenEncryptionKey;
 /** The namespace of the CLI's login in Redis (one login per Redis, as one per config directory). */
 export const CLI_TOKEN_KEY = "klaviyo-cli";
 
@@ -71,10 +72,10 @@ export class CliTokenStore implements TokenStore {
 export function cliTokenStore(env: NodeJS.ProcessEnv = process.env): CliTokenStore {
   const file = new FileTokenStore(join(configDir(env), "oauth.json"));
   const url = redisUrlFromEnv(env);
-  const key = env[TOKEN_ENCRYPTION_KEY_ENV]?.trim();
+  const key = envValue(ENV.tokenEncryptionKey, env);
   if (!url || !key) return new CliTokenStore(file);
   return new CliTokenStore(file, async () => {
-    const { createRedisTokenStore } = await import("../shared/redis-token-store.js");
+    const { createRedisTokenStore } = await import("../redis/token-store.js");
     return createRedisTokenStore({ url, key: CLI_TOKEN_KEY, encryptionKey: key });
   });
 }

@@ -1,9 +1,9 @@
 import type { AuthStrategy } from "../auth/strategy.js";
+import type { HttpMethod } from "../klaviyo/operations.js";
+import type { RateTier } from "../klaviyo/rate-window.js";
 import type { Clock } from "./clock.js";
 import { ConnectionError, type RateLimitState, TimeoutError } from "./errors.js";
-import type { HttpMethod } from "./operations.js";
 import type { RateLimiter } from "./rate-limit.js";
-import type { RateTier } from "./rate-window.js";
 import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
 /**

@@ -1,5 +1,8 @@
 import { apiKey } from "../auth/api-key.js";
 import type { AuthStrategy } from "../auth/strategy.js";
+import { getOperation, type HttpMethod, matchOperation, type Operation } from "../klaviyo/operations.js";
+import type { RateTier } from "../klaviyo/rate-window.js";
+import { effectiveTier } from "../klaviyo/tiers.js";
 import {
   authStage,
   compose,
@@ -14,13 +17,10 @@ import {
 } from "./chain.js";
 import { type Clock, systemClock } from "./clock.js";
 import { ApiError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
-import { getOperation, type HttpMethod, matchOperation, type Operation } from "./operations.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
-import { RateLimiter, redisRateLimiter, sharedRateLimiter } from "./rate-limit.js";
-import type { RateTier } from "./rate-window.js";
+import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
 import { redact } from "./redact.js";
 import { type RetryPolicy, retryPolicy } from "./retry.js";
-import { effectiveTier } from "./tiers.js";
 import { type QueryInput, resolveUrl } from "./url.js";
 import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "./version.js";
 
@@ -43,12 +43,6 @@ export interface KlaviyoClientOptions {
   retry?: Partial<RetryPolicy>;
   /** The limiter to wait on; `false` turns client-side limiting off (the server's 429s are still honoured). */
   rateLimiter?: RateLimiter | false;
-  /**
-   * Count the rate limits in this Redis (`redis://…`), shared with every worker of the same accounts, instead of
-   * in the process (`KLAVIYO_REDIS_URL` does the same for every client that is given no limiter). Needs the
-   * optional package `@redis/client`; while Redis cannot be reached, the process counts on its own.
-   */
-  redisUrl?: string;
   clock?: Clock;
   /** Random source for backoff jitter. */
   random?: () => number;
@@ -134,11 +128,7 @@ export class KlaviyoClient {
       options.rateLimiter === false
         ? undefined
         : (options.rateLimiter ??
-          (options.redisUrl !== undefined
-            ? redisRateLimiter(options.redisUrl)
-            : options.clock
-              ? new RateLimiter({ clock: options.clock })
-              : sharedRateLimiter()));
+          (options.clock ? new RateLimiter({ clock: options.clock }) : sharedRateLimiter()));
     const node = typeof process !== "undefined" ? ` node/${process.versions.node}` : "";
     this.userAgent = `${PACKAGE_NAME}/${PACKAGE_VERSION}${node}${options.userAgent ? ` ${options.userAgent}` : ""}`;
     const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));

@@ -1,3 +1,4 @@
+import { KlaviyoError } from "../klaviyo/error.js";
 import { redact } from "./redact.js";
 
 /** One entry of Klaviyo's `errors[]`, kept as Klaviyo sent it (unknown members included). */
@@ -26,14 +27,7 @@ export interface RateLimitState {
   observedAt: number;
 }
 
-/** The base of every error the connector throws. Nothing on it ever carries a secret. */
-export class KlaviyoError extends Error {
-  override name = "KlaviyoError";
-
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message };
-  }
-}
+export { KlaviyoError };
 
 export interface ApiErrorInit {
   status: number;

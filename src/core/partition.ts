@@ -1,4 +1,6 @@
 import { setMaxListeners } from "node:events";
+import { type FilterNode, filter, parseFilter, parseFilterDate } from "../klaviyo/filter.js";
+import { getOperation, OPERATION_PARAMETERS, type Operation } from "../klaviyo/operations.js";
 /**
  * Parallel export. Walking one cursor is bounded by latency (about 300 ms a page on Klaviyo), not by the rate
  * limit; so a list whose endpoint can filter on a creation time is cut into contiguous time partitions, and the
@@ -33,8 +35,6 @@ import { setMaxListeners } from "node:events";
  * last boundary, in the last partition, whose upper side is open unless `to` is given.
  */
 import type { KlaviyoClient } from "./client.js";
-import { type FilterNode, filter, parseFilter, parseFilterDate } from "./filter.js";
-import { getOperation, OPERATION_PARAMETERS, type Operation } from "./operations.js";
 import type { Page } from "./pagination.js";
 import { appendQuery, type QueryInput } from "./url.js";
 

@@ -1,8 +1,7 @@
+import { type RateTier, type WindowSpec, windowsOf } from "../klaviyo/rate-window.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { RateLimitState } from "./errors.js";
 import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
-import { type RateTier, type WindowSpec, windowsOf } from "./rate-window.js";
-import { redisStoreFor, redisUrlFromEnv } from "./shared-store.js";
 
 export { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
 
@@ -116,26 +115,13 @@ export class RateLimiter {
 }
 
 let shared: RateLimiter | undefined;
-const byRedisUrl = new Map<string, RateLimiter>();
 
 /**
- * The process-wide limiter clients use unless given their own. With `KLAVIYO_REDIS_URL` set (read when it is
- * first made), its counts are kept in Redis, shared with every other worker of the same accounts.
+ * The process-wide limiter clients use unless given their own (the limits belong to the account, not to a client
+ * object). To share the limits with other processes, give clients `redisRateLimiter(url)` from
+ * `klaviyo-connector/redis` instead.
  */
 export function sharedRateLimiter(): RateLimiter {
-  if (!shared) {
-    const url = redisUrlFromEnv();
-    shared = url ? redisRateLimiter(url) : new RateLimiter();
-  }
+  shared ??= new RateLimiter();
   return shared;
-}
-
-/** The process's limiter counting in the Redis at `url` (one per URL; see `redisStoreFor`). */
-export function redisRateLimiter(url: string): RateLimiter {
-  let limiter = byRedisUrl.get(url);
-  if (!limiter) {
-    limiter = new RateLimiter({ store: redisStoreFor(url) });
-    byRedisUrl.set(url, limiter);
-  }
-  return limiter;
 }

@@ -1,4 +1,4 @@
-import { TierWindows, type WindowSpec } from "./rate-window.js";
+import { TierWindows, type WindowSpec } from "../klaviyo/rate-window.js";
 
 /** What a rate-limit count is kept under: one credential (a non-secret fingerprint) and one tier (by name). */
 export interface RateLimitKey {

@@ -1,13 +1,20 @@
+import { pathSegmentProblem } from "../klaviyo/identifiers.js";
 import { InputValidationError } from "./errors.js";
 
 export type QueryValue = string | number | boolean | readonly (string | number)[] | null | undefined;
 export type QueryInput = Readonly<Record<string, QueryValue>> | URLSearchParams;
 
-/** Fills a path template (`/api/lists/{id}`) with URL-encoded values. */
+/**
+ * Fills a path template (`/api/lists/{id}`) with values, each encoded as exactly one path segment. A value that
+ * could not stay one segment (empty, `.`, `..`, or holding a slash) is refused before anything is sent, naming the
+ * parameter: a URL would otherwise resolve it into another path (openai-node's `path` tag does the same).
+ */
 export function expandPath(template: string, params: Readonly<Record<string, string>>): string {
   return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) throw new Error(`missing path parameter ${name} for ${template}`);
+    const problem = pathSegmentProblem(value);
+    if (problem !== undefined) throw new InputValidationError([{ label: name, key: name, message: problem }]);
     return encodeURIComponent(value);
   });
 }

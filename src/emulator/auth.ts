@@ -3,7 +3,7 @@
  * `Bearer` tokens can be added beside private keys without touching the middleware. Credentials are only ever
  * used as map keys: nothing here puts one into a response, a log entry or an error.
  */
-import { allOperations } from "../core/operations.js";
+import { allOperations } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
 import type { Handler } from "./http/router.js";

@@ -3,7 +3,7 @@
  * value and creation sequence of the last row served — not offsets, so a walk stays right while rows are
  * created and deleted underneath it: every row that exists for the whole walk is served exactly once.
  */
-import type { FilterNode } from "../core/filter.js";
+import type { FilterNode } from "../klaviyo/filter.js";
 import { Included, type JsonApiResource } from "./documents.js";
 import type { EmulatorContext } from "./env.js";
 import { invalidParameter } from "./errors.js";

@@ -5,8 +5,8 @@
  * undici's `fetch` does when a connection drops.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Operation } from "../core/operations.js";
 import { redact } from "../core/redact.js";
+import type { Operation } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import type { FaultKind } from "./faults.js";
 import type { Handler } from "./http/router.js";

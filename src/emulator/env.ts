@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Operation } from "../core/operations.js";
+import type { Operation } from "../klaviyo/operations.js";
 import type { Principal } from "./auth.js";
 import type { FaultKind } from "./faults.js";
 import type { Context } from "./http/context.js";

@@ -2,7 +2,7 @@
  * Evaluates a parsed `?filter=` against one record, so the emulator's collection endpoints answer filters as
  * Klaviyo does. Field values come from the emulator's state, where datetimes are usually ISO strings.
  */
-import { type FilterNode, type FilterValue, parseFilterDate } from "../core/filter.js";
+import { type FilterNode, type FilterValue, parseFilterDate } from "../klaviyo/filter.js";
 
 // Field values may be Date objects or ISO strings; anything else is not a time.
 /**

@@ -1,5 +1,5 @@
-import { matchOperation, type Operation } from "../core/operations.js";
 import { redact } from "../core/redact.js";
+import { matchOperation, type Operation } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound } from "./errors.js";
 import type { Handler } from "./http/router.js";

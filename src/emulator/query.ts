@@ -9,13 +9,13 @@ import {
   FilterRuleError,
   FilterSyntaxError,
   parseFilter,
-} from "../core/filter.js";
+} from "../klaviyo/filter.js";
 import {
   FIELDSETS,
   OPERATION_PARAMETERS,
   type Operation,
   type OperationParameters,
-} from "../core/operations.js";
+} from "../klaviyo/operations.js";
 import type { EmulatorContext } from "./env.js";
 import { invalidParameter } from "./errors.js";
 import { parseFieldset } from "./fields.js";

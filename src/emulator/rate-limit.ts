@@ -2,8 +2,8 @@
  * Klaviyo's rate limits, counted with the same epoch-aligned windows the client uses (`core/rate-window.ts`),
  * per rate bucket (the account, for private keys) and per operation, since Klaviyo limits each endpoint apart.
  */
-import { MINUTE, type RateTier, TierWindows } from "../core/rate-window.js";
-import { effectiveTier } from "../core/tiers.js";
+import { MINUTE, type RateTier, TierWindows } from "../klaviyo/rate-window.js";
+import { effectiveTier } from "../klaviyo/tiers.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
 import type { Handler } from "./http/router.js";

@@ -1,4 +1,4 @@
-import { SPEC_REVISION } from "../core/operations.js";
+import { SPEC_REVISION } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import { invalidParameter } from "./errors.js";
 import type { Handler } from "./http/router.js";

@@ -4,15 +4,15 @@
  * through the playground (the emulator itself keeps no image bytes, so they are kept here as they go by).
  */
 
-import { getOperation } from "../core/operations.js";
-import type { RateTier } from "../core/rate-window.js";
 import { redact } from "../core/redact.js";
-import { effectiveTier } from "../core/tiers.js";
 import type { Emulator } from "../emulator/app.js";
 import { MAX_IMAGE_BYTES, parseDataUri, sniffImageFormat } from "../emulator/resources/images-bytes.js";
 import { seedDemo } from "../emulator/seed.js";
 import { TABLE_NAMES } from "../emulator/state.js";
 import type { ResourceRow } from "../emulator/store.js";
+import { getOperation } from "../klaviyo/operations.js";
+import type { RateTier } from "../klaviyo/rate-window.js";
+import { effectiveTier } from "../klaviyo/tiers.js";
 import type { EmulatorState, Rates, RequestEntry, Resource, TierName } from "./contract.js";
 import type { ExchangeObserver } from "./record.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { BulkResult } from "../../src/actions/bulk.js";
 import type { ListOutput } from "../../src/actions/list.js";
+import type { BulkResult } from "../../src/ingest/bulk.js";
 import { actionsSetup, refused } from "./helpers.js";
 
 interface EventDoc {

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chunkRanges, reasonsByPointer, sendInChunks } from "../../src/actions/bulk.js";
 import { type AnyAction, defineAction, validateInputs } from "../../src/actions/define.js";
 import { input } from "../../src/actions/inputs.js";
 import { manifest } from "../../src/actions/manifest.js";
 import { ApiError, ConnectionError, InputValidationError } from "../../src/core/errors.js";
+import { chunkRanges, reasonsByPointer, sendInChunks } from "../../src/ingest/bulk.js";
 
 const base = (label: string) => ({
   key: label.toLowerCase().replace(/\W+/g, ""),

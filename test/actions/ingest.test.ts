@@ -5,11 +5,11 @@ import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalJson } from "../../src/actions/events-build.js";
-import { eventUniqueId, ingestEvents, ingestSubscriptions } from "../../src/actions/ingest.js";
-import { JsonArrayScanner, NdjsonSplitter, readRecords, UnreadableRecord } from "../../src/actions/ndjson.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
 import { createEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
+import { eventUniqueId, ingestEvents, ingestSubscriptions } from "../../src/ingest/index.js";
+import { JsonArrayScanner, NdjsonSplitter, readRecords, UnreadableRecord } from "../../src/ingest/ndjson.js";
 import { seededRandom } from "../helpers/random.js";
 import { ACTION_KEY } from "./helpers.js";
 

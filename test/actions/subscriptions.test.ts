@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BulkResult } from "../../src/actions/bulk.js";
+import type { BulkResult } from "../../src/ingest/bulk.js";
 import { actionsSetup, refused } from "./helpers.js";
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { KlaviyoClient } from "../../src/core/client.js";
-import type { HttpMethod } from "../../src/core/operations.js";
 import type { QueryInput } from "../../src/core/url.js";
 import { createEmulator, type FaultKind, SEED_ACCOUNT_ID } from "../../src/emulator/index.js";
+import type { HttpMethod } from "../../src/klaviyo/operations.js";
 import {
   checkedFetch,
   contractProblems,

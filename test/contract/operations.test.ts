@@ -4,9 +4,9 @@ import { buildOperationsSource, type SpecDocument } from "../../scripts/operatio
 import { loadOpenApi, openApiAvailable } from "../helpers/openapi.js";
 
 describe.skipIf(!openApiAvailable())("operation table against Klaviyo's OpenAPI document", () => {
-  it("src/core/operations.generated.ts is exactly what the document gives (run npm run gen:operations)", () => {
+  it("src/klaviyo/operations.generated.ts is exactly what the document gives (run npm run gen:operations)", () => {
     const committed = readFileSync(
-      new URL("../../src/core/operations.generated.ts", import.meta.url),
+      new URL("../../src/klaviyo/operations.generated.ts", import.meta.url),
       "utf8",
     );
     expect(committed).toBe(buildOperationsSource(loadOpenApi<SpecDocument>()));
@@ -19,7 +19,7 @@ describe.skipIf(!openApiAvailable())("operation table against Klaviyo's OpenAPI 
     }
     expect(count).toBe(345);
     const committed = readFileSync(
-      new URL("../../src/core/operations.generated.ts", import.meta.url),
+      new URL("../../src/klaviyo/operations.generated.ts", import.meta.url),
       "utf8",
     );
     expect(committed.match(/^ {2}\["/gm)?.length).toBe(count);

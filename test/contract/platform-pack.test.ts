@@ -125,8 +125,8 @@ describe("npm pack", () => {
       "dist/platforms/prismatic.d.ts",
       "dist/platforms/activepieces.js",
       "dist/platforms/activepieces.d.ts",
-      "dist/shared/index.js",
-      "dist/shared/index.d.ts",
+      "dist/redis/index.js",
+      "dist/redis/index.d.ts",
       "dist/ui/index.html",
     ])
       expect(packedFiles).toContain(path);
@@ -171,13 +171,13 @@ console.log(JSON.stringify({ actions: actions.length, seed: SEED_ACCOUNT_ID, lis
   );
 
   it(
-    "loads klaviyo-connector/redis without @redis/client, which a Redis store then asks for by name; KLAVIYO_REDIS_URL still never fails a request",
+    "loads klaviyo-connector/redis without @redis/client, which a Redis store then asks for by name; a client given redisRateLimiter still never fails a request",
     () => {
       expect(existsSync(join(dir, "node_modules/@redis/client"))).toBe(false);
       const out = runScript(
         dir,
         "redis.mjs",
-        `import { createRedisRateLimitStore, encryptionKeyFrom } from "klaviyo-connector/redis";
+        `import { createRedisRateLimitStore, encryptionKeyFrom, redisRateLimiter } from "klaviyo-connector/redis";
 import { KlaviyoClient } from "klaviyo-connector";
 import { createEmulator, DEV_API_KEY } from "klaviyo-connector/emulator";
 const result = { key: encryptionKeyFrom("a".repeat(64)).length };
@@ -190,7 +190,7 @@ try {
 const warnings = [];
 console.warn = (m) => warnings.push(String(m));
 const emulator = createEmulator({ rateLimits: "off" });
-const client = new KlaviyoClient({ apiKey: DEV_API_KEY, baseUrl: emulator.baseUrl, fetch: emulator.fetch, redisUrl: "redis://127.0.0.1:1" });
+const client = new KlaviyoClient({ apiKey: DEV_API_KEY, baseUrl: emulator.baseUrl, fetch: emulator.fetch, rateLimiter: redisRateLimiter("redis://127.0.0.1:1") });
 result.status = (await client.request({ method: "GET", path: "/api/accounts" })).status;
 result.warnings = warnings;
 console.log(JSON.stringify(result));
@@ -199,7 +199,7 @@ console.log(JSON.stringify(result));
       expect(out.key).toBe(32);
       expect(out.store).toMatch(/needs the optional package @redis\/client/);
       expect(out.status).toBe(200);
-      expect(out.warnings).toEqual([expect.stringMatching(/no Redis store could be made.*limiting locally/)]);
+      expect(out.warnings).toEqual([expect.stringMatching(/No Redis store could be made.*limiting locally/)]);
     },
     TIMEOUT,
   );

@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import { apiKey, apiKeyProblem } from "../../src/auth/api-key.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { ApiError, ConflictError, InputValidationError, RateLimitError } from "../../src/core/errors.js";
-import { getOperation, matchOperation } from "../../src/core/operations.js";
 import { cursorOf } from "../../src/core/pagination.js";
 import { redact } from "../../src/core/redact.js";
 import { expandPath, resolveUrl } from "../../src/core/url.js";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "../../src/core/version.js";
+import { getOperation, matchOperation } from "../../src/klaviyo/operations.js";
 
 const KEY = "pk_0123456789abcdef0123456789abcdef01";
 
@@ -175,7 +175,7 @@ describe("URLs and operations", () => {
 
 describe("tiers lowered by query parameters", () => {
   it("profile_count, include=lists and predictive_analytics are counted in their own, lower tiers", async () => {
-    const { effectiveTier } = await import("../../src/core/tiers.js");
+    const { effectiveTier } = await import("../../src/klaviyo/tiers.js");
     const q = (s: string) => new URLSearchParams(s);
     expect(effectiveTier(getOperation("get_list"), q(""))).toEqual(getOperation("get_list").tier);
     expect(effectiveTier(getOperation("get_list"), q("additional-fields[list]=profile_count"))).toMatchObject(

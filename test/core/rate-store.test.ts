@@ -5,8 +5,8 @@ import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
 import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "../../src/core/rate-store.js";
-import { DAY, MINUTE, SECOND, type WindowSpec, windowStart } from "../../src/core/rate-window.js";
 import { createEmulator } from "../../src/emulator/index.js";
+import { DAY, MINUTE, SECOND, type WindowSpec, windowStart } from "../../src/klaviyo/rate-window.js";
 
 const KEY: RateLimitKey = { credential: "c1", tier: "get_campaigns" };
 const BURST2: WindowSpec[] = [{ limit: 2, lengthMs: SECOND }];

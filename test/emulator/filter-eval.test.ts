@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { evaluateFilter } from "../../src/emulator/filter-eval.js";
 import {
   FILTER_OPERATORS,
   type FilterNode,
@@ -7,8 +8,7 @@ import {
   filter,
   formatFilter,
   parseFilter,
-} from "../../src/core/filter.js";
-import { evaluateFilter } from "../../src/emulator/filter-eval.js";
+} from "../../src/klaviyo/filter.js";
 
 type Row = Record<string, unknown>;
 

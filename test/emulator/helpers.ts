@@ -1,5 +1,5 @@
-import { SPEC_REVISION } from "../../src/core/operations.js";
 import { DEV_API_KEY, type Emulator } from "../../src/emulator/index.js";
+import { SPEC_REVISION } from "../../src/klaviyo/operations.js";
 import { checkedFetch } from "../helpers/contract.js";
 
 export interface KlaviyoErrorEntry {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KlaviyoClient } from "../../src/core/client.js";
-import type { HttpMethod } from "../../src/core/operations.js";
 import type { QueryInput } from "../../src/core/url.js";
 import { createEmulator } from "../../src/emulator/index.js";
+import type { HttpMethod } from "../../src/klaviyo/operations.js";
 import { checkedFetch, expectNoContractProblems } from "../helpers/contract.js";
 import { openApiAvailable } from "../helpers/openapi.js";
 import type { KlaviyoErrorEntry } from "./helpers.js";

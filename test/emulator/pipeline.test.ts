@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/core/clock.js";
-import { SPEC_REVISION } from "../../src/core/operations.js";
 import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
+import { SPEC_REVISION } from "../../src/klaviyo/operations.js";
 import { get, klaviyoHeaders, onlyError } from "./helpers.js";
 
 const SECRET = "pk_test_secret_9f8e7d6c5b4a39281706";

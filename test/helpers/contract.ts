@@ -21,7 +21,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsPlugin from "ajv-formats";
-import { matchOperation } from "../../src/core/operations.js";
+import { matchOperation } from "../../src/klaviyo/operations.js";
 import { contractProblems, expectNoContractProblems } from "./contract-problems.js";
 import { loadOpenApi, openApiAvailable } from "./openapi.js";
 

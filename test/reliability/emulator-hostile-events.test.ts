@@ -7,9 +7,9 @@
  * bulk job, 5 MB per request.
  */
 import { describe, expect, it } from "vitest";
-import { EVENT_LIMITS } from "../../src/core/event-limits.js";
 import { MAX_JSON_BYTES } from "../../src/emulator/body.js";
 import { MAX_BULK_EVENTS } from "../../src/emulator/routes/events.js";
+import { EVENT_LIMITS } from "../../src/klaviyo/event-limits.js";
 import { type Json, unique } from "./hostile-fixtures.js";
 import { counted, eachTarget, probes, reportCounts } from "./hostile-harness.js";
 

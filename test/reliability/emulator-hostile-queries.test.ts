@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { it } from "vitest";
-import { OPERATION_PARAMETERS, type Operation } from "../../src/core/operations.js";
+import { OPERATION_PARAMETERS, type Operation } from "../../src/klaviyo/operations.js";
 import { READ_OPERATIONS } from "./hostile-fixtures.js";
 import {
   counted,

@@ -11,11 +11,11 @@
 import { request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EVENT_LIMITS } from "../../src/core/event-limits.js";
-import type { Operation } from "../../src/core/operations.js";
 import { MAX_JSON_BYTES, MAX_JSON_DEPTH } from "../../src/emulator/body.js";
 import { MULTIPART_LIMIT, URL_BODY_LIMIT } from "../../src/emulator/resources/images-upload.js";
 import { PROFILE_BODY_LIMIT } from "../../src/emulator/resources/profiles-body.js";
+import { EVENT_LIMITS } from "../../src/klaviyo/event-limits.js";
+import type { Operation } from "../../src/klaviyo/operations.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import {
   BODIES,

@@ -3,10 +3,11 @@
  * implements, read from its own route table, the resources they address, and for every route that takes a body
  * one valid body, so that each hostile case differs from an accepted request by exactly what it breaks.
  */
-import { allOperations, type Operation } from "../../src/core/operations.js";
+
 import type { Emulator } from "../../src/emulator/index.js";
 import { implementedRoutes } from "../../src/emulator/routes/index.js";
 import { createState, seedAccount } from "../../src/emulator/state.js";
+import { allOperations, type Operation } from "../../src/klaviyo/operations.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import type { FetchLike } from "../helpers/contract.js";
 

@@ -5,9 +5,9 @@
  * `source.pointer` or `source.parameter`, links and meta), pointing where it should.
  */
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
-import type { Operation } from "../../src/core/operations.js";
 import { createEmulator, type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { TABLE_NAMES } from "../../src/emulator/state.js";
+import type { Operation } from "../../src/klaviyo/operations.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import { checkedFetch, type FetchLike } from "../helpers/contract.js";
 import {

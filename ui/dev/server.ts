@@ -12,9 +12,9 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { manifest } from "../../src/actions/manifest.js";
 import { KlaviyoClient } from "../../src/core/client.js";
-import { matchOperation } from "../../src/core/operations.js";
 import { createEmulator, DEV_API_KEY, parseFaults } from "../../src/emulator/index.js";
 import { runAction } from "../../src/index.js";
+import { matchOperation } from "../../src/klaviyo/operations.js";
 
 const port = Number(process.argv[2] ?? 5178);
 const token = randomBytes(32).toString("base64url");

@@ -10,6 +10,7 @@ import { MemoryTokenStore, type StoredConnection } from "../../auth/token-store.
 import { KlaviyoClient } from "../../core/client.js";
 import { redact } from "../../core/redact.js";
 import { DEFAULT_BASE_URL } from "../../core/version.js";
+import { ENV, envValue } from "../env.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
 import { cliTokenStore } from "../token-stores.js";
 
@@ -29,7 +30,8 @@ interface LoginFlags {
 /** Reads the client secret: the flag, then $KLAVIYO_CLIENT_SECRET, then a prompt on a terminal. */
 async function clientSecret(flags: LoginFlags, io: Io): Promise<string | undefined> {
   if (flags.clientSecret) return flags.clientSecret;
-  if (process.env.KLAVIYO_CLIENT_SECRET) return process.env.KLAVIYO_CLIENT_SECRET;
+  const fromEnv = envValue(ENV.clientSecret);
+  if (fromEnv) return fromEnv;
   if (!process.stdin.isTTY) return undefined;
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {

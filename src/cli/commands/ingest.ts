@@ -1,14 +1,14 @@
 import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Command } from "commander";
+import { idSchema } from "../../actions/inputs.js";
+import { InputValidationError } from "../../core/errors.js";
 import {
   type IngestProgress,
   type IngestResult,
   ingestEvents,
   ingestSubscriptions,
-} from "../../actions/ingest.js";
-import { idSchema } from "../../actions/inputs.js";
-import { readRecords } from "../../actions/ndjson.js";
-import { InputValidationError } from "../../core/errors.js";
+} from "../../ingest/index.js";
+import { readRecords } from "../../ingest/ndjson.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";

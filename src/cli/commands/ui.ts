@@ -4,6 +4,7 @@ import { RateLimiter } from "../../core/rate-limit.js";
 import { DEV_API_KEY } from "../../emulator/auth.js";
 import { type PlaygroundOptions, startPlayground } from "../../playground/server.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
+import { ENV } from "../env.js";
 import { EXIT_FAILURE, EXIT_OK, type Io, reportError } from "../output.js";
 import { stopSignal } from "../signals.js";
 
@@ -46,7 +47,7 @@ export function playgroundOptions(flags: UiFlags, env: NodeJS.ProcessEnv = proce
       },
     ]);
   }
-  const key = flags.apiKey ?? env.KLAVIYO_API_KEY;
+  const key = flags.apiKey ?? env[ENV.apiKey];
   const emulator = flags.emulator === true || (key === undefined && flags.baseUrl === undefined);
   // The shared flags (--revision, --timeout, --max-retries, --rate-limit-scale) checked as every command does.
   const client = emulator

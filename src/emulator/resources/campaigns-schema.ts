@@ -5,9 +5,9 @@
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
 
-import { TRACKING_DYNAMIC_VALUES } from "../../core/identifiers.js";
 import { z } from "../../core/schema.js";
-import { choice, dateTime } from "./segments-filters.js";
+import { TRACKING_DYNAMIC_VALUES } from "../../klaviyo/identifiers.js";
+import { choice, dateTime } from "../../klaviyo/segment-filters.js";
 
 const text = z.string().nullish();
 const flag = z.boolean().nullish();

@@ -5,8 +5,8 @@
  * the future"), and the docs' ingestion-limit table (4000 items per array, 10 levels of nested objects).
  * Each violation is a 400 pointing at the offending member.
  */
-import { EVENT_LIMITS, overStringLimit } from "../../core/event-limits.js";
-import { parseFilterDate } from "../../core/filter.js";
+import { EVENT_LIMITS, overStringLimit } from "../../klaviyo/event-limits.js";
+import { parseFilterDate } from "../../klaviyo/filter.js";
 import { pointerOf } from "../body.js";
 import { invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";

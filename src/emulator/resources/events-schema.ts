@@ -5,8 +5,8 @@
  * member, an unknown member included (the schema reports those at the parent; a client wants the member itself).
  */
 
-import { parseFilterDate } from "../../core/filter.js";
 import { z } from "../../core/schema.js";
+import { parseFilterDate } from "../../klaviyo/filter.js";
 import { pointerOf } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 

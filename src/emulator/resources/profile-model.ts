@@ -3,7 +3,7 @@
  * Event and the bulk jobs (which create a profile from its identifiers when none matches), subscriptions.
  * Keep these signatures stable: several route modules import them.
  */
-import { E164, EMAIL, PROFILE_IDENTIFIERS } from "../../core/identifiers.js";
+import { E164, EMAIL, PROFILE_IDENTIFIERS } from "../../klaviyo/identifiers.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, ulid } from "../store.js";
 

@@ -4,11 +4,11 @@
  * object, with `profile_count` computed from the state when asked for.
  */
 import { z } from "../../core/schema.js";
+import { segmentDefinition } from "../../klaviyo/segment-conditions.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow, type ResourceRow, shortId } from "../store.js";
-import { segmentDefinition } from "./segments-conditions.js";
 import { segmentMembers } from "./segments-members.js";
 
 /** The path segment of segment URLs (`/api/segments/{id}/`). */

@@ -4,11 +4,15 @@
  * API's creation limit, and the stored row in wire form.
  */
 import { z } from "../../core/schema.js";
+import {
+  renderDefinitionHtml,
+  type TemplateDefinition,
+  templateDefinition,
+} from "../../klaviyo/template-definition.js";
 import { validate } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow, type ResourceRow, shortId } from "../store.js";
-import { renderDefinitionHtml, type TemplateDefinition, templateDefinition } from "./templates-definition.js";
 import { checkWriteDocument } from "./templates-document.js";
 
 /** The editors a template can be created for; `SIMPLE` exists in responses (older templates) but not here. */

@@ -2,7 +2,7 @@
  * `GET /api/accounts` and `GET /api/accounts/{id}` (XS tier: 1/s, 15/m). A credential only ever sees the
  * account it belongs to: the list holds that one account, and any other id is 404.
  */
-import { FIELDSETS } from "../../core/operations.js";
+import { FIELDSETS } from "../../klaviyo/operations.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { applyFieldset } from "../fields.js";

@@ -3,8 +3,8 @@
  * name exactly one channel with `equals(messages.channel,…)`; 100 per page), Update (PATCH; messages cannot
  * change here), Delete (204, messages too), and Get Campaign Message.
  */
-import type { FilterNode } from "../../core/filter.js";
-import { FIELDSETS } from "../../core/operations.js";
+import type { FilterNode } from "../../klaviyo/filter.js";
+import { FIELDSETS } from "../../klaviyo/operations.js";
 import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/core/clock.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
-import { FixedWindow, MINUTE, SECOND, TierWindows, windowsOf } from "../../src/core/rate-window.js";
+import { FixedWindow, MINUTE, SECOND, TierWindows, windowsOf } from "../../src/klaviyo/rate-window.js";
 
 const XS = { name: "get_accounts", burst: 1, steady: 15, daily: 0 };
 const M = { name: "get_campaigns", burst: 10, steady: 150, daily: 0 };

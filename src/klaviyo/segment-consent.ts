@@ -3,8 +3,8 @@
  * `profile-permissions`'s `permission`), as Klaviyo's OpenAPI document defines them: which subscription states
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
-import { z } from "../../core/schema.js";
-import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segments-filters.js";
+import { z } from "../core/schema.js";
+import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segment-filters.js";
 
 const inStrings = z.strictObject({
   type: z.literal("string"),

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_TOKEN_KEY } from "../../src/cli/token-stores.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { createRedisTokenStore } from "../../src/shared/redis-token-store.js";
+import { createRedisTokenStore } from "../../src/redis/token-store.js";
 import { requireBuild, runCli } from "../helpers/cli.js";
 import { redisAvailable, startRedis, type TestRedis } from "../helpers/redis.js";
 

@@ -4,7 +4,7 @@
  * request is refused with a pointer at the member that is wrong (`…/filter/operator`), never at the whole
  * condition.
  */
-import { z } from "../../core/schema.js";
+import { z } from "../core/schema.js";
 
 /** The union's key a request got wrong: named with what it was and what it may be. */
 function keyMessage(key: string, what: string) {

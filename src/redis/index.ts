@@ -1,7 +1,7 @@
 /**
  * `klaviyo-connector/redis`: what many workers of one account share through Redis (needs the optional package
- * `@redis/client`). The rate limits: `createRedisRateLimitStore` (or just `KLAVIYO_REDIS_URL` / the client option
- * `redisUrl`); the OAuth tokens, encrypted, with one refresh per expiry across workers: `createRedisTokenStore`.
+ * `@redis/client`). The rate limits: `redisRateLimiter(url)` for a client's `rateLimiter` (or
+ * `createRedisRateLimitStore` for a `RateLimiter` of your own); the OAuth tokens, encrypted, with one refresh per expiry across workers: `createRedisTokenStore`.
  * docs/DEPLOYMENT.md says how to run them.
  */
 export { type EncryptionError, encryptionKeyFrom } from "./encryption.js";
@@ -11,9 +11,10 @@ export {
   type RedisRateLimitStore,
   type RedisRateLimitStoreOptions,
   UNAVAILABLE_MESSAGE,
-} from "./redis-rate-store.js";
+} from "./rate-store.js";
+export { closeSharedStores, redisRateLimiter, redisStoreFor } from "./shared.js";
 export {
   createRedisTokenStore,
   type RedisTokenStore,
   type RedisTokenStoreOptions,
-} from "./redis-token-store.js";
+} from "./token-store.js";

@@ -10,8 +10,8 @@ import {
   formatFilter,
   parseFilter,
   parseFilterDate,
-} from "../../src/core/filter.js";
-import { type FilterRule, OPERATION_PARAMETERS } from "../../src/core/operations.js";
+} from "../../src/klaviyo/filter.js";
+import { type FilterRule, OPERATION_PARAMETERS } from "../../src/klaviyo/operations.js";
 
 /** Plain data with dates as times, so nodes compare by meaning (and -0 equals 0, as the text cannot tell). */
 function plain(value: unknown): unknown {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/core/clock.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
 import { InMemoryRateLimitStore, type RateLimitKey } from "../../src/core/rate-store.js";
-import { DAY, MINUTE, SECOND, type WindowSpec, windowStart } from "../../src/core/rate-window.js";
+import { DAY, MINUTE, SECOND, type WindowSpec, windowStart } from "../../src/klaviyo/rate-window.js";
 import {
   BACK_MESSAGE,
   createRedisRateLimitStore,
@@ -13,7 +13,7 @@ import {
   type RedisRateLimitStore,
   type RedisRateLimitStoreOptions,
   UNAVAILABLE_MESSAGE,
-} from "../../src/shared/redis-rate-store.js";
+} from "../../src/redis/rate-store.js";
 import { freePort, redisAvailable, startRedis, type TestRedis } from "../helpers/redis.js";
 
 const KEY: RateLimitKey = { credential: "acct-1", tier: "get_campaigns" };

@@ -1,20 +1,21 @@
 /**
- * KLAVIYO_REDIS_URL / `redisUrl`: the lazily made Redis store. With a real Redis, two limiters over two
+ * `redisRateLimiter(url)` (the CLI's KLAVIYO_REDIS_URL): the lazily made Redis store. With a real Redis, two limiters over two
  * connections (two URLs naming the same server: one URL is one connection per process) share one budget; without
  * a server, requests are counted locally and nothing fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisUrlFromEnv } from "../../src/cli/env.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
-import { closeSharedStores, redisStoreFor, redisUrlFromEnv } from "../../src/core/shared-store.js";
 import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
+import { closeSharedStores, redisRateLimiter, redisStoreFor } from "../../src/redis/shared.js";
 import { freePort, redisAvailable, startRedis, type TestRedis } from "../helpers/redis.js";
 
 const tier = { credential: "key:test", tier: "get_accounts" };
 // An hour's window: the three takes below fall in one, however long the first waits for its connection.
 const windows = [{ limit: 2, lengthMs: 3_600_000 }];
 
-describe("redisUrlFromEnv", () => {
+describe("the CLI's redisUrlFromEnv", () => {
   it("reads KLAVIYO_REDIS_URL, trimmed, and nothing when it is empty", () => {
     expect(redisUrlFromEnv({ KLAVIYO_REDIS_URL: " redis://127.0.0.1:6379 " })).toBe("redis://127.0.0.1:6379");
     expect(redisUrlFromEnv({ KLAVIYO_REDIS_URL: "" })).toBeUndefined();
@@ -42,7 +43,7 @@ describe("the lazy Redis store", () => {
   });
 });
 
-describe.skipIf(!redisAvailable())("redisUrl against a real Redis", () => {
+describe.skipIf(!redisAvailable())("redisRateLimiter against a real Redis", () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await startRedis();
@@ -70,13 +71,13 @@ describe.skipIf(!redisAvailable())("redisUrl against a real Redis", () => {
     expect(Date.now() - started).toBeGreaterThan(500);
   });
 
-  it("a client with redisUrl runs requests through it, against the emulator", async () => {
+  it("a client given redisRateLimiter(url) runs requests through it, against the emulator", async () => {
     const emulator = createEmulator({ rateLimits: "off" });
     const client = new KlaviyoClient({
       apiKey: DEV_API_KEY,
       baseUrl: emulator.baseUrl,
       fetch: emulator.fetch,
-      redisUrl: redis.url,
+      rateLimiter: redisRateLimiter(redis.url),
     });
     const res = await client.request({ method: "GET", path: "/api/accounts" });
     expect(res.status).toBe(200);

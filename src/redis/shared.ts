@@ -1,13 +1,14 @@
 /**
- * `KLAVIYO_REDIS_URL` (or the client option `redisUrl`): the rate limits of every client of the process counted in
- * Redis, shared with every other worker of the same accounts. The Redis store is loaded only when asked for (it
- * needs the optional package `@redis/client`), on the first request; until it has connected (at most a second) or
- * when it cannot, requests are counted in the process, so nothing waits on Redis and nothing fails for it.
+ * Rate limits counted in Redis, handed to a client explicitly: `new KlaviyoClient({ rateLimiter:
+ * redisRateLimiter(url) })`. The library never reaches for Redis by itself; the CLI builds this from
+ * `KLAVIYO_REDIS_URL`. The store is made on the first request (it needs the optional package `@redis/client`);
+ * until it has connected (at most a second) or when it cannot, requests are counted in the process, so nothing
+ * waits on Redis and nothing fails for it.
  */
-import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
-import type { WindowSpec } from "./rate-window.js";
-
-export const REDIS_URL_ENV = "KLAVIYO_REDIS_URL";
+import { RateLimiter } from "../core/rate-limit.js";
+import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "../core/rate-store.js";
+import type { WindowSpec } from "../klaviyo/rate-window.js";
+import { createRedisRateLimitStore } from "./rate-store.js";
 
 interface Closable extends RateLimitStore {
   close(): Promise<void>;
@@ -25,11 +26,10 @@ class LazyRedisStore implements RateLimitStore {
   ) {}
 
   private ready(): Promise<RateLimitStore> {
-    this.#ready ??= import("../shared/redis-rate-store.js")
-      .then((m) => m.createRedisRateLimitStore({ url: this.url, logger: this.log }))
-      .catch((error: unknown) => {
+    this.#ready ??= createRedisRateLimitStore({ url: this.url, logger: this.log })
+      .catch((error: unknown): RateLimitStore => {
         this.log(
-          `${REDIS_URL_ENV} is set, but no Redis store could be made (${error instanceof Error ? error.message : String(error)}): limiting locally`,
+          `No Redis store could be made (${error instanceof Error ? error.message : String(error)}): limiting locally`,
         );
         return new InMemoryRateLimitStore();
       })
@@ -68,6 +68,7 @@ class LazyRedisStore implements RateLimitStore {
 }
 
 const stores = new Map<string, LazyRedisStore>();
+const limiters = new Map<string, RateLimiter>();
 
 /** The process's one store for a Redis URL (every limiter of the process on that URL shares its connection). */
 export function redisStoreFor(url: string, log = (message: string) => console.warn(message)): RateLimitStore {
@@ -79,10 +80,14 @@ export function redisStoreFor(url: string, log = (message: string) => console.wa
   return store;
 }
 
-/** The Redis URL of the environment, if any. */
-export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const url = env[REDIS_URL_ENV]?.trim();
-  return url ? url : undefined;
+/** The process's limiter counting in the Redis at `url` (one per URL), for a client's `rateLimiter` option. */
+export function redisRateLimiter(url: string): RateLimiter {
+  let limiter = limiters.get(url);
+  if (!limiter) {
+    limiter = new RateLimiter({ store: redisStoreFor(url) });
+    limiters.set(url, limiter);
+  }
+  return limiter;
 }
 
 const closables: Array<() => Promise<void>> = [];
@@ -96,6 +101,7 @@ export function registerClosable(close: () => Promise<void>): void {
 export async function closeSharedStores(): Promise<void> {
   const all = [...stores.values()];
   stores.clear();
+  limiters.clear();
   const others = closables.splice(0);
   await Promise.all([...all.map((s) => s.close()), ...others.map((close) => close())]);
 }

@@ -13,7 +13,7 @@ import {
   type IngestionSpec,
   type IngestResult,
   RequestBuilder,
-} from "./ingest-engine.js";
+} from "./engine.js";
 
 /** What an ingestion reads: an array, any iterable, or an async iterable (read lazily). */
 export type IngestSource<R> = Iterable<R> | AsyncIterable<R>;

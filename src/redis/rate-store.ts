@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "../core/rate-store.js";
-import { type WindowSpec, windowStart } from "../core/rate-window.js";
+import { type WindowSpec, windowStart } from "../klaviyo/rate-window.js";
 
 /** What the store needs of a Redis client (`@redis/client`'s has it). */
 export interface RedisCommandClient {

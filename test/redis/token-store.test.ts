@@ -16,8 +16,8 @@ import type { StoredConnection } from "../../src/auth/token-store.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { OAuthError } from "../../src/core/errors.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { EncryptionError, encryptionKeyFrom } from "../../src/shared/encryption.js";
-import { createRedisTokenStore, type RedisTokenStoreOptions } from "../../src/shared/redis-token-store.js";
+import { EncryptionError, encryptionKeyFrom } from "../../src/redis/encryption.js";
+import { createRedisTokenStore, type RedisTokenStoreOptions } from "../../src/redis/token-store.js";
 import { freePort, redisAvailable, startRedis, type TestRedis } from "../helpers/redis.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -71,7 +71,7 @@ describe("encryptionKeyFrom", () => {
   });
 
   it("the Redis store imports @redis/client only dynamically (the core works without it)", () => {
-    const source = readFileSync(new URL("../../src/shared/redis-token-store.ts", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../src/redis/token-store.ts", import.meta.url), "utf8");
     expect(source).not.toMatch(/^import[^;]*from "@redis\/client"/m);
     expect(source).toContain('await import("@redis/client")');
   });

@@ -9,8 +9,6 @@
  * heap of a long ingestion; the request's body is then put together from those strings.
  */
 import { createHash } from "node:crypto";
-import type { ApiError } from "../core/errors.js";
-import { EVENT_LIMITS } from "../core/event-limits.js";
 import {
   type BulkEvent,
   canonicalJson,
@@ -19,11 +17,13 @@ import {
   type ProfileData,
   readBulkEvents,
   reasonsByEntry,
-} from "./events-build.js";
-import { isObject } from "./events-shared.js";
-import type { Batch, BatchRules, IngestionSpec } from "./ingest-engine.js";
-import type { ItemReader } from "./ingest-source.js";
+} from "../actions/events-build.js";
+import { isObject } from "../actions/events-shared.js";
+import type { ApiError } from "../core/errors.js";
+import { EVENT_LIMITS } from "../klaviyo/event-limits.js";
+import type { Batch, BatchRules, IngestionSpec } from "./engine.js";
 import { UnreadableRecord } from "./ndjson.js";
+import type { ItemReader } from "./source.js";
 
 /** An event completed for sending; `derivedId` when its `unique_id` was derived from its content. */
 export interface IngestEvent extends BulkEvent {

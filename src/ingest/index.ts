@@ -16,20 +16,8 @@
  * Positions count events in input order (a Klaviyo bulk entry of three events takes three; an item that cannot
  * be read takes one, or as many events as it declares); for subscriptions they count profiles.
  */
-import type { KlaviyoClient } from "../core/client.js";
-import type { ApiError } from "../core/errors.js";
-import type { BulkEvent } from "./events-build.js";
-import type { IngestionSpec, IngestOptions, IngestResult } from "./ingest-engine.js";
-import {
-  type ConflictingRepeats,
-  checkedEventReader,
-  eventRules,
-  eventSender,
-  type PackedEvent,
-  rawEventReader,
-} from "./ingest-events.js";
-import { type IngestSource, type ItemReader, ingestSource } from "./ingest-source.js";
-import { UnreadableRecord } from "./ndjson.js";
+
+import type { BulkEvent } from "../actions/events-build.js";
 import {
   historicalImportProblems,
   type JobProfile,
@@ -37,16 +25,29 @@ import {
   normaliseProfile,
   profileIndexOf,
   type SubscriptionMode,
-} from "./subscriptions-profiles.js";
+} from "../actions/subscriptions-profiles.js";
+import type { KlaviyoClient } from "../core/client.js";
+import type { ApiError } from "../core/errors.js";
+import type { IngestionSpec, IngestOptions, IngestResult } from "./engine.js";
+import {
+  type ConflictingRepeats,
+  checkedEventReader,
+  eventRules,
+  eventSender,
+  type PackedEvent,
+  rawEventReader,
+} from "./events.js";
+import { UnreadableRecord } from "./ndjson.js";
+import { type IngestSource, type ItemReader, ingestSource } from "./source.js";
 
 export type {
   IngestOptions,
   IngestProgress,
   IngestRequestReport,
   IngestResult,
-} from "./ingest-engine.js";
-export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./ingest-events.js";
-export type { IngestSource } from "./ingest-source.js";
+} from "./engine.js";
+export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./events.js";
+export type { IngestSource } from "./source.js";
 
 /** Requests in flight by default: the burst of Bulk Create Events' tier (10/s). */
 /** Twice the burst: with Klaviyo’s latency a request is in flight for a good part of a second, so 10 at once would leave the 10/s tier under-used; the limiter still keeps every window within the tier. */

@@ -34,3 +34,25 @@ export const TRACKING_DYNAMIC_VALUES = [
   "profile_external_id",
   "profile_id",
 ] as const;
+
+/**
+ * Why `value` cannot be sent as one segment of a request path, whatever the encoding, or `undefined`: an empty
+ * segment, and the dot segments `.` and `..`, which a URL resolves away (`DELETE /api/lists/..` would address
+ * `/api/`). Anything else is kept in its segment by percent-encoding (a slash becomes `%2F`).
+ */
+export function pathSegmentProblem(value: string): string | undefined {
+  if (value === "") return "must not be empty";
+  if (value === "." || value === "..") return `must not be "${value}"`;
+  return undefined;
+}
+
+/**
+ * Why `value` cannot be a Klaviyo ID, or `undefined`. Klaviyo's IDs are opaque, but always one path segment, and
+ * never hold whitespace, slashes, `?` or `#`.
+ */
+export function idProblem(value: string): string | undefined {
+  return (
+    pathSegmentProblem(value) ??
+    (/[\s/?#\\]/.test(value) ? "must not contain spaces, slashes, ? or #" : undefined)
+  );
+}

@@ -4,7 +4,7 @@
  * against an operation's filter rules (`x-klaviyo-filters`), so a bad filter is refused with a precise message
  * before a request goes out, and the emulator can answer the same filters Klaviyo answers.
  */
-import { KlaviyoError } from "./errors.js";
+import { KlaviyoError } from "./error.js";
 import type { FilterRule } from "./operations.js";
 
 /** A filter argument: quoted string, number, boolean, unquoted datetime, `null`, or a `[list]`. */

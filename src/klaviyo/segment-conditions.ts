@@ -4,8 +4,8 @@
  * required members and enums. An unknown type, a missing member or a value outside an enum is a 400 pointing at
  * that member (`/data/attributes/definition/condition_groups/0/conditions/1/type`).
  */
-import { z } from "../../core/schema.js";
-import { marketingConsent, permission } from "./segments-consent.js";
+import { z } from "../core/schema.js";
+import { marketingConsent, permission } from "./segment-consent.js";
 import {
   alltime,
   anyDate,
@@ -20,7 +20,7 @@ import {
   relativeDateRange,
   staticDate,
   staticDateRange,
-} from "./segments-filters.js";
+} from "./segment-filters.js";
 
 const groupTimeframe = choice("operator", "date filter operator", [
   staticDate,
