@@ -1,4 +1,5 @@
 export { getAccount, listAccounts } from "./actions/accounts.js";
+export { connections, DEFAULT_SCOPES } from "./actions/connections.js";
 export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
 export { defineAction, validateInputs } from "./actions/define.js";
 export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
@@ -7,7 +8,6 @@ export type { ListOutput } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
 export { accessToken, accessTokenProblem } from "./auth/access-token.js";
 export { apiKey, apiKeyProblem } from "./auth/api-key.js";
-export { connections, DEFAULT_SCOPES } from "./auth/connections.js";
 export {
   authorizeUrl,
   exchangeCode,

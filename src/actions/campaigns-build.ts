@@ -4,9 +4,9 @@
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
 
-import { z } from "../core/schema.js";
+import { isObject, isoDateTime } from "../klaviyo/formats.js";
 import { TRACKING_DYNAMIC_VALUES } from "../klaviyo/identifiers.js";
-import { isObject, isoDateTime, reportProblems } from "./events-shared.js";
+import { jsonObject, parse, reading, type Schema, z } from "../klaviyo/schema.js";
 import { idSchema, textFormats } from "./inputs.js";
 
 export type Channel = "email" | "sms" | "mobile_push";
@@ -82,7 +82,7 @@ function checkDefinition(definition: Record<string, unknown>, problems: string[]
     for (const key of EMAIL_CONTENT) optionalText(content, key, problems, `${at}content.`);
     for (const key of EMAIL_ADDRESSES) {
       const v = content[key];
-      if (typeof v === "string" && v !== "" && !textFormats.email.safeParse(v).success)
+      if (typeof v === "string" && v !== "" && !parse(textFormats.email, v).success)
         problems.push(`${at}content.${key} "${v}" is not an email address (name@example.com)`);
     }
   } else if (channel === "sms") {
@@ -191,7 +191,7 @@ export function readMessages(raw: unknown, problems: string[]): CampaignMessage[
         Object.keys(relationships).some((k) => k !== "image") ||
         !isObject(data) ||
         (data.type !== undefined && data.type !== "image") ||
-        !idSchema.safeParse(data.id).success
+        !parse(idSchema, data.id).success
       ) {
         problems.push(`${at}relationships must be {"image":{"data":{"type":"image","id":"<image id>"}}}`);
       } else {
@@ -214,46 +214,48 @@ export function readMessages(raw: unknown, problems: string[]): CampaignMessage[
   return out;
 }
 
-/** Audience ids: a JSON array (of ids, or of `{id}` objects) or comma / space separated text. */
-export function audienceSchema(allowEmpty: boolean): z.Schema<string[]> {
-  return z.unknown().transform((raw, ctx) => {
-    let value = raw;
-    if (typeof raw === "string") {
-      const text = raw.trim();
-      if (text.startsWith("[")) {
-        try {
-          value = JSON.parse(text);
-        } catch {
-          ctx.addIssue({ code: "custom", message: "is not a valid JSON array of list or segment IDs" });
-          return z.NEVER;
-        }
-      } else value = text.split(/[\s,]+/).filter((s) => s.length > 0);
-    }
-    if (!Array.isArray(value)) {
-      ctx.addIssue({
-        code: "custom",
-        message: "must be list or segment IDs: a JSON array or comma-separated text (Y6nRLr,UTd5ui)",
-      });
-      return z.NEVER;
-    }
-    const ids: string[] = [];
-    const problems: string[] = [];
-    value.forEach((item, i) => {
-      const id = isObject(item) ? item.id : item;
-      const parsed = idSchema.safeParse(id);
-      if (parsed.success) ids.push(parsed.data);
-      else problems.push(`item ${i} is not a list or segment ID (${describe(id)})`);
-    });
-    if (problems.length > 0) {
-      reportProblems(ctx, problems);
-      return z.NEVER;
-    }
-    if (!allowEmpty && ids.length === 0) {
-      ctx.addIssue({ code: "custom", message: "must name at least one list or segment" });
-      return z.NEVER;
-    }
-    return ids;
-  });
+/** One list or segment ID of comma / space separated text (not `.` or `..`, which `idSchema` refuses too). */
+const AUDIENCE_ID = "(?!\\.\\.?(?:[\\s,]|$))[^\\s,/?#\\\\]+";
+
+/** What a caller may give as audiences: IDs (or `{id}` objects) in a JSON array, or comma / space separated. */
+export type AudiencesGiven = string | Array<string | { id: string }>;
+
+/**
+ * Audience ids: a JSON array (of ids, or of `{id}` objects, as Klaviyo returns them) or comma / space separated
+ * text; at least one unless `allowEmpty`.
+ */
+export function audienceSchema(allowEmpty: boolean): Schema<string[], AudiencesGiven> {
+  const item = z.union([idSchema, z.object({ id: idSchema })]);
+  const list = z.array(item);
+  const text = new RegExp(
+    `^[\\s,]*(?:${AUDIENCE_ID}(?:[\\s,]+${AUDIENCE_ID})*)${allowEmpty ? "?" : ""}[\\s,]*$`,
+  );
+  const problem = (raw: unknown): string => {
+    const items = typeof raw === "string" ? raw.split(/[\s,]+/).filter((s) => s.length > 0) : raw;
+    if (!Array.isArray(items))
+      return "must be list or segment IDs: a JSON array or comma-separated text (Y6nRLr,UTd5ui)";
+    if (!allowEmpty && items.length === 0) return "must name at least one list or segment";
+    const bad = items.findIndex((it) => !parse(idSchema, isObject(it) ? it.id : it).success);
+    return bad < 0
+      ? "must be list or segment IDs: a JSON array or comma-separated text (Y6nRLr,UTd5ui)"
+      : `item ${bad} is not a list or segment ID (${describe(isObject(items[bad]) ? items[bad].id : items[bad])})`;
+  };
+  return z.pipe(
+    z.union(
+      [
+        allowEmpty ? list : list.check(z.minLength(1, "must name at least one list or segment")),
+        z.string().check(z.regex(text, { error: (issue) => problem(issue.input) })),
+      ],
+      {
+        error: (issue) => problem(issue.input),
+      },
+    ),
+    z.transform((given): string[] =>
+      typeof given === "string"
+        ? given.split(/[\s,]+/).filter((s) => s.length > 0)
+        : given.map((it) => (typeof it === "string" ? it : it.id)),
+    ),
+  );
 }
 
 const TRACKING = ["add_tracking_params", "custom_tracking_params", "is_tracking_clicks", "is_tracking_opens"];
@@ -348,17 +350,9 @@ export function readSendStrategy(
   return out;
 }
 
-/** A JSON-object inner schema that runs `check` and reports its problems. */
+/** A JSON object checked by `check`, which reports its problems (see `reading`). */
 export function checked(
   check: (value: Record<string, unknown>, problems: string[]) => Record<string, unknown>,
-): z.Schema<Record<string, unknown>> {
-  return z.record(z.string(), z.unknown()).transform((value, ctx) => {
-    const problems: string[] = [];
-    const out = check(value, problems);
-    if (problems.length > 0) {
-      reportProblems(ctx, problems);
-      return z.NEVER;
-    }
-    return out;
-  });
+): Schema<Record<string, unknown>> {
+  return reading(jsonObject, check);
 }

@@ -1,10 +1,11 @@
 import { InputValidationError } from "../core/errors.js";
-import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import { type FilterNode, parseFilter } from "../klaviyo/filter.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
+import { jsonObject, reading, refined, z } from "../klaviyo/schema.js";
 import type { ResourceDocument } from "./accounts.js";
 import {
+  type AudiencesGiven,
   audienceSchema,
   type CampaignMessage,
   checked,
@@ -14,7 +15,7 @@ import {
   readSendStrategy,
 } from "./campaigns-build.js";
 import { type AnyAction, defineAction } from "./define.js";
-import { fieldsQuery, includeInput, includes, reportProblems } from "./events-shared.js";
+import { fieldsQuery, includeInput, includes } from "./include.js";
 import { type InputDefinition, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
@@ -82,13 +83,8 @@ function campaignQuery(values: {
 function audiencesInput<R extends boolean>(
   base: { key: string; label: string; comments: string; example?: string; required?: R },
   allowEmpty: boolean,
-): InputDefinition<string[], R> {
-  const definition = input.json<string[], R>(base, "any");
-  return {
-    ...definition,
-    schema: audienceSchema(allowEmpty),
-    jsonSchema: { oneOf: [{ type: "array", items: { type: "string" } }, { type: "string" }] },
-  };
+) {
+  return input.json<string[], R, AudiencesGiven>(base, audienceSchema(allowEmpty));
 }
 
 const includedAudiences = <R extends boolean>(required: R) =>
@@ -131,11 +127,11 @@ const trackingInput = () =>
         'How links and opens are tracked, as a JSON object: is_tracking_opens and is_tracking_clicks (true/false; email only), add_tracking_params (true adds UTM-style parameters to links) and custom_tracking_params, a list of {"type":"dynamic","value":"campaign_name","name":"utm_campaign"} or {"type":"static","value":"spring","name":"utm_source"}. Klaviyo tracks opens and clicks of email by default.',
       example: '{"is_tracking_opens":true,"is_tracking_clicks":true,"add_tracking_params":false}',
     },
-    "object",
     checked((value, problems) => {
       checkTracking(value, problems);
       return value;
     }),
+    "each member checked as Klaviyo's tracking options (names, types, custom_tracking_params entries)",
   );
 
 const sendOptionsInput = () =>
@@ -147,11 +143,11 @@ const sendOptionsInput = () =>
         'Sending options as a JSON object: {"use_smart_sending": true} skips recipients who received a message recently (Klaviyo\'s default is true).',
       example: '{"use_smart_sending":true}',
     },
-    "object",
     checked((value, problems) => {
       checkSendOptions(value, problems);
       return value;
     }),
+    "each member checked as Klaviyo's send options (use_smart_sending: true or false)",
   );
 
 const sendStrategyInput = () =>
@@ -163,13 +159,14 @@ const sendStrategyInput = () =>
         'When the campaign goes out once sent or scheduled, as a JSON object by "method": {"method":"immediate"} (Klaviyo\'s default); {"method":"static","datetime":"2026-08-01T15:00:00Z","options":{"is_local":true}} for a set time (is_local: in each recipient\'s time zone); {"method":"throttled","datetime":…,"throttle_percentage":10} (1, 2, 5, 10, 11, 13, 14, 17, 20, 25, 33 or 50 percent an hour); {"method":"smart_send_time","date":"2026-08-01"}. Times are ISO 8601.',
       example: '{"method":"static","datetime":"2026-08-01T15:00:00Z"}',
     },
-    "object",
     checked(readSendStrategy),
+    "checked as one of Klaviyo's send strategies, by method (its members, times and percentages)",
   );
 
+/** A campaign's name: not blank, kept as given. */
 const campaignNameSchema = z
   .string({ error: "must be text" })
-  .refine((v) => v.trim().length > 0, { error: "must not be empty" });
+  .check(z.regex(/\S/, { error: "must not be empty" }));
 
 /** `POST /api/campaigns` (tier 10/s, 150/m): 201 with the campaign. */
 export const createCampaign = defineAction({
@@ -189,30 +186,19 @@ export const createCampaign = defineAction({
       }),
       schema: campaignNameSchema,
     },
-    messages: (() => {
-      const definition = input.json<CampaignMessage[], true>(
-        {
-          key: "messages",
-          label: "Campaign Messages",
-          required: true,
-          comments:
-            'The campaign\'s message(s), as a JSON array (one message alone may be given as an object). Each either Klaviyo\'s {"type":"campaign-message","attributes":{"definition":{…}}} or just the definition: email {"channel":"email","label":"Spring","content":{"subject":"…","preview_text":"…","from_email":"shop@example.com","from_label":"Shop","reply_to_email":…,"cc_email":…,"bcc_email":…}}; SMS {"channel":"sms","content":{"body":"…"},"render_options":{"shorten_links":true,…}}; push {"channel":"mobile_push","content":{"title":"…","body":"…"}} (body required). All messages use the same channel. Messages cannot be changed later with Update Campaign.',
-          example:
-            '[{"channel":"email","label":"Spring sale","content":{"subject":"20% off","from_email":"shop@example.com","from_label":"Shop"}}]',
-        },
-        "any",
-        z.unknown().transform((value, ctx) => {
-          const problems: string[] = [];
-          const messages = readMessages(value, problems);
-          if (problems.length > 0) {
-            reportProblems(ctx, problems);
-            return z.NEVER;
-          }
-          return messages;
-        }),
-      );
-      return { ...definition, jsonSchema: { oneOf: [{ type: "array" }, { type: "object" }] } };
-    })(),
+    messages: input.json<CampaignMessage[], true>(
+      {
+        key: "messages",
+        label: "Campaign Messages",
+        required: true,
+        comments:
+          'The campaign\'s message(s), as a JSON array (one message alone may be given as an object). Each either Klaviyo\'s {"type":"campaign-message","attributes":{"definition":{…}}} or just the definition: email {"channel":"email","label":"Spring","content":{"subject":"…","preview_text":"…","from_email":"shop@example.com","from_label":"Shop","reply_to_email":…,"cc_email":…,"bcc_email":…}}; SMS {"channel":"sms","content":{"body":"…"},"render_options":{"shorten_links":true,…}}; push {"channel":"mobile_push","content":{"title":"…","body":"…"}} (body required). All messages use the same channel. Messages cannot be changed later with Update Campaign.',
+        example:
+          '[{"channel":"email","label":"Spring sale","content":{"subject":"20% off","from_email":"shop@example.com","from_label":"Shop"}}]',
+      },
+      reading(z.union([z.array(jsonObject), jsonObject]), readMessages),
+      "each message checked as Klaviyo's campaign-message definition of its channel (content, sender, options), all of one channel",
+    ),
     includedAudiences: includedAudiences(true),
     excludedAudiences: excludedAudiences(false),
     trackingOptions: trackingInput(),
@@ -305,7 +291,7 @@ function campaignFilterInput(): InputDefinition<string, false> {
     },
     "get_campaigns",
   );
-  const schema = definition.schema.superRefine((text, ctx) => {
+  const schema = refined(definition.schema, (text, ctx) => {
     let node: FilterNode;
     try {
       node = parseFilter(text);
@@ -446,9 +432,9 @@ export const deleteCampaign = defineAction({
 
 /** The campaign actions. */
 export const campaignsActions: readonly AnyAction[] = [
-  createCampaign as unknown as AnyAction,
-  deleteCampaign as unknown as AnyAction,
-  getCampaign as unknown as AnyAction,
-  listCampaigns as unknown as AnyAction,
-  updateCampaign as unknown as AnyAction,
+  createCampaign,
+  deleteCampaign,
+  getCampaign,
+  listCampaigns,
+  updateCampaign,
 ];

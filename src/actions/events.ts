@@ -1,11 +1,5 @@
-import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import type { BulkResult } from "../ingest/bulk.js";
-import { ingestCheckedEvents } from "../ingest/index.js";
-import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
-import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
 import {
   type BulkEvent,
   checkProperties,
@@ -13,9 +7,16 @@ import {
   readBulkEvents,
   readEventTime,
   readProfile,
-} from "./events-build.js";
-import { fieldsQuery, includeInput, includes, reportProblems } from "./events-shared.js";
-import { type InputDefinition, input, textFormats } from "./inputs.js";
+} from "../ingest/event-records.js";
+import { ingestCheckedEvents } from "../ingest/index.js";
+import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
+import { ISO_DATETIME } from "../klaviyo/formats.js";
+import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
+import { jsonObject, reading, reportProblems, z } from "../klaviyo/schema.js";
+import type { ResourceDocument } from "./accounts.js";
+import { type AnyAction, defineAction } from "./define.js";
+import { fieldsQuery, includeInput, includes } from "./include.js";
+import { type InputDefinition, input, textFormats, textMatching } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
 /** `fields[profile]` names the event endpoints accept (narrower than the profile endpoints' list). */
@@ -88,18 +89,22 @@ function eventQuery(values: {
   };
 }
 
+/** An event's time as text; the bounds Klaviyo puts on it are read after (`readEventTime`). */
+const eventTimeText = textMatching(ISO_DATETIME, (issue) =>
+  typeof issue.input === "string"
+    ? `${JSON.stringify(issue.input.slice(0, 40))} is not an ISO 8601 date-time such as 2026-07-15T12:00:00Z`
+    : "must be ISO 8601 text such as 2026-07-15T12:00:00Z",
+);
+
 /** Event Profile: an object of profile attributes (a bare email or E.164 phone is read as that identifier). */
-function profileInput(): InputDefinition<ProfileData, true> {
-  const inner = z.record(z.string(), z.unknown()).transform((value, ctx) => {
-    const problems: string[] = [];
-    const profile = readProfile(value, "inside", problems);
-    if (!profile) {
-      reportProblems(ctx, problems);
-      return z.NEVER;
-    }
-    return profile;
-  });
-  const definition = input.json<ProfileData, true>(
+function profileInput() {
+  const byIdentifier = z.pipe(
+    z.union([textFormats.email, textFormats.phone], {
+      error: "must be a JSON object of profile attributes, an email address or an E.164 phone number",
+    }),
+    z.transform((text: string) => (text.startsWith("+") ? { phone_number: text } : { email: text })),
+  );
+  return input.json<ProfileData, true>(
     {
       key: "profile",
       label: "Event Profile",
@@ -108,20 +113,12 @@ function profileInput(): InputDefinition<ProfileData, true> {
         'The profile the event belongs to, as a JSON object of Klaviyo profile attributes. It needs at least one identifier: email, phone_number (E.164, such as +15005550006), external_id, anonymous_id, or the profile\'s Klaviyo "id". It may also set first_name, last_name, organization, locale, title, image, location {city, country, …} and custom "properties"; Klaviyo creates the profile if none matches, or updates the one found. Klaviyo\'s own {"data":{"type":"profile","attributes":{…}}} form is accepted too, and a bare email address or E.164 phone number is read as that identifier.',
       example: '{"email":"sarah@example.com","first_name":"Sarah"}',
     },
-    "object",
-    inner,
+    reading(z.union([jsonObject, byIdentifier]), (value, problems) => {
+      const profile = readProfile(value, "inside", problems);
+      return profile as ProfileData;
+    }),
+    "the attributes checked as Klaviyo's profile attributes, with at least one identifier",
   );
-  const schema = z
-    .unknown()
-    .transform((raw) => {
-      if (typeof raw !== "string") return raw;
-      const text = raw.trim();
-      if (textFormats.email.safeParse(text).success) return { email: text };
-      if (textFormats.phone.safeParse(text).success) return { phone_number: text };
-      return raw;
-    })
-    .pipe(definition.schema);
-  return { ...definition, schema };
 }
 
 /** Event Name: the metric, non-empty and under 128 characters. */
@@ -134,10 +131,15 @@ function metricNameInput(): InputDefinition<string, true> {
       'The name of the metric the event is recorded under, such as "Placed Order" or "Viewed Product" (under 128 characters). Klaviyo creates the metric the first time a name is used, so spell it exactly as existing flows and segments expect.',
     example: "Placed Order",
   });
-  const schema = z
-    .string({ error: "must be text" })
-    .refine((v) => v.trim().length > 0, { error: "must not be empty" })
-    .refine((v) => v.length <= EVENT_LIMITS.metricName, { error: "must be under 128 characters" });
+  // Characters counted as Unicode code points, as JSON Schema's patterns count them; the name is kept as given.
+  const schema = z.string({ error: "must be text" }).check(
+    z.regex(new RegExp(`^(?=[\\s\\S]*\\S)[\\s\\S]{1,${EVENT_LIMITS.metricName}}$`, "u"), {
+      error: (issue) =>
+        typeof issue.input === "string" && issue.input.trim() === ""
+          ? "must not be empty"
+          : "must be under 128 characters",
+    }),
+  );
   return { ...definition, schema };
 }
 
@@ -159,12 +161,11 @@ export const createEvent = defineAction({
           'Details of the event as a JSON object, such as {"OrderId":"1234","Items":["A","B"]}: at most 400 properties, no string over 100 KB. Top-level values that are not objects can be used in segments. Leave empty for none ({} is sent, as Klaviyo requires the member).',
         example: '{"OrderId":"1234","Items":["Shoes"]}',
       },
-      "object",
-      z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-        const problems: string[] = [];
+      reading(jsonObject, (value, problems) => {
         checkProperties(value, problems);
-        reportProblems(ctx, problems);
+        return value;
       }),
+      "Klaviyo's ingestion limits: at most 400 properties, strings of at most 100 KB, arrays of at most 4,000 items, 10 levels",
     ),
     time: {
       ...input.text(
@@ -177,16 +178,13 @@ export const createEvent = defineAction({
         },
         "datetime",
       ),
-      schema: z.unknown().transform((raw, ctx) => {
-        const problems: string[] = [];
-        const time = readEventTime(raw, problems);
-        if (time === undefined) {
-          for (const message of problems)
-            ctx.addIssue({ code: "custom", message: message.replace(/^the time /, "") });
-          return z.NEVER;
-        }
-        return time;
+      schema: reading(eventTimeText, (text, problems) => {
+        const found: string[] = [];
+        const time = readEventTime(text, found);
+        problems.push(...found.map((message) => message.replace(/^the time /, "")));
+        return time as string;
       }),
+      checks: "after the year 1990 and at most a year ahead, as Klaviyo requires",
     },
     value: input.number({
       key: "value",
@@ -213,12 +211,13 @@ export const createEvent = defineAction({
           "Your own ID for the event, such as an order number. Klaviyo records only the first event with a given ID for the same profile and metric, so a retried call cannot create a duplicate. Leave empty and Klaviyo uses the event time to the second.",
         example: "order-1234",
       }),
-      schema: z
-        .string({ error: "must be text" })
-        .refine((v) => v.trim().length > 0, { error: "must not be empty" })
-        .refine((v) => !overStringLimit(v), {
+      schema: z.string({ error: "must be text" }).check(
+        z.regex(/\S/, { error: "must not be empty" }),
+        z.refine((v) => !overStringLimit(v), {
           error: "is longer than 100 KB, Klaviyo's limit for one string",
         }),
+      ),
+      checks: "at most 100 KB of UTF-8, Klaviyo's limit for one string",
     },
     backfill: input.boolean({
       key: "backfill",
@@ -272,20 +271,18 @@ export const bulkCreateEvents = defineAction({
         example:
           '[{"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1"}}]',
       },
-      "array",
-      z.array(z.unknown()).transform((items, ctx) => {
-        if (items.length === 0) {
-          ctx.addIssue({ code: "custom", message: "must hold at least one event" });
-          return z.NEVER;
-        }
-        const problems: string[] = [];
-        const events = readBulkEvents(items, problems);
-        if (problems.length > 0) {
-          reportProblems(ctx, problems);
-          return z.NEVER;
-        }
-        return events;
-      }),
+      z.pipe(
+        z.array(z.unknown()).check(z.minLength(1, "must hold at least one event")),
+        z.transform((items, ctx) => {
+          const problems: string[] = [];
+          const events = readBulkEvents(items, problems);
+          if (problems.length > 0) {
+            reportProblems(ctx, problems);
+            return z.NEVER;
+          }
+          return events;
+        }),
+      ),
     ),
     backfill: input.boolean({
       key: "backfill",
@@ -384,9 +381,4 @@ export const listEvents = defineAction({
 });
 
 /** The event actions. */
-export const eventsActions: readonly AnyAction[] = [
-  bulkCreateEvents as unknown as AnyAction,
-  createEvent as unknown as AnyAction,
-  getEvent as unknown as AnyAction,
-  listEvents as unknown as AnyAction,
-];
+export const eventsActions: readonly AnyAction[] = [bulkCreateEvents, createEvent, getEvent, listEvents];

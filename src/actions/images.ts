@@ -1,11 +1,11 @@
 import { InputValidationError } from "../core/errors.js";
-import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
+import { refined } from "../klaviyo/schema.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
 import { decodeImageDataUri, IMAGE_TYPES, imageProblem, sniffImageFormat } from "./images-bytes.js";
-import { input } from "./inputs.js";
+import { input, textMatching } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
 const IMAGE_FIELDS = FIELDSETS.image ?? [];
@@ -31,12 +31,12 @@ const imageId = () =>
     example: "7",
   });
 
-/** Text that must hold something besides spaces; trimmed. */
-const nonBlank = z
-  .string({ error: "must be text" })
-  .trim()
-  .min(1, { error: "must not be blank" })
-  .max(255, { error: "must be at most 255 characters" });
+/** A name: text that holds something besides spaces, at most 255 characters once trimmed; trimmed. */
+const nonBlank = textMatching(/\S(?:[\s\S]{0,253}\S)?/u, (issue) =>
+  typeof issue.input === "string" && issue.input.trim() === ""
+    ? "must not be blank"
+    : "must be at most 255 characters",
+);
 
 const imageHidden = (comments: string) =>
   input.boolean({ key: "imageHidden", label: "Image Hidden", comments, example: "true" });
@@ -46,10 +46,12 @@ const fieldsQuery = (fields: string[] | undefined) => ({
 });
 
 /** An http(s) URL, or a base64 `data:image/...` URI whose image is checked (format and size) here. */
-const imageUrlSchema = z
-  .string({ error: "must be text" })
-  .trim()
-  .superRefine((value, ctx) => {
+const imageUrlSchema = refined(
+  textMatching(
+    /https?:\/\/[^\s/?#]+\S*|data:[^,]*,[\s\S]*/i,
+    "must be an http(s) URL of the image or a base64 data URI (data:image/png;base64,...)",
+  ),
+  (value, ctx) => {
     if (/^data:/i.test(value)) {
       const bytes = decodeImageDataUri(value);
       const problem = typeof bytes === "string" ? bytes : imageProblem(bytes);
@@ -60,13 +62,13 @@ const imageUrlSchema = z
         });
       return;
     }
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    if (!URL.canParse(value))
       ctx.addIssue({
         code: "custom",
         message: "must be an http(s) URL of the image or a base64 data URI (data:image/png;base64,...)",
       });
-    }
-  });
+  },
+);
 
 /** Bytes (or base64 text) that must be a JPEG, PNG or GIF of at most 5 MB. */
 const imageFileInput = () => {
@@ -79,17 +81,20 @@ const imageFileInput = () => {
   });
   return {
     ...base,
-    schema: base.schema.superRefine((bytes, ctx) => {
+    schema: refined(base.schema, (bytes, ctx) => {
       const problem = imageProblem(bytes);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),
+    checks: "the bytes must be a JPEG, PNG or GIF image of at most 5 MB",
   };
 };
 
-/** A file name without directories or control characters. */
-const fileNameSchema = nonBlank.refine((v) => !/[/\\\p{Cc}]/u.test(v), {
-  error: "must be a file name alone, without slashes or control characters",
-});
+/** A file name without directories or control characters, at most 255 characters; trimmed. */
+const fileNameSchema = textMatching(/[^/\\\p{Cc}\s](?:[^/\\\p{Cc}]{0,253}[^/\\\p{Cc}\s])?/u, (issue) =>
+  typeof issue.input === "string" && issue.input.trim() === ""
+    ? "must not be blank"
+    : "must be a file name alone, without slashes or control characters, at most 255 characters",
+);
 
 /** `GET /api/images/{id}` (10/s, 150/m). */
 export const getImage = defineAction({
@@ -229,6 +234,7 @@ export const uploadImage = defineAction({
         example: "https://www.example.com/images/hero.jpg",
       }),
       schema: imageUrlSchema,
+      checks: "a URL must parse; a data: URI's image must be a JPEG, PNG or GIF of at most 5 MB",
     },
     imageName: {
       ...input.text({
@@ -318,9 +324,4 @@ export const uploadImage = defineAction({
 });
 
 /** The images actions, by label. */
-export const imagesActions: readonly AnyAction[] = [
-  getImage as unknown as AnyAction,
-  listImages as unknown as AnyAction,
-  updateImage as unknown as AnyAction,
-  uploadImage as unknown as AnyAction,
-];
+export const imagesActions: readonly AnyAction[] = [getImage, listImages, updateImage, uploadImage];

@@ -15,8 +15,8 @@ import { templatesActions } from "./templates.js";
 
 /** Every action, in the specification's order (by label). */
 export const actions: readonly AnyAction[] = [
-  getAccount as unknown as AnyAction,
-  listAccounts as unknown as AnyAction,
+  getAccount,
+  listAccounts,
   ...campaignsActions,
   ...eventsActions,
   ...imagesActions,

@@ -1,8 +1,15 @@
-import { z } from "../core/schema.js";
+/**
+ * The input vocabulary of actions. Each input is one definition: its key, label, comments, default and type, and
+ * one schema (zod) that takes the value a caller gives — a JSON value, or bytes — and checks and converts it.
+ * The manifest's JSON Schema is generated from that schema (`inputJsonSchema`), so what a platform's form accepts
+ * is what we accept; a rule JSON Schema cannot state is written in the input's `checks`, which the manifest
+ * publishes. Text forms (a CLI flag, a platform's text field) are turned into values first, by `fromText`.
+ */
 import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../klaviyo/filter.js";
-import { E164, EMAIL, idProblem } from "../klaviyo/identifiers.js";
+import { CURRENCY, E164, EMAIL, formatTests, ISO_DATETIME, isoDateTime } from "../klaviyo/formats.js";
+import { idProblem } from "../klaviyo/identifiers.js";
 import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { inputValueProblem } from "./input-guard.js";
+import { issueLines, parse, type Schema, z } from "../klaviyo/schema.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";
@@ -11,7 +18,7 @@ export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "field
 export type JsonSchema = Record<string, unknown>;
 
 /** One input of an action: the data that drives validation, the manifest, CLI flags and help. */
-export interface InputDefinition<T = unknown, R extends boolean = boolean> {
+export interface InputDefinition<T = unknown, R extends boolean = boolean, In = unknown> {
   /** camelCase key used by the library (`accountId`); the CLI flag is its kebab case. */
   readonly key: string;
   /** The label of the specification, kept exactly (`Account ID`). */
@@ -22,10 +29,16 @@ export interface InputDefinition<T = unknown, R extends boolean = boolean> {
   readonly required: R;
   /** The specification's default, typed; `undefined` where it has none. */
   readonly default?: T;
-  /** Parses a raw value (from code, JSON or a CLI flag) into the typed value; its messages name no label. */
-  readonly schema: z.Schema<T>;
-  /** What a caller may give, for the manifest and for platforms that render their own forms. */
-  readonly jsonSchema: JsonSchema;
+  /**
+   * Checks the value a caller gives and converts it (`In` → `T`); its messages name no label. Its input side is
+   * what the manifest publishes as the input's JSON Schema.
+   */
+  readonly schema: Schema<T, In>;
+  /**
+   * What `schema` checks beyond what its JSON Schema can say (a filter's grammar, a document's rules), in words:
+   * published in the manifest, so a platform knows its form may take a value we then refuse.
+   */
+  readonly checks?: string;
   /** For `enum` and `fields` inputs: the allowed values. */
   readonly options?: readonly string[];
   /** An example value for help text. */
@@ -41,324 +54,292 @@ type Common<T, R extends boolean = boolean> = {
   example?: string;
 };
 
-function make<T, R extends boolean>(
+function make<T, R extends boolean, In>(
   type: InputType,
   base: Common<T, R>,
-  schema: z.Schema<T>,
-  jsonSchema: JsonSchema,
-  extra?: { options?: readonly string[] },
-): InputDefinition<T, R> {
-  return { ...base, type, required: (base.required ?? false) as R, schema, jsonSchema, ...extra };
+  schema: Schema<T, In>,
+  extra?: { options?: readonly string[]; checks?: string },
+): InputDefinition<T, R, In> {
+  return { ...base, type, required: (base.required ?? false) as R, schema, ...extra };
 }
 
-/** A Klaviyo ID (see `idProblem`), surrounding whitespace trimmed. */
-export const idSchema = z
-  .string({ error: "must be text" })
-  .trim()
-  .superRefine((id, ctx) => {
-    const problem = idProblem(id);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-  });
+/** `re` with whitespace allowed around it: the pattern of text that matches `re` once trimmed. */
+function padded(re: RegExp): RegExp {
+  return new RegExp(`^\\s*(?:${re.source.replace(/^\^/, "").replace(/\$$/, "")})\\s*$`, re.flags);
+}
 
-const CURRENCY = /^[A-Z]{3}$/;
-/** ISO 8601 date-time with a zone, or a date (Klaviyo reads a date as midnight UTC). */
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+type ErrorParam = string | ((issue: { input?: unknown }) => string);
 
-/** The text formats the connector checks before sending. */
 /**
- * The text formats as plain tests of trimmed text: what `textFormats` accepts, without a parse's allocations,
- * for the checks that run on every event of an ingestion.
+ * Text that matches `re` once surrounding whitespace is trimmed, trimmed (and then `then` applied). The pattern
+ * is what the manifest publishes; `error` says what is wrong with text that does not match.
  */
-export const formatTests = {
-  email: (text: string): boolean => EMAIL.test(text),
-  phone: (text: string): boolean => E164.test(text),
-  currency: (text: string): boolean => CURRENCY.test(text),
-  datetime: (text: string): boolean => ISO_DATETIME.test(text) && !Number.isNaN(Date.parse(text)),
+export function textMatching(
+  re: RegExp,
+  error: ErrorParam,
+  then: (text: string) => string = (text) => text,
+): Schema<string, string> {
+  const message = typeof error === "string" ? error : (issue: { input?: unknown }) => error(issue);
+  return z.pipe(
+    z.string({ error: "must be text" }).check(z.regex(padded(re), { error: message })),
+    z.transform((text: string) => then(text.trim())),
+  );
+}
+
+/** Text with something other than whitespace in it, trimmed. */
+export const nonBlank = textMatching(/[\s\S]*\S[\s\S]*/, "must not be blank");
+
+/** A Klaviyo ID (see `idProblem`), surrounding whitespace trimmed. */
+export const idSchema = textMatching(
+  /(?!\.{1,2}\s*$)[^\s/?#\\]+/,
+  (issue) => (typeof issue.input === "string" ? idProblem(issue.input.trim()) : undefined) ?? "must be text",
+);
+
+/** The text formats the connector checks before sending, each a pattern the manifest publishes. */
+export const textFormats = {
+  email: textMatching(EMAIL, "is not an email address (name@example.com)"),
+  phone: textMatching(
+    E164,
+    "must be a phone number in E.164 format: + then country code and number, digits only (+15005550006)",
+  ),
+  currency: textMatching(CURRENCY, "must be an ISO 4217 currency code: three capital letters (USD, EUR)"),
+  /** Normalised as Klaviyo's `date-time` takes it (`isoDateTime`). */
+  datetime: textMatching(
+    ISO_DATETIME,
+    "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z",
+    (text) => isoDateTime(text) ?? text,
+  ),
+  url: textMatching(/https?:\/\/[^\s/?#]+[^\s]*/i, "must be an http(s) URL"),
 } as const;
 
-export const textFormats = {
-  email: z
-    .string({ error: "must be text" })
-    .trim()
-    .regex(EMAIL, { error: "is not an email address (name@example.com)" }),
-  phone: z.string({ error: "must be text" }).trim().regex(E164, {
-    error:
-      "must be a phone number in E.164 format: + then country code and number, digits only (+15005550006)",
-  }),
-  currency: z
-    .string({ error: "must be text" })
-    .trim()
-    .regex(CURRENCY, { error: "must be an ISO 4217 currency code: three capital letters (USD, EUR)" }),
-  datetime: z.string({ error: "must be text" }).trim().refine(formatTests.datetime, {
-    error: "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z",
-  }),
-  url: z
-    .string({ error: "must be text" })
-    .trim()
-    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-      error: "must be an http(s) URL",
-    }),
-} as const;
+export { formatTests };
 
 /**
  * What `schema` finds wrong in `value`, one line per member: `condition_groups[0].conditions[1].type: …`. For
  * the structured documents (segment definitions, template definitions) an input passes on whole.
  */
-export function documentProblems(schema: z.Schema<unknown>, value: unknown): string[] {
-  const result = schema.safeParse(value);
-  if (result.success) return [];
-  return result.error.issues.map((issue) => {
-    const at = issue.path
-      .map((step, i) => (typeof step === "number" ? `[${step}]` : `${i > 0 ? "." : ""}${String(step)}`))
-      .join("");
-    const message =
-      issue.code === "unrecognized_keys"
-        ? `unknown member${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`
-        : issue.message;
-    return at ? `${at}: ${message}` : message;
-  });
+export function documentProblems(schema: Schema<unknown>, value: unknown): string[] {
+  const result = parse(schema, value);
+  return result.success ? [] : issueLines(result.error.issues);
 }
 
-/** Where in `text` a JSON parse failed, as "position N (line L, column C)". */
-function jsonErrorPosition(text: string, message: string): string {
-  let position = Number(/position (\d+)/.exec(message)?.[1] ?? Number.NaN);
-  if (Number.isNaN(position)) {
-    const token = /Unexpected token '(.)'/.exec(message)?.[1];
-    position = token === undefined ? text.length : Math.max(0, text.indexOf(token));
-  }
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  const column = position - before.lastIndexOf("\n");
-  return `position ${position} (line ${line}, column ${column})`;
+/** A value of a key/value pair: text, or a number or boolean written as text; null is empty text. */
+const pairText = z.pipe(
+  z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  z.transform((value: string | number | boolean | null) => (value === null ? "" : String(value))),
+);
+/** A key: text that is not blank. */
+const pairKey = z.string().check(z.regex(/\S/));
+
+/**
+ * Key/value pairs, in any of the forms platforms and people write them: an object `{ "X-A": "1" }`, or a list of
+ * `"key=value"` / `"Key: value"` texts, `{ key, value }` objects or `[key, value]` pairs. `value` checks and
+ * converts each value; in the text form the value is the text after the separator, which must match
+ * `valuePattern`.
+ */
+export function keyValueSchema<V>(
+  value: Schema<V, unknown>,
+  valuePattern = "[\\s\\S]*",
+): Schema<Array<[string, V]>, unknown> {
+  const textEntry = new RegExp(`^[^=:]*[^=:\\s][^=:]*[=:]\\s*(?:${valuePattern})$`);
+  const entry = z.union([
+    z.string().check(z.regex(textEntry)),
+    z.object({ key: pairKey, value }),
+    z.tuple([pairKey, value]),
+  ]);
+  return z.pipe(
+    z.union([z.record(pairKey, value), z.array(entry)], {
+      error:
+        "must be key/value pairs: an object, or a list of key=value texts, {key, value} objects or [key, value] pairs",
+    }),
+    z.transform((raw): Array<[string, V]> => {
+      if (!Array.isArray(raw)) return Object.entries(raw as Record<string, V>).map(([k, v]) => [k.trim(), v]);
+      return raw.map((item): [string, V] => {
+        if (Array.isArray(item)) return [(item[0] as string).trim(), item[1] as V];
+        if (typeof item !== "string") return [item.key.trim(), item.value as V];
+        const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item) as RegExpExecArray;
+        return [(m[1] as string).trim(), z.parse(value, m[2])];
+      });
+    }),
+  );
 }
 
-/** Accepts a value or its JSON text; a parse error says where. */
-function jsonValue<T>(shape: "object" | "array" | "any", inner?: z.Schema<T>): z.Schema<T> {
-  const shapeName = shape === "object" ? "a JSON object" : shape === "array" ? "a JSON array" : "JSON";
-  return z
-    .unknown()
-    .transform((raw, ctx) => {
-      let value = raw;
-      if (typeof raw === "string") {
-        const text = raw.trim();
-        try {
-          value = JSON.parse(text);
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          ctx.addIssue({
-            code: "custom",
-            message: `is not valid JSON: error at ${jsonErrorPosition(text, message)}`,
-          });
-          return z.NEVER;
-        }
-        // What the text held, before any inner check walks it (JSON text can nest far deeper than a stack).
-        const unfit = inputValueProblem(value);
-        if (unfit !== undefined) {
-          ctx.addIssue({ code: "custom", message: unfit });
-          return z.NEVER;
-        }
-      }
-      const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-      if ((shape === "object" && !isObject) || (shape === "array" && !Array.isArray(value))) {
-        ctx.addIssue({ code: "custom", message: `must be ${shapeName}` });
-        return z.NEVER;
-      }
-      return value;
-    })
-    .pipe((inner ?? z.unknown()) as z.Schema<T>);
+/** Base64 text (standard or URL-safe alphabet, whitespace ignored) or a base64 `data:` URI. */
+const BYTES_TEXT =
+  "[A-Za-z0-9+/\\s]*={0,2}\\s*|[A-Za-z0-9_\\s-]*|[Dd][Aa][Tt][Aa]:[^,]*;[Bb][Aa][Ss][Ee]64,[A-Za-z0-9+/\\s]*={0,2}\\s*";
+
+/** Bytes from a Uint8Array/Buffer or an ArrayBuffer (library callers), which JSON cannot carry. */
+export const bytesValue = z.custom<Uint8Array | ArrayBuffer>(
+  (value) => value instanceof Uint8Array || value instanceof ArrayBuffer,
+);
+
+/**
+ * A file's bytes: a Buffer or Uint8Array, an ArrayBuffer, or (as JSON carries them) base64 text or a base64
+ * `data:` URI.
+ */
+export const bytesSchema: Schema<Uint8Array, unknown> = z.pipe(
+  z.union([bytesValue, z.string().check(z.regex(new RegExp(`^(?:${BYTES_TEXT})$`)))], {
+    error: "must be bytes (a Buffer or Uint8Array), base64 text or a base64 data: URI",
+  }),
+  z.transform((raw): Uint8Array => {
+    if (raw instanceof Uint8Array) return raw;
+    if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
+    const text = /^data:/i.test(raw) ? raw.slice(raw.indexOf(",") + 1) : raw;
+    const compact = text.replace(/\s+/g, "");
+    return new Uint8Array(Buffer.from(compact, /[-_]/.test(compact) ? "base64url" : "base64"));
+  }),
+);
+
+/** Files by form field name: bytes as `bytesSchema` takes them, in any key/value form (`file=<base64>`). */
+export const fileDataSchema = keyValueSchema(bytesSchema, BYTES_TEXT);
+
+/** Whether a key/value input's values are files (bytes), which the CLI reads from `key=@path`. */
+export function holdsFiles(def: InputDefinition): boolean {
+  return def.schema === fileDataSchema;
 }
 
 /**
- * Walks the pairs of a key/value input — an object, `[{key, value}]`, `["k=v", "K: v"]`, `[[k, v]]`, or JSON
- * text of any of these — calling `add` for each and `fail` for what is not a pair.
+ * Names from `allowed` (a sparse fieldset's fields, an endpoint's relationships), as a list or as comma-separated
+ * text. `unknownMessage` words the refusal of names outside `allowed`.
  */
-export function pairsOf(
-  raw: unknown,
-  add: (key: unknown, value: unknown) => void,
-  fail: (message: string) => void,
-): void {
-  let value = raw;
-  if (typeof raw === "string") {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = [raw];
-    }
-  }
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      if (typeof item === "string") {
-        const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item);
-        if (m) add(m[1]?.trim(), m[2]);
-        else fail(`"${item.slice(0, 40)}" is not "key=value" or "Key: value"`);
-      } else if (Array.isArray(item)) add(item[0], item[1]);
-      else if (item && typeof item === "object" && !(item instanceof Uint8Array))
-        add((item as { key?: unknown }).key, (item as { value?: unknown }).value);
-      else fail("entries must be key/value pairs");
-    }
-  } else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) add(k, v);
-  } else {
-    fail("must be key/value pairs: an object, or a list of key=value");
-  }
+export function namesOf(
+  allowed: readonly string[],
+  unknownMessage = (unknown: readonly string[]) =>
+    `unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `"${u}"`).join(", ")}; allowed: ${allowed.join(", ")}`,
+): Schema<string[], string | string[]> {
+  const escaped = allowed.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const name = `(?:${escaped})`;
+  const text = new RegExp(`^[\\s,]*(?:${name}(?:\\s*,[\\s,]*${name})*)?[\\s,]*$`);
+  const split = (raw: string | string[]) =>
+    (Array.isArray(raw) ? raw : raw.split(",")).map((s) => s.trim()).filter((s) => s.length > 0);
+  const problem = (raw: unknown): string => {
+    if (typeof raw !== "string" && !(Array.isArray(raw) && raw.every((v) => typeof v === "string")))
+      return "must be a list of field names or comma-separated text";
+    const unknown = split(raw).filter((n) => !allowed.includes(n));
+    return unknown.length > 0
+      ? unknownMessage(unknown)
+      : `must be names separated by commas; allowed: ${allowed.join(", ")}`;
+  };
+  // Each form words its own refusal (a union reports the issues of the form whose type matched).
+  const error = (issue: { input?: unknown }) => problem(issue.input);
+  return z.pipe(
+    z.union(
+      [
+        z.array(z.enum(allowed as [string, ...string[]], { error: (issue) => problem([issue.input]) })),
+        z.string().check(z.regex(text, { error })),
+      ],
+      { error },
+    ),
+    z.transform(split),
+  );
 }
 
-/** Text pairs, keys not empty. */
-const keyValueSchema = z.unknown().transform((raw, ctx) => {
-  const out: Array<[string, string]> = [];
-  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
-  pairsOf(
-    raw,
-    (k, v) => {
-      if (typeof k !== "string" || k === "") fail("every entry needs a non-empty key");
-      else out.push([k, v === undefined || v === null ? "" : String(v)]);
-    },
-    fail,
-  );
-  return out;
-});
-
-/** Bytes from a Uint8Array/Buffer, an ArrayBuffer, or base64 text (data URIs too). */
-const binarySchema = z.unknown().transform((raw, ctx) => {
-  if (raw instanceof Uint8Array) return raw;
-  if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
-  if (typeof raw === "string") {
-    const base64 = raw.startsWith("data:") ? raw.slice(raw.indexOf(",") + 1) : raw;
-    if (/^[A-Za-z0-9+/=\s_-]+$/.test(base64)) return new Uint8Array(Buffer.from(base64, "base64"));
-  }
-  ctx.addIssue({ code: "custom", message: "must be bytes (a Buffer or Uint8Array) or base64 text" });
-  return z.NEVER;
-});
-
-const numberFrom = (options: { min?: number; max?: number; integer?: boolean }) => {
-  let n = z.coerce
-    .number({ error: "must be a number" })
-    .refine(Number.isFinite, { error: "must be a finite number" });
-  if (options.integer) n = n.refine(Number.isInteger, { error: "must be a whole number" });
-  if (options.min !== undefined) {
-    const min = options.min;
-    n = n.refine((v) => v >= min, { error: `must be at least ${min}` });
-  }
-  if (options.max !== undefined) {
-    const max = options.max;
-    n = n.refine((v) => v <= max, { error: `must be at most ${max}` });
-  }
-  return z
-    .union([z.number(), z.string().trim().min(1, { error: "must be a number" })], {
-      error: "must be a number",
-    })
-    .pipe(n);
-};
-
-const booleanFrom = z
-  .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])], { error: "must be true or false" })
-  .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
+/** A whole number, or any finite number, within bounds. */
+function numberSchema(bounds: { min?: number; max?: number; integer?: boolean }): Schema<number, number> {
+  const checks = [
+    ...(bounds.min !== undefined ? [z.gte(bounds.min, { error: `must be at least ${bounds.min}` })] : []),
+    ...(bounds.max !== undefined ? [z.lte(bounds.max, { error: `must be at most ${bounds.max}` })] : []),
+  ];
+  const base = bounds.integer
+    ? z.int({
+        error: (issue) =>
+          typeof issue.input === "number" && Number.isFinite(issue.input)
+            ? "must be a whole number"
+            : "must be a number",
+      })
+    : z.number({
+        error: (issue) => (typeof issue.input === "number" ? "must be a finite number" : "must be a number"),
+      });
+  return checks.length > 0 ? base.check(...checks) : base;
+}
 
 export const input = {
   /** Plain text, or text of a checked format (email, E.164 phone, ISO 4217 currency, ISO 8601 time, URL). */
   text<R extends boolean = false>(
     base: Common<string, R>,
     format?: keyof typeof textFormats,
-  ): InputDefinition<string, R> {
-    const schema = format ? textFormats[format] : z.string({ error: "must be text" });
-    const formats: Record<string, string> = { email: "email", datetime: "date-time", url: "uri" };
-    const jsonFormat = format ? formats[format] : undefined;
-    return make("text", base, schema, { type: "string", ...(jsonFormat ? { format: jsonFormat } : {}) });
+  ): InputDefinition<string, R, string> {
+    return make("text", base, format ? textFormats[format] : z.string({ error: "must be text" }));
+  },
+  /** Text that must not be blank, trimmed. */
+  nonBlank<R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
+    return make("text", base, nonBlank);
   },
   /** A required Klaviyo id (path parameter). */
-  id(base: Common<string>): InputDefinition<string, true> {
-    return make("text", { ...base, required: true }, idSchema, { type: "string", minLength: 1 });
+  id(base: Common<string>): InputDefinition<string, true, string> {
+    return make("text", { ...base, required: true }, idSchema);
   },
   number<R extends boolean = false>(
     base: Common<number, R>,
     bounds: { min?: number; max?: number; integer?: boolean } = {},
-  ): InputDefinition<number, R> {
-    return make("number", base, numberFrom(bounds), {
-      type: bounds.integer ? "integer" : "number",
-      ...(bounds.min !== undefined ? { minimum: bounds.min } : {}),
-      ...(bounds.max !== undefined ? { maximum: bounds.max } : {}),
-    });
+  ): InputDefinition<number, R, number> {
+    return make("number", base, numberSchema(bounds));
   },
-  boolean<R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R> {
-    return make("boolean", base, booleanFrom, { type: "boolean" });
+  boolean<R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R, boolean> {
+    return make("boolean", base, z.boolean({ error: "must be true or false" }));
   },
   enum<const O extends string, R extends boolean = false>(
     base: Common<O, R>,
     options: readonly O[],
-  ): InputDefinition<O, R> {
-    const schema = z.enum(options, { error: `must be one of ${options.join(", ")}` });
-    return make("enum", base, schema, { type: "string", enum: [...options] }, { options });
+  ): InputDefinition<O, R, O> {
+    const schema = z.enum(options as unknown as [O, ...O[]], {
+      error: `must be one of ${options.join(", ")}`,
+    });
+    return make("enum", base, schema as unknown as Schema<O, O>, { options });
   },
-  /** A JSON object or array, given as a value or as JSON text; `inner` checks what it holds. */
-  json<T = unknown, R extends boolean = false>(
+  /**
+   * A JSON value (an object, an array, …) checked by `schema`; `checks` says in words what it checks that its
+   * JSON Schema cannot.
+   */
+  json<T, R extends boolean = false, In = unknown>(
     base: Common<T, R>,
-    shape: "object" | "array" | "any",
-    inner?: z.Schema<T>,
-  ): InputDefinition<T, R> {
-    const jsonSchema: JsonSchema = shape === "any" ? {} : { type: shape };
-    return make("json", base, jsonValue(shape, inner), jsonSchema);
+    schema: Schema<T, In>,
+    checks?: string,
+  ): InputDefinition<T, R, In> {
+    return make("json", base, schema, checks ? { checks } : undefined);
   },
-  /** Key/value pairs (headers, query parameters, form fields). */
+  /** Key/value pairs of text (headers, query parameters, form fields). */
   keyValue<R extends boolean = false>(
     base: Common<Array<[string, string]>, R>,
-  ): InputDefinition<Array<[string, string]>, R> {
-    return make("key-value", base, keyValueSchema, {
-      type: "object",
-      additionalProperties: { type: "string" },
-    });
+  ): InputDefinition<Array<[string, string]>, R, unknown> {
+    return make("key-value", base, keyValueSchema(pairText));
   },
   /** Bytes: a file's content (CLI: `@path`). */
-  binary<R extends boolean = false>(base: Common<Uint8Array, R>): InputDefinition<Uint8Array, R> {
-    return make("binary", base, binarySchema, {
-      type: "string",
-      contentEncoding: "base64",
-    });
+  binary<R extends boolean = false>(base: Common<Uint8Array, R>): InputDefinition<Uint8Array, R, unknown> {
+    return make("binary", base, bytesSchema);
   },
   /**
    * Klaviyo's sparse fieldsets (`fields[account]`): a list of field names, or comma-separated text. Names
    * outside `allowed` are refused before sending, with the list of what is allowed.
    */
-  fields(base: Common<string[], false>, allowed: readonly string[]): InputDefinition<string[], false> {
-    const names = z
-      .union([z.string(), z.array(z.string())], {
-        error: "must be a list of field names or comma-separated text",
-      })
-      .transform((v) =>
-        (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
-      )
-      .superRefine((list, ctx) => {
-        const unknown = list.filter((name) => !allowed.includes(name));
-        if (unknown.length > 0) {
-          ctx.addIssue({
-            code: "custom",
-            message: `unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `"${u}"`).join(", ")}; allowed: ${allowed.join(", ")}`,
-          });
-        }
-      });
-    return make(
-      "fields",
-      base,
-      names,
-      { type: "array", items: { type: "string", enum: [...allowed] } },
-      { options: allowed },
-    );
+  fields(
+    base: Common<string[], false>,
+    allowed: readonly string[],
+    unknownMessage?: (unknown: readonly string[]) => string,
+  ): InputDefinition<string[], false, string | string[]> {
+    return make("fields", base, namesOf(allowed, unknownMessage), { options: allowed });
   },
   /** A Klaviyo filter for `operationId`: parsed and checked against the fields and operators it allows. */
   filter<R extends boolean = false>(
     base: Common<string, R>,
     operationId: string,
-  ): InputDefinition<string, R> {
+  ): InputDefinition<string, R, string> {
     const rules = OPERATION_PARAMETERS[operationId]?.filters ?? {};
-    const schema = z.string({ error: "must be text" }).superRefine((text, ctx) => {
-      try {
-        checkFilter(parseFilter(text), rules);
-      } catch (error) {
-        if (error instanceof FilterSyntaxError || error instanceof FilterRuleError) {
-          ctx.addIssue({ code: "custom", message: `is not a valid Klaviyo filter: ${error.message}` });
-        } else throw error;
-      }
+    const schema = z.string({ error: "must be text" }).check(
+      z.superRefine((text, ctx) => {
+        try {
+          checkFilter(parseFilter(text), rules);
+        } catch (error) {
+          if (error instanceof FilterSyntaxError || error instanceof FilterRuleError) {
+            ctx.addIssue({ code: "custom", message: `is not a valid Klaviyo filter: ${error.message}` });
+          } else throw error;
+        }
+      }),
+    );
+    const fields = Object.keys(rules);
+    return make("text", base, schema, {
+      checks: `a Klaviyo filter expression, parsed before sending; fields allowed: ${fields.length > 0 ? fields.join(", ") : "none"}`,
     });
-    return make("text", base, schema, { type: "string" });
   },
 };
 

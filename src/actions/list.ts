@@ -2,17 +2,17 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { KlaviyoClient, RequestOptions } from "../core/client.js";
 import { cursorOf, type Page } from "../core/pagination.js";
 import { partitionedPages, partitionFieldFor } from "../core/partition.js";
-import { z } from "../core/schema.js";
+import { z } from "../klaviyo/schema.js";
 import { input } from "./inputs.js";
 
 /** A cursor, or a `links.next` URL that carries one (a URL without one would silently restart at page one). */
-const cursorSchema = z
-  .string({ error: "must be text" })
-  .trim()
-  .min(1, { error: "must not be blank" })
-  .refine((v) => !/^https?:\/\//i.test(v) || cursorOf(v) !== undefined, {
+const cursorSchema = z.string({ error: "must be text" }).check(
+  z.trim(),
+  z.minLength(1, { error: "must not be blank" }),
+  z.refine((v) => !/^https?:\/\//i.test(v) || cursorOf(v) !== undefined, {
     error: "is a URL without a page[cursor]: give the nextCursor of an earlier result or its links.next",
-  });
+  }),
+);
 
 /**
  * The inputs every list action adds beyond the specification: one page by default (page size and cursor), or

@@ -1,4 +1,3 @@
-import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import type { ResourceDocument } from "./accounts.js";
@@ -19,16 +18,14 @@ const listId = () =>
   });
 
 /** List Name: text that is not blank (Klaviyo refuses a blank name), defaulting to the specification's `Newsletter`. */
-const listName = (comments: string): InputDefinition<string, false> => ({
-  ...input.text({
+const listName = (comments: string): InputDefinition<string, false> =>
+  input.nonBlank({
     key: "listName",
     label: "List Name",
     comments,
     default: "Newsletter",
     example: "VIP customers",
-  }),
-  schema: z.string({ error: "must be text" }).trim().min(1, { error: "must not be blank" }),
-});
+  });
 
 const optInProcess = (comments: string) =>
   input.enum(
@@ -274,10 +271,10 @@ export const listListProfiles = defineAction({
 });
 
 export const listsActions: readonly AnyAction[] = [
-  createList as unknown as AnyAction,
-  deleteList as unknown as AnyAction,
-  getList as unknown as AnyAction,
-  listListProfiles as unknown as AnyAction,
-  listLists as unknown as AnyAction,
-  updateList as unknown as AnyAction,
+  createList,
+  deleteList,
+  getList,
+  listListProfiles,
+  listLists,
+  updateList,
 ];

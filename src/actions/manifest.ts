@@ -1,8 +1,10 @@
-import { connections } from "../auth/connections.js";
 import { DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "../core/version.js";
+import { z } from "../klaviyo/schema.js";
+import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
+import { connections } from "./connections.js";
 import type { AnyAction } from "./define.js";
 import { actions } from "./index.js";
-import type { InputDefinition } from "./inputs.js";
+import type { InputDefinition, JsonSchema } from "./inputs.js";
 
 export interface ManifestInput {
   key: string;
@@ -11,15 +13,62 @@ export interface ManifestInput {
   default: unknown;
   required: boolean;
   type: string;
-  schema: Record<string, unknown>;
+  /** What a caller may give, generated from the input's validator (draft 2020-12). */
+  schema: JsonSchema;
+  /** What validation checks beyond `schema`, in words (a filter's grammar, a document's rules), if anything. */
+  checks?: string;
 }
 
 export interface Manifest {
   name: string;
   version: string;
   revision: string;
+  /** Rules every input is held to, beyond its own schema. */
+  inputRules: string;
   connections: Array<{ key: string; label: string; description: string; inputs: ManifestInput[] }>;
   actions: Array<{ key: string; label: string; description: string; inputs: ManifestInput[] }>;
+}
+
+const INPUT_RULES = `Text is valid Unicode (no lone surrogates); values nest at most ${MAX_INPUT_DEPTH} levels deep.`;
+
+type Node = Record<string, unknown>;
+
+/** Drops the branches that match nothing (`{ not: {} }`, what bytes become in JSON) from `anyOf`s. */
+function prune(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(prune);
+  if (typeof node !== "object" || node === null) return node;
+  const out: Node = {};
+  for (const [key, value] of Object.entries(node)) out[key] = prune(value);
+  const anyOf = out.anyOf;
+  if (Array.isArray(anyOf)) {
+    const kept = anyOf.filter((branch) => !(isNothing(branch as Node) && anyOf.length > 1));
+    if (kept.length === 1 && Object.keys(out).length === 1) return kept[0];
+    out.anyOf = kept;
+  }
+  return out;
+}
+
+function isNothing(node: Node): boolean {
+  const keys = Object.keys(node);
+  return keys.length === 1 && keys[0] === "not" && Object.keys((node.not as Node) ?? { x: 1 }).length === 0;
+}
+
+/**
+ * An input's JSON Schema, generated from its validator: what it accepts as a JSON value. Values JSON cannot carry
+ * (bytes, which the library also takes) match nothing here, so a platform offers only what JSON can hold.
+ */
+export function inputJsonSchema(def: InputDefinition): JsonSchema {
+  const generated = z.toJSONSchema(def.schema, {
+    io: "input",
+    unrepresentable: "any",
+    override: (ctx) => {
+      if (ctx.zodSchema._zod.def.type !== "custom") return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Node)[key];
+      (ctx.jsonSchema as Node).not = {};
+    },
+  }) as Node;
+  const { $schema: _, ...schema } = prune(generated) as Node;
+  return { ...schema, ...(def.default !== undefined ? { default: def.default } : {}) };
 }
 
 function describeInput(def: InputDefinition): ManifestInput {
@@ -30,7 +79,8 @@ function describeInput(def: InputDefinition): ManifestInput {
     default: def.default ?? null,
     required: def.required,
     type: def.type,
-    schema: { ...def.jsonSchema, ...(def.default !== undefined ? { default: def.default } : {}) },
+    schema: inputJsonSchema(def),
+    ...(def.checks ? { checks: def.checks } : {}),
   };
 }
 
@@ -40,6 +90,7 @@ export function manifest(list: readonly AnyAction[] = actions): Manifest {
     name: PACKAGE_NAME,
     version: PACKAGE_VERSION,
     revision: DEFAULT_REVISION,
+    inputRules: INPUT_RULES,
     connections: connections.map((c) => ({
       key: c.key,
       label: c.label,

@@ -3,8 +3,8 @@
  * profile attributes Klaviyo takes, with their checks, and the read options (fields, additional fields, sort).
  */
 
-import { z } from "../core/schema.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
+import { jsonObject, type Schema, z } from "../klaviyo/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */
@@ -28,36 +28,57 @@ export type ProfileLocation = Partial<
   }
 >;
 
-function coordinateProblem(key: "latitude" | "longitude", value: unknown): string | undefined {
-  if (value === null) return undefined;
+function coordinateProblem(key: "latitude" | "longitude", value: unknown): string {
   const bound = key === "latitude" ? 90 : 180;
   const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : Number.NaN;
   if ((typeof value !== "number" && typeof value !== "string") || value === "" || !Number.isFinite(n))
-    return `${key} must be a number (or numeric text), such as ${key === "latitude" ? "42.3601" : "-71.0589"}`;
-  if (Math.abs(n) > bound) return `${key} must be between -${bound} and ${bound}`;
-  return undefined;
+    return `${key} must be a number (or decimal text), such as ${key === "latitude" ? "42.3601" : "-71.0589"}`;
+  return `${key} must be between -${bound} and ${bound}`;
 }
 
-/** Checks a location object member by member; `null` members are kept (they clear that part on update). */
-const locationSchema = z.record(z.string(), z.unknown()).transform((value, ctx): ProfileLocation => {
-  const known = LOCATION_KEYS as readonly string[];
-  for (const [key, member] of Object.entries(value)) {
-    if (!known.includes(key)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `unknown member "${key}"; a location takes ${LOCATION_KEYS.join(", ")}`,
-      });
-      continue;
-    }
-    if (key === "latitude" || key === "longitude") {
-      const problem = coordinateProblem(key, member);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    } else if (member !== null && typeof member !== "string") {
-      ctx.addIssue({ code: "custom", message: `${key} must be text or null` });
-    }
-  }
-  return value as ProfileLocation;
-});
+/** A coordinate: a number within ±`bound`, decimal text of one, or null (which clears it on update). */
+function coordinate(key: "latitude" | "longitude", text: RegExp) {
+  const bound = key === "latitude" ? 90 : 180;
+  const within = `must be between -${bound} and ${bound}`;
+  return z.optional(
+    z.union(
+      [
+        z.number().check(z.gte(-bound, within), z.lte(bound, within)),
+        z.string().check(z.regex(text)),
+        z.null(),
+      ],
+      {
+        error: (issue) => coordinateProblem(key, issue.input),
+      },
+    ),
+  );
+}
+
+const textOrNull = z.optional(z.nullable(z.string()));
+
+/** A location object, member by member; `null` members are kept (they clear that part on update). */
+const locationSchema: Schema<ProfileLocation, unknown> = z.strictObject(
+  {
+    address1: textOrNull,
+    address2: textOrNull,
+    city: textOrNull,
+    country: textOrNull,
+    region: textOrNull,
+    zip: textOrNull,
+    timezone: textOrNull,
+    ip: textOrNull,
+    latitude: coordinate("latitude", /^\s*[-+]?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)\s*$/),
+    longitude: coordinate("longitude", /^\s*[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|\d?\d)(?:\.\d+)?)\s*$/),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown member${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; a location takes ${LOCATION_KEYS.join(", ")}`
+        : issue.code === "invalid_type"
+          ? "must be a JSON object"
+          : undefined,
+  },
+);
 
 /** The profile attribute inputs, in the specification's order (plus Locale, which Klaviyo also takes). */
 export function profileAttributeInputs() {
@@ -130,7 +151,6 @@ export function profileAttributeInputs() {
         comments: `Where the person is, as a JSON object with any of: ${LOCATION_KEYS.join(", ")}. All are text except latitude and longitude (a number or numeric text; four decimal places are plenty); timezone is an IANA name such as America/New_York. Unknown members are refused.`,
         example: '{"city":"Boston","region":"MA","country":"United States","zip":"02110"}',
       },
-      "object",
       locationSchema,
     ),
     properties: input.json<Record<string, unknown>>(
@@ -141,8 +161,7 @@ export function profileAttributeInputs() {
           'Custom properties of the profile, as a JSON object of names and values (such as {"plan":"gold","pets":["cat"]}). Values may be text, numbers, booleans, lists or objects; the names are yours to choose.',
         example: '{"plan":"gold"}',
       },
-      "object",
-      z.record(z.string(), z.unknown()),
+      jsonObject,
     ),
     locale: input.text({
       key: "locale",
@@ -243,17 +262,12 @@ export function nameListInput(base: {
   label: string;
   comments: string;
   example?: string;
-}): InputDefinition<string[], false> {
-  const schema = z
-    .union([z.string(), z.array(z.string({ error: "every name must be text" }))], {
-      error: "must be a list of names or comma-separated text",
-    })
-    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0));
-  return {
-    ...base,
-    type: "fields",
-    required: false,
-    schema: schema,
-    jsonSchema: { type: "array", items: { type: "string", minLength: 1 } },
-  };
+}): InputDefinition<string[], false, string | string[]> {
+  const schema = z.pipe(
+    z.union([z.string(), z.array(z.string())], { error: "must be a list of names or comma-separated text" }),
+    z.transform((v: string | string[]) =>
+      (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
+    ),
+  );
+  return { ...base, type: "fields", required: false, schema };
 }

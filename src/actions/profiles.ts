@@ -244,9 +244,4 @@ export const listProfile = defineAction({
   },
 });
 
-export const profilesActions: readonly AnyAction[] = [
-  createProfile as unknown as AnyAction,
-  getProfile as unknown as AnyAction,
-  listProfile as unknown as AnyAction,
-  updateProfile as unknown as AnyAction,
-];
+export const profilesActions: readonly AnyAction[] = [createProfile, getProfile, listProfile, updateProfile];

@@ -2,26 +2,27 @@
  * The value checks of Raw Request's inputs that the generic input kinds do not make: a path that cannot leave
  * the connection's host, a body of JSON or text, files as bytes, and headers that are safe to send.
  */
-import { z } from "../core/schema.js";
-import type { InputDefinition } from "./inputs.js";
-import { pairsOf } from "./inputs.js";
+import { addIssue, z } from "../klaviyo/schema.js";
+import { fileDataSchema, type InputDefinition } from "./inputs.js";
+
+/** Why `raw` is not a path on the connection's base URL. */
+function rawPathProblem(raw: unknown): string {
+  if (typeof raw !== "string") return "must be text";
+  if (/\p{Cc}/u.test(raw)) return "must not contain line breaks, tabs or other control characters";
+  const path = raw.trim();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path))
+    return "must be a path such as /api/accounts, not a full URL: the connection's base URL (https://a.klaviyo.com) is put in front of it";
+  if (!path.startsWith("/")) return "must be a path beginning with /, such as /api/accounts";
+  return "must not begin with // nor contain a backslash: the request must stay on Klaviyo's host";
+}
 
 /**
  * A path on the connection's base URL (`/api/accounts`, query allowed). Refused: full URLs, anything that could
  * be read as another host (`//host`, backslashes), and control characters (CR/LF would split the request line).
  */
-export const rawPathSchema = z.string({ error: "must be text" }).superRefine((raw, ctx) => {
-  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
-  if (/\p{Cc}/u.test(raw)) return fail("must not contain line breaks, tabs or other control characters");
-  const path = raw.trim();
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path))
-    return fail(
-      "must be a path such as /api/accounts, not a full URL: the connection's base URL (https://a.klaviyo.com) is put in front of it",
-    );
-  if (!path.startsWith("/")) return fail("must be a path beginning with /, such as /api/accounts");
-  if (path.startsWith("//") || path.includes("\\"))
-    return fail("must not begin with // nor contain a backslash: the request must stay on Klaviyo's host");
-});
+export const rawPathSchema = z
+  .string({ error: "must be text" })
+  .check(z.regex(/^[^\S\p{Cc}]*\/(?!\/)[^\\\p{Cc}]*$/u, { error: (issue) => rawPathProblem(issue.input) }));
 
 /** A request body: text as given (`json` when it parses as JSON), any other JSON value serialised, or bytes. */
 export interface RawBody {
@@ -39,65 +40,29 @@ function isJsonText(text: string): boolean {
   }
 }
 
-export const rawBodySchema = z.unknown().transform((raw, ctx): RawBody => {
-  if (typeof raw === "string") return { body: raw, json: isJsonText(raw) };
-  if (raw instanceof Uint8Array) return { body: raw, json: false };
-  if (raw instanceof ArrayBuffer) return { body: new Uint8Array(raw), json: false };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(raw);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: `cannot be written as JSON: ${(error as Error).message}` });
-    return z.NEVER;
-  }
-  if (text === undefined) {
-    ctx.addIssue({ code: "custom", message: "must be JSON (an object, an array, a number…), text or bytes" });
-    return z.NEVER;
-  }
-  return { body: text, json: true };
-});
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-/**
- * One file's bytes: a Uint8Array or Buffer, an ArrayBuffer, a base64 `data:` URI, or base64 text. (The CLI turns
- * `key=@path` into base64 before this; the library never reads local files on a caller's say-so, so a platform
- * passing untrusted inputs cannot be made to upload the server's files.)
- */
-function fileBytes(value: unknown): Uint8Array | string {
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (typeof value !== "string") return "must be bytes (a Buffer or Uint8Array), base64 text or a data: URI";
-  let base64 = value;
-  if (/^data:/i.test(value)) {
-    const comma = value.indexOf(",");
-    if (comma < 0 || !/;base64$/i.test(value.slice(0, comma).trim()))
-      return "is a data: URI that is not base64 (data:<type>;base64,...)";
-    base64 = value.slice(comma + 1);
-  }
-  base64 = base64.replace(/\s+/g, "");
-  if (base64.length % 4 === 1 || !(BASE64.test(base64) || BASE64URL.test(base64)))
-    return "is neither base64 text nor a data: URI";
-  return new Uint8Array(Buffer.from(base64, BASE64.test(base64) ? "base64" : "base64url"));
-}
-
-/** Files by form field name: `{ file: bytes }` or `file=<base64>` (the CLI also takes `file=@logo.png`). */
-const fileDataSchema = z.unknown().transform((raw, ctx) => {
-  const out: Array<[string, Uint8Array]> = [];
-  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
-  pairsOf(
-    raw,
-    (key, value) => {
-      if (typeof key !== "string" || key.trim() === "") return fail("every file needs a non-empty key");
-      const bytes = fileBytes(value);
-      if (typeof bytes === "string") fail(`"${key}" ${bytes}`);
-      else out.push([key.trim(), bytes]);
-    },
-    fail,
-  );
-  return out;
-});
+export const rawBodySchema = z.pipe(
+  z.unknown(),
+  z.transform((raw, ctx): RawBody => {
+    if (typeof raw === "string") return { body: raw, json: isJsonText(raw) };
+    if (raw instanceof Uint8Array) return { body: raw, json: false };
+    if (raw instanceof ArrayBuffer) return { body: new Uint8Array(raw), json: false };
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(raw);
+    } catch (error) {
+      addIssue(ctx, { code: "custom", message: `cannot be written as JSON: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+    if (text === undefined) {
+      addIssue(ctx, {
+        code: "custom",
+        message: "must be JSON (an object, an array, a number…), text or bytes",
+      });
+      return z.NEVER;
+    }
+    return { body: text, json: true };
+  }),
+);
 
 export function fileDataInput(base: {
   key: string;
@@ -105,13 +70,7 @@ export function fileDataInput(base: {
   comments: string;
   example?: string;
 }): InputDefinition<Array<[string, Uint8Array]>, false> {
-  return {
-    ...base,
-    type: "key-value",
-    required: false,
-    schema: fileDataSchema,
-    jsonSchema: { type: "object", additionalProperties: { type: "string", contentEncoding: "base64" } },
-  };
+  return { ...base, type: "key-value", required: false, schema: fileDataSchema };
 }
 
 /** RFC 9110 `token`: what a header name may be made of. */

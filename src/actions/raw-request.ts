@@ -98,19 +98,16 @@ export const rawRequest = defineAction({
       },
       RAW_METHODS,
     ),
-    data: {
-      ...input.json<RawBody>(
-        {
-          key: "data",
-          label: "Data",
-          comments:
-            'The request body. A JSON value (object, array…) is sent as JSON with Content-Type application/vnd.api+json, the JSON:API form Klaviyo expects ({"data": {"type": …, "attributes": {…}}}); text is sent as it is (as JSON when it parses as JSON, otherwise as text/plain), and bytes as application/octet-stream. A Content-Type under Header overrides these. Not with GET, nor together with Form Data or File Data.',
-          example: '{"data": {"type": "list", "attributes": {"name": "VIP"}}}',
-        },
-        "any",
-      ),
-      schema: rawBodySchema,
-    },
+    data: input.json<RawBody>(
+      {
+        key: "data",
+        label: "Data",
+        comments:
+          'The request body. A JSON value (object, array…) is sent as JSON with Content-Type application/vnd.api+json, the JSON:API form Klaviyo expects ({"data": {"type": …, "attributes": {…}}}); text is sent as it is (as JSON when it parses as JSON, otherwise as text/plain), and bytes as application/octet-stream. A Content-Type under Header overrides these. Not with GET, nor together with Form Data or File Data.',
+        example: '{"data": {"type": "list", "attributes": {"name": "VIP"}}}',
+      },
+      rawBodySchema,
+    ),
     formData: input.keyValue({
       key: "formData",
       label: "Form Data",
@@ -291,4 +288,4 @@ export const rawRequest = defineAction({
 });
 
 /** The raw-request actions. */
-export const rawRequestActions: readonly AnyAction[] = [rawRequest as unknown as AnyAction];
+export const rawRequestActions: readonly AnyAction[] = [rawRequest];

@@ -1,8 +1,8 @@
-import { z } from "../core/schema.js";
-// The document's condition schemas, which the emulator also judges requests by (pure schemas, no emulator state).
-import { segmentDefinition } from "../klaviyo/segment-conditions.js";
-import { reportProblems } from "./events-shared.js";
-import { documentProblems, type InputDefinition, input } from "./inputs.js";
+import { isObject } from "../klaviyo/formats.js";
+import { MAX_LISTED_PROBLEMS, z } from "../klaviyo/schema.js";
+// The document's condition schemas, which the emulator also judges requests by.
+import { type SegmentDefinition, segmentDefinition } from "../klaviyo/segment-conditions.js";
+import { documentProblems, input } from "./inputs.js";
 
 /** One of a segment definition's condition groups: `{ conditions: [...] }`, each condition chosen by `type`. */
 export interface ConditionGroup {
@@ -10,64 +10,67 @@ export interface ConditionGroup {
   [key: string]: unknown;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
- * The condition groups of a segment definition, as a JSON array or as the whole definition object
- * (`{"condition_groups": [...]}`, as Get Segment returns it). The outline is checked first (a non-empty array of
- * groups, each with a non-empty `conditions` array of objects that name their `type`), then every condition as
- * Klaviyo's document defines its type (members, enums, filters), each problem named by where it is
- * (`condition_groups[0].conditions[1].is_member: …`). Only what depends on the account (do the lists, segments
- * and metrics named exist?) is left to Klaviyo.
+ * What is wrong with `value` as condition groups, when it is not even shaped as them: the outline (a non-empty
+ * array of groups, each with a non-empty `conditions` array of objects that name their `type`), then every
+ * condition as Klaviyo's document defines its type, each problem named by where it is
+ * (`condition_groups[0].conditions[1].is_member: …`).
  */
-const conditionGroupsSchema = z.unknown().transform((value, ctx): ConditionGroup[] => {
-  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+function conditionGroupsProblems(value: unknown): string[] {
+  const problems: string[] = [];
   const groups = isObject(value) && "condition_groups" in value ? value.condition_groups : value;
-  if (!Array.isArray(groups)) {
-    fail(
+  if (!Array.isArray(groups))
+    return [
       'must be a JSON array of condition groups, [{"conditions": [...]}], or a definition {"condition_groups": [...]}',
-    );
-    return z.NEVER;
-  }
-  if (groups.length === 0) fail('must hold at least one condition group ({"conditions": [...]})');
+    ];
+  if (groups.length === 0) problems.push('must hold at least one condition group ({"conditions": [...]})');
   let outlined = groups.length > 0;
   groups.forEach((group: unknown, g) => {
     if (!isObject(group)) {
-      fail(`condition_groups[${g}] must be an object {"conditions": [...]}`);
+      problems.push(`condition_groups[${g}] must be an object {"conditions": [...]}`);
       outlined = false;
       return;
     }
     const conditions = group.conditions;
     if (!Array.isArray(conditions) || conditions.length === 0) {
-      fail(`condition_groups[${g}] needs a non-empty "conditions" array`);
+      problems.push(`condition_groups[${g}] needs a non-empty "conditions" array`);
       outlined = false;
       return;
     }
     conditions.forEach((condition: unknown, c) => {
       if (!isObject(condition) || typeof condition.type !== "string") {
-        fail(
+        problems.push(
           `condition_groups[${g}].conditions[${c}] must be an object with a "type" (profile-group-membership, profile-property, profile-metric, …)`,
         );
         outlined = false;
       }
     });
   });
-  // Then each condition as the document defines its type: what Klaviyo would refuse, refused here.
-  if (outlined) reportProblems(ctx, documentProblems(segmentDefinition, { condition_groups: groups }));
-  return groups as ConditionGroup[];
-});
+  if (outlined) problems.push(...documentProblems(segmentDefinition, { condition_groups: groups }));
+  return problems;
+}
 
-const ITEM_SCHEMA = {
-  type: "object",
-  required: ["conditions"],
-  properties: { conditions: { type: "array", minItems: 1, items: { type: "object", required: ["type"] } } },
-};
+/**
+ * The condition groups of a segment definition, as a JSON array or as the whole definition object
+ * (`{"condition_groups": [...]}`, as Get Segment returns it), each condition as Klaviyo's document defines its type.
+ * Only what depends on the account (do the lists, segments and metrics named exist?) is left to Klaviyo.
+ */
+const conditionGroupsSchema = z.pipe(
+  // A union answers with the issues of the form whose type matched; when neither did, these say why, by position.
+  z.union([segmentDefinition.shape.condition_groups, segmentDefinition], {
+    error: (issue) => {
+      const problems = conditionGroupsProblems(issue.input);
+      const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+      const more = problems.length - listed.length;
+      return [...listed, ...(more > 0 ? [`and ${more} more problem${more > 1 ? "s" : ""}`] : [])].join("; ");
+    },
+  }),
+  z.transform((value) => (Array.isArray(value) ? value : value.condition_groups) as ConditionGroup[]),
+);
 
 /** The `Segment Condition Groups` input, required on Create Segment, optional on Update Segment. */
-export function conditionGroupsInput<R extends boolean>(required: R): InputDefinition<ConditionGroup[], R> {
-  const definition = input.json<ConditionGroup[], R>(
+export function conditionGroupsInput<R extends boolean>(required: R) {
+  return input.json<ConditionGroup[], R, SegmentDefinition | SegmentDefinition["condition_groups"]>(
     {
       key: "conditionGroups",
       label: "Segment Condition Groups",
@@ -80,23 +83,6 @@ export function conditionGroupsInput<R extends boolean>(required: R): InputDefin
       example:
         '[{"conditions":[{"type":"profile-group-membership","is_member":true,"group_ids":["Y6nRLr"]}]}]',
     },
-    "any",
     conditionGroupsSchema,
   );
-  return {
-    ...definition,
-    jsonSchema: {
-      oneOf: [
-        { type: "array", minItems: 1, items: ITEM_SCHEMA },
-        {
-          type: "object",
-          required: ["condition_groups"],
-          properties: { condition_groups: { type: "array", minItems: 1, items: ITEM_SCHEMA } },
-        },
-      ],
-    },
-  };
 }
-
-/** Text that must hold something besides spaces (a name Klaviyo would refuse as blank). */
-export const nonBlankText = z.string({ error: "must be text" }).trim().min(1, { error: "must not be blank" });

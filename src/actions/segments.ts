@@ -5,7 +5,7 @@ import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
 import { input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
-import { conditionGroupsInput, nonBlankText } from "./segments-definition.js";
+import { conditionGroupsInput } from "./segments-definition.js";
 
 /** `profile_count` is only a field of Get Segment (with `additional-fields[segment]=profile_count`). */
 const SEGMENT_FIELDS = (FIELDSETS.segment ?? []).filter((f) => f !== "profile_count");
@@ -31,16 +31,14 @@ const segmentId = () =>
     example: "Y6nRLr",
   });
 
-const segmentName = <R extends boolean>(required: R, comments: string) => ({
-  ...input.text<R>({
+const segmentName = <R extends boolean>(required: R, comments: string) =>
+  input.nonBlank<R>({
     key: "name",
     label: "Segment Name",
     required,
     comments,
     example: "Engaged subscribers",
-  }),
-  schema: nonBlankText,
-});
+  });
 
 const fieldsQuery = (fields: string[] | undefined) => ({
   "fields[segment]": fields?.length ? fields : undefined,
@@ -264,9 +262,9 @@ export const deleteSegment = defineAction({
 
 /** The segments actions. */
 export const segmentsActions: readonly AnyAction[] = [
-  createSegment as unknown as AnyAction,
-  deleteSegment as unknown as AnyAction,
-  getSegment as unknown as AnyAction,
-  listSegments as unknown as AnyAction,
-  updateSegment as unknown as AnyAction,
+  createSegment,
+  deleteSegment,
+  getSegment,
+  listSegments,
+  updateSegment,
 ];

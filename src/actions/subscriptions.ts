@@ -1,7 +1,5 @@
 import { InputValidationError } from "../core/errors.js";
 import { type BulkResult, chunkRanges, reasonsByPointer, sendInChunks } from "../ingest/bulk.js";
-import { type AnyAction, defineAction } from "./define.js";
-import { type InputDefinition, idSchema, input } from "./inputs.js";
 import {
   historicalImportProblems,
   itemProblems,
@@ -10,7 +8,9 @@ import {
   profileIndexOf,
   profilesSchema,
   type SubscriptionMode,
-} from "./subscriptions-profiles.js";
+} from "../ingest/subscription-records.js";
+import { type AnyAction, defineAction } from "./define.js";
+import { type InputDefinition, idSchema, input } from "./inputs.js";
 
 /**
  * Bytes per request: Klaviyo states no payload limit for these jobs (only the profile counts); 5 MB is the limit
@@ -33,11 +33,11 @@ const profilesInput = (mode: SubscriptionMode) =>
           : `The profiles to unsubscribe, as a JSON array. ${FLAT_HELP} A flat profile loses email marketing consent when it has an email, SMS marketing consent when it has a phone number (E.164, such as +15005550006), unless channels names which. Klaviyo's shape also reaches SMS transactional, WhatsApp, push and email open tracking, with consent "UNSUBSCRIBED"; profiles are identified by email or phone number only. Any number of items: they are sent 100 per request (Klaviyo's limit). Every item is checked before anything is sent, and problems are reported by item, counted from 0.`,
       example: '[{"email":"sarah.mason@example.com"},{"phone_number":"+15005550006","channels":["sms"]}]',
     },
-    "array",
     profilesSchema(mode),
+    "each item checked as a profile to (un)subscribe: identifiers (email, E.164 phone number), channels, consent times",
   );
 
-const optionalListId = (comments: string): InputDefinition<string, false> => ({
+const optionalListId = (comments: string): InputDefinition<string, false, string> => ({
   ...input.text({ key: "listId", label: "List ID", comments, example: "Y6nRLr" }),
   schema: idSchema,
 });
@@ -162,7 +162,4 @@ export const unsubscribeProfiles = defineAction({
   },
 });
 
-export const subscriptionsActions: readonly AnyAction[] = [
-  subscribeProfiles as unknown as AnyAction,
-  unsubscribeProfiles as unknown as AnyAction,
-];
+export const subscriptionsActions: readonly AnyAction[] = [subscribeProfiles, unsubscribeProfiles];

@@ -1,15 +1,12 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
-import { z } from "../core/schema.js";
 import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 // The document's TemplateDefinition, which the emulator also judges requests by (a pure schema).
 import { templateDefinition as templateDefinitionDocument } from "../klaviyo/template-definition.js";
 import type { ResourceDocument } from "./accounts.js";
 import { type AnyAction, defineAction } from "./define.js";
-import { reportProblems } from "./events-shared.js";
-import { documentProblems, input } from "./inputs.js";
+import { input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
-import { nonBlankText } from "./segments-definition.js";
 
 /**
  * The editors Klaviyo's API creates templates for. The specification's comment ("Restricted to CODE") predates
@@ -49,16 +46,14 @@ const templateId = () =>
     example: "RipRmi",
   });
 
-const templateName = <R extends boolean>(required: R, comments: string) => ({
-  ...input.text<R>({
+const templateName = <R extends boolean>(required: R, comments: string) =>
+  input.nonBlank<R>({
     key: "name",
     label: "Template Name",
     required,
     comments,
     example: "Monthly newsletter",
-  }),
-  schema: nonBlankText,
-});
+  });
 
 const templateHtml = (comments: string) =>
   input.text({
@@ -74,16 +69,8 @@ const templateText = (comments: string) =>
 const templateAmp = (comments: string) => input.text({ key: "amp", label: "Template AMP", comments });
 
 /** A definition checked as Klaviyo's document defines one (body, sections, rows, columns, blocks, the eight style sets). */
-const definitionSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-  reportProblems(ctx, documentProblems(templateDefinitionDocument, value));
-});
-
 const templateDefinition = (comments: string) =>
-  input.json<Record<string, unknown>>(
-    { key: "definition", label: "Template Definition", comments },
-    "object",
-    definitionSchema,
-  );
+  input.json({ key: "definition", label: "Template Definition", comments }, templateDefinitionDocument);
 
 const templateQuery = (fields: string[] | undefined, definition: boolean | undefined) => ({
   "fields[template]": fields?.length ? fields : undefined,
@@ -344,9 +331,9 @@ export const deleteTemplate = defineAction({
 
 /** The templates actions. */
 export const templatesActions: readonly AnyAction[] = [
-  createTemplate as unknown as AnyAction,
-  deleteTemplate as unknown as AnyAction,
-  getTemplate as unknown as AnyAction,
-  listTemplates as unknown as AnyAction,
-  updateTemplate as unknown as AnyAction,
+  createTemplate,
+  deleteTemplate,
+  getTemplate,
+  listTemplates,
+  updateTemplate,
 ];

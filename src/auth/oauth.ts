@@ -1,7 +1,7 @@
+import { DEFAULT_SCOPES } from "../actions/connections.js";
 import type { FetchLike } from "../core/chain.js";
 import { OAuthError } from "../core/errors.js";
 import { redact } from "../core/redact.js";
-import { DEFAULT_SCOPES } from "./connections.js";
 import { challengeOf, createVerifier, randomState } from "./pkce.js";
 
 /** Klaviyo's OAuth endpoints. Token and revoke must be on a.klaviyo.com: www refuses them since 2025-03-31. */

@@ -3,8 +3,9 @@
  * health, reset, the request log, and faults, latency and rate limits changed while running. They need no
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
-import { z } from "../core/schema.js";
+import { z } from "zod";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
+import { parse } from "../klaviyo/schema.js";
 import type { RequestRecord } from "./connection.js";
 import { FAULT_KINDS, type FaultSpec } from "./faults.js";
 import { App } from "./http/router.js";
@@ -74,7 +75,7 @@ export function adminRoutes(controls: AdminControls): App {
     } catch {
       return problem(400, "The body must be JSON.");
     }
-    const parsed = configSchema.safeParse(body);
+    const parsed = parse(configSchema, body);
     if (!parsed.success)
       return problem(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     const { faults, latencyMs, rateLimits } = parsed.data;

@@ -1,9 +1,9 @@
 /**
  * Request bodies: read within Klaviyo's size limit (413 beyond it), parsed (400 `parse_error` when the JSON is
- * malformed), then validated against a schema (`src/core/schema.ts`) whose every issue becomes one Klaviyo error pointing at the
+ * malformed), then validated against a schema (zod) whose every issue becomes one Klaviyo error pointing at the
  * member (`source.pointer`), so a client can map a rejection back to its input.
  */
-import type { z } from "../core/schema.js";
+import { parse, type Schema } from "../klaviyo/schema.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "./errors.js";
 
@@ -98,8 +98,8 @@ export function pointerOf(path: readonly PropertyKey[]): string {
 }
 
 /** Validates `value` with `schema`; every issue becomes a Klaviyo 400 error pointing at its member. */
-export function validate<T>(schema: z.Schema<T>, value: unknown): T {
-  const result = schema.safeParse(value);
+export function validate<T>(schema: Schema<T>, value: unknown): T {
+  const result = parse(schema, value);
   if (result.success) return result.data;
   const problems: ProblemInit[] = result.error.issues.slice(0, 20).map((issue) => {
     const path = issue.path;
@@ -114,10 +114,6 @@ export function validate<T>(schema: z.Schema<T>, value: unknown): T {
 }
 
 /** Reads and validates a JSON:API request body in one step. */
-export async function readBody<T>(
-  c: EmulatorContext,
-  schema: z.Schema<T>,
-  limit = MAX_JSON_BYTES,
-): Promise<T> {
+export async function readBody<T>(c: EmulatorContext, schema: Schema<T>, limit = MAX_JSON_BYTES): Promise<T> {
   return validate(schema, await readJson(c, limit));
 }

@@ -3,14 +3,12 @@
  * `type` is 409 `conflict` (JSON:API's rule, checked before the schema so it is not reported as a mere 400),
  * and a PATCH body's `data.id` must name the resource of the path.
  */
-import type { z } from "../core/schema.js";
+
+import type { z } from "zod";
+import { isObject } from "../klaviyo/formats.js";
 import { readJson, validate } from "./body.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody } from "./errors.js";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** 409 `conflict` for a resource object whose `type` is not the one the endpoint takes. */
 export function typeConflict(pointer: string, got: string, expected: string): EmulatorProblem {
@@ -25,7 +23,7 @@ export function typeConflict(pointer: string, got: string, expected: string): Em
 
 /** Throws 409 when `value.type` is a string other than `expected` (a missing or non-string type is the schema's to report). */
 export function checkType(value: unknown, pointer: string, expected: string): void {
-  if (!isRecord(value)) return;
+  if (!isObject(value)) return;
   const type = value.type;
   if (typeof type === "string" && type !== expected) throw typeConflict(`${pointer}/type`, type, expected);
 }
@@ -34,7 +32,7 @@ export function checkType(value: unknown, pointer: string, expected: string): vo
 export function memberAt(value: unknown, ...path: string[]): unknown {
   let at = value;
   for (const key of path) {
-    if (!isRecord(at)) return undefined;
+    if (!isObject(at)) return undefined;
     at = at[key];
   }
   return at;

@@ -9,6 +9,10 @@
  * heap of a long ingestion; the request's body is then put together from those strings.
  */
 import { createHash } from "node:crypto";
+import type { ApiError } from "../core/errors.js";
+import { EVENT_LIMITS } from "../klaviyo/event-limits.js";
+import { isObject } from "../klaviyo/formats.js";
+import type { Batch, BatchRules, IngestionSpec } from "./engine.js";
 import {
   type BulkEvent,
   canonicalJson,
@@ -17,11 +21,7 @@ import {
   type ProfileData,
   readBulkEvents,
   reasonsByEntry,
-} from "../actions/events-build.js";
-import { isObject } from "../actions/events-shared.js";
-import type { ApiError } from "../core/errors.js";
-import { EVENT_LIMITS } from "../klaviyo/event-limits.js";
-import type { Batch, BatchRules, IngestionSpec } from "./engine.js";
+} from "./event-records.js";
 import { UnreadableRecord } from "./ndjson.js";
 import type { ItemReader } from "./source.js";
 

@@ -17,18 +17,10 @@
  * be read takes one, or as many events as it declares); for subscriptions they count profiles.
  */
 
-import type { BulkEvent } from "../actions/events-build.js";
-import {
-  historicalImportProblems,
-  type JobProfile,
-  MAX_PROFILES_PER_REQUEST,
-  normaliseProfile,
-  profileIndexOf,
-  type SubscriptionMode,
-} from "../actions/subscriptions-profiles.js";
 import type { KlaviyoClient } from "../core/client.js";
 import type { ApiError } from "../core/errors.js";
 import type { IngestionSpec, IngestOptions, IngestResult } from "./engine.js";
+import type { BulkEvent } from "./event-records.js";
 import {
   type ConflictingRepeats,
   checkedEventReader,
@@ -39,6 +31,14 @@ import {
 } from "./events.js";
 import { UnreadableRecord } from "./ndjson.js";
 import { type IngestSource, type ItemReader, ingestSource } from "./source.js";
+import {
+  historicalImportProblems,
+  type JobProfile,
+  MAX_PROFILES_PER_REQUEST,
+  normaliseProfile,
+  profileIndexOf,
+  type SubscriptionMode,
+} from "./subscription-records.js";
 
 export type {
   IngestOptions,

@@ -4,7 +4,7 @@
  * required members and enums. An unknown type, a missing member or a value outside an enum is a 400 pointing at
  * that member (`/data/attributes/definition/condition_groups/0/conditions/1/type`).
  */
-import { z } from "../core/schema.js";
+import { z } from "./schema.js";
 import { marketingConsent, permission } from "./segment-consent.js";
 import {
   alltime,
@@ -34,13 +34,13 @@ const groupMembership = choice("is_member", "is_member", [
   z.strictObject({
     type: z.literal("profile-group-membership"),
     is_member: z.literal(true),
-    group_ids: z.array(z.string()).min(1, "Name at least one list or segment."),
-    timeframe_filter: groupTimeframe.nullish(),
+    group_ids: z.array(z.string()).check(z.minLength(1, "Name at least one list or segment.")),
+    timeframe_filter: z.nullish(groupTimeframe),
   }),
   z.strictObject({
     type: z.literal("profile-group-membership"),
     is_member: z.literal(false),
-    group_ids: z.array(z.string()).min(1, "Name at least one list or segment."),
+    group_ids: z.array(z.string()).check(z.minLength(1, "Name at least one list or segment.")),
   }),
 ]);
 
@@ -57,7 +57,7 @@ const profileMetric = z.strictObject({
     relativeDateRange,
     alltime,
   ]),
-  metric_filters: z.array(metricPropertyFilter).nullish(),
+  metric_filters: z.nullish(z.array(metricPropertyFilter)),
 });
 
 const predictive = choice("dimension", "predictive analytics dimension", [
@@ -128,7 +128,7 @@ export const segmentCondition = choice("type", "condition type", [
   }),
   z.strictObject({
     type: z.literal("profile-property"),
-    property: z.string().min(1),
+    property: z.string().check(z.minLength(1)),
     filter: propertyFilter,
   }),
   z.strictObject({
@@ -156,14 +156,24 @@ export const segmentCondition = choice("type", "condition type", [
       relativeDateRange,
       relativeDate,
     ]),
-    completion_window_seconds: z
-      .enum(["DAYS_1", "DAYS_180", "DAYS_3", "DAYS_30", "DAYS_5", "DAYS_90", "HOURS_1", "WEEKS_1", "YEARS_1"])
-      .nullish(),
+    completion_window_seconds: z.nullish(
+      z.enum([
+        "DAYS_1",
+        "DAYS_180",
+        "DAYS_3",
+        "DAYS_30",
+        "DAYS_5",
+        "DAYS_90",
+        "HOURS_1",
+        "WEEKS_1",
+        "YEARS_1",
+      ]),
+    ),
     steps: z.array(
       z.strictObject({
         metric_exists: z.boolean(),
         metric_id: z.string(),
-        metric_filters: z.array(metricPropertyFilter).nullish(),
+        metric_filters: z.nullish(z.array(metricPropertyFilter)),
       }),
     ),
   }),
@@ -176,10 +186,12 @@ export const segmentDefinition = z.strictObject({
   condition_groups: z
     .array(
       z.strictObject({
-        conditions: z.array(segmentCondition).min(1, "A condition group needs at least one condition."),
+        conditions: z
+          .array(segmentCondition)
+          .check(z.minLength(1, "A condition group needs at least one condition.")),
       }),
     )
-    .min(1, "A segment definition needs at least one condition group."),
+    .check(z.minLength(1, "A segment definition needs at least one condition group.")),
 });
 
 export type SegmentDefinition = z.output<typeof segmentDefinition>;

@@ -3,7 +3,7 @@
  * `profile-permissions`'s `permission`), as Klaviyo's OpenAPI document defines them: which subscription states
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
-import { z } from "../core/schema.js";
+import { type Discriminable, type Schema, z } from "./schema.js";
 import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segment-filters.js";
 
 const inStrings = z.strictObject({
@@ -14,21 +14,21 @@ const inStrings = z.strictObject({
 const equalsString = z.strictObject({
   type: z.literal("string"),
   operator: z.literal("equals"),
-  value: z.string().nullable(),
+  value: z.nullable(z.string()),
 });
 const integration = (name: string) =>
   z.strictObject({ type: z.literal("string"), operator: z.literal("in"), value: z.array(z.literal(name)) });
 
 /** `{field: "method", method, filter?}`: how a consent was given or withdrawn. */
-function method(name: string, filter?: z.Schema, required = false) {
+function method(name: string, filter?: Schema, required = false) {
   const shape = { field: z.literal("method"), method: z.literal(name) };
   if (!filter) return z.strictObject(shape);
-  return z.strictObject({ ...shape, filter: required ? filter : filter.optional() });
+  return z.strictObject({ ...shape, filter: required ? filter : z.optional(filter) });
 }
 const methods = (...options: ReturnType<typeof method>[]) => choice("method", "method", options);
-const dated = (field: string, filter: z.Schema = anyDate) =>
+const dated = (field: string, filter: Schema = anyDate) =>
   z.strictObject({ field: z.literal(field), filter });
-const byField = (...options: z.Discriminable[]) => choice("field", "filter field", options);
+const byField = (...options: Discriminable[]) => choice("field", "filter field", options);
 
 const statusDate = dated("status_date");
 // Bounce, suppression and invalid-email dates: any date filter, or simply "is set".
@@ -109,17 +109,17 @@ const smsUnsubscribedFilters = byField(
   ),
 );
 
-const status = (subscription: string, filters?: z.Schema, required = false) =>
+const status = (subscription: string, filters?: Schema, required = false) =>
   z.strictObject({
     subscription: z.literal(subscription),
-    ...(filters ? { filters: required ? z.array(filters) : z.array(filters).nullish() } : {}),
+    ...(filters ? { filters: required ? z.array(filters) : z.nullish(z.array(filters)) } : {}),
   });
 const noFilters = (subscription: string) =>
-  z.strictObject({ subscription: z.literal(subscription), filters: z.null().optional() });
-const consentStatus = (...options: z.Discriminable[]) => choice("subscription", "subscription", options);
-const consent = (channel: string, can: boolean, consent_status: z.Schema) =>
+  z.strictObject({ subscription: z.literal(subscription), filters: z.optional(z.null()) });
+const consentStatus = (...options: Discriminable[]) => choice("subscription", "subscription", options);
+const consent = (channel: string, can: boolean, consent_status: Schema) =>
   z.strictObject({ channel: z.literal(channel), can_receive_marketing: z.literal(can), consent_status });
-const canReceive = (...options: z.Discriminable[]) =>
+const canReceive = (...options: Discriminable[]) =>
   choice("can_receive_marketing", "can_receive_marketing", options);
 
 /** `profile-marketing-consent`'s `consent`: by channel, then whether the profile can receive, then the status. */
@@ -207,7 +207,7 @@ const permissionFilters = z.array(
       z.strictObject({
         field: z.literal("subscribe_method"),
         method: z.literal("form"),
-        filter: inStrings.optional(),
+        filter: z.optional(inStrings),
       }),
     ]),
   ),

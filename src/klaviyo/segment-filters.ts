@@ -4,7 +4,7 @@
  * request is refused with a pointer at the member that is wrong (`…/filter/operator`), never at the whole
  * condition.
  */
-import { z } from "../core/schema.js";
+import { type Discriminable, z } from "./schema.js";
 
 /** The union's key a request got wrong: named with what it was and what it may be. */
 function keyMessage(key: string, what: string) {
@@ -21,11 +21,12 @@ function keyMessage(key: string, what: string) {
   };
 }
 
-type Options = readonly z.Discriminable[];
+type Options = readonly [Discriminable, ...Discriminable[]];
 
 /** A union chosen by `key`, with a 400 that points at `key` and names the valid values. */
-export function choice<const T extends Options>(key: string, what: string, options: T) {
-  return z.discriminatedUnion(key, options, { error: keyMessage(key, what) });
+export function choice<const T extends readonly Discriminable[]>(key: string, what: string, options: T) {
+  // Every caller passes at least one option; zod's type asks for that in the tuple's shape.
+  return z.discriminatedUnion(key, options as T & Options, { error: keyMessage(key, what) });
 }
 
 /**
@@ -107,7 +108,7 @@ export const stringFilter = z.strictObject({
     "regex",
     "starts-with",
   ]),
-  value: z.string().nullable(),
+  value: z.nullable(z.string()),
 });
 export const stringArrayFilter = z.strictObject({
   type: z.literal("string"),
@@ -131,7 +132,7 @@ export const numericFilter = z.strictObject({
   ]),
   value: numberValue,
 });
-export const integerFilter = numericFilter.extend({ value: z.int() });
+export const integerFilter = z.extend(numericFilter, { value: z.int() });
 export const numericRange = z.strictObject({
   type: z.literal("numeric"),
   operator: z.literal("between"),
@@ -146,7 +147,7 @@ export const booleanFilter = z.strictObject({
 export const listContains = z.strictObject({
   type: z.literal("list"),
   operator: z.enum(["contains", "not-contains"]),
-  value: z.union([z.int(), z.string()]).nullable(),
+  value: z.nullable(z.union([z.int(), z.string()])),
 });
 export const listLength = z.strictObject({
   type: z.literal("list"),
@@ -167,7 +168,7 @@ export const listSet = z.strictObject({
 export const listSubstring = z.strictObject({
   type: z.literal("list"),
   operator: z.enum(["contains-substring", "not-contains-substring"]),
-  value: z.string().nullable(),
+  value: z.nullable(z.string()),
 });
 export const existence = z.strictObject({
   type: z.literal("existence"),
@@ -191,13 +192,15 @@ export const propertyFilter = filterType([
 /** A filter on an event property (`metric_filters[].filter` of `profile-metric` and funnels). */
 export const metricPropertyFilter = z.strictObject({
   property: z.string(),
-  filter: filterType([
-    byOperator([stringFilter, stringArrayFilter]),
-    existence,
-    byOperator([listSet, listLength, listSubstring]),
-    booleanFilter,
-    numericFilter,
-  ]).nullish(),
+  filter: z.nullish(
+    filterType([
+      byOperator([stringFilter, stringArrayFilter]),
+      existence,
+      byOperator([listSet, listLength, listSubstring]),
+      booleanFilter,
+      numericFilter,
+    ]),
+  ),
 });
 
 /** A custom-object property filter (`profile-has-custom-object`'s `filters[]`). */

@@ -5,11 +5,11 @@
  * schemas below this one; modelling every option would copy the document, not emulate the API. Also renders the
  * definition to the `html` Klaviyo returns for drag-and-drop templates.
  */
-import { z } from "../core/schema.js";
+import { z } from "./schema.js";
 
 const options = z.record(z.string(), z.unknown());
 /** Members the document marks `readOnly`: accepted (a definition read back can be sent again) and kept. */
-const readOnlyId = z.string().nullable().optional();
+const readOnlyId = z.optional(z.nullable(z.string()));
 
 export const BLOCK_TYPES = [
   "button",
@@ -36,34 +36,36 @@ const block = z
     universal_id: readOnlyId,
     content_type: z.literal("block"),
     type: z.enum(BLOCK_TYPES),
-    data: options.nullable(),
+    data: z.nullable(options),
   })
-  .superRefine((value, ctx) => {
-    // Text and HTML blocks are the two whose data is not nullable and must carry their content.
-    if (value.type !== "text" && value.type !== "html") return;
-    if (value.data === null)
-      ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
-    else if (typeof value.data.content !== "string") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["data", "content"],
-        message: `A ${value.type} block needs a string content.`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((value, ctx) => {
+      // Text and HTML blocks are the two whose data is not nullable and must carry their content.
+      if (value.type !== "text" && value.type !== "html") return;
+      if (value.data === null)
+        ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
+      else if (typeof value.data.content !== "string") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["data", "content"],
+          message: `A ${value.type} block needs a string content.`,
+        });
+      }
+    }),
+  );
 
 const column = z.strictObject({
   id: readOnlyId,
   data_id: readOnlyId,
-  data: z.strictObject({}).nullable().optional(),
-  blocks: z.array(block).nullable().optional(),
+  data: z.optional(z.nullable(z.strictObject({}))),
+  blocks: z.optional(z.nullable(z.array(block))),
 });
 
 const row = z.strictObject({
   id: readOnlyId,
   data_id: readOnlyId,
   data: z.strictObject({ styles: options }),
-  columns: z.array(column).nullable().optional(),
+  columns: z.optional(z.nullable(z.array(column))),
 });
 
 const section = z.strictObject({
@@ -73,20 +75,20 @@ const section = z.strictObject({
   content_type: z.literal("section"),
   type: z.literal("section"),
   data: z.strictObject({ properties: options, display_options: options, styles: options }),
-  rows: z.array(row).nullable().optional(),
+  rows: z.optional(z.nullable(z.array(row))),
 });
 
 const body = z.strictObject({
   id: readOnlyId,
   properties: z.strictObject({
-    id: z.string().nullable().optional(),
-    css_class: z.string().nullable().optional(),
+    id: z.optional(z.nullable(z.string())),
+    css_class: z.optional(z.nullable(z.string())),
   }),
   styles: z.strictObject({
-    background_color: z.string().nullable().optional(),
-    width: z.int().nullable().optional(),
+    background_color: z.optional(z.nullable(z.string())),
+    width: z.optional(z.nullable(z.int())),
   }),
-  sections: z.array(section).nullable().optional(),
+  sections: z.optional(z.nullable(z.array(section))),
 });
 
 /** Style sets with `properties` besides `styles`; the others take `styles` only. */
@@ -116,26 +118,28 @@ export const templateDefinition = z.strictObject({
   id: readOnlyId,
   template_id: readOnlyId,
   body,
-  styles: z.array(style).superRefine((styles, ctx) => {
-    const seen = new Set<string>();
-    styles.forEach((s, index) => {
-      if (seen.has(s.style_type)) {
+  styles: z.array(style).check(
+    z.superRefine((styles, ctx) => {
+      const seen = new Set<string>();
+      styles.forEach((s, index) => {
+        if (seen.has(s.style_type)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "style_type"],
+            message: `'${s.style_type}' appears more than once.`,
+          });
+        }
+        seen.add(s.style_type);
+      });
+      const missing = STYLE_TYPES.filter((t) => !seen.has(t));
+      if (missing.length > 0) {
         ctx.addIssue({
           code: "custom",
-          path: [index, "style_type"],
-          message: `'${s.style_type}' appears more than once.`,
+          message: `Styles must contain exactly one of each style type; missing: ${missing.join(", ")}.`,
         });
       }
-      seen.add(s.style_type);
-    });
-    const missing = STYLE_TYPES.filter((t) => !seen.has(t));
-    if (missing.length > 0) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Styles must contain exactly one of each style type; missing: ${missing.join(", ")}.`,
-      });
-    }
-  }),
+    }),
+  ),
 });
 
 export type TemplateDefinition = z.infer<typeof templateDefinition>;

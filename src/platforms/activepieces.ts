@@ -18,9 +18,9 @@ import {
   type PieceAuthProperty,
   Property,
 } from "@activepieces/pieces-framework";
+import { connections as ourConnections } from "../actions/connections.js";
 import type { AnyAction } from "../actions/define.js";
 import type { InputDefinition } from "../actions/inputs.js";
-import { connections as ourConnections } from "../auth/connections.js";
 import {
   type AdapterOptions,
   actionsOf,

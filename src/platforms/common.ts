@@ -5,12 +5,12 @@
  * platform's form shows the same labelled errors as the library and the CLI, before anything is sent.
  */
 
+import { DEFAULT_SCOPES } from "../actions/connections.js";
 import { type AnyAction, validateInputs } from "../actions/define.js";
 import { actions as allActions } from "../actions/index.js";
 import type { InputDefinition } from "../actions/inputs.js";
 import { accessToken } from "../auth/access-token.js";
 import { apiKey } from "../auth/api-key.js";
-import { DEFAULT_SCOPES } from "../auth/connections.js";
 import type { AuthStrategy } from "../auth/strategy.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 
@@ -106,7 +106,7 @@ export async function performFor(
     const value = fromPlatform(def, values[def.key]);
     if (value !== undefined) raw[def.key] = value;
   }
-  const inputs = validateInputs(action, raw);
+  const inputs = validateInputs(action, raw, { text: true });
   const client = new KlaviyoClient({ ...options.client, auth });
   return action.perform({ client, ...(signal ? { signal } : {}) }, inputs);
 }

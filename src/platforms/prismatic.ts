@@ -16,9 +16,9 @@ import type {
   InputFieldDefinition,
 } from "@prismatic-io/spectral";
 import spectral from "@prismatic-io/spectral";
+import { connections as ourConnections } from "../actions/connections.js";
 import type { AnyAction } from "../actions/define.js";
 import type { InputDefinition } from "../actions/inputs.js";
-import { connections as ourConnections } from "../auth/connections.js";
 import {
   type AdapterOptions,
   actionsOf,

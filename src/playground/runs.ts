@@ -4,7 +4,8 @@
  * kept in a history of the last 100 runs.
  */
 
-import { getAction, runAction } from "../actions/index.js";
+import { validateInputs } from "../actions/define.js";
+import { getAction } from "../actions/index.js";
 import type { AuthStrategy } from "../auth/strategy.js";
 import { type FetchLike, readRateLimit } from "../core/chain.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
@@ -96,7 +97,9 @@ export class Runner {
     let output: unknown;
     let error: RunError | undefined;
     try {
-      output = jsonable(await runAction(action.key, inputs, { client }));
+      // The form sends what was typed: numbers, booleans and JSON as their text forms.
+      const values = validateInputs(action, inputs, { text: true });
+      output = jsonable(await action.perform({ client }, values));
       ok = true;
     } catch (caught) {
       error = describeError(caught, this.secrets());

@@ -4,9 +4,11 @@
  * `$KLAVIYO_API_KEY`, the library `process.env.KLAVIYO_API_KEY`, curl `$KLAVIYO_API_KEY` in its header.
  */
 import type { AnyAction } from "../actions/define.js";
-import { pairsOf } from "../actions/inputs.js";
+import { fromText } from "../actions/define.js";
+import { holdsFiles, type InputDefinition } from "../actions/inputs.js";
 import { flagOf } from "../cli/commands/run.js";
 import { DEFAULT_BASE_URL } from "../core/version.js";
+import { parse } from "../klaviyo/schema.js";
 
 /** Binary values longer than this (as base64) are written as a file to read rather than inline. */
 const INLINE_BINARY = 4096;
@@ -40,12 +42,12 @@ function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
-function isBinaryPairs(action: AnyAction, key: string): boolean {
-  const def = action.inputs[key];
-  return (
-    (def?.jsonSchema.additionalProperties as { contentEncoding?: string } | undefined)?.contentEncoding ===
-    "base64"
-  );
+/** The pairs of a key/value value as the playground holds it (JSON or its text form); none when it is not one. */
+function pairsIn(def: InputDefinition, value: unknown): Array<[string, string | Uint8Array]> {
+  const read = typeof value === "string" ? fromText(def, value) : { value };
+  if ("problem" in read) return [];
+  const parsed = parse(def.schema, read.value);
+  return parsed.success ? (parsed.data as Array<[string, string | Uint8Array]>) : [];
 }
 
 /** A file name for a binary value too long to inline: the run's File Name when it has one. */
@@ -75,16 +77,11 @@ export function cliSnippet(
         else words.push(flag, shellQuote(String(value)));
         break;
       case "key-value": {
-        const binary = isBinaryPairs(action, def.key);
-        pairsOf(
-          value,
-          (k, v) => {
-            let pairValue = v === undefined || v === null ? "" : String(v);
-            if (binary && pairValue.length > INLINE_BINARY) pairValue = `@${String(k)}`;
-            words.push(flag, shellQuote(`${String(k)}=${pairValue}`));
-          },
-          () => {},
-        );
+        for (const [k, v] of pairsIn(def, value)) {
+          let pairValue = typeof v === "string" ? v : Buffer.from(v).toString("base64");
+          if (holdsFiles(def) && pairValue.length > INLINE_BINARY) pairValue = `@${k}`;
+          words.push(flag, shellQuote(`${k}=${pairValue}`));
+        }
         break;
       }
       case "fields":

@@ -52,7 +52,8 @@ async function body(
 describe("create-campaign", () => {
   it("creates a draft with its messages nested in attributes, and it reads back", async () => {
     const t = setup();
-    const doc = await t.run<Doc>("create-campaign", {
+    // Audiences and options in the forms people type them (the CLI, a platform's text field).
+    const doc = await t.runText<Doc>("create-campaign", {
       name: "Spring sale",
       messages: [emailDefinition],
       includedAudiences: "LstA01, LstB02",
@@ -124,7 +125,7 @@ describe("create-campaign", () => {
       t.run("create-campaign", {
         name: "  ",
         messages: [{ channel: "fax" }, { channel: "email", content: { from_email: "not-an-address" } }],
-        includedAudiences: "[]",
+        includedAudiences: [],
         sendStrategy: { method: "throttled", datetime: "soon", throttle_percentage: 7 },
         sendOptions: { smart: true },
         trackingOptions: { custom_tracking_params: [{ type: "dynamic", value: "weather", name: "utm" }] },
@@ -291,7 +292,7 @@ describe("update-campaign and delete-campaign", () => {
     const bad = await refused(
       t.run("update-campaign", {
         campaignId: "abc",
-        includedAudiences: "[]",
+        includedAudiences: [],
         sendStrategy: { method: "later" },
       }),
     );

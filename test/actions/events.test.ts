@@ -33,7 +33,7 @@ describe("create-event", () => {
       profile: { email: "sarah@example.com", first_name: "Sarah" },
       properties: { OrderId: "1234", Items: ["A", "B"] },
       time: "2026-07-01T12:00",
-      value: "29.98",
+      value: 29.98,
       valueCurrency: "USD",
       uniqueId: "order-1234",
     });
@@ -128,9 +128,9 @@ describe("create-event", () => {
     expect(future.message).toMatch(/Event Time: .*more than a year ahead/);
 
     const props = await refused(
-      t.run("create-event", { name: "Paid", profile: { email: "a@example.com" }, properties: "[1,2]" }),
+      t.run("create-event", { name: "Paid", profile: { email: "a@example.com" }, properties: [1, 2] }),
     );
-    expect(props.message).toMatch(/Event Properties: must be a JSON object/);
+    expect(props.message).toMatch(/Event Properties: expected an object, received an array/);
     expect(t.sent).toHaveLength(0);
     expect(t.emulator.state.events.size).toBe(0);
   });
@@ -269,8 +269,10 @@ describe("bulk-create-events", () => {
 
     const empty = await refused(t.run("bulk-create-events", { events: [] }));
     expect(empty.message).toMatch(/Events Array: must hold at least one event/);
-    const text = await refused(t.run("bulk-create-events", { events: "[{" }));
+    const text = await refused(t.runText("bulk-create-events", { events: "[{" }));
     expect(text.message).toMatch(/Events Array: is not valid JSON/);
+    const notArray = await refused(t.run("bulk-create-events", { events: "[]" }));
+    expect(notArray.message).toMatch(/Events Array: expected an array, received a string/);
     expect(t.sent).toHaveLength(0);
     expect(t.emulator.state.events.size).toBe(0);
   });

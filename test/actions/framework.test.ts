@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AnyAction, defineAction, validateInputs } from "../../src/actions/define.js";
-import { input } from "../../src/actions/inputs.js";
+import { defineAction, fromText, validateInputs } from "../../src/actions/define.js";
+import { type InputDefinition, input } from "../../src/actions/inputs.js";
 import { manifest } from "../../src/actions/manifest.js";
 import { ApiError, ConnectionError, InputValidationError } from "../../src/core/errors.js";
 import { chunkRanges, reasonsByPointer, sendInChunks } from "../../src/ingest/bulk.js";
+import { jsonObject, parse } from "../../src/klaviyo/schema.js";
 
 const base = (label: string) => ({
   key: label.toLowerCase().replace(/\W+/g, ""),
@@ -12,11 +13,26 @@ const base = (label: string) => ({
   comments: `The ${label}.`,
 });
 
+/** What validation makes of a value given in its text form (a CLI flag, a platform's text field). */
+function fromTextParse(def: InputDefinition, text: string) {
+  const read = fromText(def, text);
+  return "problem" in read
+    ? { success: false as const, message: read.problem }
+    : parseMessage(def, read.value);
+}
+function parseMessage(def: InputDefinition, value: unknown) {
+  const result = parse(def.schema, value);
+  return result.success
+    ? { success: true as const, data: result.data }
+    : { success: false as const, message: result.error.issues[0]?.message };
+}
+
 describe("input kinds", () => {
-  it("numbers from numbers or numeric text, with bounds", () => {
+  it("numbers, with bounds; numeric text as their text form", () => {
     const n = input.number(base("Max Retry Count"), { min: 0, max: 10, integer: true });
-    expect(n.schema.parse("3")).toBe(3);
-    expect(n.schema.parse(0)).toBe(0);
+    expect(parseMessage(n, 0)).toEqual({ success: true, data: 0 });
+    expect(fromTextParse(n, "3")).toEqual({ success: true, data: 3 });
+    expect(parseMessage(n, "3").success).toBe(false);
     for (const [bad, why] of [
       ["three", "must be a number"],
       [1.5, "whole number"],
@@ -24,62 +40,69 @@ describe("input kinds", () => {
       [11, "at most 10"],
       [Number.NaN, "must be a number"],
     ] as const) {
-      expect(n.schema.safeParse(bad).error?.issues[0]?.message).toContain(why);
+      expect(parseMessage(n, bad).message).toContain(why);
     }
   });
-  it("booleans from booleans or true/false text", () => {
+  it("booleans; true/false/yes/no/1/0 as their text form", () => {
     const b = input.boolean(base("Retry On All Errors"));
-    expect([
-      b.schema.parse(true),
-      b.schema.parse("true"),
-      b.schema.parse("false"),
-      b.schema.parse("no"),
-    ]).toEqual([true, true, false, false]);
-    expect(b.schema.safeParse("perhaps").success).toBe(false);
+    expect(parseMessage(b, true)).toEqual({ success: true, data: true });
+    expect(["true", "false", "no", "YES", "1"].map((t) => fromTextParse(b, t))).toEqual(
+      [true, false, false, true, true].map((data) => ({ success: true, data })),
+    );
+    expect(fromTextParse(b, "perhaps").success).toBe(false);
+    expect(parseMessage(b, "true").success).toBe(false);
   });
-  it("JSON from a value or JSON text, with the position of a parse error", () => {
-    const j = input.json(base("Event Properties"), "object");
-    expect(j.schema.parse('{"a": [1, 2]}')).toEqual({ a: [1, 2] });
-    expect(j.schema.parse({ a: 1 })).toEqual({ a: 1 });
-    expect(j.schema.safeParse('{"a": 1,\n "b": }').error?.issues[0]?.message).toMatch(
+  it("JSON values; JSON text as their text form, with the position of a parse error", () => {
+    const j = input.json(base("Event Properties"), jsonObject);
+    expect(parseMessage(j, { a: 1 })).toEqual({ success: true, data: { a: 1 } });
+    expect(fromTextParse(j, '{"a": [1, 2]}')).toEqual({ success: true, data: { a: [1, 2] } });
+    expect(fromTextParse(j, '{"a": 1,\n "b": }').message).toMatch(
       /not valid JSON: error at position \d+ \(line 2, column \d+\)/,
     );
-    expect(j.schema.safeParse("[1]").error?.issues[0]?.message).toBe("must be a JSON object");
-    const arr = input.json(base("Events Array"), "array");
-    expect(arr.schema.safeParse("{}").error?.issues[0]?.message).toBe("must be a JSON array");
+    expect(parseMessage(j, [1]).message).toBe("expected an object, received an array");
+    expect(parseMessage(j, '{"a": 1}').message).toBe("expected an object, received a string");
   });
-  it("key/value pairs from an object, key=value text, Key: value text or {key, value} entries", () => {
+  it("key/value pairs from an object, key=value text, Key: value text, {key, value} entries or pairs", () => {
     const kv = input.keyValue(base("Header"));
-    expect(kv.schema.parse({ a: "1" })).toEqual([["a", "1"]]);
-    expect(kv.schema.parse(["X-Trace: a:b", "q=1=2"])).toEqual([
+    expect(parseMessage(kv, { a: "1" }).data).toEqual([["a", "1"]]);
+    expect(parseMessage(kv, ["X-Trace: a:b", "q=1=2"]).data).toEqual([
       ["X-Trace", "a:b"],
       ["q", "1=2"],
     ]);
-    expect(kv.schema.parse([{ key: "k", value: 2 }])).toEqual([["k", "2"]]);
-    expect(kv.schema.safeParse(["no separator"]).success).toBe(false);
+    expect(parseMessage(kv, [{ key: "k", value: 2 }]).data).toEqual([["k", "2"]]);
+    expect(parseMessage(kv, [["k", null]]).data).toEqual([["k", ""]]);
+    expect(parseMessage(kv, ["no separator"]).success).toBe(false);
+    expect(fromTextParse(kv, "X-A: 1").data).toEqual([["X-A", "1"]]);
   });
-  it("formats: email, E.164, ISO 4217, ISO 8601", () => {
-    const ok = (format: "email" | "phone" | "currency" | "datetime", v: string) =>
-      input.text(base("X"), format).schema.safeParse(v).success;
-    expect(ok("email", "ada@example.com")).toBe(true);
-    expect(ok("email", "ada@example")).toBe(false);
-    expect(ok("phone", "+15005550006")).toBe(true);
-    expect(ok("phone", "15005550006")).toBe(false);
-    expect(ok("phone", "+1 500 555 0006")).toBe(false);
-    expect(ok("currency", "USD")).toBe(true);
-    expect(ok("currency", "usd")).toBe(false);
-    expect(ok("datetime", "2026-07-15T12:00:00Z")).toBe(true);
-    expect(ok("datetime", "2026-07-15T12:00:00+02:00")).toBe(true);
-    expect(ok("datetime", "15/07/2026")).toBe(false);
-    expect(ok("datetime", "2026-13-01")).toBe(false);
+  it("formats: email, E.164, ISO 4217, ISO 8601 (normalised as Klaviyo takes it)", () => {
+    const check = (format: "email" | "phone" | "currency" | "datetime", v: string) =>
+      parseMessage(input.text(base("X"), format), v);
+    expect(check("email", " ada@example.com ")).toEqual({ success: true, data: "ada@example.com" });
+    expect(check("email", "ada@example").success).toBe(false);
+    expect(check("phone", "+15005550006").success).toBe(true);
+    expect(check("phone", "15005550006").success).toBe(false);
+    expect(check("phone", "+1 500 555 0006").success).toBe(false);
+    expect(check("currency", "USD").success).toBe(true);
+    expect(check("currency", "usd").success).toBe(false);
+    expect(check("datetime", "2026-07-15T12:00:00Z")).toEqual({
+      success: true,
+      data: "2026-07-15T12:00:00Z",
+    });
+    expect(check("datetime", "2026-07-15T12:00+0200")).toEqual({
+      success: true,
+      data: "2026-07-15T12:00:00+02:00",
+    });
+    expect(check("datetime", "2026-07-15")).toEqual({ success: true, data: "2026-07-15T00:00:00Z" });
+    expect(check("datetime", "15/07/2026").success).toBe(false);
+    expect(check("datetime", "2026-13-01").success).toBe(false);
+    expect(check("datetime", "2026-02-29").success).toBe(false);
+    expect(check("datetime", "2028-02-29").success).toBe(true);
   });
   it("filters that do not parse or that the endpoint does not allow are refused", () => {
     const f = input.filter(base("Filter Campaigns"), "get_campaigns");
-    expect(f.schema.safeParse("equals(messages.channel,'email')").success).toBe(true);
-    expect(f.schema.safeParse("equals(messages.channel,'email'").error?.issues[0]?.message).toMatch(
-      /not a valid Klaviyo filter/,
-    );
-    expect(f.schema.safeParse("equals(colour,'red')").error?.issues[0]?.message).toMatch(/colour/);
+    expect(parseMessage(f, "equals(messages.channel,'email')").success).toBe(true);
+    expect(parseMessage(f, "equals(messages.channel,'email'").message).toMatch(/not a valid Klaviyo filter/);
+    expect(parseMessage(f, "equals(colour,'red')").message).toMatch(/colour/);
   });
 });
 
@@ -96,19 +119,37 @@ describe("validateInputs", () => {
     async perform() {
       return null;
     },
-  }) as unknown as AnyAction;
+  });
+  const problems = (raw: Record<string, unknown>, text?: boolean) => {
+    try {
+      validateInputs(action, raw, { text });
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputValidationError);
+      return (e as InputValidationError).message;
+    }
+    return undefined;
+  };
   it("applies typed defaults and collects every problem, by label", () => {
     expect(validateInputs(action, { id: "X1" })).toEqual({ id: "X1", count: 0, flag: false });
-    let error: unknown;
-    try {
-      validateInputs(action, { count: "-2", flag: "sometimes" });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(InputValidationError);
-    expect((error as InputValidationError).message).toBe(
+    expect(problems({ count: -2, flag: "sometimes" })).toBe(
       "Demo: Thing ID: is required; Count: must be at least 0; Flag: must be true or false",
     );
+  });
+  it("takes text forms only when asked (the CLI, platforms' text fields)", () => {
+    expect(problems({ id: "X1", count: "2" })).toBe("Demo: Count: must be a number");
+    expect(validateInputs(action, { id: "X1", count: "2", flag: "yes" }, { text: true })).toEqual({
+      id: "X1",
+      count: 2,
+      flag: true,
+    });
+    expect(problems({ count: "-2", flag: "sometimes" }, true)).toBe(
+      "Demo: Thing ID: is required; Count: must be at least 0; Flag: must be true or false",
+    );
+  });
+  it("refuses IDs that would not stay one path segment", () => {
+    for (const id of ["", " ", ".", "..", " .. ", "a/b", "a?x=1", "a#b", "a b", "a\\b"])
+      expect(problems({ id }), JSON.stringify(id)).toMatch(/Thing ID: (is required|must not)/);
+    expect(validateInputs(action, { id: " %2e%2e " })).toMatchObject({ id: "%2e%2e" });
   });
 });
 
@@ -176,6 +217,15 @@ describe("manifest", () => {
     ]);
     const fields = m.actions.find((a) => a.key === "get-account")?.inputs.find((i) => i.key === "fields");
     expect(fields).toMatchObject({ label: "Fields", default: null, required: false, type: "fields" });
-    expect((fields?.schema.items as { enum: string[] } | undefined)?.enum).toContain("timezone");
+    // A list of names, or comma-separated text of them: both forms, generated from the validator.
+    const [list, text] = (fields?.schema.anyOf ?? []) as Array<{
+      items?: { enum: string[] };
+      pattern?: string;
+    }>;
+    expect(list?.items?.enum).toContain("timezone");
+    expect(new RegExp(text?.pattern ?? "^$").test("timezone, contact_information.organization_name")).toBe(
+      true,
+    );
+    expect(new RegExp(text?.pattern ?? "^$").test("timezone,nope")).toBe(false);
   });
 });

@@ -256,7 +256,7 @@ describe("Update Image", () => {
     expect(await sent[1]?.json()).toEqual({
       data: { type: "image", id: up.data.id, attributes: { name: "New" } },
     });
-    const hidden = await run<ImageDoc>("update-image", { imageId: up.data.id, imageHidden: "true" });
+    const hidden = await run<ImageDoc>("update-image", { imageId: up.data.id, imageHidden: true });
     expect(hidden.data.attributes).toMatchObject({ name: "New", hidden: true });
     expect(await sent[2]?.json()).toEqual({
       data: { type: "image", id: up.data.id, attributes: { hidden: true } },

@@ -26,7 +26,7 @@ describe("Create Profile", () => {
       organization: "Example Corporation",
       title: "Regional Manager",
       image: "https://example.com/sarah.jpg",
-      location: '{"city":"Boston","region":"MA","latitude":42.3601,"longitude":"-71.0589"}',
+      location: { city: "Boston", region: "MA", latitude: 42.3601, longitude: "-71.0589" },
       properties: { plan: "gold", pets: ["cat"] },
     });
     expect(out.data.type).toBe("profile");
@@ -77,12 +77,13 @@ describe("Create Profile", () => {
     expect(error.message).toContain("Individual's email address: is not an email address");
     expect(error.message).toContain("Phone Number: must be a phone number in E.164 format");
     expect(error.message).toContain("Image: must be an http(s) URL");
-    expect(error.message).toContain('Location: unknown member "street"');
-    expect(error.message).toContain("latitude must be between -90 and 90");
-    expect(error.message).toContain("Properties: must be a JSON object");
+    expect(error.message).toMatch(/Location: .*unknown member "street"/);
+    expect(error.message).toMatch(/Location: .*latitude: must be between -90 and 90/);
+    expect(error.message).toContain("Properties: expected an object, received a string");
     expect(sent).toHaveLength(0);
 
-    const badJson = await refused(run("create-profile", { email: "a@example.com", location: '{"city":' }));
+    const { runText } = actionsSetup();
+    const badJson = await refused(runText("create-profile", { email: "a@example.com", location: '{"city":' }));
     expect(badJson.message).toMatch(/Location: is not valid JSON: error at position/);
     expect(sent).toHaveLength(0);
   });

@@ -63,9 +63,10 @@ describe("Create Segment", () => {
     });
   });
 
-  it("accepts JSON text, a whole definition object, and a starred segment", async () => {
+  it("accepts JSON text (as the CLI gives it), a whole definition object, and a starred segment", async () => {
     const vip = lists["VIP Customers"] as string;
-    const fromText = await createOne("text", {
+    const fromText = await t.runText<SegmentDoc>("create-segment", {
+      name: "text",
       conditionGroups: JSON.stringify(inList(vip)),
       isStarred: "true",
     });
@@ -80,7 +81,7 @@ describe("Create Segment", () => {
   it("refuses a missing name, an empty array and a group without conditions before sending", async () => {
     const error = await refused("create-segment", { conditionGroups: [] });
     expect(error.message).toContain("Segment Name: is required");
-    expect(error.message).toContain("Segment Condition Groups: must hold at least one condition group");
+    expect(error.message).toContain("Segment Condition Groups: A segment definition needs at least one condition group");
 
     const blank = await refused("create-segment", { name: "   ", conditionGroups: inList("x") });
     expect(blank.message).toContain("Segment Name: must not be blank");
@@ -96,8 +97,10 @@ describe("Create Segment", () => {
       'condition_groups[2].conditions[0] must be an object with a "type"',
     );
 
-    const badJson = await refused("create-segment", { name: "x", conditionGroups: "[{" });
-    expect(badJson.message).toMatch(/Segment Condition Groups: is not valid JSON: error at position \d+/);
+    const badJson = await t.runText("create-segment", { name: "x", conditionGroups: "[{" }).catch((e: unknown) => e);
+    expect((badJson as Error).message).toMatch(/Segment Condition Groups: is not valid JSON: error at position \d+/);
+    const text = await refused("create-segment", { name: "x", conditionGroups: JSON.stringify(inList("x")) });
+    expect(text.message).toContain("Segment Condition Groups: must be a JSON array of condition groups");
 
     const notBoolean = await refused("create-segment", {
       name: "x",

@@ -101,7 +101,7 @@ describe("Create Template", () => {
     const doc = await t.run<TemplateDoc>("create-template", {
       name: "Drag and drop",
       editorType: "SYSTEM_DRAGGABLE",
-      definition: JSON.stringify(definition("<p>Sale</p>")),
+      definition: definition("<p>Sale</p>"),
       includeDefinition: true,
     });
     expect(doc.data.attributes.editor_type).toBe("SYSTEM_DRAGGABLE");
@@ -277,8 +277,8 @@ describe("Update Template", () => {
     const nothing = await refused("update-template", { templateId: created.data.id });
     expect(nothing.message).toContain("nothing to change");
     expect(nothing.message).toContain("Template HTML");
-    const notObject = await refused("update-template", { templateId: created.data.id, definition: "[1]" });
-    expect(notObject.message).toContain("Template Definition: must be a JSON object");
+    const notObject = await refused("update-template", { templateId: created.data.id, definition: [1] });
+    expect(notObject.message).toContain("Template Definition: expected an object, received an array");
     const blank = await refused("update-template", { templateId: created.data.id, name: "  " });
     expect(blank.message).toContain("Template Name: must not be blank");
     expect(t.emulator.state.templates.get(created.data.id)?.attributes.name).toBe("Welcome");

@@ -10,6 +10,7 @@ import { actions } from "../../src/actions/index.js";
 import { input } from "../../src/actions/inputs.js";
 import { manifest } from "../../src/actions/manifest.js";
 import { InputValidationError } from "../../src/core/errors.js";
+import { jsonObject } from "../../src/klaviyo/schema.js";
 import { createKlaviyoPiece } from "../../src/platforms/activepieces.js";
 import { apiKeyConnection, createComponent } from "../../src/platforms/prismatic.js";
 import { PLATFORM_KEY, platformEmulator, runPieceAction } from "./forms.js";
@@ -36,7 +37,10 @@ const throwaway = defineAction({
       comments: "Whether case matters.",
       default: false,
     }),
-    extra: input.json({ key: "extra", label: "Extra", comments: "Any JSON object, echoed back." }, "object"),
+    extra: input.json(
+      { key: "extra", label: "Extra", comments: "Any JSON object, echoed back." },
+      jsonObject,
+    ),
   },
   async perform({ client }, { text, limit, caseSensitive, extra }) {
     const res = await client.request<{ data: Array<{ attributes: { name: string } }> }>({

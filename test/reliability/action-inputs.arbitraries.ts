@@ -12,6 +12,7 @@
 import fc from "fast-check";
 import type { AnyAction } from "../../src/actions/define.js";
 import type { InputDefinition } from "../../src/actions/inputs.js";
+import { inputJsonSchema } from "../../src/actions/manifest.js";
 
 /** Ids of what the emulator holds, by kind (`list`, `profile`, `campaign`…), the kind an id input's key names. */
 export type IdPools = Readonly<Record<string, readonly string[]>>;
@@ -306,7 +307,7 @@ export function arbitraryContext(allActions: readonly AnyAction[], pools: IdPool
 const plainText = fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 });
 
 function numberBounds(def: InputDefinition): { min: number; max: number; integer: boolean } {
-  const schema = def.jsonSchema;
+  const schema = inputJsonSchema(def);
   const min = typeof schema.minimum === "number" ? schema.minimum : -1_000_000;
   const max = typeof schema.maximum === "number" ? schema.maximum : 1_000_000;
   return { min, max, integer: schema.type === "integer" };

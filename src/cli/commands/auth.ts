@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { DEFAULT_SCOPES } from "../../auth/connections.js";
+import { DEFAULT_SCOPES } from "../../actions/connections.js";
 import { authorizeUrl, exchangeCode, KLAVIYO_OAUTH_URLS, revokeToken } from "../../auth/oauth.js";
 import { oauth } from "../../auth/oauth-strategy.js";
 import { MemoryTokenStore, type StoredConnection } from "../../auth/token-store.js";

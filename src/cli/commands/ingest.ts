@@ -9,6 +9,7 @@ import {
   ingestSubscriptions,
 } from "../../ingest/index.js";
 import { readRecords } from "../../ingest/ndjson.js";
+import { parse } from "../../klaviyo/schema.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
@@ -108,7 +109,7 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
   let unsent: ReturnType<typeof unsentWriter>;
   try {
     const concurrency = concurrencyOf(flags);
-    if (flags.listId !== undefined && !idSchema.safeParse(flags.listId).success)
+    if (flags.listId !== undefined && !parse(idSchema, flags.listId).success)
       throw usageError("--list-id", "listId", "must be a list ID, such as Y6nRLr");
     if (file !== "-") {
       try {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type AnyAction, validateInputs } from "../../actions/define.js";
 import { actions, getAction } from "../../actions/index.js";
-import type { InputDefinition } from "../../actions/inputs.js";
+import { holdsFiles, type InputDefinition } from "../../actions/inputs.js";
 import { streamListAction, streamPartitioned } from "../../actions/list.js";
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
@@ -78,9 +78,7 @@ export function inputsFromFlags(
   for (const def of Object.values(action.inputs)) {
     const value = flags[def.key];
     if (value === undefined) continue;
-    const binaryValues =
-      (def.jsonSchema.additionalProperties as { contentEncoding?: string } | undefined)?.contentEncoding ===
-      "base64";
+    const binaryValues = holdsFiles(def);
     if (def.type === "boolean") raw[def.key] = value === true ? true : value;
     else if (def.type === "key-value" && binaryValues && Array.isArray(value)) {
       // `--file-data file=@logo.png`: the CLI reads the file (the library never reads local files itself).
@@ -159,7 +157,7 @@ export async function runWithFlags(
   try {
     const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
     const parallel = parallelOf(flags);
-    const values = validateInputs(action, inputsFromFlags(action, flags));
+    const values = validateInputs(action, inputsFromFlags(action, flags), { text: true });
     const client = clientFromFlags(flags);
     if (flags.all) tuneHeapForStreaming();
     if (flags.all && parallel !== undefined) {

@@ -5,7 +5,7 @@
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
 
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { TRACKING_DYNAMIC_VALUES } from "../../klaviyo/identifiers.js";
 import { choice, dateTime } from "../../klaviyo/segment-filters.js";
 
@@ -49,11 +49,13 @@ const onOpen = choice("type", "on_open type", [
 const badge = choice("display", "badge display", [
   z.strictObject({
     display: z.literal(true),
-    badge_options: choice("badge_config", "badge_config", [
-      z.strictObject({ badge_config: z.literal("increment_one") }),
-      z.strictObject({ badge_config: z.literal("set_count"), value: z.string() }),
-      z.strictObject({ badge_config: z.literal("set_property"), set_from_property: z.string() }),
-    ]).nullish(),
+    badge_options: z.nullish(
+      choice("badge_config", "badge_config", [
+        z.strictObject({ badge_config: z.literal("increment_one") }),
+        z.strictObject({ badge_config: z.literal("set_count"), value: z.string() }),
+        z.strictObject({ badge_config: z.literal("set_property"), set_from_property: z.string() }),
+      ]),
+    ),
   }),
   z.strictObject({ display: z.literal(false) }),
 ]);
@@ -79,7 +81,9 @@ const pushStandard = z.strictObject({
       .nullish(),
   }),
   kv_pairs: kvPairs,
-  options: z.strictObject({ on_open: onOpen.nullish(), badge: badge.nullish(), play_sound: flag }).optional(),
+  options: z
+    .strictObject({ on_open: z.nullish(onOpen), badge: z.nullish(badge), play_sound: flag })
+    .optional(),
 });
 const pushSilent = z.strictObject({
   channel: z.literal("mobile_push"),
@@ -117,10 +121,15 @@ export const sendStrategy = choice("method", "send strategy method", [
   z.strictObject({
     method: z.literal("static"),
     datetime: dateTime,
-    options: choice("is_local", "is_local", [
-      z.strictObject({ is_local: z.literal(true), send_past_recipients_immediately: z.boolean().optional() }),
-      z.strictObject({ is_local: z.literal(false) }),
-    ]).nullish(),
+    options: z.nullish(
+      choice("is_local", "is_local", [
+        z.strictObject({
+          is_local: z.literal(true),
+          send_past_recipients_immediately: z.boolean().optional(),
+        }),
+        z.strictObject({ is_local: z.literal(false) }),
+      ]),
+    ),
   }),
   z.strictObject({
     method: z.literal("throttled"),
@@ -165,7 +174,7 @@ export const createCampaignBody = z.strictObject({
     attributes: z.strictObject({
       name,
       audiences: z.strictObject({ included: z.array(z.string()), excluded: z.array(z.string()).nullish() }),
-      send_strategy: sendStrategy.nullish(),
+      send_strategy: z.nullish(sendStrategy),
       send_options: sendOptions.nullish(),
       tracking_options: trackingOptions.nullish(),
       "campaign-messages": z.strictObject({
@@ -187,7 +196,7 @@ export const updateCampaignBody = z.strictObject({
         .optional(),
       send_options: sendOptions.nullish(),
       tracking_options: trackingOptions.nullish(),
-      send_strategy: sendStrategy.nullish(),
+      send_strategy: z.nullish(sendStrategy),
       "campaign-messages": z
         .never({
           error:

@@ -5,18 +5,16 @@
  * the future"), and the docs' ingestion-limit table (4000 items per array, 10 levels of nested objects).
  * Each violation is a 400 pointing at the offending member.
  */
+
 import { EVENT_LIMITS, overStringLimit } from "../../klaviyo/event-limits.js";
 import { parseFilterDate } from "../../klaviyo/filter.js";
+import { isObject } from "../../klaviyo/formats.js";
 import { pointerOf } from "../body.js";
 import { invalidBody, type ProblemInit } from "../errors.js";
 import type { EmulatorState } from "../state.js";
 import { E164, EMAIL, findProfile, PROFILE_IDENTIFIERS } from "./profile-model.js";
 
 type Path = readonly (string | number)[];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Walks `value` (found at `path`), adding a problem for each string over the size limit, each array over the

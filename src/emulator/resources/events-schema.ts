@@ -5,8 +5,9 @@
  * member, an unknown member included (the schema reports those at the parent; a client wants the member itself).
  */
 
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { parseFilterDate } from "../../klaviyo/filter.js";
+import { parse } from "../../klaviyo/schema.js";
 import { pointerOf } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 
@@ -202,7 +203,7 @@ const MAX_PROBLEMS = 20;
 
 /** Validates a parsed body; every issue becomes a 400 pointing at its member (unknown members each at itself). */
 export function parseEventDocument<T>(schema: z.Schema<T>, value: unknown): T {
-  const result = schema.safeParse(value);
+  const result = parse(schema, value);
   if (result.success) return result.data;
   const problems: ProblemInit[] = [];
   for (const issue of result.error.issues) {

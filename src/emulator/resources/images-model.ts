@@ -4,7 +4,7 @@
  * the format and size differently (see the routes); both end in `insertImage`. Images cannot be deleted via the API.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { validate } from "../body.js";
 import type { EmulatorState, ImageRow } from "../state.js";
 import { isoNow } from "../store.js";

@@ -4,7 +4,7 @@
  * unique across profiles → 409 `duplicate_profile`), and PATCH semantics (absent keeps, `null` clears,
  * `meta.patch_properties` appends to, removes from and unsets custom properties).
  */
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { EmulatorProblem } from "../errors.js";
 import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";

@@ -3,7 +3,7 @@
  * definition needs beyond its shape (the lists, segments and metrics it names must exist), and the resource
  * object, with `profile_count` computed from the state when asked for.
  */
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { segmentDefinition } from "../../klaviyo/segment-conditions.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
@@ -34,7 +34,7 @@ export const updateSegmentBody = z.strictObject({
     type: z.literal("segment"),
     id: z.string(),
     attributes: z.strictObject({
-      definition: segmentDefinition.nullish(),
+      definition: z.nullish(segmentDefinition),
       name: name.nullish(),
       is_starred: z.boolean().nullish(),
       is_active: z.boolean().nullish(),

@@ -3,7 +3,7 @@
  * literals `SUBSCRIBED` / `UNSUBSCRIBED`, channels email, sms, whatsapp, push), with the limits on profiles
  * per job (1,000 / 100) that Klaviyo enforces but the schema only states in prose.
  */
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 
 export const MAX_SUBSCRIBE_PROFILES = 1000;
 export const MAX_UNSUBSCRIBE_PROFILES = 100;

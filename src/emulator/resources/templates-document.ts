@@ -4,6 +4,7 @@
  * does not take is refused with a pointer at that attribute (strict object schemas would point at the parent).
  * Not template-specific: the image routes use it too.
  */
+import { isObject } from "../../klaviyo/formats.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 
 export interface WriteDocumentRules {
@@ -15,10 +16,6 @@ export interface WriteDocumentRules {
   readonly attributes: readonly string[];
   /** Why an attribute that exists on the resource but is not writable here is refused (`editor_type`). */
   readonly readOnly?: Readonly<Record<string, string>>;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Runs the type, id and attribute-name checks on a parsed body; shape errors are left to the schema. */

@@ -3,7 +3,7 @@
  * the schema can only describe in prose (html for CODE / USER_DRAGGABLE, a definition for SYSTEM_DRAGGABLE), the
  * API's creation limit, and the stored row in wire form.
  */
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import {
   renderDefinitionHtml,
   type TemplateDefinition,
@@ -31,7 +31,7 @@ const createBody = z.strictObject({
       name: z.string().min(1, "The template name may not be blank."),
       editor_type: z.string(),
       html: nullableString,
-      definition: templateDefinition.nullable().optional(),
+      definition: z.optional(z.nullable(templateDefinition)),
       text: nullableString,
       amp: nullableString,
     }),
@@ -45,7 +45,7 @@ const updateBody = z.strictObject({
     attributes: z.strictObject({
       name: z.string().min(1, "The template name may not be blank.").nullable().optional(),
       html: nullableString,
-      definition: templateDefinition.nullable().optional(),
+      definition: z.optional(z.nullable(templateDefinition)),
       text: nullableString,
       amp: nullableString,
     }),

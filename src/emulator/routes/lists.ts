@@ -3,7 +3,7 @@
  * memberships go too), the members (`/profiles`, joining order, `joined_group_at`), and adding / removing
  * members through `/relationships/profiles` (204).
  */
-import { z } from "../../core/schema.js";
+import { z } from "zod";
 import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";

@@ -5,8 +5,9 @@
  * item and normalised to Klaviyo's shape; problems are reported by item position (counted from 0, as the
  * result's `rejected[].index` is).
  */
-import { z } from "../core/schema.js";
-import { textFormats } from "./inputs.js";
+
+import { formatTests, isObject, isoDateTime } from "../klaviyo/formats.js";
+import { addIssue, type Schema, z } from "../klaviyo/schema.js";
 
 export type SubscriptionMode = "subscribe" | "unsubscribe";
 
@@ -38,8 +39,6 @@ export const MAX_PROFILES_PER_REQUEST: Record<SubscriptionMode, number> = {
 /** The channels a flat profile can name, and where each goes in Klaviyo's `subscriptions`. */
 export const FLAT_CHANNELS = ["email", "sms"] as const;
 
-const EMAIL = textFormats.email;
-const PHONE = textFormats.phone;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The sub-channels each channel takes, per mode; `consent: true` for a consent entry (`{consent, consented_at?}`). */
@@ -58,21 +57,12 @@ const CHANNELS: Record<SubscriptionMode, Record<string, Record<string, "consent"
   },
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 const describe = (value: unknown) =>
   value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
 
-/** An ISO 8601 date-time as Klaviyo takes it (UTC, with seconds); a time without a zone is read as UTC. */
+/** A consent time as Klaviyo takes it (`isoDateTime`: a time without a zone is read as UTC). */
 export function normaliseTimestamp(text: string): string | undefined {
-  const parsed = textFormats.datetime.safeParse(text);
-  if (!parsed.success) return undefined;
-  const value = parsed.data;
-  const zoned = /T/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? `${value}Z` : value;
-  const ms = Date.parse(zoned);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return isoDateTime(text);
 }
 
 interface Normalised {
@@ -89,11 +79,11 @@ function checkIdentifiers(
 ): void {
   const { email, phone_number: phone, subscriptions } = profile.attributes;
   if (email !== undefined && email !== null) {
-    if (typeof email !== "string" || !EMAIL.safeParse(email).success)
+    if (typeof email !== "string" || !formatTests.email(email.trim()))
       problems.push(`${names.email} ${JSON.stringify(email)} is not an email address (name@example.com)`);
   }
   if (phone !== undefined && phone !== null) {
-    if (typeof phone !== "string" || !PHONE.safeParse(phone).success)
+    if (typeof phone !== "string" || !formatTests.phone(phone.trim()))
       problems.push(
         `${names.phone} ${JSON.stringify(phone)} is not in E.164 format: + then country code and number, digits only (+15005550006)`,
       );
@@ -203,7 +193,7 @@ function consentEntry(
   problems: string[],
 ): Record<string, unknown> | undefined {
   const literal = mode === "subscribe" ? "SUBSCRIBED" : "UNSUBSCRIBED";
-  if (!isRecord(value)) {
+  if (!isObject(value)) {
     problems.push(`${where} must be an object such as {"consent":"${literal}"}, not ${describe(value)}`);
     return undefined;
   }
@@ -247,7 +237,7 @@ function normaliseKlaviyo(item: Record<string, unknown>, mode: SubscriptionMode)
     else profile.id = item.id.trim();
   }
   const attributes = item.attributes;
-  if (!isRecord(attributes)) {
+  if (!isObject(attributes)) {
     problems.push(
       `attributes must be an object with email/phone_number and subscriptions, not ${describe(attributes)}`,
     );
@@ -272,7 +262,7 @@ function normaliseKlaviyo(item: Record<string, unknown>, mode: SubscriptionMode)
   if (mode === "subscribe")
     checkDateOfBirth(attributes.age_gated_date_of_birth, profile.attributes, problems);
   const subscriptions = attributes.subscriptions;
-  if (!isRecord(subscriptions)) {
+  if (!isObject(subscriptions)) {
     problems.push(
       `attributes.subscriptions must be an object of channels, such as {"email":{"marketing":{"consent":"${mode === "subscribe" ? "SUBSCRIBED" : "UNSUBSCRIBED"}"}}}, not ${describe(subscriptions)}`,
     );
@@ -286,7 +276,7 @@ function normaliseKlaviyo(item: Record<string, unknown>, mode: SubscriptionMode)
       problems.push(`${where}: unknown channel; use ${Object.keys(table).join(", ")}`);
       continue;
     }
-    if (!isRecord(value)) {
+    if (!isObject(value)) {
       problems.push(`${where} must be an object, not ${describe(value)}`);
       continue;
     }
@@ -332,7 +322,7 @@ function normaliseKlaviyo(item: Record<string, unknown>, mode: SubscriptionMode)
 
 /** Normalises one item of the Profiles input, collecting its problems. */
 export function normaliseProfile(item: unknown, mode: SubscriptionMode): Normalised {
-  if (!isRecord(item)) {
+  if (!isObject(item)) {
     return {
       profile: { type: "profile", attributes: { subscriptions: {} } },
       problems: [
@@ -359,25 +349,28 @@ export function itemProblems(problems: ReadonlyArray<{ index: number; problem: s
 }
 
 /** The Profiles input's schema: a JSON array of profiles, each checked and normalised to Klaviyo's shape. */
-export function profilesSchema(mode: SubscriptionMode): z.Schema<JobProfile[]> {
-  return z.array(z.unknown()).transform((items, ctx) => {
-    if (items.length === 0) {
-      ctx.addIssue({ code: "custom", message: "must hold at least one profile" });
-      return z.NEVER;
-    }
-    const out: JobProfile[] = [];
-    const problems: Array<{ index: number; problem: string }> = [];
-    items.forEach((item, index) => {
-      const normalised = normaliseProfile(item, mode);
-      for (const problem of normalised.problems) problems.push({ index, problem });
-      out.push(normalised.profile);
-    });
-    if (problems.length > 0) {
-      for (const message of itemProblems(problems)) ctx.addIssue({ code: "custom", message });
-      return z.NEVER;
-    }
-    return out;
-  });
+export function profilesSchema(mode: SubscriptionMode): Schema<JobProfile[]> {
+  return z.pipe(
+    z.array(z.unknown()),
+    z.transform((items, ctx) => {
+      if (items.length === 0) {
+        addIssue(ctx, { code: "custom", message: "must hold at least one profile" });
+        return z.NEVER;
+      }
+      const out: JobProfile[] = [];
+      const problems: Array<{ index: number; problem: string }> = [];
+      items.forEach((item, index) => {
+        const normalised = normaliseProfile(item, mode);
+        for (const problem of normalised.problems) problems.push({ index, problem });
+        out.push(normalised.profile);
+      });
+      if (problems.length > 0) {
+        for (const message of itemProblems(problems)) addIssue(ctx, { code: "custom", message });
+        return z.NEVER;
+      }
+      return out;
+    }),
+  );
 }
 
 /** Every consent entry that takes a `consented_at` (all but open tracking), with the time it carries. */
@@ -385,7 +378,7 @@ export function consentSlots(profile: JobProfile): ConsentSlot[] {
   const slots: ConsentSlot[] = [];
   for (const [channel, subs] of Object.entries(profile.attributes.subscriptions)) {
     for (const [sub, entry] of Object.entries(subs)) {
-      if (sub === "open_tracking" || sub === "tokens" || sub === "anonymous_id" || !isRecord(entry)) continue;
+      if (sub === "open_tracking" || sub === "tokens" || sub === "anonymous_id" || !isObject(entry)) continue;
       const at = entry.consented_at;
       slots.push({ path: `${channel}.${sub}`, consentedAt: typeof at === "string" ? at : undefined });
     }

@@ -5,12 +5,12 @@
  * identifier, email and E.164 syntax, ISO 4217 currencies, a time after 1990 and at most a year ahead, at most 400
  * properties nested at most 10 levels deep, no string over 100 KB and no array over 4,000 items anywhere in it.
  */
+
 import type { ApiError } from "../core/errors.js";
 import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
+import { formatTests, isObject, isoDateTime } from "../klaviyo/formats.js";
 import { PROFILE_IDENTIFIERS } from "../klaviyo/identifiers.js";
-import { isObject, isoDateTime } from "./events-shared.js";
-import { MAX_INPUT_DEPTH } from "./input-guard.js";
-import { formatTests } from "./inputs.js";
+import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 
 export { PROFILE_IDENTIFIERS };
 

@@ -1,4 +1,4 @@
-import { input } from "../actions/inputs.js";
+import { input } from "./inputs.js";
 
 /** The minimal OAuth scopes that cover every action of the connector (reference §6.2). */
 export const DEFAULT_SCOPES =
