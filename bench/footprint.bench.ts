@@ -288,7 +288,10 @@ async function main(): Promise<void> {
   const stray = Object.entries({
     "KlaviyoClient alone": client,
     "KlaviyoClient + runAction": withRun,
-  }).flatMap(([name, b]) => b.forbidden.map((m) => `  ${name}: ${m}`));
+  }).flatMap(([name, b]) => [
+    ...b.forbidden.slice(0, 20).map((m) => `  ${name}: ${m}`),
+    ...(b.forbidden.length > 20 ? [`  ${name}: … and ${b.forbidden.length - 20} more`] : []),
+  ]);
   if (stray.length > 0) {
     console.error(
       `\nFAILED: the library's bundles hold modules of ${FORBIDDEN_FOLDERS.map((f) => `src/${f}`).join(", ")}, ${FORBIDDEN_PACKAGES.join(", ")}:\n${stray.join("\n")}`,
