@@ -1,14 +1,97 @@
 /**
- * Footprint: installed size of the package with its runtime dependencies, and the time and memory to import it,
- * next to Klaviyo's official SDK (`klaviyo-api`, a dev dependency here). Import figures are medians of fresh
- * processes. Sizes are measured from node_modules as npm installed them (`npm ls --omit=dev`).
+ * Footprint: the budgets a user of the library feels, next to Klaviyo's official SDK (`klaviyo-api`, a dev
+ * dependency here).
+ *
+ * - Bundle size: esbuild bundles, minifies and gzips a file that imports only `KlaviyoClient` from the built entry
+ *   (dist/index.js), and one that imports `KlaviyoClient` and `runAction` (which reaches every action). Neither may
+ *   hold a module of the emulator, the CLI, the playground, the platform adapters, the Redis stores, `@redis/client`
+ *   or `@opentelemetry` (read from esbuild's metafile, with `@redis/client` installed so a stray import of it would
+ *   be bundled): if one does, the benchmark fails (exit code 1). `test/contract/bundle.test.ts` checks the same.
+ * - Import time: wall time of `node -e 'await import(".../dist/index.js")'` less that of a bare `node -e ''`, median
+ *   of fresh processes, run interleaved.
+ * - Installed size with the runtime dependencies (reported, not a target).
+ *
+ * Targets (reported as met or not; only the forbidden modules fail the run): the client alone ≤ 20 KB min+gz, the
+ * client with runAction ≤ 80 KB min+gz, import ≤ 40 ms over bare node. `BENCH_IMPORT_RUNS` sets the runs (21).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build, type Metafile } from "esbuild";
 import { record } from "./results.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const distEntry = `${root}dist/index.js`;
+
+/** Folders of dist/ (from src/) that are faces and tools built on the library: no user bundle may hold them. */
+export const FORBIDDEN_FOLDERS = ["emulator", "cli", "playground", "platforms", "redis", "ui"] as const;
+/** Packages the library's users must not be made to load: optional peers, telemetry. */
+export const FORBIDDEN_PACKAGES = ["@redis/client", "@opentelemetry/"] as const;
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const forbiddenPath = new RegExp(
+  `(^|/)(dist|src)/(${FORBIDDEN_FOLDERS.join("|")})/|(^|/)node_modules/(${FORBIDDEN_PACKAGES.map((p) => escapeRegExp(p.replace(/\/$/, ""))).join("|")})/`,
+);
+const forbiddenSpecifier = (specifier: string) =>
+  FORBIDDEN_PACKAGES.some((p) =>
+    p.endsWith("/") ? specifier.startsWith(p) : specifier === p || specifier.startsWith(`${p}/`),
+  );
+
+/** What users bundle: the entries measured here and checked by test/contract/bundle.test.ts. */
+export const OUR_BUNDLES = {
+  "KlaviyoClient alone": `export { KlaviyoClient } from ${JSON.stringify(distEntry)};`,
+  "KlaviyoClient + runAction": `export { KlaviyoClient, runAction } from ${JSON.stringify(distEntry)};`,
+} as const;
+export const SDK_BUNDLE = `export { ApiKeySession, ListsApi } from "klaviyo-api";`;
+
+export interface BundleReport {
+  /** Bytes of the minified bundle, and of it gzipped. */
+  minBytes: number;
+  gzBytes: number;
+  /** Modules with code in the bundle, and modules esbuild read (tree-shaken ones included). */
+  modules: number;
+  read: number;
+  /** Modules (or imports of packages) of the forbidden folders and packages, as esbuild saw them. */
+  forbidden: string[];
+  metafile: Metafile;
+}
+
+/** Bundles `entry` (ES module source, resolved from the repository's root) as a user's bundler would: minified, for Node. */
+export async function bundle(entry: string): Promise<BundleReport> {
+  const result = await build({
+    stdin: { contents: entry, resolveDir: root, sourcefile: "entry.mjs", loader: "js" },
+    absWorkingDir: root,
+    bundle: true,
+    minify: true,
+    platform: "node",
+    format: "esm",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const out = result.outputFiles[0]?.contents ?? new Uint8Array();
+  const { metafile } = result;
+  const output = Object.values(metafile.outputs)[0];
+  const inputs = Object.entries(metafile.inputs);
+  const forbidden = [
+    ...inputs.map(([path]) => path).filter((path) => forbiddenPath.test(path)),
+    ...inputs.flatMap(([path, input]) =>
+      input.imports
+        .filter((i) => forbiddenSpecifier(i.original ?? i.path))
+        .map((i) => `${path} imports ${i.original ?? i.path}`),
+    ),
+  ];
+  return {
+    minBytes: out.length,
+    gzBytes: gzipSync(out, { level: 9 }).length,
+    modules: Object.values(output?.inputs ?? {}).filter((i) => i.bytesInOutput > 0).length,
+    read: inputs.length,
+    forbidden: [...new Set(forbidden)].sort(),
+    metafile,
+  };
+}
 
 /** Kilobytes of `paths`: on disk (blocks, as `du` counts them) or apparent (bytes of content, as npm's "unpacked size"). */
 function duKb(paths: string[], apparent = false): number {
@@ -37,83 +120,184 @@ function closure(names: readonly string[], seen = new Set<string>()): string[] {
   return [...seen].map((name) => `${root}node_modules/${name}`);
 }
 
-const ownDeps = Object.keys(
-  (JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { dependencies?: Record<string, string> })
-    .dependencies ?? {},
-);
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-function importCost(code: string, runs = 5): { ms: number; rssMb: number } {
-  const ms: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], {
-      cwd: root,
-      encoding: "utf8",
-    });
-    const [t, r] = out.trim().split(" ").map(Number);
-    ms.push(t ?? Number.NaN);
-    rss.push(r ?? Number.NaN);
-  }
-  return { ms: median(ms), rssMb: median(rss) };
+/** Wall milliseconds of `node --input-type=module -e <code>` in a fresh process, from the repository's root. */
+function nodeMs(code: string): number {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", code], { cwd: root, stdio: "pipe" });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (run.status !== 0) throw new Error(`node -e ${code} failed: ${run.stderr}`);
+  return ms;
 }
 
-const ourPaths = [`${root}dist`, `${root}bin`, `${root}package.json`, ...closure(ownDeps)];
-const ours = duKb(ourPaths);
-const oursBytes = duKb(ourPaths, true);
-const sdk = duKb(closure(["klaviyo-api"]));
-const sdkBytes = duKb(closure(["klaviyo-api"]), true);
-const timing = (specifier: string, how: "import" | "require") =>
-  how === "import"
-    ? `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log((performance.now() - t).toFixed(1), (process.memoryUsage().rss / 1e6).toFixed(1));`
-    : `import { createRequire } from "node:module"; const require = createRequire(${JSON.stringify(`${root}package.json`)}); const t = performance.now(); require(${JSON.stringify(specifier)}); console.log((performance.now() - t).toFixed(1), (process.memoryUsage().rss / 1e6).toFixed(1));`;
-const importOurs = importCost(timing(`${root}dist/index.js`, "import"));
-const importClient = importCost(timing(`${root}dist/core/client.js`, "import"));
-const importSdk = importCost(timing("klaviyo-api", "require"));
+/** Median import time of each specifier over bare node, the runs interleaved so drift falls on all alike. */
+function importTimes(specifiers: Record<string, string>, runs: number): Record<string, number> {
+  const codes: Record<string, string> = { "bare node": "" };
+  for (const [name, specifier] of Object.entries(specifiers))
+    codes[name] = `await import(${JSON.stringify(specifier)});`;
+  const names = Object.keys(codes);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (const name of names) nodeMs(codes[name] as string); // warm the file cache
+  for (let i = 0; i < runs; i++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length] as string;
+      times[name]?.push(nodeMs(codes[name] as string));
+    }
+  }
+  const bare = median(times["bare node"] ?? []);
+  return Object.fromEntries(
+    names.filter((n) => n !== "bare node").map((n) => [n, median(times[n] ?? []) - bare]),
+  );
+}
 
-console.log("\nFootprint (installed size with runtime dependencies; import: median of 5 fresh processes)");
-console.log(
-  `  klaviyo-connector        ${(ours / 1024).toFixed(1)} MB on disk (${(oursBytes / 1024).toFixed(1)} MB of content)   import ${importOurs.ms} ms, RSS ${importOurs.rssMb} MB`,
-);
-console.log(
-  `  klaviyo-connector core   (the client alone)   import ${importClient.ms} ms, RSS ${importClient.rssMb} MB`,
-);
-console.log(
-  `  klaviyo-api (official)   ${(sdk / 1024).toFixed(1)} MB on disk (${(sdkBytes / 1024).toFixed(1)} MB of content)   require ${importSdk.ms} ms, RSS ${importSdk.rssMb} MB`,
-);
-console.log("  targets: under 2 MB installed, under 50 ms to import");
+/** RSS in MB of a fresh process after importing `specifier` (median of 3). */
+function rssAfter(specifier: string): number {
+  const code = `await import(${JSON.stringify(specifier)}); console.log(process.memoryUsage().rss / 1e6);`;
+  const rss = [0, 1, 2].map(() =>
+    Number(
+      execFileSync(process.execPath, ["--input-type=module", "-e", code], { cwd: root, encoding: "utf8" }),
+    ),
+  );
+  return median(rss);
+}
 
-record([
-  {
-    name: "installed size with runtime dependencies (on disk)",
-    unit: "MB",
-    value: ours / 1024,
-    peer: { "klaviyo-api": sdk / 1024 },
-    ceiling: 2,
-  },
-  {
-    name: "installed size with runtime dependencies (content, as npm's unpacked size)",
-    unit: "MB",
-    value: oursBytes / 1024,
-    peer: { "klaviyo-api": sdkBytes / 1024 },
-    ceiling: 2,
-  },
-  {
-    name: "time to import (median of 5 fresh processes)",
-    unit: "ms",
-    value: importOurs.ms,
-    peer: { "klaviyo-api": importSdk.ms, "klaviyo-connector client alone": importClient.ms },
-    ceiling: 50,
-  },
-  {
-    name: "RSS after import",
-    unit: "MB",
-    value: importOurs.rssMb,
-    peer: { "klaviyo-api": importSdk.rssMb },
-    ceiling: null,
-  },
-]);
+const kb = (bytes: number) => bytes / 1024;
+const verdict = (value: number, ceiling: number) => (value <= ceiling ? "met" : "NOT MET");
+
+async function main(): Promise<void> {
+  if (!existsSync(distEntry)) throw new Error("dist/ is missing: run `npm run build` first");
+  const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 21);
+
+  const [client, withRun] = await Promise.all(Object.values(OUR_BUNDLES).map((entry) => bundle(entry)));
+  const sdkBundle = await bundle(SDK_BUNDLE);
+  if (!client || !withRun) throw new Error("unreachable: two bundles");
+
+  const imports = importTimes(
+    { ours: distEntry, "client alone": `${root}dist/core/client.js`, "klaviyo-api": "klaviyo-api" },
+    runs,
+  );
+  const oursMs = imports.ours ?? Number.NaN;
+  const rssOurs = rssAfter(distEntry);
+  const rssSdk = rssAfter("klaviyo-api");
+
+  const ownDeps = Object.keys(
+    (JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { dependencies?: Record<string, string> })
+      .dependencies ?? {},
+  );
+  const ourPaths = [`${root}dist`, `${root}bin`, `${root}package.json`, ...closure(ownDeps)];
+  const ours = duKb(ourPaths);
+  const oursBytes = duKb(ourPaths, true);
+  const sdk = duKb(closure(["klaviyo-api"]));
+  const sdkBytes = duKb(closure(["klaviyo-api"]), true);
+
+  const row = (name: string, b: BundleReport) =>
+    `  ${name.padEnd(44)} ${kb(b.gzBytes).toFixed(1).padStart(7)} KB min+gz  ${kb(b.minBytes).toFixed(1).padStart(8)} KB min  ${String(b.modules).padStart(5)} modules (${b.read} read)`;
+  console.log("\nBundles (esbuild --bundle --minify --platform=node, gzip -9)");
+  console.log(row("KlaviyoClient alone", client));
+  console.log(row("KlaviyoClient + runAction", withRun));
+  console.log(row("klaviyo-api: ApiKeySession, ListsApi", sdkBundle));
+  console.log(`\nImport time over bare node (median of ${runs} fresh processes, interleaved)`);
+  console.log(
+    `  klaviyo-connector (dist/index.js)        ${oursMs.toFixed(1)} ms   RSS ${rssOurs.toFixed(1)} MB`,
+  );
+  console.log(
+    `  klaviyo-connector client alone           ${(imports["client alone"] ?? Number.NaN).toFixed(1)} ms`,
+  );
+  console.log(
+    `  klaviyo-api (official)                   ${(imports["klaviyo-api"] ?? Number.NaN).toFixed(1)} ms   RSS ${rssSdk.toFixed(1)} MB`,
+  );
+  console.log("\nInstalled size with runtime dependencies (reported, not a target)");
+  console.log(
+    `  klaviyo-connector   ${(ours / 1024).toFixed(1)} MB on disk (${(oursBytes / 1024).toFixed(1)} MB of content)`,
+  );
+  console.log(
+    `  klaviyo-api         ${(sdk / 1024).toFixed(1)} MB on disk (${(sdkBytes / 1024).toFixed(1)} MB of content)`,
+  );
+  console.log("\nTargets");
+  console.log(`  KlaviyoClient alone ≤ 20 KB min+gz: ${verdict(kb(client.gzBytes), 20)}`);
+  console.log(`  KlaviyoClient + runAction ≤ 80 KB min+gz: ${verdict(kb(withRun.gzBytes), 80)}`);
+  console.log(`  import ≤ 40 ms over bare node: ${verdict(oursMs, 40)}`);
+
+  const sdkPeer = (value: number) => ({ "klaviyo-api (ApiKeySession, ListsApi)": value });
+  record([
+    {
+      name: "bundle: KlaviyoClient alone (esbuild, min+gz)",
+      unit: "KB",
+      value: kb(client.gzBytes),
+      peer: sdkPeer(kb(sdkBundle.gzBytes)),
+      ceiling: 20,
+    },
+    {
+      name: "bundle: KlaviyoClient + runAction (esbuild, min+gz)",
+      unit: "KB",
+      value: kb(withRun.gzBytes),
+      peer: sdkPeer(kb(sdkBundle.gzBytes)),
+      ceiling: 80,
+    },
+    {
+      name: "bundle: KlaviyoClient alone, modules",
+      unit: "count",
+      value: client.modules,
+      peer: sdkPeer(sdkBundle.modules),
+      ceiling: null,
+    },
+    {
+      name: "bundle: KlaviyoClient + runAction, modules",
+      unit: "count",
+      value: withRun.modules,
+      peer: sdkPeer(sdkBundle.modules),
+      ceiling: null,
+    },
+    {
+      name: "time to import dist/index.js over bare node (median of fresh processes)",
+      unit: "ms",
+      value: oursMs,
+      peer: {
+        "klaviyo-api": imports["klaviyo-api"] ?? Number.NaN,
+        "klaviyo-connector client alone": imports["client alone"] ?? Number.NaN,
+      },
+      ceiling: 40,
+    },
+    {
+      name: "RSS after import",
+      unit: "MB",
+      value: rssOurs,
+      peer: { "klaviyo-api": rssSdk },
+      ceiling: null,
+    },
+    {
+      name: "installed size with runtime dependencies (on disk)",
+      unit: "MB",
+      value: ours / 1024,
+      peer: { "klaviyo-api": sdk / 1024 },
+      ceiling: null,
+    },
+    {
+      name: "installed size with runtime dependencies (content, as npm's unpacked size)",
+      unit: "MB",
+      value: oursBytes / 1024,
+      peer: { "klaviyo-api": sdkBytes / 1024 },
+      ceiling: null,
+    },
+  ]);
+
+  const stray = Object.entries({
+    "KlaviyoClient alone": client,
+    "KlaviyoClient + runAction": withRun,
+  }).flatMap(([name, b]) => [
+    ...b.forbidden.slice(0, 20).map((m) => `  ${name}: ${m}`),
+    ...(b.forbidden.length > 20 ? [`  ${name}: … and ${b.forbidden.length - 20} more`] : []),
+  ]);
+  if (stray.length > 0) {
+    console.error(
+      `\nFAILED: the library's bundles hold modules of ${FORBIDDEN_FOLDERS.map((f) => `src/${f}`).join(", ")}, ${FORBIDDEN_PACKAGES.join(", ")}:\n${stray.join("\n")}`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { actions as registry } from "../../src/actions/index.js";
+import { connections } from "../../src/auth/connections.js";
+import { tour } from "../../src/cli/commands/demo-tour.js";
 import { requireBuild, runCli, startCliEmulator } from "../helpers/cli.js";
 import { closedPort } from "../helpers/servers.js";
 
@@ -86,14 +89,14 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
     const res = await runCli(["actions"]);
     expect(res.code).toBe(0);
     const lines = res.stdout.trim().split("\n");
-    expect(lines).toHaveLength(38);
+    expect(lines).toHaveLength(registry.length);
     expect(lines[0]).toMatch(/^bulk-create-events\s+Bulk Create Events$/);
     expect(lines).toContainEqual(expect.stringMatching(/^raw-request\s+Raw Request$/));
     const manifest = await runCli(["manifest"]);
     expect(manifest.code).toBe(0);
     const doc = JSON.parse(manifest.stdout) as { actions: Array<{ key: string }>; connections: unknown[] };
-    expect(doc.actions).toHaveLength(38);
-    expect(doc.connections).toHaveLength(2);
+    expect(doc.actions).toHaveLength(registry.length);
+    expect(doc.connections).toHaveLength(connections.length);
   });
 
   it("--inputs takes a JSON object from standard input, and flags override it", async () => {
@@ -119,13 +122,14 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
 });
 
 describe("klaviyo demo", () => {
-  it("runs every one of the 38 actions against the embedded emulator, one row each, and exits 0", async () => {
+  it("runs every one of the actions against the embedded emulator, one row each, and exits 0", async () => {
     const res = await runCli(["demo"]);
     expect(res.code).toBe(0);
     const rows = res.stdout.trim().split("\n");
-    expect(rows.at(-1)).toBe("39/39 steps succeeded (38 actions)");
+    const steps = tour("x").length;
+    expect(rows.at(-1)).toBe(`${steps}/${steps} steps succeeded (${registry.length} actions)`);
     const actions = new Set(rows.slice(0, -1).map((r) => r.split(/\s+/)[0]));
-    expect(actions.size).toBe(38);
+    expect(actions.size).toBe(registry.length);
     expect(rows[0]).toMatch(/^list-accounts\s+200\s+\d+ ms\s+1 item\(s\)$/);
     expect(rows).toContainEqual(expect.stringMatching(/^upload-image \(from file\)\s+201 /));
     expect(rows).toContainEqual(expect.stringMatching(/^delete-list\s+204 .*deleted \w+$/));

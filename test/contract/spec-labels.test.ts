@@ -1,64 +1,71 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { specFactsJson } from "../../scripts/spec-facts.js";
+import { actions } from "../../src/actions/index.js";
 import { manifest } from "../../src/actions/manifest.js";
-import { parseSpec, specAvailable } from "../helpers/spec.js";
+import { parseSpec, SPEC_FACTS_PATH, SPEC_PATH, specAvailable, specFacts } from "../helpers/spec.js";
 
 /** The specification writes defaults as text; the manifest types them (`false`, `0`, `"json"`). */
 function asText(value: unknown): string {
   return value === null || value === undefined ? "" : String(value);
 }
 
-describe.skipIf(!specAvailable())(
-  "the manifest against the specification (labels and defaults are a contract)",
-  () => {
-    const spec = parseSpec();
-    const m = manifest();
+const facts = specFacts();
+const m = manifest();
 
-    it("the specification parses into its 2 connections and 38 actions", () => {
-      expect(spec.connections.map((c) => c.label)).toEqual(["API Key", "OAuth 2.0"]);
-      expect(spec.actions).toHaveLength(38);
-      expect(spec.actions.every((a) => a.inputs.length > 0 || a.label === "")).toBe(true);
-    });
+describe("the manifest against the specification's facts (test/fixtures/spec-facts.json): labels and defaults are a contract", () => {
+  it("the fixture holds connections and actions, each with a label and a description", () => {
+    expect(facts.connections.length).toBeGreaterThan(0);
+    expect(facts.actions.length).toBeGreaterThan(0);
+    for (const section of [...facts.connections, ...facts.actions]) {
+      expect(section.label, JSON.stringify(section)).not.toBe("");
+      expect(section.description, section.label).not.toBe("");
+    }
+    expect(facts.actions.filter((a) => a.inputs.length > 0).length).toBeGreaterThan(0);
+  });
 
-    it("both connections, with their inputs' labels and defaults", () => {
-      for (const section of spec.connections) {
-        const connection = m.connections.find((c) => c.label === section.label);
-        expect(connection, section.label).toBeDefined();
-        for (const want of section.inputs) {
-          const got = connection?.inputs.find((i) => i.label === want.label);
-          expect(got, `${section.label} / ${want.label}`).toBeDefined();
-          expect(asText(got?.default), `${section.label} / ${want.label} default`).toBe(want.default);
-        }
+  it("exactly the specification's connections, each with exactly its inputs' labels and defaults", () => {
+    expect(m.connections.map((c) => c.label)).toEqual(facts.connections.map((c) => c.label));
+    for (const section of facts.connections) {
+      const connection = m.connections.find((c) => c.label === section.label);
+      expect(
+        connection?.inputs.map((i) => i.label),
+        section.label,
+      ).toEqual(section.inputs.map((i) => i.label));
+      for (const want of section.inputs) {
+        const got = connection?.inputs.find((i) => i.label === want.label);
+        expect(asText(got?.default), `${section.label} / ${want.label} default`).toBe(want.default);
       }
-    });
+    }
+  });
 
-    it.each(parseSpecSafe().map((a) => [a.label, a] as const))(
-      "%s: every input, label and default exactly",
-      (label, section) => {
-        const action = m.actions.find((a) => a.label === label);
-        expect(action, `action "${label}" is missing from the manifest`).toBeDefined();
-        expect(action?.key).toBe(label.toLowerCase().replace(/[^a-z0-9]+/g, "-"));
-        expect(action?.description.length, `${label} has no description`).toBeGreaterThan(20);
-        for (const want of section.inputs) {
-          const got = action?.inputs.find((i) => i.label === want.label);
-          expect(got, `${label}: input "${want.label}" is missing`).toBeDefined();
-          expect(asText(got?.default), `${label} / ${want.label}: default`).toBe(want.default);
-        }
-        for (const input of action?.inputs ?? []) {
-          expect(input.comments.length, `${label} / ${input.label} has no description`).toBeGreaterThan(10);
-        }
-      },
-    );
+  it.each(facts.actions.map((a) => [a.label, a] as const))(
+    "%s: every input, label and default exactly",
+    (label, section) => {
+      const action = m.actions.find((a) => a.label === label);
+      expect(action, `action "${label}" is missing from the manifest`).toBeDefined();
+      expect(action?.key).toBe(label.toLowerCase().replace(/[^a-z0-9]+/g, "-"));
+      expect(action?.description.length, `${label} has no description`).toBeGreaterThan(20);
+      for (const want of section.inputs) {
+        const got = action?.inputs.find((i) => i.label === want.label);
+        expect(got, `${label}: input "${want.label}" is missing`).toBeDefined();
+        expect(asText(got?.default), `${label} / ${want.label}: default`).toBe(want.default);
+      }
+      for (const input of action?.inputs ?? []) {
+        expect(input.comments.length, `${label} / ${input.label} has no description`).toBeGreaterThan(10);
+      }
+    },
+  );
 
-    it("the manifest has exactly the 38 actions of the specification", () => {
-      expect(m.actions.map((a) => a.label).sort()).toEqual(spec.actions.map((a) => a.label).sort());
-    });
-  },
-);
+  it("the registry and the manifest have exactly the actions of the specification", () => {
+    expect(m.actions.map((a) => a.label).sort()).toEqual(facts.actions.map((a) => a.label).sort());
+    expect(actions).toHaveLength(facts.actions.length);
+  });
+});
 
-function parseSpecSafe() {
-  try {
-    return specAvailable() ? parseSpec().actions : [];
-  } catch {
-    return [];
-  }
-}
+describe.skipIf(!specAvailable())(`test/fixtures/spec-facts.json against ${SPEC_PATH}`, () => {
+  it("the fixture is exactly what the specification's text gives (npm run gen:spec-facts rewrites it)", () => {
+    const text = readFileSync(SPEC_FACTS_PATH, "utf8");
+    expect(text).toBe(specFactsJson(parseSpec()));
+  });
+});

@@ -1,69 +1,49 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import {
+  DEFAULT_SPEC_PATH,
+  parseSpec as parseSpecText,
+  SPEC_FACTS_PATH,
+  type Spec,
+} from "../../scripts/spec-facts.js";
+
+export type { Spec, SpecInput, SpecSection } from "../../scripts/spec-facts.js";
+export { SPEC_FACTS_PATH };
 
 /** The connector's specification, the contract for labels and defaults. */
-export const SPEC_PATH = resolve(process.env.KLAVIYO_CONNECTOR_SPEC ?? "../shared/spec/connector-spec.txt");
+export const SPEC_PATH = resolve(process.env.KLAVIYO_CONNECTOR_SPEC ?? DEFAULT_SPEC_PATH);
 
-export interface SpecInput {
-  label: string;
-  comments: string;
-  default: string;
-}
-export interface SpecSection {
-  label: string;
-  description: string;
-  inputs: SpecInput[];
-}
-export interface Spec {
-  connections: SpecSection[];
-  actions: SpecSection[];
-}
+let warned = false;
 
-/** Whether the specification is there; absent it the test says so and skips, unless REQUIRE_OPENAPI_SPEC=1. */
+/**
+ * Whether the specification's text is there. Absent, the test says so and skips, unless REQUIRE_OPENAPI_SPEC=1 (CI),
+ * where its absence fails the run. Tests that only need its facts read `specFacts()`, which is always there.
+ */
 export function specAvailable(): boolean {
   if (existsSync(SPEC_PATH)) return true;
   if (process.env.REQUIRE_OPENAPI_SPEC === "1")
-    throw new Error(`the connector specification is not at ${SPEC_PATH}`);
-  console.warn(`The connector specification is not at ${SPEC_PATH}: label checks skipped`);
+    throw new Error(`REQUIRE_OPENAPI_SPEC=1 but the connector specification is not at ${SPEC_PATH}`);
+  if (!warned) {
+    console.warn(
+      `The connector specification is not at ${SPEC_PATH}: checks against its text skipped (set KLAVIYO_CONNECTOR_SPEC); test/fixtures/spec-facts.json stands in for it`,
+    );
+    warned = true;
+  }
   return false;
 }
 
-/**
- * Reads the specification's tables: a section is a label line and a description line, then
- * `Input | Comments | Default |`, a `---` line, and one row per input (`Label | Comments | Default |`, trailing
- * cells may be missing). The `Connection` row is the connection itself, not an input.
- */
+/** The specification's tables, read from its text (see scripts/spec-facts.ts). */
 export function parseSpec(text = readFileSync(SPEC_PATH, "utf8")): Spec {
-  const lines = text.split(/\r?\n/);
-  const actionsAt = lines.findIndex((l) => l.trim() === "Actions");
-  const sections: Array<SpecSection & { line: number }> = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!/^Input \| Comments \| Default \|/.test(lines[i] ?? "")) continue;
-    const inputs: SpecInput[] = [];
-    let j = i + 2;
-    for (; j < lines.length; j++) {
-      const line = lines[j] ?? "";
-      if (!line.includes("|")) break;
-      const cells = line.split("|").map((c) => c.trim());
-      const [label = "", comments = "", def = ""] = cells;
-      if (label === "Connection" || label === "") continue;
-      inputs.push({ label, comments, default: def });
-    }
-    sections.push({ label: "", description: "", inputs, line: i });
-    i = j - 1;
-  }
-  const connections: SpecSection[] = [];
-  const actions: SpecSection[] = [];
-  for (const section of sections) {
-    if (section.line < actionsAt) {
-      connections.push({ ...section, label: connections.length === 0 ? "API Key" : "OAuth 2.0" });
-    } else {
-      actions.push({
-        label: (lines[section.line - 2] ?? "").trim(),
-        description: (lines[section.line - 1] ?? "").trim(),
-        inputs: section.inputs,
-      });
-    }
-  }
-  return { connections, actions };
+  return parseSpecText(text);
+}
+
+let facts: Spec | undefined;
+
+/** The specification's facts as committed in test/fixtures/spec-facts.json (`npm run gen:spec-facts`). */
+export function specFacts(): Spec {
+  facts ??= (() => {
+    const { connections, actions } = JSON.parse(readFileSync(SPEC_FACTS_PATH, "utf8")) as Spec;
+    return { connections, actions };
+  })();
+  return facts;
 }

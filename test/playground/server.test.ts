@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { actions as registry } from "../../src/actions/index.js";
 import { runUi } from "../../src/cli/commands/ui.js";
 import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
 import {
@@ -209,7 +210,7 @@ describe("the playground on the embedded emulator", () => {
     const manifest = (await call(pg, "/api/manifest")).json() as {
       actions: Array<{ key: string; inputs: Array<{ key: string; type: string }> }>;
     };
-    expect(manifest.actions).toHaveLength(38);
+    expect(manifest.actions).toHaveLength(registry.length);
     const create = manifest.actions.find((a) => a.key === "create-profile");
     expect(create?.inputs.find((i) => i.key === "email")?.type).toBe("text");
   });
