@@ -193,7 +193,7 @@ export class KlaviyoClient {
    * document: `client.call("get_list", { path: { id }, query: { "fields[list]": ["name"] } })`. Method, path and
    * rate tier are the operation's; each path parameter is sent as exactly one segment.
    */
-  call<Op extends OperationId>(
+  async call<Op extends OperationId>(
     id: Op,
     ...args: CallArgs<Op>
   ): Promise<KlaviyoResponse<OperationResponse<Op>>> {
@@ -201,11 +201,11 @@ export class KlaviyoClient {
   }
 
   /** Walks a collection operation item by item (`client.paginateOperation("get_profiles", { query, limit })`). */
-  paginateOperation<Op extends CollectionOperationId>(
+  async *paginateOperation<Op extends CollectionOperationId>(
     id: Op,
     ...args: CallArgs<Op, PaginateOptions>
   ): AsyncGenerator<OperationItem<Op>> {
-    return paginateItems(this, operationRequest(id, ...args));
+    yield* paginateItems<OperationItem<Op>>(this, operationRequest(id, ...args));
   }
 
   /** Walks a collection page by page, following `links.next` (see `PaginateOptions` for the bounds). */
