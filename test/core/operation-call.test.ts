@@ -179,17 +179,13 @@ describe("client.call on the wire", () => {
 
   it("counts each call in its operation's rate tier, and in Klaviyo's lower tier where the query calls for one", async () => {
     const tiers: string[] = [];
-    const store = new InMemoryRateLimitStore();
-    const rateLimiter = new RateLimiter({
-      store: {
-        synchronous: true,
-        take: (key, windows, guardMs, now) => {
-          tiers.push(key.tier);
-          return store.take(key, windows, guardMs, now);
-        },
-        block: (key, until, now) => store.block(key, until, now),
-      },
-    });
+    class RecordingStore extends InMemoryRateLimitStore {
+      override take(...args: Parameters<InMemoryRateLimitStore["take"]>) {
+        tiers.push(args[0].tier);
+        return super.take(...args);
+      }
+    }
+    const rateLimiter = new RateLimiter({ store: new RecordingStore() });
     const { client } = recording(() => json({ data: { type: "list", id: "L1", attributes: {} } }), {
       rateLimiter,
     });
