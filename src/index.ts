@@ -55,6 +55,7 @@ export {
   ServerError,
   TimeoutError,
 } from "./core/errors.js";
+export { type CallArgs, type CallInput, type CallOptions, operationRequest } from "./core/operation-call.js";
 export { cursorOf, type Page, type PaginateOptions } from "./core/pagination.js";
 export {
   type PartitionOptions,
@@ -75,6 +76,33 @@ export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/vers
 export type { BulkResult, ChunkReport } from "./ingest/bulk.js";
 export { ingestEvents, ingestSubscriptions } from "./ingest/index.js";
 export { readRecords } from "./ingest/ndjson.js";
+export type {
+  AccountResource,
+  CampaignMessageResource,
+  CampaignResource,
+  CatalogItemResource,
+  CollectionOperationId,
+  CouponResource,
+  components,
+  EventResource,
+  FlowResource,
+  ImageResource,
+  ListResource,
+  MetricResource,
+  OperationBody,
+  OperationId,
+  OperationInput,
+  OperationItem,
+  OperationPathParams,
+  OperationQuery,
+  OperationResponse,
+  operations,
+  ProfileResource,
+  Schema,
+  SegmentResource,
+  TagResource,
+  TemplateResource,
+} from "./klaviyo/api.js";
 export { filter, formatFilter, parseFilter } from "./klaviyo/filter.js";
 export { getOperation, matchOperation, type Operation } from "./klaviyo/operations.js";
 export type { RateTier } from "./klaviyo/rate-window.js";

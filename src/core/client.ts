@@ -1,5 +1,6 @@
 import { apiKey } from "../auth/api-key.js";
 import type { AuthStrategy } from "../auth/strategy.js";
+import type { CollectionOperationId, OperationId, OperationItem, OperationResponse } from "../klaviyo/api.js";
 import { getOperation, type HttpMethod, matchOperation, type Operation } from "../klaviyo/operations.js";
 import type { RateTier } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";
@@ -17,6 +18,7 @@ import {
 } from "./chain.js";
 import { type Clock, systemClock } from "./clock.js";
 import { ApiError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
+import { type CallArgs, operationRequest } from "./operation-call.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
 import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
 import { redact } from "./redact.js";
@@ -102,7 +104,8 @@ const decoder = new TextDecoder();
 
 /**
  * One client per credential. Composes the transport once; every call then passes through the same chain.
- * Methods: `request` for any call, `paginate` / `paginateItems` to walk `links.next`.
+ * Methods: `call` for one operation of the API by id, typed; `request` for any call; `paginate` /
+ * `paginateItems` / `paginateOperation` to walk `links.next`.
  */
 export class KlaviyoClient {
   readonly baseUrl: URL;
@@ -183,6 +186,26 @@ export class KlaviyoClient {
       attempts: res.attempts,
       durationMs: this.clock.now() - started,
     };
+  }
+
+  /**
+   * Calls an operation of Klaviyo's API by id, its path parameters, query, body and answer typed from the OpenAPI
+   * document: `client.call("get_list", { path: { id }, query: { "fields[list]": ["name"] } })`. Method, path and
+   * rate tier are the operation's; each path parameter is sent as exactly one segment.
+   */
+  async call<Op extends OperationId>(
+    id: Op,
+    ...args: CallArgs<Op>
+  ): Promise<KlaviyoResponse<OperationResponse<Op>>> {
+    return this.request(operationRequest<Op, unknown>(id, ...args));
+  }
+
+  /** Walks a collection operation item by item (`client.paginateOperation("get_profiles", { query, limit })`). */
+  async *paginateOperation<Op extends CollectionOperationId>(
+    id: Op,
+    ...args: CallArgs<Op, PaginateOptions>
+  ): AsyncGenerator<OperationItem<Op>> {
+    yield* paginateItems<OperationItem<Op>>(this, operationRequest(id, ...args));
   }
 
   /** Walks a collection page by page, following `links.next` (see `PaginateOptions` for the bounds). */
