@@ -3,11 +3,11 @@
  * health, reset, the request log, and faults, latency and rate limits changed while running. They need no
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
+import { Hono } from "hono";
 import { z } from "../core/schema.js";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import type { RequestRecord } from "./connection.js";
 import { FAULT_KINDS, type FaultSpec } from "./faults.js";
-import { App } from "./http/router.js";
 import type { RateLimitMode } from "./rate-limit.js";
 
 export interface AdminControls {
@@ -47,8 +47,8 @@ function problem(status: number, detail: string): Response {
 }
 
 /** The admin app, mounted at `/__emulator`. */
-export function adminRoutes(controls: AdminControls): App {
-  const admin = new App();
+export function adminRoutes(controls: AdminControls): Hono {
+  const admin = new Hono();
   admin.get("/health", (c) =>
     c.json({
       status: "ok",

@@ -7,8 +7,8 @@
  * Secrets, codes and tokens appear in no error, log or response except the token response itself.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
 import { checkScopes, knownScopes } from "./auth.js";
-import { App } from "./http/router.js";
 import {
   BEARER_SCHEME,
   type Clock,
@@ -175,7 +175,7 @@ function parseScopes(text: string): string[] {
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The OAuth server: `routes` to mount at `/oauth`, `controls` for tests. */
-export function createOAuthServer(options: OAuthServerOptions): { routes: App; controls: OAuthControls } {
+export function createOAuthServer(options: OAuthServerOptions): { routes: Hono; controls: OAuthControls } {
   checkOAuthClients(options.clients);
   const ttl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
   if (!(Number.isInteger(ttl) && ttl > 0))
@@ -216,7 +216,7 @@ export function createOAuthServer(options: OAuthServerOptions): { routes: App; c
     return { client, redirectUri };
   };
 
-  const routes = new App();
+  const routes = new Hono();
 
   routes.get("/authorize", (c) => {
     const query = new URL(c.req.url).searchParams;
