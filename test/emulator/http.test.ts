@@ -69,10 +69,10 @@ function answerWhileSending(
   url: string,
   headers: Record<string, string>,
   chunks: number,
-  chunkSize = 64 * 1024,
+  method = "POST",
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", headers: { ...headers, "Transfer-Encoding": "chunked" } });
+    const req = httpRequest(url, { method, headers: { ...headers, "Transfer-Encoding": "chunked" } });
     req.on("response", (res) => {
       let body = "";
       res.on("data", (d: Buffer) => {
@@ -84,7 +84,7 @@ function answerWhileSending(
       });
     });
     req.on("error", reject);
-    for (let i = 0; i < chunks; i++) req.write(Buffer.alloc(chunkSize, 0x20));
+    for (let i = 0; i < chunks; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
   });
 }
 
@@ -331,6 +331,41 @@ describe("request bodies", () => {
     const answer = await answerWhileSending(`${url}/api/events`, json(), 96);
     expect(answer.status).toBe(413);
     expect(errorCode(answer.body)).toBe("request_too_large");
+  });
+
+  it("the admin and OAuth endpoints read their bodies within a limit too", async () => {
+    const { url, emulator } = await serve();
+    // 2 MB of a config that never ends (the limit is 1 MB).
+    const config = await answerWhileSending(
+      `${url}/__emulator/config`,
+      { "Content-Type": "application/json" },
+      32,
+      "PUT",
+    );
+    expect([config.status, errorCode(config.body)]).toEqual([413, "request_too_large"]);
+    // 256 kB of a token request that never ends (the limit is 64 kB): refused, and counted.
+    const token = await answerWhileSending(
+      `${url}/oauth/token`,
+      { "Content-Type": "application/x-www-form-urlencoded" },
+      4,
+    );
+    expect(token.status).toBe(413);
+    expect(JSON.parse(token.body)).toMatchObject({ error: "invalid_request" });
+    expect(emulator.oauth.tokenRequests).toEqual({ authorization_code: 0, refresh_token: 0, other: 1 });
+    const revoke = await answerWhileSending(
+      `${url}/oauth/revoke`,
+      { "Content-Type": "application/x-www-form-urlencoded" },
+      4,
+    );
+    // Client authentication comes first there, as before: without it, a 401 whatever the body.
+    expect(revoke.status).toBe(401);
+    // Within the limits, both work as ever.
+    const put = await send(`${url}/__emulator/config`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ latencyMs: 0 }),
+    });
+    expect([put.status, JSON.parse(String(put.body)).latencyMs]).toEqual([200, 0]);
   });
 
   it("refuses a declared Content-Length past the limit before reading the body", async () => {
