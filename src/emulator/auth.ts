@@ -3,7 +3,6 @@
  * `Bearer` tokens can be added beside private keys without touching the middleware. Credentials are only ever
  * used as map keys: nothing here puts one into a response, a log entry or an error.
  */
-
 import type { MiddlewareHandler } from "hono";
 import { allOperations } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";

@@ -2,7 +2,6 @@
  * Klaviyo's rate limits, counted with the same epoch-aligned windows the client uses (`core/rate-window.ts`),
  * per rate bucket (the account, for private keys) and per operation, since Klaviyo limits each endpoint apart.
  */
-
 import type { MiddlewareHandler } from "hono";
 import { MINUTE, type RateTier, TierWindows } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";

@@ -2,7 +2,8 @@
  * The playground's server (`klaviyo ui`): serves the built front end and a small JSON API on 127.0.0.1, holding
  * the connection (an API key, an OAuth login, or the embedded emulator with demo data) so that no credential
  * ever reaches the browser. Every request needs the Host it was started on (against DNS rebinding) and the
- * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API).
+ * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API). A hono app, served by
+ * @hono/node-server; every answer is built by one function that adds the security headers.
  */
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
