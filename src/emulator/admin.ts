@@ -3,13 +3,15 @@
  * health, reset, the request log, and faults, latency and rate limits changed while running. They need no
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
+import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import { parse } from "../klaviyo/schema.js";
 import type { RequestRecord } from "./connection.js";
+import type { EmulatorBindings } from "./env.js";
 import { FAULT_KINDS, type FaultSpec } from "./faults.js";
-import { App } from "./http/router.js";
 import type { RateLimitMode } from "./rate-limit.js";
+import { readBodyWithin } from "./request-body.js";
 
 export interface AdminControls {
   readonly requests: readonly RequestRecord[];
@@ -40,16 +42,16 @@ const configSchema = z
   })
   .strict();
 
-function problem(status: number, detail: string): Response {
-  return Response.json(
-    { errors: [{ status, code: "invalid", title: "Invalid input.", detail }] },
-    { status },
-  );
+function problem(status: number, detail: string, code = "invalid", title = "Invalid input."): Response {
+  return Response.json({ errors: [{ status, code, title, detail }] }, { status });
 }
 
+/** The most `PUT /__emulator/config` reads of a body: a config takes a few kilobytes. */
+export const CONFIG_BODY_LIMIT = 1024 * 1024;
+
 /** The admin app, mounted at `/__emulator`. */
-export function adminRoutes(controls: AdminControls): App {
-  const admin = new App();
+export function adminRoutes(controls: AdminControls): Hono<{ Bindings: EmulatorBindings }> {
+  const admin = new Hono<{ Bindings: EmulatorBindings }>();
   admin.get("/health", (c) =>
     c.json({
       status: "ok",
@@ -69,9 +71,14 @@ export function adminRoutes(controls: AdminControls): App {
   });
   admin.get("/config", (c) => c.json(controls.config()));
   admin.on(["PUT", "PATCH"], "/config", async (c) => {
+    const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, CONFIG_BODY_LIMIT);
+    if (!bytes) {
+      const detail = `The body is larger than ${CONFIG_BODY_LIMIT} bytes.`;
+      return problem(413, detail, "request_too_large", "Request entity too large.");
+    }
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       return problem(400, "The body must be JSON.");
     }

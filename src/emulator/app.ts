@@ -3,13 +3,13 @@
  * error documents, with injectable faults and latency, usable in-process (`emulator.fetch`) or on a real port
  * (`startEmulator`).
  */
+import { Hono } from "hono";
 import { adminRoutes } from "./admin.js";
 import { authenticate, DEV_API_KEY } from "./auth.js";
 import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
 import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
-import { App } from "./http/router.js";
 import { lookupOperation, notImplemented } from "./lookup.js";
 import {
   createOAuthServer,
@@ -63,7 +63,8 @@ export interface EmulatorOptions {
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface Emulator {
-  readonly app: App<EmulatorEnv>;
+  /** The hono app: `app.fetch(request)` answers a web `Request`; on a port, @hono/node-server serves it. */
+  readonly app: Hono<EmulatorEnv>;
   /** Same signature as the global `fetch`, answered in-process; a dropped connection rejects as undici does. */
   readonly fetch: FetchFunction;
   /** The origin to give a client that uses `fetch` (any origin works in-process; links are built from it). */
@@ -131,7 +132,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
 
-  const app = new App<EmulatorEnv>();
+  // Not strict: a trailing slash is ignored on the admin and OAuth paths (`/__emulator/health/`).
+  const app = new Hono<EmulatorEnv>({ strict: false });
   // Admin routes first: they answer before the Klaviyo pipeline (and its request log) sees them.
   app.route(
     "/__emulator",
@@ -153,10 +155,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.route("/oauth", oauth.routes);
   app.use("*", connection({ log: requests, latencyMs: () => latencyMs, now: () => clock.now() }));
   app.use("*", lookupOperation());
-  app.use("/api/*", authenticate(registry));
-  app.use("/api/*", requireRevision());
-  app.use("/api/*", rateLimit(limiter));
-  app.use("/api/*", injectFaults(injector));
+  // Past the lookup every request addresses an operation: the stages apply to all of them, not by a path
+  // prefix, which `//api/profiles` (an operation's path to the lookup, not under `/api/`) would slip past.
+  app.use("*", authenticate(registry));
+  app.use("*", requireRevision());
+  app.use("*", rateLimit(limiter));
+  app.use("*", injectFaults(injector));
   app.all("*", async (c) => {
     const handler = routes[c.get("operation").id];
     if (!handler) throw notImplemented(c.get("operation"));

@@ -3,10 +3,10 @@
  * `Bearer` tokens can be added beside private keys without touching the middleware. Credentials are only ever
  * used as map keys: nothing here puts one into a response, a log entry or an error.
  */
+import type { MiddlewareHandler } from "hono";
 import { allOperations } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
-import type { Handler } from "./http/router.js";
 
 /** The documented development key the emulator accepts when it is given no keys. Not a secret. */
 export const DEV_API_KEY = "pk_emulator_dev_0000000000000000000000";
@@ -83,7 +83,7 @@ const notAuthenticated = () =>
   });
 
 /** Answers 401 / 403 exactly as Klaviyo does, and leaves the caller's principal for the later stages. */
-export function authenticate(registry: CredentialRegistry): Handler<EmulatorEnv> {
+export function authenticate(registry: CredentialRegistry): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const header = c.req.header("Authorization")?.trim() ?? "";
     const match = /^(\S+)\s+(\S+)$/.exec(header);

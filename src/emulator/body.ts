@@ -6,6 +6,7 @@
 import { parse, type Schema } from "../klaviyo/schema.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "./errors.js";
+import { readBodyWithin } from "./request-body.js";
 
 /** Klaviyo's ceiling for a JSON request (the bulk endpoints document 5 MB). */
 export const MAX_JSON_BYTES = 5 * 1024 * 1024;
@@ -31,7 +32,7 @@ function tooLarge(limit: number): EmulatorProblem {
 export async function readBytes(c: EmulatorContext, limit: number): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const bytes = await c.req.bytes(limit);
+  const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, limit);
   if (!bytes) throw tooLarge(limit);
   return bytes;
 }

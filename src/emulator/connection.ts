@@ -5,11 +5,12 @@
  * undici's `fetch` does when a connection drops.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import type { MiddlewareHandler } from "hono";
 import { redact } from "../core/redact.js";
 import type { Operation } from "../klaviyo/operations.js";
-import type { EmulatorEnv } from "./env.js";
+import { type EmulatorEnv, requestUrl } from "./env.js";
 import type { FaultKind } from "./faults.js";
-import type { Handler } from "./http/router.js";
 
 /** One request the emulator answered, for tests to count what really reached a handler. */
 export interface RequestRecord {
@@ -60,7 +61,7 @@ export interface ConnectionOptions {
 }
 
 /** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked. */
-export function connection(options: ConnectionOptions): Handler<EmulatorEnv> {
+export function connection(options: ConnectionOptions): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     c.set("dropConnection", false);
     c.set("handled", false);
@@ -70,10 +71,10 @@ export function connection(options: ConnectionOptions): Handler<EmulatorEnv> {
     // comes in; the answer is then held back by the latency (the time Klaviyo takes to serve it).
     const at = options.now ? options.now() : Date.now();
     await next();
-    if (latency > 0) await sleep(latency, undefined, { signal: c.req.signal });
+    if (latency > 0) await sleep(latency, undefined, { signal: c.req.raw.signal });
 
     const drop = c.get("dropConnection");
-    const url = c.req.parsedUrl;
+    const url = requestUrl(c);
     const record: RequestRecord = {
       at,
       method: c.req.method,
@@ -88,8 +89,11 @@ export function connection(options: ConnectionOptions): Handler<EmulatorEnv> {
     if (!drop) return;
     const socket = c.env?.incoming?.socket;
     if (socket) {
-      // An RST rather than a FIN, so the client sees ECONNRESET as it would from a crashed server.
+      // An RST rather than a FIN, so the client sees ECONNRESET as it would from a crashed server; the answer
+      // tells @hono/node-server that there is nothing left to write.
       socket.resetAndDestroy();
+      c.res = undefined;
+      c.res = RESPONSE_ALREADY_SENT;
       return;
     }
     throw connectionResetError();

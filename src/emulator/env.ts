@@ -1,14 +1,14 @@
-import type { Socket } from "node:net";
+import type { HttpBindings } from "@hono/node-server";
+import type { Context } from "hono";
 import type { Operation } from "../klaviyo/operations.js";
 import type { Principal } from "./auth.js";
 import type { FaultKind } from "./faults.js";
-import type { Context } from "./http/context.js";
 
-/** What the runtime hands `app.fetch`: on a real port the Node request (`http/node.ts`); in-process, nothing. */
-export interface EmulatorBindings {
-  /** Only its socket is used: a `reset` fault destroys it. */
-  readonly incoming?: { readonly socket: Socket };
-}
+/**
+ * What the runtime hands `app.fetch`: on a real port, @hono/node-server's Node request and response (a `reset`
+ * fault destroys the request's socket; bodies are read from the request as they arrive); in-process, nothing.
+ */
+export type EmulatorBindings = Partial<HttpBindings>;
 
 /** What each stage of the pipeline learns about a request and leaves for the next ones. */
 export interface EmulatorVariables {
@@ -31,3 +31,19 @@ export type OperationHandler = (c: EmulatorContext) => Response | Promise<Respon
 
 /** Implemented operations by operation id (`get_accounts`, …). */
 export type RouteTable = Readonly<Record<string, OperationHandler>>;
+
+const parsed = new WeakMap<Request, URL>();
+
+/**
+ * The request's URL, parsed once per request. The raw path (`pathname`, still percent-encoded) and the query as
+ * `URLSearchParams` decode it: hono's `c.req.path` and `c.req.query()` decode differently.
+ */
+export function requestUrl(c: { readonly req: { readonly raw: Request } }): URL {
+  const raw = c.req.raw;
+  let url = parsed.get(raw);
+  if (!url) {
+    url = new URL(raw.url);
+    parsed.set(raw, url);
+  }
+  return url;
+}

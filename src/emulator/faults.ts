@@ -3,9 +3,9 @@
  * throttling, server errors and dropped connections, both before a change is made and after it is committed
  * (the case where a blind retry of a POST duplicates work).
  */
+import type { MiddlewareHandler } from "hono";
 import type { EmulatorContext, EmulatorEnv } from "./env.js";
 import { EmulatorProblem, problemResponse, serverError } from "./errors.js";
-import type { Handler } from "./http/router.js";
 import { throttled } from "./rate-limit.js";
 
 export const FAULT_KINDS = ["429", "500", "503", "reset", "500-after-commit", "reset-after-commit"] as const;
@@ -112,17 +112,18 @@ function answer(c: EmulatorContext, kind: FaultKind): Response {
 }
 
 /** Answers with a fault instead of running the handler, or after a successful handler has committed. */
-export function injectFaults(injector: FaultInjector): Handler<EmulatorEnv> {
+export function injectFaults(injector: FaultInjector): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const operationId = c.get("operation").id;
     const before = injector.draw(false, operationId);
-    if (before) {
-      c.res = answer(c, before);
-      return;
-    }
+    if (before) return answer(c, before);
     await next();
     // A failed handler committed nothing, so there is no "after commit" to fail.
     const after = c.res.status < 400 ? injector.draw(true, operationId) : undefined;
-    if (after) c.res = answer(c, after);
+    if (after) {
+      // Cleared first: hono would otherwise copy the handler's headers onto the fault's answer.
+      c.res = undefined;
+      c.res = answer(c, after);
+    }
   };
 }

@@ -3,7 +3,7 @@
  * type's `fields[...]` parameter in Klaviyo's OpenAPI document; dotted names reach into nested objects, and a
  * parent name keeps its whole subtree.
  */
-import type { EmulatorContext } from "./env.js";
+import { type EmulatorContext, requestUrl } from "./env.js";
 import { invalidParameter } from "./errors.js";
 
 type Json = Record<string, unknown>;
@@ -22,8 +22,8 @@ export function requestedFields(
   allowed: readonly string[],
 ): string[] | undefined {
   const parameter = `fields[${type}]`;
-  const values = c.req.queries(parameter);
-  if (!values) return undefined;
+  const values = requestUrl(c).searchParams.getAll(parameter);
+  if (values.length === 0) return undefined;
   return parseFieldset(values.join(","), type, allowed);
 }
 

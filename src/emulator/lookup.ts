@@ -1,8 +1,8 @@
+import type { MiddlewareHandler } from "hono";
 import { redact } from "../core/redact.js";
 import { matchOperation, type Operation } from "../klaviyo/operations.js";
-import type { EmulatorEnv } from "./env.js";
+import { type EmulatorEnv, requestUrl } from "./env.js";
 import { EmulatorProblem, notFound } from "./errors.js";
-import type { Handler } from "./http/router.js";
 
 /**
  * Finds the operation a request addresses in Klaviyo's operation table: 404 when Klaviyo has none. An operation
@@ -10,12 +10,12 @@ import type { Handler } from "./http/router.js";
  * place, after authentication, rate limits and faults, so a client's handling of those can be tested on any
  * operation.
  */
-export function lookupOperation(): Handler<EmulatorEnv> {
+export function lookupOperation(): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     // HEAD is answered as GET, as Klaviyo's servers do.
     const method = c.req.method === "HEAD" ? "GET" : c.req.method;
     // The raw path: matchOperation decodes each segment itself, and must not decode twice.
-    const { pathname } = c.req.parsedUrl;
+    const { pathname } = requestUrl(c);
     const match = matchOperation(method, pathname);
     if (!match) throw notFound(`No Klaviyo API operation matches ${method} ${redact(pathname)}.`);
     c.set("operation", match.operation);

@@ -20,7 +20,7 @@ export interface Clock {
 export class OAuthError extends Error {
   override name = "OAuthError";
   constructor(
-    readonly status: 400 | 401 | 404 | 405,
+    readonly status: 400 | 401 | 404 | 405 | 413,
     readonly error: string,
     readonly description?: string,
   ) {

@@ -7,8 +7,9 @@
  * Secrets, codes and tokens appear in no error, log or response except the token response itself.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { type Context, Hono } from "hono";
 import { checkScopes, knownScopes } from "./auth.js";
-import { App } from "./http/router.js";
+import type { EmulatorBindings } from "./env.js";
 import {
   BEARER_SCHEME,
   type Clock,
@@ -18,6 +19,7 @@ import {
   type RevocableCredentialRegistry,
   type TokenResponse,
 } from "./oauth-grants.js";
+import { readBodyWithin } from "./request-body.js";
 
 export {
   AUTHORIZATION_CODE_TTL_MS,
@@ -118,6 +120,20 @@ export interface OAuthServerOptions {
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
+/** The most the token and revocation endpoints read of a body: their forms take a few hundred bytes. */
+export const FORM_BODY_LIMIT = 64 * 1024;
+
+/** The routes' context: on a real port the Node request, whose body is read as it arrives. */
+type OAuthEnv = { Bindings: EmulatorBindings };
+
+/** The body as text, read within `FORM_BODY_LIMIT` (413 past it, without reading the rest). */
+async function formText(c: Context<OAuthEnv>): Promise<string> {
+  const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, FORM_BODY_LIMIT);
+  if (!bytes)
+    throw new OAuthError(413, "invalid_request", `The body is larger than ${FORM_BODY_LIMIT} bytes.`);
+  return new TextDecoder().decode(bytes);
+}
+
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
 }
@@ -175,7 +191,10 @@ function parseScopes(text: string): string[] {
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The OAuth server: `routes` to mount at `/oauth`, `controls` for tests. */
-export function createOAuthServer(options: OAuthServerOptions): { routes: App; controls: OAuthControls } {
+export function createOAuthServer(options: OAuthServerOptions): {
+  routes: Hono<OAuthEnv>;
+  controls: OAuthControls;
+} {
   checkOAuthClients(options.clients);
   const ttl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
   if (!(Number.isInteger(ttl) && ttl > 0))
@@ -216,7 +235,7 @@ export function createOAuthServer(options: OAuthServerOptions): { routes: App; c
     return { client, redirectUri };
   };
 
-  const routes = new App();
+  const routes = new Hono<OAuthEnv>();
 
   routes.get("/authorize", (c) => {
     const query = new URL(c.req.url).searchParams;
@@ -263,7 +282,13 @@ export function createOAuthServer(options: OAuthServerOptions): { routes: App; c
 
   routes.post("/token", async (c) => {
     try {
-      const text = await c.req.text();
+      let text: string;
+      try {
+        text = await formText(c);
+      } catch (error) {
+        tokenRequests.other++;
+        throw error;
+      }
       const counted = new URLSearchParams(text).getAll("grant_type");
       const grantType = counted.length === 1 ? counted[0] : undefined;
       if (grantType === "authorization_code" || grantType === "refresh_token") tokenRequests[grantType]++;
@@ -301,7 +326,7 @@ export function createOAuthServer(options: OAuthServerOptions): { routes: App; c
   routes.post("/revoke", async (c) => {
     try {
       const clientId = authenticateClient(c.req.header("Authorization"));
-      const body = formBody(c.req.header("Content-Type"), await c.req.text());
+      const body = formBody(c.req.header("Content-Type"), await formText(c));
       // token_type_hint only speeds a search up (RFC 7009 §2.1); every kind of token is looked for anyway.
       grants.revoke(clientId, required(body, "token"));
       return new Response(null, { status: 200, headers: NO_STORE });

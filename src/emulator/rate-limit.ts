@@ -2,11 +2,11 @@
  * Klaviyo's rate limits, counted with the same epoch-aligned windows the client uses (`core/rate-window.ts`),
  * per rate bucket (the account, for private keys) and per operation, since Klaviyo limits each endpoint apart.
  */
+import type { MiddlewareHandler } from "hono";
 import { MINUTE, type RateTier, TierWindows } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";
-import type { EmulatorEnv } from "./env.js";
+import { type EmulatorEnv, requestUrl } from "./env.js";
 import { EmulatorProblem } from "./errors.js";
-import type { Handler } from "./http/router.js";
 
 /** `real`: Klaviyo's limits; `off`: none; `{scale}`: every limit multiplied by `scale` (at least 1 request). */
 export type RateLimitMode = "real" | "off" | { readonly scale: number };
@@ -99,9 +99,9 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
 }
 
 /** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request. */
-export function rateLimit(limiter: RateLimiter): Handler<EmulatorEnv> {
+export function rateLimit(limiter: RateLimiter): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
-    const tier = effectiveTier(c.get("operation"), c.req.parsedUrl.searchParams);
+    const tier = effectiveTier(c.get("operation"), requestUrl(c).searchParams);
     const admission = limiter.admit(c.get("principal").rateBucket, tier);
     if (admission && !admission.allowed) throw throttled(admission.retryAfterSeconds);
     await next();

@@ -1,7 +1,7 @@
+import type { MiddlewareHandler } from "hono";
 import { SPEC_REVISION } from "../klaviyo/operations.js";
 import type { EmulatorEnv } from "./env.js";
 import { invalidParameter } from "./errors.js";
-import type { Handler } from "./http/router.js";
 
 const FORMAT = /^(\d{4})-(\d{2})-(\d{2})(?:\.[A-Za-z0-9_-]+)?$/;
 
@@ -18,7 +18,7 @@ export function isWellFormedRevision(value: string): boolean {
  * Klaviyo requires the `revision` header on every `/api/*` call. The value is never echoed back: a client that
  * put the wrong thing in the header (a key, say) must not see it in an error.
  */
-export function requireRevision(): Handler<EmulatorEnv> {
+export function requireRevision(): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const value = c.req.header("revision");
     if (value === undefined || value.trim() === "") {

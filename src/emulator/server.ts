@@ -1,6 +1,7 @@
+import { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
-import { createNodeServer } from "./http/node.js";
 
 export interface StartOptions extends EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -18,12 +19,18 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-/** Serves an emulator on a real port, so clients talk to it over TCP as they would to Klaviyo. */
+/**
+ * Serves an emulator on a real port, so clients talk to it over TCP as they would to Klaviyo. @hono/node-server
+ * hands the app a lightweight `Request` (a real one is built only if a handler asks for it) and the Node request
+ * and response as bindings: a `reset` fault destroys the socket, bodies are read from the request as they arrive.
+ * A Host or request target that does not make a URL is answered 400 before the app sees it.
+ */
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
   const { port = 0, host = "127.0.0.1", ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
-  // The node bindings ({incoming, outgoing}) reach the app, so a `reset` fault can destroy the real socket.
-  const server = createNodeServer(emulator.app.fetch);
+  // The global Request and Response stay Node's own: the emulator may run inside its user's test process.
+  const server = createAdaptorServer({ fetch: emulator.app.fetch, overrideGlobalObjects: false });
+  if (!(server instanceof Server)) throw new Error("@hono/node-server did not make a node:http server");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -42,7 +49,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Keep-alive connections would hold `close` open; an emulator has no requests worth draining.
-        if ("closeAllConnections" in server) server.closeAllConnections();
+        server.closeAllConnections();
       });
       return closing;
     },

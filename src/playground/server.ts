@@ -2,16 +2,20 @@
  * The playground's server (`klaviyo ui`): serves the built front end and a small JSON API on 127.0.0.1, holding
  * the connection (an API key, an OAuth login, or the embedded emulator with demo data) so that no credential
  * ever reaches the browser. Every request needs the Host it was started on (against DNS rebinding) and the
- * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API).
+ * token printed in its address (`?token=` for the page, `X-Playground-Token` for the API). A hono app, served by
+ * @hono/node-server; every answer is built by one function that adds the security headers.
  */
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { getMimeType } from "hono/utils/mime";
 import { manifest } from "../actions/manifest.js";
 import { apiKey as apiKeyAuth } from "../auth/api-key.js";
 import type { AuthStrategy } from "../auth/strategy.js";
@@ -20,6 +24,7 @@ import { redact } from "../core/redact.js";
 import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import { createEmulator, type Emulator } from "../emulator/app.js";
 import { DEV_API_KEY } from "../emulator/auth.js";
+import { readBodyWithin } from "../emulator/request-body.js";
 import type { Info } from "./contract.js";
 import { Inspector } from "./inspector.js";
 import { type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
@@ -79,25 +84,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
-  ".ico": "image/x-icon",
-  ".woff": "font/woff",
-  ".woff2": "font/woff2",
-  ".txt": "text/plain; charset=utf-8",
-};
-
 /** The largest `/api/*` body: a 5 MB image as base64, with room to spare. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -134,37 +120,13 @@ function tokenMatches(given: string | undefined, token: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpProblem(413, `the body is larger than ${limit} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolvePromise(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 function boundedInt(text: string | null, fallback: number, min: number, max: number): number {
   if (text === null || !/^\d+$/.test(text)) return fallback;
   return Math.min(max, Math.max(min, Number(text)));
 }
+
+/** On a real port, @hono/node-server hands the app Node's request (its body is read from it as it arrives). */
+type PlaygroundEnv = { Bindings: HttpBindings };
 
 /** Starts the playground on 127.0.0.1; see `PlaygroundOptions`. */
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
@@ -211,156 +173,153 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   let manifestJson: string | undefined;
   let allowedHosts = new Set<string>();
 
-  /** Every answer: the security headers, then the body. Text is scrubbed of the connection's secrets. */
+  /**
+   * Every answer: the security headers, then the body's type and length, then `extra` (which may replace a
+   * security header, as the template preview does). Text is scrubbed of the connection's secrets.
+   */
   const send = (
-    res: ServerResponse,
     status: number,
     body: string | Uint8Array,
     contentType: string,
     extra: Record<string, string> = {},
-  ) => {
+  ): Response => {
     if (typeof body === "string") {
       for (const secret of runner.secrets())
         if (secret.length >= 4) body = body.split(secret).join("[REDACTED]");
     }
-    res.writeHead(status, {
-      ...SECURITY_HEADERS,
-      "Content-Type": contentType,
-      "Content-Length": String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
-      ...extra,
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(body);
+    return new Response(bytes, {
+      status,
+      headers: {
+        ...SECURITY_HEADERS,
+        "Content-Type": contentType,
+        "Content-Length": String(bytes.byteLength),
+        ...extra,
+      },
     });
-    res.end(res.req.method === "HEAD" ? undefined : body);
   };
-  const json = (res: ServerResponse, status: number, value: unknown) =>
-    send(res, status, JSON.stringify(value), "application/json; charset=utf-8", {
-      "Cache-Control": "no-store",
-    });
-  const html = (res: ServerResponse, status: number, page: string) =>
-    send(res, status, page, "text/html; charset=utf-8", { "Cache-Control": "no-store" });
+  const json = (status: number, value: unknown) =>
+    send(status, JSON.stringify(value), "application/json; charset=utf-8", { "Cache-Control": "no-store" });
+  const html = (status: number, page: string) =>
+    send(status, page, "text/html; charset=utf-8", { "Cache-Control": "no-store" });
+  const text = (status: number, message: string, extra: Record<string, string> = {}) =>
+    send(status, message, "text/plain; charset=utf-8", extra);
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function api(c: Context<PlaygroundEnv>, url: URL): Promise<Response> {
+    const method = c.req.method;
     const preview = /^\/api\/emulator\/templates\/([^/]+)\/preview$/.exec(url.pathname);
-    if (preview && (req.method === "GET" || req.method === "HEAD"))
-      return templatePreview(res, url, preview[1] ?? "");
-    const header = req.headers["x-playground-token"];
-    if (!tokenMatches(typeof header === "string" ? header : undefined, token)) {
-      return json(res, 403, { error: "a valid X-Playground-Token header is required" });
+    if (preview && (method === "GET" || method === "HEAD")) return templatePreview(url, preview[1] ?? "");
+    if (!tokenMatches(c.req.header("x-playground-token"), token)) {
+      return json(403, { error: "a valid X-Playground-Token header is required" });
     }
-    const method = req.method ?? "GET";
     let body: unknown;
     if (method === "POST") {
-      const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-      if (type !== "application/json")
-        return json(res, 415, { error: "POST bodies must be application/json" });
-      const bytes = await readBody(req, BODY_LIMIT);
+      const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+      if (type !== "application/json") return json(415, { error: "POST bodies must be application/json" });
+      const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, BODY_LIMIT);
+      if (!bytes) return json(413, { error: `the body is larger than ${BODY_LIMIT} bytes` });
       try {
-        body = bytes.length === 0 ? {} : JSON.parse(bytes.toString("utf8"));
+        body = bytes.byteLength === 0 ? {} : JSON.parse(Buffer.from(bytes).toString("utf8"));
       } catch {
-        return json(res, 400, { error: "the body is not valid JSON" });
+        return json(400, { error: "the body is not valid JSON" });
       }
     } else if (method !== "GET" && method !== "HEAD") {
-      return json(res, 405, { error: `${method} is not allowed here` });
+      return json(405, { error: `${method} is not allowed here` });
     }
     const path = url.pathname.replace(/\/+$/, "");
     const route = `${method === "HEAD" ? "GET" : method} ${path}`;
     switch (route) {
       case "GET /api/info":
-        return json(res, 200, info);
+        return json(200, info);
       case "GET /api/manifest":
         manifestJson ??= JSON.stringify(manifest());
-        return send(res, 200, manifestJson, "application/json; charset=utf-8", {
-          "Cache-Control": "no-store",
-        });
+        return send(200, manifestJson, "application/json; charset=utf-8", { "Cache-Control": "no-store" });
       case "GET /api/history":
-        return json(res, 200, { runs: runner.history });
+        return json(200, { runs: runner.history });
       case "POST /api/run": {
         const { action, inputs } = (body ?? {}) as { action?: unknown; inputs?: unknown };
         if (typeof action !== "string")
-          return json(res, 400, { error: "the body needs action: the key of an action" });
+          return json(400, { error: "the body needs action: the key of an action" });
         if (inputs !== undefined && (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)))
-          return json(res, 400, { error: "inputs must be an object" });
+          return json(400, { error: "inputs must be an object" });
         try {
-          return json(res, 200, await runner.run(action, (inputs ?? {}) as Record<string, unknown>));
+          return json(200, await runner.run(action, (inputs ?? {}) as Record<string, unknown>));
         } catch (error) {
-          if (error instanceof UnknownActionError) return json(res, 400, { error: error.message });
+          if (error instanceof UnknownActionError) return json(400, { error: error.message });
           throw error;
         }
       }
     }
     if (path === "/api/emulator" || path.startsWith("/api/emulator/")) {
-      if (!inspector) return json(res, 404, { error: "not connected to the emulator" });
+      if (!inspector) return json(404, { error: "not connected to the emulator" });
       const image = /^GET \/api\/emulator\/images\/([^/]+)$/.exec(route);
       if (image) {
         const found = inspector.image(decodeURIComponent(image[1] as string));
-        if (!found) return json(res, 404, { error: "no bytes for this image" });
-        return send(res, 200, found.bytes, found.contentType, { "Cache-Control": "no-store" });
+        if (!found) return json(404, { error: "no bytes for this image" });
+        return send(200, found.bytes, found.contentType, { "Cache-Control": "no-store" });
       }
       switch (route) {
         case "GET /api/emulator/state":
-          return json(res, 200, inspector.state());
+          return json(200, inspector.state());
         case "GET /api/emulator/requests":
-          return json(res, 200, {
+          return json(200, {
             requests: inspector.requests(boundedInt(url.searchParams.get("limit"), 200, 1, 1000)),
           });
         case "GET /api/emulator/rates":
-          return json(res, 200, inspector.rates(boundedInt(url.searchParams.get("seconds"), 60, 1, 600)));
+          return json(200, inspector.rates(boundedInt(url.searchParams.get("seconds"), 60, 1, 600)));
         case "POST /api/emulator/reset":
           inspector.reset();
-          return json(res, 200, { ok: true, counts: (inspector.state() as { counts: unknown }).counts });
+          return json(200, { ok: true, counts: (inspector.state() as { counts: unknown }).counts });
       }
     }
-    return json(res, 404, { error: `no such API route: ${method} ${url.pathname}` });
+    return json(404, { error: `no such API route: ${method} ${url.pathname}` });
   }
 
   /**
    * A template's HTML for the inspector's frame (`TEMPLATE_PREVIEW_POLICY`). A frame cannot send the token header,
    * so this one route takes it in the query, as the page does.
    */
-  function templatePreview(res: ServerResponse, url: URL, rawId: string): void {
-    if (!tokenMatches(url.searchParams.get("token") ?? undefined, token)) {
-      json(res, 403, { error: "a valid token is required" });
-      return;
-    }
-    if (!emulator) {
-      json(res, 404, { error: "not connected to the emulator" });
-      return;
-    }
+  function templatePreview(url: URL, rawId: string): Response {
+    if (!tokenMatches(url.searchParams.get("token") ?? undefined, token))
+      return json(403, { error: "a valid token is required" });
+    if (!emulator) return json(404, { error: "not connected to the emulator" });
     let id: string;
     try {
       id = decodeURIComponent(rawId);
     } catch {
-      json(res, 400, { error: "bad template id" });
-      return;
+      return json(400, { error: "bad template id" });
     }
-    const html = emulator.state.templates.get(id)?.attributes.html;
-    if (typeof html !== "string") {
-      json(res, 404, { error: "no such template, or it has no HTML" });
-      return;
-    }
-    send(res, 200, html, "text/html; charset=utf-8", {
+    const template = emulator.state.templates.get(id)?.attributes.html;
+    if (typeof template !== "string") return json(404, { error: "no such template, or it has no HTML" });
+    return send(200, template, "text/html; charset=utf-8", {
       "Content-Security-Policy": TEMPLATE_PREVIEW_POLICY,
       "X-Frame-Options": "SAMEORIGIN",
       "Cache-Control": "no-store",
     });
   }
 
-  async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return send(res, 405, "Method not allowed\n", "text/plain; charset=utf-8", { Allow: "GET, HEAD" });
-    }
+  /**
+   * The built front end: the page (only with the token of the address) and its assets, read from `staticDir`
+   * and nowhere else. Each path is decoded once and refused with a NUL or a backslash; the file it names must be
+   * inside the directory both as written and once symbolic links are resolved (hono's and @hono/node-server's
+   * static handlers follow a link out of their root).
+   */
+  async function page(method: string, url: URL): Promise<Response> {
+    if (method !== "GET" && method !== "HEAD")
+      return text(405, "Method not allowed\n", { Allow: "GET, HEAD" });
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);
     } catch {
-      return send(res, 400, "Bad path\n", "text/plain; charset=utf-8");
+      return text(400, "Bad path\n");
     }
     const index = path === "/" || path === "/index.html";
     if (index) {
       if (!tokenMatches(url.searchParams.get("token") ?? undefined, token))
-        return html(res, 403, NEEDS_TOKEN_PAGE);
+        return html(403, NEEDS_TOKEN_PAGE);
       path = "/index.html";
     }
-    const notFound = () => send(res, 404, "Not found\n", "text/plain; charset=utf-8");
+    const notFound = () => text(404, "Not found\n");
     if (path.includes("\0") || path.includes("\\")) return notFound();
     const file = resolve(staticDir, `.${path}`);
     if (!file.startsWith(staticDir + sep)) return notFound();
@@ -370,34 +329,35 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       const root = await realpath(staticDir);
       if (!real.startsWith(root + sep) || !(await stat(real)).isFile()) return notFound();
     } catch {
-      return index ? html(res, 503, NOT_BUILT_PAGE) : notFound();
+      return index ? html(503, NOT_BUILT_PAGE) : notFound();
     }
     const bytes = await readFile(real);
-    const type = CONTENT_TYPES[extname(real).toLowerCase()] ?? "application/octet-stream";
-    send(res, 200, new Uint8Array(bytes), type, { "Cache-Control": index ? "no-store" : "no-cache" });
+    const type = getMimeType(real) ?? "application/octet-stream";
+    return send(200, bytes, type, { "Cache-Control": index ? "no-store" : "no-cache" });
   }
 
-  const server = createServer((req, res) => {
-    const host = (req.headers.host ?? "").toLowerCase();
-    if (!allowedHosts.has(host)) {
-      send(res, 403, "This host is not allowed.\n", "text/plain; charset=utf-8");
-      return;
-    }
-    const url = new URL(req.url ?? "/", `http://${host}`);
-    const handle = url.pathname === "/api" || url.pathname.startsWith("/api/") ? api : page;
-    handle(req, res, url).catch((error: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (error instanceof HttpProblem) return json(res, error.status, { error: error.message });
-      json(res, 500, { error: "the playground failed to answer; see its terminal" });
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      console.error(`playground: ${redact(detail, runner.secrets())}`);
-    });
+  const app = new Hono<PlaygroundEnv>();
+  app.all("*", (c) => {
+    // Against DNS rebinding: only the address the playground was started on.
+    const host = (c.req.header("host") ?? "").toLowerCase();
+    if (!allowedHosts.has(host)) return text(403, "This host is not allowed.\n");
+    const url = new URL(c.req.url);
+    if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return api(c, url);
+    return page(c.req.method, url);
   });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0;
+  app.onError((error) => {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`playground: ${redact(detail, runner.secrets())}`);
+    return json(500, { error: "the playground failed to answer; see its terminal" });
+  });
+
+  // A request that is not one (a Host that is not a host, a target that is not a path) is refused by
+  // @hono/node-server before the app; its answer carries the security headers all the same.
+  const listener = getRequestListener(app.fetch, {
+    overrideGlobalObjects: false,
+    errorHandler: () => text(400, "Bad request\n"),
+  });
+  const server = createServer({ headersTimeout: 30_000, requestTimeout: 0 }, listener);
   await new Promise<void>((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => {

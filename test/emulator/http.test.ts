@@ -1,45 +1,44 @@
 /**
- * The emulator's own HTTP layer (src/emulator/http): routing, middleware, sub-apps and error answers, served
- * over a real port by the node:http adapter (bodies streamed both ways, HEAD, client aborts).
+ * What the emulator guarantees of HTTP, with hono routing it and @hono/node-server serving it: the routing order
+ * (admin and OAuth ahead of the Klaviyo pipeline, the pipeline's stages in their order), the error handler and
+ * the not-found answer in Klaviyo's format, HEAD, request bodies read as they arrive within a limit, connections
+ * kept, dropped and survived as they should be, and a Host that is not a host refused. Over a real port through
+ * node:http (for what `fetch` hides: raw headers, HEAD, the Host, bodies written chunk by chunk, the socket) and
+ * in-process.
  */
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Context } from "../../src/emulator/http/context.js";
-import { createNodeServer, type NodeBindings } from "../../src/emulator/http/node.js";
-import { App } from "../../src/emulator/http/router.js";
-import { startEmulator } from "../../src/emulator/index.js";
-import { klaviyoHeaders } from "./helpers.js";
+import {
+  createEmulator,
+  DEV_API_KEY,
+  type RunningEmulator,
+  type StartOptions,
+  startEmulator,
+} from "../../src/emulator/index.js";
+import { klaviyoHeaders, onlyError } from "./helpers.js";
 
-type TestEnv = { Bindings: NodeBindings; Variables: { trail: string[] } };
-
-const closers: Array<() => Promise<void>> = [];
+const running: RunningEmulator[] = [];
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
+  for (const r of running.splice(0)) await r.close();
 });
 
-/** Serves `app` on a free loopback port until the test ends. */
-async function serve<E extends TestEnv>(app: App<E>): Promise<string> {
-  const server = createNodeServer(app.fetch);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** An emulator on a free loopback port until the test ends. */
+async function serve(options: StartOptions = {}): Promise<RunningEmulator> {
+  const r = await startEmulator({ rateLimits: "off", ...options });
+  running.push(r);
+  return r;
 }
 
 interface RawAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The client side's port of the connection that carried the exchange. */
+  localPort: number | undefined;
 }
 
-/** A request through node:http, for what `fetch` hides: raw headers, HEAD, bodies written chunk by chunk. */
+/** A request through node:http, for what `fetch` hides: raw headers, HEAD, any Host, the socket. */
 function send(
   url: string,
   options: { method?: string; headers?: Record<string, string>; body?: Buffer | string; agent?: Agent } = {},
@@ -47,10 +46,16 @@ function send(
   return new Promise((resolve, reject) => {
     const { method = "GET", headers, agent } = options;
     const req = httpRequest(url, { method, headers, agent }, (res) => {
+      const localPort = res.socket.localPort;
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          localPort,
+        }),
       );
       res.on("error", reject);
     });
@@ -59,228 +64,256 @@ function send(
   });
 }
 
-function trail(c: Context<TestEnv>): string[] {
-  const list = c.get("trail") ?? [];
-  c.set("trail", list);
-  return list;
+/** Sends `chunks` of a body that never ends, and resolves with the answer the server gives meanwhile. */
+function answerWhileSending(
+  url: string,
+  headers: Record<string, string>,
+  chunks: number,
+  method = "POST",
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: { ...headers, "Transfer-Encoding": "chunked" } });
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => {
+        body += d;
+      });
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("error", reject);
+    for (let i = 0; i < chunks; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+  });
+}
+
+const json = (extra: Record<string, string> = {}) =>
+  klaviyoHeaders(DEV_API_KEY, { "Content-Type": "application/vnd.api+json", ...extra });
+
+function errorCode(body: string | Buffer): string | undefined {
+  return (JSON.parse(String(body)) as { errors: Array<{ code: string }> }).errors[0]?.code;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A multipart Upload Image From File body holding `file` (a PNG by its signature). */
+function imageUpload(file: Buffer): { body: Buffer; contentType: string } {
+  const boundary = `----emulator-test-${randomBytes(8).toString("hex")}`;
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n` +
+        "Content-Type: image/png\r\n\r\n",
+    ),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 describe("routing", () => {
-  it("matches exact paths (trailing slash ignored), PREFIX/* and methods; the rest is 404", async () => {
-    const app = new App<TestEnv>()
-      .get("/health", (c) => c.json({ route: "health" }))
-      .on(["PUT", "PATCH"], "/config", (c) => c.json({ route: `config ${c.req.method}` }))
-      .use("/api/*", (c) => c.json({ route: "api", path: c.req.parsedUrl.pathname }));
-    const url = await serve(app);
-    const route = async (method: string, path: string) => {
-      const res = await fetch(`${url}${path}`, { method });
-      return res.status === 200 ? ((await res.json()) as { route: string }).route : res.status;
-    };
-    expect(await route("GET", "/health")).toBe("health");
-    expect(await route("GET", "/health/")).toBe("health");
-    expect(await route("POST", "/health")).toBe(404);
-    expect(await route("GET", "/healthy")).toBe(404);
-    expect(await route("PUT", "/config")).toBe("config PUT");
-    expect(await route("PATCH", "/config/")).toBe("config PATCH");
-    expect(await route("GET", "/config")).toBe(404);
-    expect(await route("DELETE", "/api/profiles/abc")).toBe("api");
-    expect(await route("GET", "/api")).toBe("api");
-    expect(await route("GET", "/apix")).toBe(404);
-    const fallback = await fetch(`${url}/nowhere`);
-    expect(fallback.status).toBe(404);
-  });
-
-  it("a Host header that is not a host is a 400, not another path", async () => {
-    const app = new App<TestEnv>().get("/b/x", (c) => c.json({ moved: true }));
-    const answer = await send(`${await serve(app)}/x`, { headers: { Host: "a/b" } });
-    expect(answer.status).toBe(400);
-  });
-
-  it("refuses patterns it does not support rather than matching them wrongly", () => {
-    expect(() => new App().get("/profiles/:id", (c) => c.json({}))).toThrow(/Unsupported route pattern/);
-  });
-
-  it("parses the query: repeats, brackets, + and percent-encoding; absent is undefined", async () => {
-    const app = new App<TestEnv>().get("/q", (c) =>
-      c.json({
-        a: c.req.queries("a"),
-        fields: c.req.queries("fields[profile]"),
-        plus: c.req.queries("plus"),
-        encoded: c.req.queries("enc"),
-        missing: c.req.queries("missing") ?? null,
-      }),
-    );
-    const res = await fetch(
-      `${await serve(app)}/q?a=1&a=2&fields%5Bprofile%5D=email,name&plus=a+b&enc=%C3%A9%20x`,
-    );
-    expect(await res.json()).toEqual({
-      a: ["1", "2"],
-      fields: ["email,name"],
-      plus: ["a b"],
-      encoded: ["é x"],
-      missing: null,
-    });
-  });
-
-  it("reads request headers whatever their case, and sends several Set-Cookie headers apart", async () => {
-    const app = new App<TestEnv>().get("/h", (c) => {
-      const headers = new Headers({ "X-Seen": c.req.header("x-custom-thing") ?? "none" });
-      headers.append("Set-Cookie", "a=1; Path=/");
-      headers.append("Set-Cookie", "b=2; Path=/");
-      headers.set("X-Upper", c.req.header("X-CUSTOM-THING") ?? "none");
-      return new Response("ok", { headers });
-    });
-    const answer = await send(`${await serve(app)}/h`, { headers: { "X-Custom-Thing": "Value" } });
-    expect(answer.headers["x-seen"]).toBe("Value");
-    expect(answer.headers["x-upper"]).toBe("Value");
-    expect(answer.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
-  });
-});
-
-describe("middleware", () => {
-  it("runs in registration order around the handler, and can change the answer on the way out", async () => {
-    const app = new App<TestEnv>()
-      .use("*", async (c, next) => {
-        trail(c).push("outer in");
-        await next();
-        trail(c).push("outer out");
-        c.res.headers.set("X-Trail", trail(c).join(", "));
-      })
-      .use("*", async (c, next) => {
-        trail(c).push("inner in");
-        await next();
-        trail(c).push("inner out");
-      })
-      .get("/x", (c) => {
-        trail(c).push("handler");
-        return c.json({ ok: true });
-      });
-    const res = await fetch(`${await serve(app)}/x`);
-    expect(res.headers.get("x-trail")).toBe("outer in, inner in, handler, inner out, outer out");
-  });
-
-  it("a middleware answers by setting c.res without calling next; the handler never runs", async () => {
-    let handled = false;
-    const app = new App<TestEnv>()
-      .use("*", async (c) => {
-        c.res = c.json({ from: "middleware" }, 429);
-      })
-      .get("/x", (c) => {
-        handled = true;
-        return c.json({ from: "handler" });
-      });
-    const res = await fetch(`${await serve(app)}/x`);
-    expect(res.status).toBe(429);
-    expect(await res.json()).toEqual({ from: "middleware" });
-    expect(handled).toBe(false);
-  });
-
-  it("calling next() twice is an error, answered by onError", async () => {
-    const app = new App<TestEnv>()
-      .use("*", async (_c, next) => {
-        await next();
-        await next();
-      })
-      .get("/x", (c) => c.json({}))
-      .onError((error, c) => c.json({ error: (error as Error).message }, 500));
-    const res = await fetch(`${await serve(app)}/x`);
-    expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: "next() called twice by one handler" });
-  });
-});
-
-describe("sub-apps", () => {
-  it("mounted routes run at their place among the parent's; the sub-app's * catches the rest of its prefix", async () => {
-    const admin = new App()
-      .get("/health", (c) => c.json({ from: "admin health" }))
-      .all("*", (c) => c.json({ from: "admin fallback" }, 404));
-    const app = new App<TestEnv>()
-      .route("/__admin", admin)
-      .use("*", async (c, next) => {
-        await next();
-        c.res.headers.set("X-Pipeline", "yes");
-      })
-      .all("*", (c) => c.json({ from: "main" }));
-    const url = await serve(app);
-    const health = await fetch(`${url}/__admin/health/`);
-    expect(await health.json()).toEqual({ from: "admin health" });
-    // Mounted ahead of the parent's middleware, so it never sees them.
-    expect(health.headers.get("x-pipeline")).toBeNull();
-    for (const path of ["/__admin", "/__admin/unknown/deeper"]) {
-      const res = await fetch(`${url}${path}`);
-      expect([res.status, await res.json()]).toEqual([404, { from: "admin fallback" }]);
+  it("admin and OAuth routes answer ahead of the Klaviyo pipeline; every other path goes through it", async () => {
+    const { url, emulator } = await serve();
+    for (const path of ["/__emulator/health", "/__emulator/health/"]) {
+      const health = await send(`${url}${path}`);
+      expect([health.status, JSON.parse(String(health.body)).status], path).toEqual([200, "ok"]);
     }
-    const main = await fetch(`${url}/__adminx`);
-    expect(await main.json()).toEqual({ from: "main" });
-    expect(main.headers.get("x-pipeline")).toBe("yes");
-  });
-});
+    for (const path of ["/__emulator", "/__emulator/", "/__emulator/unknown/deeper"]) {
+      const admin = await send(`${url}${path}`);
+      expect(admin.status, path).toBe(404);
+      expect(String(admin.body)).toContain("Unknown admin route");
+    }
+    const token = await send(`${url}/oauth/token`, { method: "POST" });
+    expect([token.status, JSON.parse(String(token.body))]).toEqual([401, { error: "invalid_client" }]);
+    const wrongMethod = await send(`${url}/oauth/token`);
+    expect([wrongMethod.status, wrongMethod.headers.allow]).toEqual([405, "POST"]);
+    // Neither the admin nor the OAuth routes reach the request log: the pipeline never saw them.
+    expect(emulator.requests).toEqual([]);
 
-describe("errors", () => {
-  it("the default 404 is plain; notFound replaces it", async () => {
-    const url = await serve(new App<TestEnv>());
-    expect((await fetch(`${url}/x`)).status).toBe(404);
-    const custom = new App<TestEnv>().notFound((c) => c.json({ errors: [{ code: "not_found" }] }, 404));
-    const res = await fetch(`${await serve(custom)}/x`);
-    expect([res.status, await res.json()]).toEqual([404, { errors: [{ code: "not_found" }] }]);
+    // A path that only starts like the admin prefix is the pipeline's, in Klaviyo's format, and logged.
+    const lookalike = await send(`${url}/__emulatorx`);
+    expect(lookalike.status).toBe(404);
+    expect(lookalike.headers["content-type"]).toBe("application/vnd.api+json");
+    expect(errorCode(lookalike.body)).toBe("not_found");
+    expect(emulator.requests.map((r) => [r.method, r.path, r.status])).toEqual([
+      ["GET", "/__emulatorx", 404],
+    ]);
   });
 
-  it("a throw becomes onError's answer, and the outer middleware still run after it", async () => {
-    const app = new App<TestEnv>()
-      .use("*", async (c, next) => {
-        await next();
-        c.res.headers.set("X-Seen-Status", String(c.res.status));
-      })
-      .get("/boom", () => {
-        throw new Error("secret detail");
-      })
-      .onError((_error, c) =>
-        c.json({ errors: [{ status: 500, code: "error", title: "A server error occurred." }] }, 500),
-      );
-    const res = await fetch(`${await serve(app)}/boom`);
-    expect(res.status).toBe(500);
-    expect(res.headers.get("x-seen-status")).toBe("500");
-    const text = await res.text();
-    expect(JSON.parse(text)).toEqual({
-      errors: [{ status: 500, code: "error", title: "A server error occurred." }],
+  it("the pipeline's stages run in order: lookup, authentication, revision, rate limit, faults, handler", async () => {
+    const now = 1_750_000_000_500;
+    const { url, emulator } = await serve({
+      rateLimits: "real",
+      clock: { now: () => now },
+      faults: [{ kind: "503", probability: 1, operation: "get_accounts" }],
+      random: () => 0,
     });
-    expect(text).not.toContain("secret");
+    const { revision, ...noRevision } = klaviyoHeaders();
+    const answers = [
+      // Lookup before authentication: an unknown path is 404 even without a key.
+      await send(`${url}/api/no-such-thing`),
+      // Authentication before the revision check.
+      await send(`${url}/api/accounts`, { headers: { revision: revision as string } }),
+      // The revision check before the rate limit: refused requests are not counted.
+      await send(`${url}/api/accounts`, { headers: noRevision }),
+      // Counted (Get Accounts allows one a second), then the fault answers in the handler's place.
+      await send(`${url}/api/accounts`, { headers: klaviyoHeaders() }),
+      // Over the limit: the rate limit answers before any fault is drawn.
+      await send(`${url}/api/accounts`, { headers: klaviyoHeaders() }),
+    ];
+    expect(answers.map((a) => [a.status, errorCode(a.body)])).toEqual([
+      [404, "not_found"],
+      [401, "not_authenticated"],
+      [400, "invalid"],
+      [503, "service_unavailable"],
+      [429, "throttled"],
+    ]);
+    // Every answer to a counted request carries the limits, the fault's too.
+    expect(answers[3]?.headers["ratelimit-limit"]).toBe("15");
+    expect(answers[4]?.headers["retry-after"]).toBe("1");
+    expect(emulator.requests.map((r) => [r.status, r.operationId, r.fault, r.handled])).toEqual([
+      [404, undefined, undefined, false],
+      [401, "get_accounts", undefined, false],
+      [400, "get_accounts", undefined, false],
+      [503, "get_accounts", "503", false],
+      [429, "get_accounts", undefined, false],
+    ]);
   });
 
-  it("an error onError rethrows rejects fetch in-process and resets the connection on a port", async () => {
-    const dropped = new Error("drop");
-    const app = new App<TestEnv>()
-      .get("/drop", () => {
-        throw dropped;
-      })
-      .get("/fine", (c) => c.json({ fine: true }));
-    await expect(app.fetch(new Request("http://local.test/drop"))).rejects.toBe(dropped);
-    const url = await serve(app);
-    const error = await fetch(`${url}/drop`).then(
-      () => undefined,
-      (e: unknown) => e,
+  it("a path the operation table reads loosely (//api/profiles) still passes every stage of the pipeline", async () => {
+    const { url } = await serve({ seed: "demo" });
+    for (const path of ["//api/profiles", "/api//profiles", "//api/accounts"]) {
+      const refused = await send(`${url}${path}`);
+      expect([refused.status, errorCode(refused.body)], path).toEqual([401, "not_authenticated"]);
+    }
+    const allowed = await send(`${url}//api/profiles`, { headers: klaviyoHeaders() });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers["content-type"]).toBe("application/vnd.api+json");
+  });
+
+  it("reads the query as URLSearchParams does: repeats merged, brackets and percent-encoding decoded", async () => {
+    const { url } = await serve();
+    const answer = await send(
+      `${url}/api/accounts?fields%5Baccount%5D=contact_information.organization_name&fields[account]=timezone`,
+      { headers: klaviyoHeaders() },
     );
-    expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe("ECONNRESET");
-    expect((await fetch(`${url}/fine`)).status).toBe(200);
+    expect(answer.status).toBe(200);
+    const [account] = (JSON.parse(String(answer.body)) as { data: Array<{ attributes: object }> }).data;
+    expect(Object.keys(account?.attributes ?? {}).sort()).toEqual(["contact_information", "timezone"]);
+    const unknown = await send(`${url}/api/accounts?fields%5Baccount%5D=n%C3%A9`, {
+      headers: klaviyoHeaders(),
+    });
+    expect(unknown.status).toBe(400);
+    expect(String(unknown.body)).toContain("'né' is not a valid field");
   });
 });
 
-describe("bodies", () => {
-  it("a body sent in many chunks arrives whole", async () => {
-    const app = new App<TestEnv>().post("/echo", async (c) => {
-      const bytes = await c.req.bytes();
-      return c.json({
-        length: bytes?.byteLength,
-        sha: createHash("sha256")
-          .update(bytes ?? "")
-          .digest("hex"),
-      });
+describe("the error handler and the not-found answer", () => {
+  it("an unexpected throw is Klaviyo's 500, and the outer stages still log it and stamp the limits", async () => {
+    const { url, emulator } = await serve({ rateLimits: "real" });
+    Object.defineProperty(emulator.account, "attributes", {
+      get() {
+        throw new Error("boom at /secret/path.ts:12");
+      },
     });
-    const url = await serve(app);
-    const payload = Buffer.alloc(3 * 1024 * 1024 + 17, "klaviyo");
-    const chunks = Array.from({ length: 25 }, (_, i) => payload.subarray(i * 130_000, (i + 1) * 130_000));
-    const res = await fetch(`${url}/echo`, {
+    const answer = await send(`${url}/api/accounts`, { headers: klaviyoHeaders() });
+    expect(answer.status).toBe(500);
+    expect(answer.headers["content-type"]).toBe("application/vnd.api+json");
+    expect(answer.headers["ratelimit-limit"]).toBe("15");
+    expect(String(answer.body)).not.toContain("boom");
+    expect(String(answer.body)).not.toContain(".ts:");
+    expect(errorCode(answer.body)).toBe("error");
+    expect(emulator.requests.at(-1)).toMatchObject({
+      status: 500,
+      operationId: "get_accounts",
+      handled: false,
+    });
+    // The server is none the worse.
+    expect((await send(`${url}/__emulator/health`)).status).toBe(200);
+  });
+
+  it("no path gets a text 404: every unknown one is Klaviyo's document", async () => {
+    const { url } = await serve();
+    for (const path of ["/", "/api", "/api/", "/favicon.ico", "/api/accounts/x/y/z"]) {
+      for (const method of ["GET", "POST", "DELETE"]) {
+        const answer = await send(`${url}${path}`, { method });
+        expect(answer.status, `${method} ${path}`).toBe(404);
+        expect(answer.headers["content-type"], `${method} ${path}`).toBe("application/vnd.api+json");
+        expect(errorCode(answer.body)).toBe("not_found");
+      }
+    }
+  });
+});
+
+describe("HEAD", () => {
+  it("is answered as GET, with its status and headers and no body, in-process and on a port", async () => {
+    const { url, emulator } = await serve({ rateLimits: { scale: 10 } });
+    const got = await send(`${url}/api/accounts`, { headers: klaviyoHeaders() });
+    const head = await send(`${url}/api/accounts`, { method: "HEAD", headers: klaviyoHeaders() });
+    expect(got.body.byteLength).toBeGreaterThan(0);
+    // A JSON answer goes out in one piece, with its length.
+    expect(got.headers["content-length"]).toBe(String(got.body.byteLength));
+    expect([head.status, head.headers["content-type"], head.body.byteLength]).toEqual([
+      200,
+      "application/vnd.api+json",
+      0,
+    ]);
+    expect(head.headers["ratelimit-limit"]).toBe(got.headers["ratelimit-limit"]);
+    expect(emulator.requests.at(-1)).toMatchObject({
+      method: "HEAD",
+      operationId: "get_accounts",
+      status: 200,
+    });
+
+    const inProcess = createEmulator({ rateLimits: "off" });
+    const res = await inProcess.fetch(`${inProcess.baseUrl}/api/accounts`, {
+      method: "HEAD",
+      headers: klaviyoHeaders(),
+    });
+    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([
+      200,
+      "application/vnd.api+json",
+      "",
+    ]);
+    const missing = await send(`${url}/api/accounts/NoSuch`, { method: "HEAD", headers: klaviyoHeaders() });
+    expect([missing.status, missing.body.byteLength]).toEqual([404, 0]);
+  });
+});
+
+describe("the Host and the request target", () => {
+  it("a Host that is not a host is a 400 before the pipeline; the server keeps serving", async () => {
+    const { url, emulator } = await serve();
+    for (const host of ["a/b", "a b", "evil.example@127.0.0.1", "a\\b"]) {
+      const answer = await send(`${url}/api/accounts`, { headers: { ...klaviyoHeaders(), Host: host } });
+      expect(answer.status, host).toBe(400);
+    }
+    expect(emulator.requests).toEqual([]);
+    const fine = await send(`${url}/api/accounts`, { headers: klaviyoHeaders() });
+    expect(fine.status).toBe(200);
+  });
+
+  it("links are built from the Host the client sent", async () => {
+    const { url, port } = await serve();
+    const answer = await send(`${url}/api/accounts`, {
+      headers: { ...klaviyoHeaders(), Host: `localhost:${port}` },
+    });
+    const body = JSON.parse(String(answer.body)) as { links: { self: string } };
+    expect(body.links.self).toBe(`http://localhost:${port}/api/accounts`);
+  });
+});
+
+describe("request bodies", () => {
+  it("a body sent in many chunks arrives whole", async () => {
+    const { url } = await serve();
+    const file = Buffer.concat([PNG_SIGNATURE, randomBytes(3 * 1024 * 1024 + 17)]);
+    const { body, contentType } = imageUpload(file);
+    const chunks = Array.from({ length: Math.ceil(body.byteLength / 130_000) }, (_, i) =>
+      body.subarray(i * 130_000, (i + 1) * 130_000),
+    );
+    expect(chunks.length).toBeGreaterThan(20);
+    const res = await fetch(`${url}/api/image-upload`, {
       method: "POST",
+      headers: { ...klaviyoHeaders(), "Content-Type": contentType },
       body: new ReadableStream({
         start(controller) {
           for (const chunk of chunks) controller.enqueue(chunk);
@@ -289,24 +322,60 @@ describe("bodies", () => {
       }),
       duplex: "half",
     } as RequestInit);
-    expect(await res.json()).toEqual({
-      length: payload.byteLength,
-      sha: createHash("sha256").update(payload).digest("hex"),
-    });
+    expect(res.status).toBe(201);
+    const image = (await res.json()) as { data: { attributes: { size: number; format: string } } };
+    expect(image.data.attributes).toMatchObject({ size: file.byteLength, format: "png" });
   });
 
-  it("is streamed: a handler answers after the first chunk while the client still holds the rest", async () => {
-    const app = new App<TestEnv>().post("/first", async (c) => {
-      const reader = c.req.raw.body?.getReader();
-      const first = await reader?.read();
-      await reader?.cancel();
-      return c.json({ first: first?.value?.byteLength ?? 0 });
+  it("refuses a body past Klaviyo's 5 MB with its 413 while the client is still sending", async () => {
+    const { url } = await serve();
+    // 6 MB of a body that never ends.
+    const answer = await answerWhileSending(`${url}/api/events`, json(), 96);
+    expect(answer.status).toBe(413);
+    expect(errorCode(answer.body)).toBe("request_too_large");
+  });
+
+  it("the admin and OAuth endpoints read their bodies within a limit too", async () => {
+    const { url, emulator } = await serve();
+    // 2 MB of a config that never ends (the limit is 1 MB).
+    const config = await answerWhileSending(
+      `${url}/__emulator/config`,
+      { "Content-Type": "application/json" },
+      32,
+      "PUT",
+    );
+    expect([config.status, errorCode(config.body)]).toEqual([413, "request_too_large"]);
+    // 256 kB of a token request that never ends (the limit is 64 kB): refused, and counted.
+    const token = await answerWhileSending(
+      `${url}/oauth/token`,
+      { "Content-Type": "application/x-www-form-urlencoded" },
+      4,
+    );
+    expect(token.status).toBe(413);
+    expect(JSON.parse(token.body)).toMatchObject({ error: "invalid_request" });
+    expect(emulator.oauth.tokenRequests).toEqual({ authorization_code: 0, refresh_token: 0, other: 1 });
+    const revoke = await answerWhileSending(
+      `${url}/oauth/revoke`,
+      { "Content-Type": "application/x-www-form-urlencoded" },
+      4,
+    );
+    // Client authentication comes first there, as before: without it, a 401 whatever the body.
+    expect(revoke.status).toBe(401);
+    // Within the limits, both work as ever.
+    const put = await send(`${url}/__emulator/config`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ latencyMs: 0 }),
     });
-    const url = await serve(app);
+    expect([put.status, JSON.parse(String(put.body)).latencyMs]).toEqual([200, 0]);
+  });
+
+  it("refuses a declared Content-Length past the limit before reading the body", async () => {
+    const { url, emulator } = await serve();
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${url}/first`, {
+      const req = httpRequest(`${url}/api/events`, {
         method: "POST",
-        headers: { "Transfer-Encoding": "chunked" },
+        headers: { ...json(), "Content-Length": String(6 * 1024 * 1024) },
       });
       req.on("response", (res) => {
         let body = "";
@@ -319,278 +388,151 @@ describe("bodies", () => {
         });
       });
       req.on("error", reject);
-      // The body is never ended: only an answer given before the end lets this test finish.
-      req.write(Buffer.alloc(1000, 1));
+      // One kilobyte of the six announced: the answer cannot wait for the rest.
+      req.write(Buffer.alloc(1024, 0x20));
     });
-    expect(answer).toEqual({ status: 200, body: JSON.stringify({ first: 1000 }) });
+    expect(answer.status).toBe(413);
+    expect(errorCode(answer.body)).toBe("request_too_large");
+    expect(emulator.requests.at(-1)).toMatchObject({ status: 413, operationId: "create_event" });
   });
 
-  it("bytes(limit) refuses a body as soon as it passes the limit, without waiting for the rest", async () => {
-    const app = new App<TestEnv>().post("/limited", async (c) => {
-      const bytes = await c.req.bytes(64 * 1024);
-      return bytes ? c.json({ length: bytes.byteLength }) : c.json({ error: "too large" }, 413);
-    });
-    const url = await serve(app);
-    expect(await (await fetch(`${url}/limited`, { method: "POST", body: "small" })).json()).toEqual({
-      length: 5,
-    });
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${url}/limited`, {
-        method: "POST",
-        headers: { "Transfer-Encoding": "chunked" },
-      });
-      req.on("response", (res) => {
-        res.resume();
-        req.destroy();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on("error", reject);
-      // 1 MB of a body that never ends: the refusal cannot wait for the end.
-      for (let i = 0; i < 16; i++) req.write(Buffer.alloc(64 * 1024, 2));
-    });
-    expect(status).toBe(413);
+  it("in-process too, an endless body is refused at the limit and the rest is never pulled", async () => {
+    const emulator = createEmulator({ rateLimits: "off" });
+    let pulled = 0;
+    let cancelled = false;
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const res = await emulator.fetch(`${emulator.baseUrl}/api/events`, {
+      method: "POST",
+      headers: json(),
+      body: new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await onlyError(res)).code).toBe("request_too_large");
+    expect(cancelled).toBe(true);
+    // The limit and a few chunks of slack for the stream's queue: not an unbounded read.
+    expect(pulled).toBeLessThan(5 * 1024 * 1024 + 8 * chunk.byteLength);
   });
 
-  it("the connection carries the next request after a body the handler read in part or not at all", async () => {
-    const app = new App<TestEnv>()
-      .post("/ignore", (c) => c.json({ ignored: true }, 401))
-      .post("/part", async (c) => {
-        const reader = c.req.raw.body?.getReader();
-        await reader?.read();
-        await reader?.cancel();
-        return c.json({ part: true });
-      })
-      .get("/next", (c) => c.json({ next: true }));
-    const url = await serve(app);
-    // One socket, so the later requests can only be answered if the server consumed the earlier bodies.
+  it("the connection carries the next request after a body read in part or not at all", async () => {
+    const { url } = await serve();
+    // One socket, so the later requests can only be answered if the server got past the earlier bodies.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const statuses: number[] = [];
-    for (const [method, path] of [
-      ["POST", "/ignore"],
-      ["POST", "/part"],
-      ["GET", "/next"],
-    ] as const) {
-      const body = method === "POST" ? Buffer.alloc(4 * 1024 * 1024, 3) : undefined;
-      statuses.push((await send(`${url}${path}`, { method, body, agent })).status);
+    const exchanges: Array<[string, Record<string, string>, Buffer | undefined]> = [
+      // Refused before the body is read (no key).
+      ["/api/events", { "Content-Type": "application/vnd.api+json" }, Buffer.alloc(4 * 1024 * 1024, 0x20)],
+      // Read up to the limit, then refused.
+      ["/api/events", json(), Buffer.alloc(6 * 1024 * 1024, 0x20)],
+      ["/api/accounts", klaviyoHeaders(), undefined],
+    ];
+    const answers: RawAnswer[] = [];
+    for (const [path, headers, body] of exchanges) {
+      answers.push(await send(`${url}${path}`, { method: body ? "POST" : "GET", headers, body, agent }));
     }
     agent.destroy();
-    expect(statuses).toEqual([401, 200, 200]);
-  });
-
-  it("small answers carry Content-Length; a streamed answer arrives whole in chunks", async () => {
-    const parts = Array.from({ length: 50 }, (_, i) => `part ${i};`.repeat(2000));
-    const app = new App<TestEnv>()
-      .get("/small", (c) => c.json({ small: true }))
-      .get("/stream", () => {
-        const encoder = new TextEncoder();
-        let i = 0;
-        return new Response(
-          new ReadableStream<Uint8Array>({
-            pull(controller) {
-              const part = parts[i++];
-              if (part === undefined) controller.close();
-              else controller.enqueue(encoder.encode(part));
-            },
-          }),
-        );
-      });
-    const url = await serve(app);
-    const small = await send(`${url}/small`);
-    expect(small.headers["content-length"]).toBe(String(small.body.byteLength));
-    expect(small.headers["content-type"]).toBe("application/json");
-    const streamed = await send(`${url}/stream`);
-    expect(streamed.headers["transfer-encoding"]).toBe("chunked");
-    expect(streamed.body.toString()).toBe(parts.join(""));
-  });
-
-  it("HEAD is answered as GET, with its status and headers and no body, in-process and on a port", async () => {
-    const app = new App<TestEnv>().get("/thing", (c) => {
-      const res = c.json({ thing: true }, 203);
-      res.headers.set("X-Thing", "yes");
-      return res;
-    });
-    const inProcess = await app.fetch(new Request("http://local.test/thing", { method: "HEAD" }));
-    expect([inProcess.status, inProcess.headers.get("x-thing"), await inProcess.text()]).toEqual([
-      203,
-      "yes",
-      "",
-    ]);
-    const answer = await send(`${await serve(app)}/thing`, { method: "HEAD" });
-    expect([answer.status, answer.headers["x-thing"], answer.body.byteLength]).toEqual([203, "yes", 0]);
+    expect(answers.map((a) => a.status)).toEqual([401, 413, 200]);
+    expect(new Set(answers.map((a) => a.localPort)).size).toBe(1);
   });
 });
 
 describe("clients that go away", () => {
-  it("a client that aborts mid-body fails the read, not the process; the server keeps serving", async () => {
-    let readFailed: (error: unknown) => void = () => {};
-    const failure = new Promise<unknown>((resolve) => {
-      readFailed = resolve;
-    });
-    let started: () => void = () => {};
-    const reading = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const app = new App<TestEnv>()
-      .post("/upload", async (c) => {
-        started();
-        try {
-          await c.req.bytes();
-        } catch (error) {
-          readFailed(error);
-          throw error;
-        }
-        return c.json({ whole: true });
-      })
-      .get("/next", (c) => c.json({ next: true }))
-      .onError((_e, c) => c.json({ error: true }, 500));
-    const url = await serve(app);
-    const req = httpRequest(`${url}/upload`, { method: "POST", headers: { "Content-Length": "1000000" } });
-    req.on("error", () => {});
-    req.write(Buffer.alloc(10_000, 4));
-    await reading;
-    req.destroy();
-    expect(await failure).toBeInstanceOf(Error);
-    expect((await fetch(`${url}/next`)).status).toBe(200);
-  });
-
-  it("c.req.signal aborts when the client disconnects before the answer", async () => {
-    let seen: AbortSignal | undefined;
-    let arrived: () => void = () => {};
-    const arrival = new Promise<void>((resolve) => {
-      arrived = resolve;
-    });
-    let aborted: () => void = () => {};
-    const abort = new Promise<void>((resolve) => {
-      aborted = resolve;
-    });
-    const app = new App<TestEnv>().get("/slow", async (c) => {
-      seen = c.req.signal;
-      c.req.signal.addEventListener("abort", () => aborted());
-      arrived();
-      await abort;
-      return c.json({ late: true });
-    });
-    const req = httpRequest(`${await serve(app)}/slow`);
-    req.on("error", () => {});
-    req.end();
-    await arrival;
-    expect(seen?.aborted).toBe(false);
-    req.destroy();
-    await abort;
-    expect(seen?.aborted).toBe(true);
-  });
-
-  it("c.req.signal first read after the client left is already aborted", async () => {
-    let arrived: () => void = () => {};
-    const arrival = new Promise<void>((resolve) => {
-      arrived = resolve;
-    });
-    let report: (aborted: boolean) => void = () => {};
-    const reported = new Promise<boolean>((resolve) => {
-      report = resolve;
-    });
-    const app = new App<TestEnv>().get("/late", async (c) => {
-      const outgoing = c.env?.outgoing;
-      const closed = new Promise((resolve) => outgoing?.once("close", resolve));
-      arrived();
-      await closed;
-      report(c.req.signal.aborted);
-      return c.json({ late: true });
-    });
-    const req = httpRequest(`${await serve(app)}/late`);
-    req.on("error", () => {});
-    req.end();
-    await arrival;
-    req.destroy();
-    expect(await reported).toBe(true);
-  });
-
-  it("a client that leaves mid-answer cancels the streamed body; the server keeps serving", async () => {
-    let cancelled: () => void = () => {};
-    const cancel = new Promise<void>((resolve) => {
-      cancelled = resolve;
-    });
-    const app = new App<TestEnv>()
-      .get("/endless", () => {
-        const chunk = new Uint8Array(64 * 1024);
-        return new Response(
-          new ReadableStream<Uint8Array>({
-            pull: (controller) => controller.enqueue(chunk),
-            cancel: () => cancelled(),
-          }),
-        );
-      })
-      .get("/next", (c) => c.json({ next: true }));
-    const url = await serve(app);
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${url}/endless`, (res) => {
-        res.once("data", () => {
-          req.destroy();
-          resolve();
-        });
+  it("a client that leaves mid-body does not take the server down; nothing is committed", async () => {
+    const { url, emulator } = await serve();
+    const events = emulator.state.events.size;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${url}/api/events`, {
+        method: "POST",
+        headers: { ...json(), "Content-Length": "1000000" },
       });
-      req.on("error", reject);
-      req.end();
+      req.on("error", () => {});
+      req.on("close", () => resolve());
+      req.write(Buffer.alloc(10_000, 0x20), () => setTimeout(() => req.destroy(), 50));
     });
-    await cancel;
-    expect((await fetch(`${url}/next`)).status).toBe(200);
+    await expect.poll(() => emulator.requests.length).toBe(1);
+    expect(emulator.requests[0]).toMatchObject({ operationId: "create_event", handled: false });
+    expect(emulator.state.events.size).toBe(events);
+    expect((await send(`${url}/api/accounts`, { headers: klaviyoHeaders() })).status).toBe(200);
   });
 
-  it("the handler can reset the socket through the bindings; the client sees ECONNRESET", async () => {
-    const app = new App<TestEnv>().get("/reset", (c) => {
-      c.env?.incoming.socket.resetAndDestroy();
-      return c.json({ never: "sent" });
+  it("a client that leaves during the added latency ends the wait: nothing is answered or logged for it", async () => {
+    const { url, emulator } = await serve({ latencyMs: 1000 });
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${url}/api/accounts`, { headers: klaviyoHeaders() });
+      req.on("error", () => {});
+      req.on("close", () => resolve());
+      req.end(() => setTimeout(() => req.destroy(), 50));
     });
-    const error = await fetch(`${await serve(app)}/reset`).then(
+    // Past the latency: had the wait not ended, the request would be in the log by now.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(emulator.requests).toEqual([]);
+    const started = Date.now();
+    expect((await send(`${url}/api/accounts`, { headers: klaviyoHeaders() })).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(emulator.requests).toHaveLength(1);
+  });
+});
+
+describe("dropped connections", () => {
+  it("reset-after-commit on a port: the change is made, the socket is reset, the next connection is served", async () => {
+    const { url, emulator } = await serve({
+      faults: [{ kind: "reset-after-commit", probability: 1, operation: "create_list" }],
+      random: () => 0,
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = await send(`${url}/api/accounts`, { headers: klaviyoHeaders(), agent });
+    expect(before.status).toBe(200);
+    const error = await send(`${url}/api/lists`, {
+      method: "POST",
+      headers: json(),
+      body: JSON.stringify({ data: { type: "list", attributes: { name: "Dropped" } } }),
+      agent,
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe("ECONNRESET");
+    expect((error as NodeJS.ErrnoException).code).toBe("ECONNRESET");
+    expect([...emulator.state.lists.values()].some((l) => l.attributes.name === "Dropped")).toBe(true);
+    expect(emulator.requests.at(-1)).toMatchObject({ status: 0, handled: true, fault: "reset-after-commit" });
+    const after = await send(`${url}/api/accounts`, { headers: klaviyoHeaders(), agent });
+    agent.destroy();
+    expect(after.status).toBe(200);
+    expect(after.localPort).not.toBe(before.localPort);
   });
-});
 
-describe("in-process", () => {
-  it("fetch answers a Request without a server; c.env is undefined", async () => {
-    const app = new App<TestEnv>().post("/echo", async (c) =>
-      c.json({ env: c.env === undefined, body: await c.req.json(), method: c.req.method }),
-    );
-    const res = await app.fetch(
-      new Request("http://local.test/echo", { method: "POST", body: JSON.stringify({ a: 1 }) }),
-    );
-    expect(await res.json()).toEqual({ env: true, body: { a: 1 }, method: "POST" });
-  });
-});
-
-describe("the emulator on this layer", () => {
-  it("refuses a body past Klaviyo's 5 MB with its 413 while the client is still sending", async () => {
-    const running = await startEmulator({ rateLimits: "off" });
-    closers.push(() => running.close());
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${running.url}/api/events`, {
-        method: "POST",
-        headers: {
-          ...klaviyoHeaders(),
-          "Content-Type": "application/vnd.api+json",
-          "Transfer-Encoding": "chunked",
-        },
-      });
-      req.on("response", (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => {
-          body += d;
-        });
-        res.on("end", () => {
-          req.destroy();
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      });
-      req.on("error", reject);
-      // 6 MB of a body that never ends.
-      for (let i = 0; i < 96; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+  it("in-process, a dropped connection rejects as undici's fetch does, and a caller's abort wins the race", async () => {
+    const emulator = createEmulator({
+      rateLimits: "off",
+      faults: [{ kind: "reset", probability: 1, operation: "get_accounts" }],
+      random: () => 0,
     });
-    expect(answer.status).toBe(413);
-    expect((JSON.parse(answer.body) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe(
-      "request_too_large",
-    );
+    const error = await emulator
+      .fetch(`${emulator.baseUrl}/api/accounts`, { headers: klaviyoHeaders() })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(((error as TypeError).cause as NodeJS.ErrnoException).code).toBe("ECONNRESET");
+
+    emulator.setFaults([]);
+    const reason = new Error("gave up");
+    const already = AbortSignal.abort(reason);
+    await expect(
+      emulator.fetch(`${emulator.baseUrl}/api/accounts`, { headers: klaviyoHeaders(), signal: already }),
+    ).rejects.toBe(reason);
+    // The signal of a Request input counts as fetch's does.
+    const request = new Request(`${emulator.baseUrl}/api/accounts`, {
+      headers: klaviyoHeaders(),
+      signal: already,
+    });
+    await expect(emulator.fetch(request)).rejects.toBe(reason);
   });
 });

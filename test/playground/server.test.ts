@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,7 +100,11 @@ beforeAll(() => {
   mkdirSync(join(staticDir, "assets"), { recursive: true });
   writeFileSync(join(staticDir, "index.html"), "<!doctype html><title>playground page</title>");
   writeFileSync(join(staticDir, "assets", "app.js"), "console.log('app');");
+  writeFileSync(join(staticDir, "assets", "app.css"), "body { margin: 0 }");
   writeFileSync(join(dir, "secret.txt"), "TOP-SECRET-OUTSIDE");
+  // Links inside the served directory that lead out of it.
+  symlinkSync(join(dir, "secret.txt"), join(staticDir, "assets", "link.txt"));
+  symlinkSync(dir, join(staticDir, "outside"));
 });
 
 afterAll(() => {
@@ -148,6 +152,27 @@ describe("the playground on the embedded emulator", () => {
     const asset = await call(pg, "/assets/app.js");
     expect(asset.status).toBe(200);
     expect(asset.headers["content-type"]).toMatch(/^text\/javascript/);
+    expect(asset.body).toBe("console.log('app');");
+    const style = await call(pg, "/assets/app.css");
+    expect([style.status, style.headers["content-type"]]).toEqual([200, "text/css; charset=utf-8"]);
+    expect((await call(pg, "/assets/nothing.js")).status).toBe(404);
+  });
+
+  it("answers HEAD as GET without the body, and refuses other methods on the page", async () => {
+    for (const [path, headers] of [
+      [`/?token=${pg.token}`, {}],
+      ["/assets/app.js", {}],
+      ["/api/info", { "x-playground-token": pg.token }],
+    ] as const) {
+      const got = await call(pg, path, { headers });
+      const head = await call(pg, path, { method: "HEAD", headers });
+      expect([head.status, head.bytes.byteLength], path).toEqual([200, 0]);
+      expect(head.headers["content-type"], path).toBe(got.headers["content-type"]);
+      expect(head.headers["content-length"], path).toBe(String(got.bytes.byteLength));
+    }
+    const post = await call(pg, `/?token=${pg.token}`, { method: "POST", body: "{}" });
+    expect([post.status, post.headers.allow]).toEqual([405, "GET, HEAD"]);
+    expect((await call(pg, "/api/info", { method: "DELETE" })).status).toBe(405);
   });
 
   it("refuses the API without the token header, or with a wrong one", async () => {
@@ -169,6 +194,13 @@ describe("the playground on the embedded emulator", () => {
       const api = await call(pg, "/api/info", { headers: { host } });
       expect(api.status).toBe(403);
     }
+    // A Host that is not a host never makes a URL: refused before any route (with the policy all the same).
+    for (const host of ["a/b", `127.0.0.1:${pg.port}@evil.example`]) {
+      const page = await call(pg, `/?token=${pg.token}`, { headers: { host } });
+      expect([page.status, page.body], host).toEqual([400, "Bad request\n"]);
+      const api = await call(pg, "/api/info", { headers: { host } });
+      expect([api.status, api.body], host).toEqual([400, "Bad request\n"]);
+    }
     expect((await call(pg, "/api/info", { headers: { host: `localhost:${pg.port}` } })).status).toBe(200);
   });
 
@@ -180,6 +212,8 @@ describe("the playground on the embedded emulator", () => {
       "/assets/%2e%2e/%2e%2e/secret.txt",
       "/..%5csecret.txt",
       "/assets/app.js%00.html",
+      "/assets/link.txt",
+      "/outside/secret.txt",
     ]) {
       const answer = await call(pg, path);
       expect(answer.status, path).toBeGreaterThanOrEqual(400);
@@ -204,6 +238,47 @@ describe("the playground on the embedded emulator", () => {
     const unknown = await call(pg, "/api/run", { method: "POST", body: '{"action":"no-such","inputs":{}}' });
     expect(unknown.status).toBe(400);
     expect(unknown.json()).toEqual({ error: expect.stringContaining("no-such") });
+  });
+
+  it("refuses an API body past its limit while the client is still sending, and keeps serving", async () => {
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const req = request({
+        host: "127.0.0.1",
+        port: pg.port,
+        path: "/api/run",
+        method: "POST",
+        headers: {
+          "x-playground-token": pg.token,
+          "content-type": "application/json",
+          "transfer-encoding": "chunked",
+        },
+      });
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          req.destroy();
+          const bytes = Buffer.concat(chunks);
+          const body = bytes.toString("utf8");
+          const result = {
+            path: "/api/run",
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            bytes,
+            json: () => JSON.parse(body),
+          };
+          answers.push(result);
+          resolve(result);
+        });
+      });
+      req.on("error", reject);
+      // 17 MB of a body that never ends: past the 16 MB limit, and the refusal cannot wait for the end.
+      for (let i = 0; i < 17 * 16; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.json()).toEqual({ error: expect.stringContaining("larger than") });
+    expect((await call(pg, "/api/info")).status).toBe(200);
   });
 
   it("publishes the manifest", async () => {
