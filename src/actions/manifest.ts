@@ -4,7 +4,7 @@ import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 import { connections } from "./connections.js";
 import type { AnyAction } from "./define.js";
 import { actions } from "./index.js";
-import type { InputDefinition, JsonSchema } from "./inputs.js";
+import { holdsFiles, type InputDefinition, type JsonSchema } from "./inputs.js";
 
 export interface ManifestInput {
   key: string;
@@ -17,6 +17,10 @@ export interface ManifestInput {
   schema: JsonSchema;
   /** What validation checks beyond `schema`, in words (a filter's grammar, a document's rules), if anything. */
   checks?: string;
+  /** The values an enum input takes, the names a fields input takes. */
+  options?: string[];
+  /** A key/value input whose values are files (bytes, base64 in JSON). */
+  files?: true;
 }
 
 export interface Manifest {
@@ -81,6 +85,8 @@ function describeInput(def: InputDefinition): ManifestInput {
     type: def.type,
     schema: inputJsonSchema(def),
     ...(def.checks ? { checks: def.checks } : {}),
+    ...(def.options ? { options: [...def.options] } : {}),
+    ...(holdsFiles(def) ? { files: true as const } : {}),
   };
 }
 

@@ -83,7 +83,9 @@ describe("Create Profile", () => {
     expect(sent).toHaveLength(0);
 
     const { runText } = actionsSetup();
-    const badJson = await refused(runText("create-profile", { email: "a@example.com", location: '{"city":' }));
+    const badJson = await refused(
+      runText("create-profile", { email: "a@example.com", location: '{"city":' }),
+    );
     expect(badJson.message).toMatch(/Location: is not valid JSON: error at position/);
     expect(sent).toHaveLength(0);
   });

@@ -81,7 +81,9 @@ describe("Create Segment", () => {
   it("refuses a missing name, an empty array and a group without conditions before sending", async () => {
     const error = await refused("create-segment", { conditionGroups: [] });
     expect(error.message).toContain("Segment Name: is required");
-    expect(error.message).toContain("Segment Condition Groups: A segment definition needs at least one condition group");
+    expect(error.message).toContain(
+      "Segment Condition Groups: A segment definition needs at least one condition group",
+    );
 
     const blank = await refused("create-segment", { name: "   ", conditionGroups: inList("x") });
     expect(blank.message).toContain("Segment Name: must not be blank");
@@ -97,8 +99,12 @@ describe("Create Segment", () => {
       'condition_groups[2].conditions[0] must be an object with a "type"',
     );
 
-    const badJson = await t.runText("create-segment", { name: "x", conditionGroups: "[{" }).catch((e: unknown) => e);
-    expect((badJson as Error).message).toMatch(/Segment Condition Groups: is not valid JSON: error at position \d+/);
+    const badJson = await t
+      .runText("create-segment", { name: "x", conditionGroups: "[{" })
+      .catch((e: unknown) => e);
+    expect((badJson as Error).message).toMatch(
+      /Segment Condition Groups: is not valid JSON: error at position \d+/,
+    );
     const text = await refused("create-segment", { name: "x", conditionGroups: JSON.stringify(inList("x")) });
     expect(text.message).toContain("Segment Condition Groups: must be a JSON array of condition groups");
 

@@ -224,7 +224,9 @@ describe("Subscribe Profiles", () => {
         historicalImport: true,
       }),
     );
-    expect(future.message).toContain("item 0: email.marketing.consented_at 2999-01-01T00:00:00Z is in the future");
+    expect(future.message).toContain(
+      "item 0: email.marketing.consented_at 2999-01-01T00:00:00Z is in the future",
+    );
     expect(sent).toHaveLength(0);
 
     const result = await run<BulkResult>("subscribe-profiles", {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connections } from "../../src/actions/connections.js";
 import { actions as registry } from "../../src/actions/index.js";
-import { connections } from "../../src/auth/connections.js";
 import { tour } from "../../src/cli/commands/demo-tour.js";
 import { requireBuild, runCli, startCliEmulator } from "../helpers/cli.js";
 import { closedPort } from "../helpers/servers.js";

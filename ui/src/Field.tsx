@@ -297,8 +297,7 @@ function KeyValueControl(props: {
   labelledBy: string;
 }) {
   const { input, rows, onChange, common, labelledBy } = props;
-  const additional = input.schema.additionalProperties;
-  const binary = typeof additional === "object" && additional.contentEncoding === "base64";
+  const binary = input.files === true;
   const set = (i: number, patch: Partial<KeyValueRow>) =>
     onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const shown = rows.length > 0 ? rows : [];

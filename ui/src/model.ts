@@ -14,6 +14,10 @@ export interface ManifestInput {
   required: boolean;
   type: InputType | string;
   schema: JsonSchema;
+  /** The values of an enum input, the names of a fields input. */
+  options?: string[];
+  /** A key/value input whose values are files. */
+  files?: boolean;
 }
 
 export interface JsonSchema {
@@ -170,15 +174,14 @@ export type FormValue = string | boolean | string[] | KeyValueRow[] | FileValue 
 
 export type FormValues = Record<string, FormValue>;
 
-/** The names a fields input may take, when its schema lists them. */
+/** The names a fields input may take, when the manifest lists them. */
 export function fieldOptions(input: ManifestInput): string[] | undefined {
-  const names = input.schema.items?.enum;
-  return Array.isArray(names) ? names.map(String) : undefined;
+  return input.type === "fields" ? input.options : undefined;
 }
 
 /** The options of an enum input. */
 export function enumOptions(input: ManifestInput): string[] {
-  return Array.isArray(input.schema.enum) ? input.schema.enum.map(String) : [];
+  return input.options ?? [];
 }
 
 const hasDefault = (input: ManifestInput) => input.default !== null && input.default !== undefined;
