@@ -20,6 +20,7 @@ export const layers = {
     include: [
       "test/klaviyo/**/*.test.ts",
       "test/ui/**/*.test.ts",
+      "test/architecture.test.ts",
       "test/layers.test.ts",
       "test/actions/framework.test.ts",
       "test/auth/pkce-store.test.ts",

@@ -7,7 +7,6 @@ export type { InputDefinition, InputType, InputValues } from "./actions/inputs.j
 export type { ListOutput } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
 export { accessToken, accessTokenProblem } from "./auth/access-token.js";
-export { apiKey, apiKeyProblem } from "./auth/api-key.js";
 export {
   authorizeUrl,
   exchangeCode,
@@ -19,7 +18,6 @@ export {
 } from "./auth/oauth.js";
 export { type OAuthStrategyOptions, oauth } from "./auth/oauth-strategy.js";
 export { challengeOf, createVerifier, randomState } from "./auth/pkce.js";
-export type { AuthStrategy } from "./auth/strategy.js";
 export {
   configDir,
   FileTokenStore,
@@ -27,6 +25,8 @@ export {
   type StoredConnection,
   type TokenStore,
 } from "./auth/token-store.js";
+export { apiKey, apiKeyProblem } from "./core/api-key.js";
+export type { AuthStrategy } from "./core/auth-strategy.js";
 export type { FetchLike } from "./core/chain.js";
 export {
   JSON_API,

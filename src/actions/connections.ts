@@ -1,8 +1,16 @@
+import { getOperation } from "../klaviyo/operations.js";
+import { actions } from "./index.js";
 import { input } from "./inputs.js";
 
-/** The minimal OAuth scopes that cover every action of the connector (reference §6.2). */
-export const DEFAULT_SCOPES =
-  "accounts:read campaigns:read campaigns:write events:read events:write images:read images:write lists:read lists:write profiles:read profiles:write segments:read segments:write subscriptions:write templates:read templates:write";
+/**
+ * The smallest set of OAuth scopes that covers every action: the union of the scopes of the operations they call,
+ * as Klaviyo's OpenAPI document lists them.
+ */
+export const DEFAULT_SCOPES = [
+  ...new Set(actions.flatMap((action) => (action.operation ? getOperation(action.operation).scopes : []))),
+]
+  .sort()
+  .join(" ");
 
 /** The connection types of the specification, with their inputs, for the manifest and for platforms. */
 export const connections = [

@@ -1,4 +1,4 @@
-import type { AuthStrategy } from "../auth/strategy.js";
+import type { AuthStrategy } from "../core/auth-strategy.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { getAccount, listAccounts } from "./accounts.js";

@@ -45,6 +45,11 @@ export interface InputDefinition<T = unknown, R extends boolean = boolean, In = 
   readonly example?: string;
 }
 
+/** `accountId` → `account-id`: the CLI flag of an input key. */
+export function flagOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 type Common<T, R extends boolean = boolean> = {
   key: string;
   label: string;

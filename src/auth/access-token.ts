@@ -1,7 +1,7 @@
+import { fingerprint } from "../core/api-key.js";
+import type { AuthStrategy } from "../core/auth-strategy.js";
 import { InputValidationError } from "../core/errors.js";
-import { fingerprint } from "./api-key.js";
 import { isTokenText } from "./oauth.js";
-import type { AuthStrategy } from "./strategy.js";
 
 /**
  * An OAuth access token that something else obtains and refreshes: an integration platform (Prismatic,

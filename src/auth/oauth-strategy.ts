@@ -1,7 +1,7 @@
+import { fingerprint } from "../core/api-key.js";
+import type { AuthStrategy } from "../core/auth-strategy.js";
 import { OAuthError } from "../core/errors.js";
-import { fingerprint } from "./api-key.js";
 import { isTokenText, type OAuthClientConfig, refreshTokens, type TokenSet } from "./oauth.js";
-import type { AuthStrategy } from "./strategy.js";
 import type { StoredConnection, TokenStore } from "./token-store.js";
 
 export interface OAuthStrategyOptions extends Omit<OAuthClientConfig, "clientId" | "clientSecret"> {

@@ -1,4 +1,3 @@
-import { DEFAULT_SCOPES } from "../actions/connections.js";
 import type { FetchLike } from "../core/chain.js";
 import { OAuthError } from "../core/errors.js";
 import { redact } from "../core/redact.js";
@@ -51,7 +50,13 @@ export function authorizeUrl(config: OAuthClientConfig): { url: string; verifier
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", config.clientId);
   url.searchParams.set("redirect_uri", config.redirectUri);
-  url.searchParams.set("scope", config.scopes?.trim() || DEFAULT_SCOPES);
+  const scopes = config.scopes?.trim();
+  if (!scopes)
+    throw new OAuthError(
+      "invalid_request",
+      "OAuth: give the scopes to ask for (DEFAULT_SCOPES, from klaviyo-connector, covers every action)",
+    );
+  url.searchParams.set("scope", scopes);
   url.searchParams.set("state", state);
   url.searchParams.set("code_challenge", challengeOf(verifier));
   url.searchParams.set("code_challenge_method", "S256");

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { apiKey } from "../auth/api-key.js";
 import { oauth } from "../auth/oauth-strategy.js";
+import { apiKey } from "../core/api-key.js";
 import { KlaviyoClient } from "../core/client.js";
 import { InputValidationError } from "../core/errors.js";
 import { RateLimiter } from "../core/rate-limit.js";

@@ -1,6 +1,6 @@
-import type { AuthStrategy } from "../auth/strategy.js";
 import type { HttpMethod } from "../klaviyo/operations.js";
 import type { RateTier } from "../klaviyo/rate-window.js";
+import type { AuthStrategy } from "./auth-strategy.js";
 import type { Clock } from "./clock.js";
 import { ConnectionError, type RateLimitState, TimeoutError } from "./errors.js";
 import type { RateLimiter } from "./rate-limit.js";

@@ -1,9 +1,9 @@
-import { apiKey } from "../auth/api-key.js";
-import type { AuthStrategy } from "../auth/strategy.js";
 import type { CollectionOperationId, OperationId, OperationItem, OperationResponse } from "../klaviyo/api.js";
 import { getOperation, type HttpMethod, matchOperation, type Operation } from "../klaviyo/operations.js";
 import type { RateTier } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";
+import { apiKey } from "./api-key.js";
+import type { AuthStrategy } from "./auth-strategy.js";
 import {
   authStage,
   compose,

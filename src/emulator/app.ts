@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin.js";
 import { authenticate, DEV_API_KEY } from "./auth.js";
+import type { EmulatorBindings } from "./bindings.js";
 import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
@@ -60,11 +61,16 @@ export interface EmulatorOptions {
   readonly accessTokenTtlSeconds?: number;
 }
 
+/** What the emulator's app offers (a hono app, typed here without hono's types). */
+export interface EmulatorApp {
+  fetch(request: Request, bindings?: EmulatorBindings): Response | Promise<Response>;
+}
+
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface Emulator {
-  /** The hono app: `app.fetch(request)` answers a web `Request`; on a port, @hono/node-server serves it. */
-  readonly app: Hono<EmulatorEnv>;
+  /** The app: `app.fetch(request)` answers a web `Request`; on a port, @hono/node-server serves it. */
+  readonly app: EmulatorApp;
   /** Same signature as the global `fetch`, answered in-process; a dropped connection rejects as undici does. */
   readonly fetch: FetchFunction;
   /** The origin to give a client that uses `fetch` (any origin works in-process; links are built from it). */

@@ -82,7 +82,9 @@ const notAuthenticated = () =>
     detail: "Missing or invalid authorization scheme. Please use Klaviyo-API-Key.",
   });
 
-/** Answers 401 / 403 exactly as Klaviyo does, and leaves the caller's principal for the later stages. */
+/** Answers 401 / 403 exactly as Klaviyo does, and leaves the caller's principal for the later stages.
+ * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
+ */
 export function authenticate(registry: CredentialRegistry): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const header = c.req.header("Authorization")?.trim() ?? "";

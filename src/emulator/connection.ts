@@ -60,7 +60,9 @@ export interface ConnectionOptions {
   readonly now?: () => number;
 }
 
-/** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked. */
+/** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked.
+ * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
+ */
 export function connection(options: ConnectionOptions): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     c.set("dropConnection", false);

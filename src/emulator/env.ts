@@ -1,14 +1,10 @@
-import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import type { Operation } from "../klaviyo/operations.js";
 import type { Principal } from "./auth.js";
+import type { EmulatorBindings } from "./bindings.js";
 import type { FaultKind } from "./faults.js";
 
-/**
- * What the runtime hands `app.fetch`: on a real port, @hono/node-server's Node request and response (a `reset`
- * fault destroys the request's socket; bodies are read from the request as they arrive); in-process, nothing.
- */
-export type EmulatorBindings = Partial<HttpBindings>;
+export type { EmulatorBindings };
 
 /** What each stage of the pipeline learns about a request and leaves for the next ones. */
 export interface EmulatorVariables {

@@ -111,7 +111,9 @@ function answer(c: EmulatorContext, kind: FaultKind): Response {
   }
 }
 
-/** Answers with a fault instead of running the handler, or after a successful handler has committed. */
+/** Answers with a fault instead of running the handler, or after a successful handler has committed.
+ * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
+ */
 export function injectFaults(injector: FaultInjector): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const operationId = c.get("operation").id;

@@ -190,7 +190,9 @@ function parseScopes(text: string): string[] {
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-/** The OAuth server: `routes` to mount at `/oauth`, `controls` for tests. */
+/** The OAuth server: `routes` to mount at `/oauth`, `controls` for tests.
+ * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
+ */
 export function createOAuthServer(options: OAuthServerOptions): {
   routes: Hono<OAuthEnv>;
   controls: OAuthControls;

@@ -98,7 +98,9 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
   );
 }
 
-/** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request. */
+/** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request.
+ * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
+ */
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler<EmulatorEnv> {
   return async (c, next) => {
     const tier = effectiveTier(c.get("operation"), requestUrl(c).searchParams);

@@ -2,6 +2,7 @@ import { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
+import type { EmulatorBindings } from "./bindings.js";
 
 export interface StartOptions extends EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -29,7 +30,11 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const { port = 0, host = "127.0.0.1", ...emulatorOptions } = options;
   const emulator = createEmulator(emulatorOptions);
   // The global Request and Response stay Node's own: the emulator may run inside its user's test process.
-  const server = createAdaptorServer({ fetch: emulator.app.fetch, overrideGlobalObjects: false });
+  const server = createAdaptorServer({
+    // On a port the bindings are node:http's request and response (HTTP/2 is never served).
+    fetch: (request, bindings) => emulator.app.fetch(request, bindings as EmulatorBindings),
+    overrideGlobalObjects: false,
+  });
   if (!(server instanceof Server)) throw new Error("@hono/node-server did not make a node:http server");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -10,8 +10,8 @@ import { type AnyAction, validateInputs } from "../actions/define.js";
 import { actions as allActions } from "../actions/index.js";
 import type { InputDefinition } from "../actions/inputs.js";
 import { accessToken } from "../auth/access-token.js";
-import { apiKey } from "../auth/api-key.js";
-import type { AuthStrategy } from "../auth/strategy.js";
+import { apiKey } from "../core/api-key.js";
+import type { AuthStrategy } from "../core/auth-strategy.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 
 /** Klaviyo's OAuth endpoints (reference §6). */

@@ -6,7 +6,7 @@
 
 import { validateInputs } from "../actions/define.js";
 import { getAction } from "../actions/index.js";
-import type { AuthStrategy } from "../auth/strategy.js";
+import type { AuthStrategy } from "../core/auth-strategy.js";
 import { type FetchLike, readRateLimit } from "../core/chain.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 import { ApiError, InputValidationError } from "../core/errors.js";

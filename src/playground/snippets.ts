@@ -5,8 +5,7 @@
  */
 import type { AnyAction } from "../actions/define.js";
 import { fromText } from "../actions/define.js";
-import { holdsFiles, type InputDefinition } from "../actions/inputs.js";
-import { flagOf } from "../cli/commands/run.js";
+import { flagOf, holdsFiles, type InputDefinition } from "../actions/inputs.js";
 import { DEFAULT_BASE_URL } from "../core/version.js";
 import { parse } from "../klaviyo/schema.js";
 

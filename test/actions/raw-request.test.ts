@@ -501,7 +501,7 @@ describe("the retry policy of Raw Request (pure)", () => {
 
 describe("the CLI flags of Raw Request and the image actions", () => {
   it("do not clash with the connection flags every `klaviyo run` command has", async () => {
-    const { flagOf } = await import("../../src/cli/commands/run.js");
+    const { flagOf } = await import("../../src/actions/inputs.js");
     const { imagesActions } = await import("../../src/actions/images.js");
     const { rawRequestActions } = await import("../../src/actions/raw-request.js");
     const reserved = new Set(["api-key", "base-url", "revision", "timeout", "inputs", "help"]);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { apiKey, apiKeyProblem } from "../../src/auth/api-key.js";
+import { apiKey, apiKeyProblem } from "../../src/core/api-key.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { ApiError, ConflictError, InputValidationError, RateLimitError } from "../../src/core/errors.js";
 import { cursorOf } from "../../src/core/pagination.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AuthStrategy } from "../../src/auth/strategy.js";
+import type { AuthStrategy } from "../../src/core/auth-strategy.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";

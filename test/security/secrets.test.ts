@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../../src/actions/index.js";
-import { apiKey } from "../../src/auth/api-key.js";
 import {
   authorizeUrl,
   exchangeCode,
@@ -26,6 +25,7 @@ import {
 } from "../../src/auth/oauth.js";
 import { oauth } from "../../src/auth/oauth-strategy.js";
 import { FileTokenStore, MemoryTokenStore, type StoredConnection } from "../../src/auth/token-store.js";
+import { apiKey } from "../../src/core/api-key.js";
 import type { FetchLike } from "../../src/core/chain.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type AnyAction, validateInputs } from "../../actions/define.js";
 import { actions, getAction } from "../../actions/index.js";
-import { holdsFiles, type InputDefinition } from "../../actions/inputs.js";
+import { flagOf, holdsFiles, type InputDefinition } from "../../actions/inputs.js";
 import { streamListAction, streamPartitioned } from "../../actions/list.js";
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
@@ -18,11 +18,6 @@ import {
   reportError,
 } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
-
-/** `accountId` → `account-id`: the CLI flag of an input key. */
-export function flagOf(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 /** `@path` reads a file (bytes for binary inputs, text otherwise); `-` reads standard input. */
 function readArgument(value: string, binary: boolean, stdin: () => Buffer): unknown {

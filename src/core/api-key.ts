@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { InputValidationError } from "../core/errors.js";
-import type { AuthStrategy } from "./strategy.js";
+import type { AuthStrategy } from "./auth-strategy.js";
+import { InputValidationError } from "./errors.js";
 
 export const API_KEY_LABEL = "API Key";
 
