@@ -1,10 +1,28 @@
-export { getAccount, listAccounts } from "./actions/accounts.js";
 export { connections, DEFAULT_SCOPES } from "./actions/connections.js";
-export type { ActionContext, ActionDefinition, AnyAction } from "./actions/define.js";
-export { defineAction, validateInputs } from "./actions/define.js";
-export { actions, getAction, type RunOptions, runAction } from "./actions/index.js";
-export type { InputDefinition, InputType, InputValues } from "./actions/inputs.js";
-export type { ListOutput } from "./actions/list.js";
+export {
+  type ActionContext,
+  type AnyAction,
+  actionContext,
+  type BoundInput,
+  defineAction,
+  fromText,
+  type ListStream,
+  type ValidateOptions,
+  validateInputs,
+} from "./actions/define.js";
+// The registry, runAction, and every action's definition (getList, createProfile, …).
+export * from "./actions/index.js";
+export {
+  type CallerInputs,
+  type InputDefinition,
+  type InputType,
+  type InputValues,
+  input,
+  type JsonSchema,
+  textFormats,
+  textMatching,
+} from "./actions/inputs.js";
+export { type ListOutput, listOutput, pagingInputs } from "./actions/list.js";
 export { type Manifest, manifest } from "./actions/manifest.js";
 export { accessToken, accessTokenProblem } from "./auth/access-token.js";
 export {
@@ -74,7 +92,17 @@ export { redact } from "./core/redact.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./core/retry.js";
 export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/version.js";
 export type { BulkResult, ChunkReport } from "./ingest/bulk.js";
-export { ingestEvents, ingestSubscriptions } from "./ingest/index.js";
+export {
+  type IngestEventsOptions,
+  type IngestOptions,
+  type IngestProgress,
+  type IngestRequestReport,
+  type IngestResult,
+  type IngestSource,
+  type IngestSubscriptionsOptions,
+  ingestEvents,
+  ingestSubscriptions,
+} from "./ingest/index.js";
 export { readRecords } from "./ingest/ndjson.js";
 export type {
   AccountResource,

@@ -1,5 +1,3 @@
-import type { Page } from "../core/pagination.js";
-import { expandPath } from "../core/url.js";
 import { FIELDSETS } from "../klaviyo/operations.js";
 import { defineAction } from "./define.js";
 import { input } from "./inputs.js";
@@ -40,13 +38,10 @@ export const getAccount = defineAction({
     }),
     fields: accountFields(),
   },
-  async perform({ client, signal }, { accountId, fields }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/accounts/{id}", { id: accountId }),
+  async perform({ send }, { accountId, fields }) {
+    const res = await send({
+      path: { id: accountId },
       query: { "fields[account]": fields?.length ? fields : undefined },
-      operation: "get_account",
-      signal,
     });
     return res.body;
   },
@@ -60,13 +55,9 @@ export const listAccounts = defineAction({
     "Lists the account(s) the connection's private API key or OAuth token belongs to: always exactly one. Use it to discover the account ID and the public API key (site ID). Limited to 1 request per second, 15 per minute.",
   operation: "get_accounts",
   inputs: { fields: accountFields() },
-  async perform({ client, signal }, { fields }) {
-    const res = await client.request<Page>({
-      method: "GET",
-      path: "/api/accounts",
+  async perform({ send }, { fields }) {
+    const res = await send({
       query: { "fields[account]": fields?.length ? fields : undefined },
-      operation: "get_accounts",
-      signal,
     });
     return res.body;
   },

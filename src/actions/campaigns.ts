@@ -1,9 +1,7 @@
 import { InputValidationError } from "../core/errors.js";
-import { expandPath } from "../core/url.js";
 import { type FilterNode, parseFilter } from "../klaviyo/filter.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { jsonObject, reading, refined, z } from "../klaviyo/schema.js";
-import type { ResourceDocument } from "./accounts.js";
 import {
   type AudiencesGiven,
   audienceSchema,
@@ -14,7 +12,7 @@ import {
   readMessages,
   readSendStrategy,
 } from "./campaigns-build.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { fieldsQuery, includeInput, includes } from "./include.js";
 import { type InputDefinition, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
@@ -205,7 +203,7 @@ export const createCampaign = defineAction({
     sendOptions: sendOptionsInput(),
     sendStrategy: sendStrategyInput(),
   },
-  async perform({ client, signal }, values) {
+  async perform({ send }, values) {
     const channel = values.messages[0]?.attributes.definition.channel;
     const tracking = values.trackingOptions;
     if (channel !== "email" && tracking) {
@@ -236,12 +234,8 @@ export const createCampaign = defineAction({
       ...(tracking !== undefined ? { tracking_options: tracking } : {}),
       "campaign-messages": { data: values.messages },
     };
-    const res = await client.request<ResourceDocument>({
-      method: "POST",
-      path: "/api/campaigns",
+    const res = await send({
       body: { data: { type: "campaign", attributes } },
-      operation: "create_campaign",
-      signal,
     });
     return res.body;
   },
@@ -260,13 +254,10 @@ export const getCampaign = defineAction({
     messageFields: messageFieldsInput(),
     include: campaignIncludeInput(),
   },
-  async perform({ client, signal }, { campaignId, ...values }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/campaigns/{id}", { id: campaignId }),
+  async perform({ send }, { campaignId, ...values }) {
+    const res = await send({
+      path: { id: campaignId },
       query: campaignQuery(values),
-      operation: "get_campaign",
-      signal,
     });
     return res.body;
   },
@@ -336,15 +327,11 @@ export const listCampaigns = defineAction({
     ),
     ...pagingInputs(100),
   },
-  async perform({ client, signal }, { filter, sort, pageSize, cursor, limit, ...values }) {
+  async perform(ctx, { filter, sort, pageSize, cursor, limit, ...values }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/campaigns",
         query: { filter, sort, ...campaignQuery(values) },
-        operation: "get_campaigns",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -375,7 +362,7 @@ export const updateCampaign = defineAction({
     sendOptions: sendOptionsInput(),
     sendStrategy: sendStrategyInput(),
   },
-  async perform({ client, signal }, { campaignId, ...values }) {
+  async perform({ send }, { campaignId, ...values }) {
     const audiences = {
       ...(values.includedAudiences !== undefined ? { included: values.includedAudiences } : {}),
       ...(values.excludedAudiences !== undefined ? { excluded: values.excludedAudiences } : {}),
@@ -400,12 +387,9 @@ export const updateCampaign = defineAction({
         "Update Campaign",
       );
     }
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/campaigns/{id}", { id: campaignId }),
+    const res = await send({
+      path: { id: campaignId },
       body: { data: { type: "campaign", id: campaignId, attributes } },
-      operation: "update_campaign",
-      signal,
     });
     return res.body;
   },
@@ -419,22 +403,12 @@ export const deleteCampaign = defineAction({
     "Deletes a campaign and its messages for good, by its ID. Klaviyo answers with no content; the result confirms which campaign was deleted. A campaign that does not exist gives a not-found error.",
   operation: "delete_campaign",
   inputs: { campaignId: campaignIdInput() },
-  async perform({ client, signal }, { campaignId }) {
-    await client.request({
-      method: "DELETE",
-      path: expandPath("/api/campaigns/{id}", { id: campaignId }),
-      operation: "delete_campaign",
-      signal,
+  async perform({ send }, { campaignId }) {
+    await send({
+      path: { id: campaignId },
     });
     return { deleted: true as const, id: campaignId };
   },
 });
 
 /** The campaign actions. */
-export const campaignsActions: readonly AnyAction[] = [
-  createCampaign,
-  deleteCampaign,
-  getCampaign,
-  listCampaigns,
-  updateCampaign,
-];

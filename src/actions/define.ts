@@ -1,43 +1,111 @@
-import type { KlaviyoClient } from "../core/client.js";
+import type { KlaviyoClient, KlaviyoResponse, RequestOptions } from "../core/client.js";
 import { type InputIssue, InputValidationError } from "../core/errors.js";
+import { expandPath, type QueryInput } from "../core/url.js";
+import type { OperationId, OperationPathParams, OperationResponse } from "../klaviyo/api.js";
+import { getOperation } from "../klaviyo/operations.js";
 import { issueLines, parse } from "../klaviyo/schema.js";
 import { inputValueProblem } from "../klaviyo/value-guard.js";
 import type { InputDefinition, InputValues } from "./inputs.js";
 
+/** Where a list action sends every item of every page instead of gathering one page (the CLI's `--all`). */
+export interface ListStream {
+  /** Called with each page's items as the page arrives; the walk waits for it. */
+  readonly sink: (items: readonly unknown[]) => void | Promise<void>;
+  /**
+   * Walk the collection in time partitions at once (`partitionedPages`) where the endpoint can filter by creation
+   * time: every item still exactly once, in constant memory, but not in the collection's order.
+   */
+  readonly partitions?: { readonly partitions?: number; readonly concurrency?: number };
+}
+
+/** What an action's own operation takes, bound: the path parameters, and the query, body or form it sends. */
+export interface BoundInput<Op extends OperationId> {
+  readonly path?: OperationPathParams<Op>;
+  readonly query?: QueryInput;
+  readonly body?: unknown;
+  readonly form?: FormData;
+  /** The request may be repeated without duplicating work (an event with a `unique_id`). */
+  readonly idempotent?: boolean;
+}
+
 /** What `perform` is handed besides its inputs. */
-export interface ActionContext {
+export interface ActionContext<Op extends OperationId = OperationId> {
   readonly client: KlaviyoClient;
   readonly signal?: AbortSignal;
+  /** Set when the caller streams a list action's items (see `ListStream`); list actions honour it. */
+  readonly stream?: ListStream;
+  /**
+   * The request of the action's own operation: its method, path template (each parameter one segment), rate tier
+   * and the caller's signal, with the answer typed as Klaviyo's document types it.
+   */
+  send(input?: BoundInput<Op>): Promise<KlaviyoResponse<OperationResponse<Op>>>;
+  /** The same request as options, for `listOutput` and the pagers. */
+  requestOf(input?: BoundInput<Op>): RequestOptions;
 }
 
 /**
  * An action is data plus a `perform` function (spectral's model). The same definition drives validation, the
- * manifest, the library call and the CLI.
+ * manifest, the library call, the CLI, the playground and the platforms.
  */
 export interface ActionDefinition<
+  K extends string = string,
   I extends Record<string, InputDefinition> = Record<string, InputDefinition>,
   O = unknown,
+  Op extends OperationId = OperationId,
 > {
   /** The label in kebab case: `get-account`. */
-  readonly key: string;
+  readonly key: K;
   /** The specification's label, kept exactly: `Get Account`. */
   readonly label: string;
   readonly description: string;
-  /** The Klaviyo operation it calls (`get_account`), for its rate tier and scopes. */
-  readonly operation?: string;
+  /** The Klaviyo operation it calls (`get_account`): its rate tier, scopes and `send`. */
+  readonly operation?: Op;
   readonly inputs: I;
-  perform(context: ActionContext, inputs: InputValues<I>): Promise<O>;
+  perform(context: ActionContext<Op>, inputs: InputValues<I>): Promise<O>;
 }
 
-/** Typed identity: infers the input values `perform` receives from the inputs declared. */
-export function defineAction<I extends Record<string, InputDefinition>, O>(
-  definition: ActionDefinition<I, O>,
-): ActionDefinition<I, O> {
+/** Typed identity: infers the key, the operation, the inputs `perform` receives and what it returns. */
+export function defineAction<
+  const K extends string,
+  I extends Record<string, InputDefinition>,
+  O,
+  const Op extends OperationId = OperationId,
+>(definition: ActionDefinition<K, I, O, Op>): ActionDefinition<K, I, O, Op> {
   return definition;
 }
 
 /** A type-erased action, as registries and the CLI hold them. */
-export type AnyAction = ActionDefinition<Record<string, InputDefinition>, unknown>;
+// biome-ignore lint/suspicious/noExplicitAny: every action's perform takes the values validateInputs made for it
+export type AnyAction = ActionDefinition<string, Record<string, InputDefinition>, unknown, any>;
+
+/** The context an action runs in: its client, the caller's signal and stream, its operation bound. */
+export function actionContext(
+  action: AnyAction,
+  client: KlaviyoClient,
+  options: { signal?: AbortSignal | undefined; stream?: ListStream | undefined } = {},
+): ActionContext {
+  const requestOf = (input: BoundInput<OperationId> = {}): RequestOptions => {
+    if (!action.operation) throw new Error(`internal: ${action.label} has no operation to send`);
+    const operation = getOperation(action.operation);
+    return {
+      method: operation.method,
+      path: expandPath(operation.path, (input.path ?? {}) as Readonly<Record<string, string>>),
+      operation,
+      ...(input.query ? { query: input.query } : {}),
+      ...(input.body !== undefined ? { body: input.body } : {}),
+      ...(input.form ? { form: input.form } : {}),
+      ...(input.idempotent ? { idempotent: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+  };
+  return {
+    client,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.stream ? { stream: options.stream } : {}),
+    requestOf,
+    send: (input) => client.request(requestOf(input)),
+  };
+}
 
 const NUMBER_TEXT = /^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 const TRUE_TEXT = /^\s*(?:true|yes|1)\s*$/i;
@@ -97,7 +165,7 @@ export interface ValidateOptions {
    * Values may be given in their text forms (`fromText`): a CLI's flags, a platform's text fields. Without it
    * every value is taken as the JSON value (or bytes) it is.
    */
-  text?: boolean;
+  text?: boolean | undefined;
 }
 
 /**
@@ -111,7 +179,7 @@ export function validateInputs(
 ): Record<string, unknown> {
   const issues: InputIssue[] = [];
   const values: Record<string, unknown> = {};
-  const definitions = Object.values(action.inputs as Record<string, InputDefinition>);
+  const definitions = Object.values(action.inputs);
   const known = new Set(definitions.map((d) => d.key));
   for (const name of Object.keys(raw)) {
     if (!known.has(name) && raw[name] !== undefined) {
@@ -144,11 +212,7 @@ export function validateInputs(
     if (problem !== undefined) issues.push({ label: def.label, key: def.key, message: problem });
     else if (parsed?.success) values[def.key] = parsed.data;
     else if (parsed)
-      issues.push({
-        label: def.label,
-        key: def.key,
-        message: issueLines(parsed.error.issues).join("; "),
-      });
+      issues.push({ label: def.label, key: def.key, message: issueLines(parsed.error.issues).join("; ") });
   }
   if (issues.length > 0) throw new InputValidationError(issues, action.label);
   return values;

@@ -1,4 +1,3 @@
-import { expandPath } from "../core/url.js";
 import type { BulkResult } from "../ingest/bulk.js";
 import {
   type BulkEvent,
@@ -13,8 +12,7 @@ import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
 import { ISO_DATETIME } from "../klaviyo/formats.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { jsonObject, reading, reportProblems, z } from "../klaviyo/schema.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { fieldsQuery, includeInput, includes } from "./include.js";
 import { type InputDefinition, input, textFormats, textMatching } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
@@ -226,7 +224,7 @@ export const createEvent = defineAction({
         "Set to true when importing past events: Klaviyo records the event but does not start flows from it. Leave empty (false) for live events.",
     }),
   },
-  async perform({ client, signal }, values) {
+  async perform({ send }, values) {
     const attributes = {
       properties: values.properties ?? {},
       ...(values.time !== undefined ? { time: values.time } : {}),
@@ -237,12 +235,8 @@ export const createEvent = defineAction({
       metric: { data: { type: "metric", attributes: { name: values.name } } },
       profile: { data: values.profile },
     };
-    await client.request({
-      method: "POST",
-      path: "/api/events",
+    await send({
       body: { data: { type: "event", attributes } },
-      operation: "create_event",
-      signal,
       idempotent: values.uniqueId !== undefined,
     });
     return {
@@ -319,13 +313,10 @@ export const getEvent = defineAction({
     ...eventFieldInputs(),
     include: eventIncludeInput("get_event"),
   },
-  async perform({ client, signal }, { eventId, ...values }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/events/{id}", { id: eventId }),
+  async perform({ send }, { eventId, ...values }) {
+    const res = await send({
+      path: { id: eventId },
       query: eventQuery(values),
-      operation: "get_event",
-      signal,
     });
     return res.body;
   },
@@ -365,15 +356,11 @@ export const listEvents = defineAction({
     include: eventIncludeInput("get_events"),
     ...pagingInputs(EVENTS_PAGE_MAX),
   },
-  async perform({ client, signal }, { filter, sort, pageSize, cursor, limit, ...values }) {
+  async perform(ctx, { filter, sort, pageSize, cursor, limit, ...values }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/events",
         query: { ...eventQuery(values), filter, sort },
-        operation: "get_events",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -381,4 +368,3 @@ export const listEvents = defineAction({
 });
 
 /** The event actions. */
-export const eventsActions: readonly AnyAction[] = [bulkCreateEvents, createEvent, getEvent, listEvents];

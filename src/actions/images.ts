@@ -1,9 +1,8 @@
 import { InputValidationError } from "../core/errors.js";
-import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { refined } from "../klaviyo/schema.js";
 import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { decodeImageDataUri, IMAGE_TYPES, imageProblem, sniffImageFormat } from "./images-bytes.js";
 import { input, textMatching } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
@@ -104,13 +103,10 @@ export const getImage = defineAction({
     "Fetches one image of the account's image library by its ID: its name, the URL it is served from (image_url), its format (jpeg, png or gif), its size in bytes, whether it is hidden from the library, and when it last changed. An unknown ID fails with 404. Limited to 10 requests per second, 150 per minute.",
   operation: "get_image",
   inputs: { imageId: imageId(), fields: imageFields() },
-  async perform({ client, signal }, { imageId, fields }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/images/{id}", { id: imageId }),
+  async perform({ send }, { imageId, fields }) {
+    const res = await send({
+      path: { id: imageId },
       query: fieldsQuery(fields),
-      operation: "get_image",
-      signal,
     });
     return res.body;
   },
@@ -146,15 +142,11 @@ export const listImages = defineAction({
     ),
     ...pagingInputs(100),
   },
-  async perform({ client, signal }, { fields, filter, sort, pageSize, cursor, limit }) {
+  async perform(ctx, { fields, filter, sort, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/images",
         query: { ...fieldsQuery(fields), filter, sort },
-        operation: "get_images",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -184,7 +176,7 @@ export const updateImage = defineAction({
       "true hides the image from the image library in Klaviyo's editors (it stays usable where it is already placed and keeps its URL); false shows it again. Leave empty to keep it as it is.",
     ),
   },
-  async perform({ client, signal }, { imageId, imageName, imageHidden }) {
+  async perform({ send }, { imageId, imageName, imageHidden }) {
     if (imageName === undefined && imageHidden === undefined) {
       throw new InputValidationError(
         [
@@ -194,9 +186,8 @@ export const updateImage = defineAction({
         "Update Image",
       );
     }
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/images/{id}", { id: imageId }),
+    const res = await send({
+      path: { id: imageId },
       body: {
         data: {
           type: "image",
@@ -207,8 +198,6 @@ export const updateImage = defineAction({
           },
         },
       },
-      operation: "update_image",
-      signal,
     });
     return res.body;
   },
@@ -261,7 +250,7 @@ export const uploadImage = defineAction({
       "true keeps the uploaded image out of the image library shown in Klaviyo's editors (it still gets a URL and can be used); false or empty shows it, Klaviyo's default.",
     ),
   },
-  async perform({ client, signal }, { imageUrl, imageName, fileData, fileName, imageHidden }) {
+  async perform({ client, signal, send }, { imageUrl, imageName, fileData, fileName, imageHidden }) {
     if ((imageUrl === undefined) === (fileData === undefined)) {
       const message =
         imageUrl === undefined
@@ -282,9 +271,7 @@ export const uploadImage = defineAction({
           "Upload Image",
         );
       }
-      const res = await client.request<ResourceDocument>({
-        method: "POST",
-        path: "/api/images",
+      const res = await send({
         body: {
           data: {
             type: "image",
@@ -295,8 +282,6 @@ export const uploadImage = defineAction({
             },
           },
         },
-        operation: "upload_image_from_url",
-        signal,
       });
       return res.body;
     }
@@ -324,4 +309,3 @@ export const uploadImage = defineAction({
 });
 
 /** The images actions, by label. */
-export const imagesActions: readonly AnyAction[] = [getImage, listImages, updateImage, uploadImage];

@@ -260,27 +260,27 @@ function numberSchema(bounds: { min?: number; max?: number; integer?: boolean })
 
 export const input = {
   /** Plain text, or text of a checked format (email, E.164 phone, ISO 4217 currency, ISO 8601 time, URL). */
-  text<R extends boolean = false>(
+  text<const R extends boolean = false>(
     base: Common<string, R>,
     format?: keyof typeof textFormats,
   ): InputDefinition<string, R, string> {
     return make("text", base, format ? textFormats[format] : z.string({ error: "must be text" }));
   },
   /** Text that must not be blank, trimmed. */
-  nonBlank<R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
+  nonBlank<const R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
     return make("text", base, nonBlank);
   },
   /** A required Klaviyo id (path parameter). */
   id(base: Common<string>): InputDefinition<string, true, string> {
     return make("text", { ...base, required: true }, idSchema);
   },
-  number<R extends boolean = false>(
+  number<const R extends boolean = false>(
     base: Common<number, R>,
     bounds: { min?: number; max?: number; integer?: boolean } = {},
   ): InputDefinition<number, R, number> {
     return make("number", base, numberSchema(bounds));
   },
-  boolean<R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R, boolean> {
+  boolean<const R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R, boolean> {
     return make("boolean", base, z.boolean({ error: "must be true or false" }));
   },
   enum<const O extends string, R extends boolean = false>(
@@ -296,7 +296,7 @@ export const input = {
    * A JSON value (an object, an array, …) checked by `schema`; `checks` says in words what it checks that its
    * JSON Schema cannot.
    */
-  json<T, R extends boolean = false, In = unknown>(
+  json<T, const R extends boolean = false, In = unknown>(
     base: Common<T, R>,
     schema: Schema<T, In>,
     checks?: string,
@@ -304,13 +304,15 @@ export const input = {
     return make("json", base, schema, checks ? { checks } : undefined);
   },
   /** Key/value pairs of text (headers, query parameters, form fields). */
-  keyValue<R extends boolean = false>(
+  keyValue<const R extends boolean = false>(
     base: Common<Array<[string, string]>, R>,
   ): InputDefinition<Array<[string, string]>, R, unknown> {
     return make("key-value", base, keyValueSchema(pairText));
   },
   /** Bytes: a file's content (CLI: `@path`). */
-  binary<R extends boolean = false>(base: Common<Uint8Array, R>): InputDefinition<Uint8Array, R, unknown> {
+  binary<const R extends boolean = false>(
+    base: Common<Uint8Array, R>,
+  ): InputDefinition<Uint8Array, R, unknown> {
     return make("binary", base, bytesSchema);
   },
   /**
@@ -325,7 +327,7 @@ export const input = {
     return make("fields", base, namesOf(allowed, unknownMessage), { options: allowed });
   },
   /** A Klaviyo filter for `operationId`: parsed and checked against the fields and operators it allows. */
-  filter<R extends boolean = false>(
+  filter<const R extends boolean = false>(
     base: Common<string, R>,
     operationId: string,
   ): InputDefinition<string, R, string> {
@@ -355,4 +357,17 @@ export type InputValues<I extends Record<string, InputDefinition>> = {
       ? T
       : T | undefined
     : never;
+};
+
+type InputOf<D> = D extends InputDefinition<unknown, boolean, infer In> ? In : never;
+type Required<D> = D extends InputDefinition<unknown, infer R, unknown> ? R : false;
+
+/**
+ * What a caller gives an action, by input key: each input's accepted value (its JSON form, or bytes); required
+ * inputs must be there, optional ones may be left out (or `null`, which leaves them out as well).
+ */
+export type CallerInputs<I extends Record<string, InputDefinition>> = {
+  readonly [K in keyof I as Required<I[K]> extends true ? K : never]: InputOf<I[K]>;
+} & {
+  readonly [K in keyof I as Required<I[K]> extends true ? never : K]?: InputOf<I[K]> | null;
 };

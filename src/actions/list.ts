@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-import type { KlaviyoClient, RequestOptions } from "../core/client.js";
 import { cursorOf, type Page } from "../core/pagination.js";
 import { partitionedPages, partitionFieldFor } from "../core/partition.js";
+import type { OperationId, OperationItem } from "../klaviyo/api.js";
 import { z } from "../klaviyo/schema.js";
+import type { ActionContext, BoundInput } from "./define.js";
 import { input } from "./inputs.js";
 
 /** A cursor, or a `links.next` URL that carries one (a URL without one would silently restart at page one). */
@@ -60,57 +60,27 @@ export interface ListOutput<T = unknown> {
   pages: number;
 }
 
-/** Where items go when a caller streams a list action (see `streamListAction`). */
-type ItemSink = (items: readonly unknown[]) => void | Promise<void>;
-const sinks = new AsyncLocalStorage<ItemSink>();
-
 /**
- * Runs `fn` (an action's perform) so that any list it walks goes to `sink` page by page, **to the end** of the
- * collection, instead of being gathered: constant memory however many pages there are (the CLI's `--all`).
- * The action then returns `data: []` with the page count.
+ * Runs a list action's request: one page, or with `limit` every page until `limit` items, streaming pages from the
+ * client's pager (so memory holds only what is returned). When the caller streams (`context.stream`, the CLI's
+ * `--all`), every page of the collection goes to its sink instead, to the end, in partitions when it asks for
+ * them and the endpoint allows it; the result then holds no items, only the page count.
  */
-export function streamListAction<T>(sink: ItemSink, fn: () => Promise<T>): Promise<T> {
-  return sinks.run(sink, fn);
-}
-
-/** How `streamPartitioned` walks: partitions cut, and walked at once. */
-export interface PartitionedStreamOptions {
-  /** Time partitions (default 8). */
-  partitions?: number;
-  /** Partitions walked at once (default 4). */
-  concurrency?: number;
-}
-const partitioning = new AsyncLocalStorage<PartitionedStreamOptions>();
-
-/**
- * `streamListAction`, with the list walked in time partitions concurrently (`partitionedPages`): every item
- * still goes to `sink` exactly once, in constant memory, but **not in the collection's order**. An endpoint
- * without a partition field (or a walk resuming from a cursor) is walked sequentially, as `streamListAction` does.
- */
-export function streamPartitioned<T>(
-  sink: ItemSink,
-  fn: () => Promise<T>,
-  options: PartitionedStreamOptions = {},
-): Promise<T> {
-  return partitioning.run(options, () => sinks.run(sink, fn));
-}
-
-/**
- * Runs a list request: one page, or with `limit` every page until `limit` items, streaming pages from the
- * client's pager (so memory holds only what is returned).
- */
-export async function listOutput<T = unknown>(
-  client: KlaviyoClient,
-  request: RequestOptions,
+export async function listOutput<Op extends OperationId>(
+  context: ActionContext<Op>,
+  input: BoundInput<Op>,
   paging: { pageSize?: number | undefined; cursor?: string | undefined; limit?: number | undefined },
-): Promise<ListOutput<T>> {
-  const sink = sinks.getStore();
+): Promise<ListOutput<OperationItem<Op>>> {
+  type T = OperationItem<Op>;
+  const { client } = context;
+  const request = context.requestOf(input);
+  const sink = context.stream?.sink;
   const data: T[] = [];
   const included = new Map<string, unknown>();
   let nextCursor: string | undefined;
   let links: Page["links"];
   let pages = 0;
-  const parallel = sink ? partitioning.getStore() : undefined;
+  const parallel = sink ? context.stream?.partitions : undefined;
   const operation = parallel && !paging.cursor ? client.operationFor(request) : undefined;
   const walk =
     parallel && operation && request.method === "GET" && partitionFieldFor(operation.id) !== undefined

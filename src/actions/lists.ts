@@ -1,7 +1,5 @@
-import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { type InputDefinition, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 import { additionalProfileFieldsInput, listParam, profileFieldsInput, sortInput } from "./profiles-inputs.js";
@@ -75,10 +73,8 @@ export const createList = defineAction({
       "How people join through sign-up forms and Subscribe Profiles: single_opt_in (at once) or double_opt_in (after confirming by email). Leave empty for the account's default.",
     ),
   },
-  async perform({ client, signal }, { listName, optInProcess }) {
-    const res = await client.request<ResourceDocument>({
-      method: "POST",
-      path: "/api/lists",
+  async perform({ send }, { listName, optInProcess }) {
+    const res = await send({
       body: {
         data: {
           type: "list",
@@ -88,8 +84,6 @@ export const createList = defineAction({
           },
         },
       },
-      operation: "create_list",
-      signal,
     });
     return res.body;
   },
@@ -113,17 +107,14 @@ export const getList = defineAction({
     }),
     include: listInclude(),
   },
-  async perform({ client, signal }, { listId, fields, includeProfileCount, include }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/lists/{id}", { id: listId }),
+  async perform({ send }, { listId, fields, includeProfileCount, include }) {
+    const res = await send({
+      path: { id: listId },
       query: {
         "fields[list]": listParam(fields),
         "additional-fields[list]": includeProfileCount ? "profile_count" : undefined,
         include: listParam(include),
       },
-      operation: "get_list",
-      signal,
     });
     return res.body;
   },
@@ -152,15 +143,11 @@ export const listLists = defineAction({
     include: listInclude(),
     ...pagingInputs(10),
   },
-  async perform({ client, signal }, { fields, filter, sort, include, pageSize, cursor, limit }) {
+  async perform(ctx, { fields, filter, sort, include, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/lists",
         query: { "fields[list]": listParam(fields), filter, sort, include: listParam(include) },
-        operation: "get_lists",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -183,10 +170,9 @@ export const updateList = defineAction({
       "Change how people join the list: single_opt_in (at once) or double_opt_in (after confirming by email). Leave empty to keep it.",
     ),
   },
-  async perform({ client, signal }, { listId, listName, optInProcess }) {
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/lists/{id}", { id: listId }),
+  async perform({ send }, { listId, listName, optInProcess }) {
+    const res = await send({
+      path: { id: listId },
       body: {
         data: {
           type: "list",
@@ -197,8 +183,6 @@ export const updateList = defineAction({
           },
         },
       },
-      operation: "update_list",
-      signal,
     });
     return res.body;
   },
@@ -212,12 +196,9 @@ export const deleteList = defineAction({
     "Deletes a list, found by its ID, for good. Its profiles are not deleted and keep their consent; they only stop being members. Returns { deleted: true, id }. Fails with a NotFoundError when no list has that ID (for example when it was already deleted). Limited to 10 requests per second, 150 per minute.",
   operation: "delete_list",
   inputs: { listId: listId() },
-  async perform({ client, signal }, { listId }) {
-    await client.request({
-      method: "DELETE",
-      path: expandPath("/api/lists/{id}", { id: listId }),
-      operation: "delete_list",
-      signal,
+  async perform({ send }, { listId }) {
+    await send({
+      path: { id: listId },
     });
     return { deleted: true as const, id: listId };
   },
@@ -247,34 +228,19 @@ export const listListProfiles = defineAction({
     sort: sortInput("get_profiles_for_list", "members"),
     ...pagingInputs(100),
   },
-  async perform(
-    { client, signal },
-    { listId, additionalFields, fields, filter, sort, pageSize, cursor, limit },
-  ) {
+  async perform(ctx, { listId, additionalFields, fields, filter, sort, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: expandPath("/api/lists/{id}/profiles", { id: listId }),
+        path: { id: listId },
         query: {
           "fields[profile]": listParam(fields),
           "additional-fields[profile]": listParam(additionalFields),
           filter,
           sort,
         },
-        operation: "get_profiles_for_list",
-        signal,
       },
       { pageSize, cursor, limit },
     );
   },
 });
-
-export const listsActions: readonly AnyAction[] = [
-  createList,
-  deleteList,
-  getList,
-  listListProfiles,
-  listLists,
-  updateList,
-];

@@ -1,8 +1,6 @@
 import { InputValidationError } from "../core/errors.js";
-import { expandPath } from "../core/url.js";
 import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { type InputDefinition, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 import {
@@ -58,7 +56,7 @@ export const createProfile = defineAction({
     "Creates a new profile (a person) in Klaviyo from the attributes given, and returns it as Klaviyo stored it, with its new ID. At least one identifier is needed: an email address, a phone number (E.164) or an external ID; this is checked before sending. If another profile already holds one of those identifiers, Klaviyo answers 409 and the action fails with a ConflictError whose duplicateProfileId names that profile (update it with Update Profile instead). Only the inputs given are sent. Limited to 75 requests per second, 750 per minute.",
   operation: "create_profile",
   inputs: profileAttributeInputs(),
-  async perform({ client, signal }, values) {
+  async perform({ send }, values) {
     if (values.email === undefined && values.phoneNumber === undefined && values.externalId === undefined) {
       throw new InputValidationError(
         [
@@ -74,12 +72,8 @@ export const createProfile = defineAction({
     }
     const body = { data: { type: "profile", attributes: profileAttributes(values) } };
     checkPayloadSize(body, values, createProfile.inputs, "Create Profile");
-    const res = await client.request<ResourceDocument>({
-      method: "POST",
-      path: "/api/profiles",
+    const res = await send({
       body,
-      operation: "create_profile",
-      signal,
     });
     return res.body;
   },
@@ -116,17 +110,14 @@ export const getProfile = defineAction({
       OPERATION_PARAMETERS.get_profile?.include ?? [],
     ),
   },
-  async perform({ client, signal }, { profileId, fields, additionalFields, include }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/profiles/{id}", { id: profileId }),
+  async perform({ send }, { profileId, fields, additionalFields, include }) {
+    const res = await send({
+      path: { id: profileId },
       query: {
         "fields[profile]": listParam(fields),
         "additional-fields[profile]": listParam(additionalFields),
         include: listParam(include),
       },
-      operation: "get_profile",
-      signal,
     });
     return res.body;
   },
@@ -159,7 +150,7 @@ export const updateProfile = defineAction({
       example: "old_plan,legacy_id",
     }),
   },
-  async perform({ client, signal }, values) {
+  async perform({ send }, values) {
     const { profileId, clearFields, unsetProperties } = values;
     const attributes = profileAttributes(values);
     const both = (clearFields ?? []).filter((name) => attributes[name] !== undefined);
@@ -190,12 +181,9 @@ export const updateProfile = defineAction({
       },
     };
     checkPayloadSize(body, values, updateProfile.inputs, "Update Profile");
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/profiles/{id}", { id: profileId }),
+    const res = await send({
+      path: { id: profileId },
       body,
-      operation: "update_profile",
-      signal,
     });
     return res.body;
   },
@@ -224,24 +212,18 @@ export const listProfile = defineAction({
     sort: sortInput("get_profiles", "profiles"),
     ...pagingInputs(100),
   },
-  async perform({ client, signal }, { fields, additionalFields, filter, sort, pageSize, cursor, limit }) {
+  async perform(ctx, { fields, additionalFields, filter, sort, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/profiles",
         query: {
           "fields[profile]": listParam(fields),
           "additional-fields[profile]": listParam(additionalFields),
           filter,
           sort,
         },
-        operation: "get_profiles",
-        signal,
       },
       { pageSize, cursor, limit },
     );
   },
 });
-
-export const profilesActions: readonly AnyAction[] = [createProfile, getProfile, listProfile, updateProfile];

@@ -1,7 +1,7 @@
 import type { KlaviyoResponse, RequestOptions } from "../core/client.js";
 import { type InputIssue, InputValidationError } from "../core/errors.js";
 import { redact } from "../core/redact.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { sniffImageFormat } from "./images-bytes.js";
 import { input } from "./inputs.js";
 import {
@@ -288,4 +288,3 @@ export const rawRequest = defineAction({
 });
 
 /** The raw-request actions. */
-export const rawRequestActions: readonly AnyAction[] = [rawRequest];

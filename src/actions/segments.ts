@@ -1,8 +1,6 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
-import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 import { conditionGroupsInput } from "./segments-definition.js";
@@ -66,10 +64,8 @@ export const createSegment = defineAction({
     }),
     fields: segmentFields(),
   },
-  async perform({ client, signal }, { name, conditionGroups, isStarred, fields }) {
-    const res = await client.request<ResourceDocument>({
-      method: "POST",
-      path: "/api/segments",
+  async perform({ send }, { name, conditionGroups, isStarred, fields }) {
+    const res = await send({
       query: fieldsQuery(fields),
       body: {
         data: {
@@ -81,8 +77,6 @@ export const createSegment = defineAction({
           },
         },
       },
-      operation: "create_segment",
-      signal,
     });
     return res.body;
   },
@@ -106,16 +100,13 @@ export const getSegment = defineAction({
       default: false,
     }),
   },
-  async perform({ client, signal }, { segmentId, fields, includeProfileCount }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/segments/{id}", { id: segmentId }),
+  async perform({ send }, { segmentId, fields, includeProfileCount }) {
+    const res = await send({
+      path: { id: segmentId },
       query: {
         ...fieldsQuery(fields),
         "additional-fields[segment]": includeProfileCount ? "profile_count" : undefined,
       },
-      operation: "get_segment",
-      signal,
     });
     return res.body;
   },
@@ -153,15 +144,11 @@ export const listSegments = defineAction({
     ),
     ...pagingInputs(10),
   },
-  async perform({ client, signal }, { fields, filter, sort, pageSize, cursor, limit }) {
+  async perform(ctx, { fields, filter, sort, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/segments",
         query: { ...fieldsQuery(fields), filter, sort },
-        operation: "get_segments",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -193,7 +180,7 @@ export const updateSegment = defineAction({
     }),
     fields: segmentFields(),
   },
-  async perform({ client, signal }, { segmentId, name, conditionGroups, isStarred, isActive, fields }) {
+  async perform({ send }, { segmentId, name, conditionGroups, isStarred, isActive, fields }) {
     const attributes: Record<string, unknown> = {};
     if (name !== undefined) attributes.name = name;
     if (conditionGroups !== undefined) attributes.definition = { condition_groups: conditionGroups };
@@ -229,13 +216,10 @@ export const updateSegment = defineAction({
       });
     }
     if (issues.length > 0) throw new InputValidationError(issues, "Update Segment");
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/segments/{id}", { id: segmentId }),
+    const res = await send({
+      path: { id: segmentId },
       query: fieldsQuery(fields),
       body: { data: { type: "segment", id: segmentId, attributes } },
-      operation: "update_segment",
-      signal,
     });
     return res.body;
   },
@@ -249,22 +233,12 @@ export const deleteSegment = defineAction({
     "Deletes a segment by its ID, for good (the profiles in it are not touched). Klaviyo answers 204 with no body; the result is { deleted: true, id }. An unknown ID fails with 404. Limited to 3 requests per second, 60 per minute.",
   operation: "delete_segment",
   inputs: { segmentId: segmentId() },
-  async perform({ client, signal }, { segmentId }) {
-    await client.request({
-      method: "DELETE",
-      path: expandPath("/api/segments/{id}", { id: segmentId }),
-      operation: "delete_segment",
-      signal,
+  async perform({ send }, { segmentId }) {
+    await send({
+      path: { id: segmentId },
     });
     return { deleted: true as const, id: segmentId };
   },
 });
 
 /** The segments actions. */
-export const segmentsActions: readonly AnyAction[] = [
-  createSegment,
-  deleteSegment,
-  getSegment,
-  listSegments,
-  updateSegment,
-];

@@ -9,7 +9,7 @@ import {
   profilesSchema,
   type SubscriptionMode,
 } from "../ingest/subscription-records.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { type InputDefinition, idSchema, input } from "./inputs.js";
 
 /**
@@ -90,7 +90,7 @@ export const subscribeProfiles = defineAction({
       example: "Marketing Event",
     }),
   },
-  async perform({ client, signal }, { profiles, listId, historicalImport, customSource }) {
+  async perform({ send }, { profiles, listId, historicalImport, customSource }) {
     const problems = historicalImportProblems(profiles, historicalImport === true, Date.now());
     if (problems.length > 0) {
       throw new InputValidationError(
@@ -113,12 +113,8 @@ export const subscribeProfiles = defineAction({
         },
       }),
       (body) =>
-        client.request({
-          method: "POST",
-          path: "/api/profile-subscription-bulk-create-jobs",
+        send({
           body,
-          operation: "bulk_subscribe_profiles",
-          signal,
         }),
     );
   },
@@ -137,7 +133,7 @@ export const unsubscribeProfiles = defineAction({
       "The list to unsubscribe the profiles from (six characters, such as Y6nRLr). Members of it just leave it; profiles that are not members are unsubscribed globally. Leave empty to unsubscribe globally.",
     ),
   },
-  async perform({ client, signal }, { profiles, listId }) {
+  async perform({ send }, { profiles, listId }) {
     return sendJobs(
       "unsubscribe",
       profiles,
@@ -149,17 +145,11 @@ export const unsubscribeProfiles = defineAction({
         },
       }),
       (body) =>
-        client.request({
-          method: "POST",
-          path: "/api/profile-subscription-bulk-delete-jobs",
+        send({
           body,
-          operation: "bulk_unsubscribe_profiles",
-          signal,
           // Withdrawing consent twice leaves the same state: safe to retry after a dropped answer.
           idempotent: true,
         }),
     );
   },
 });
-
-export const subscriptionsActions: readonly AnyAction[] = [subscribeProfiles, unsubscribeProfiles];

@@ -1,10 +1,8 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
-import { expandPath } from "../core/url.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 // The document's TemplateDefinition, which the emulator also judges requests by (a pure schema).
 import { templateDefinition as templateDefinitionDocument } from "../klaviyo/template-definition.js";
-import type { ResourceDocument } from "./accounts.js";
-import { type AnyAction, defineAction } from "./define.js";
+import { defineAction } from "./define.js";
 import { input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
@@ -115,10 +113,7 @@ export const createTemplate = defineAction({
     fields: templateFields(),
     includeDefinition: includeDefinition(),
   },
-  async perform(
-    { client, signal },
-    { name, editorType, html, text, amp, definition, fields, includeDefinition },
-  ) {
+  async perform({ send }, { name, editorType, html, text, amp, definition, fields, includeDefinition }) {
     const issues: InputIssue[] = [];
     if (editorType === "SYSTEM_DRAGGABLE") {
       if (definition === undefined) {
@@ -160,9 +155,7 @@ export const createTemplate = defineAction({
       }
     }
     if (issues.length > 0) throw new InputValidationError(issues, "Create Template");
-    const res = await client.request<ResourceDocument>({
-      method: "POST",
-      path: "/api/templates",
+    const res = await send({
       query: templateQuery(fields, includeDefinition),
       body: {
         data: {
@@ -177,8 +170,6 @@ export const createTemplate = defineAction({
           },
         },
       },
-      operation: "create_template",
-      signal,
     });
     return res.body;
   },
@@ -192,13 +183,10 @@ export const getTemplate = defineAction({
     "Fetches one email template by its ID: name, editor type, HTML, plain text, AMP version and when it was created and last updated; with Include Definition also the drag-and-drop structure of a SYSTEM_DRAGGABLE template. An unknown ID fails with 404. 75 requests per second, 750 per minute.",
   operation: "get_template",
   inputs: { templateId: templateId(), fields: templateFields(), includeDefinition: includeDefinition() },
-  async perform({ client, signal }, { templateId, fields, includeDefinition }) {
-    const res = await client.request<ResourceDocument>({
-      method: "GET",
-      path: expandPath("/api/templates/{id}", { id: templateId }),
+  async perform({ send }, { templateId, fields, includeDefinition }) {
+    const res = await send({
+      path: { id: templateId },
       query: templateQuery(fields, includeDefinition),
-      operation: "get_template",
-      signal,
     });
     return res.body;
   },
@@ -237,15 +225,11 @@ export const listTemplates = defineAction({
     includeDefinition: includeDefinition(),
     ...pagingInputs(10),
   },
-  async perform({ client, signal }, { fields, filter, sort, includeDefinition, pageSize, cursor, limit }) {
+  async perform(ctx, { fields, filter, sort, includeDefinition, pageSize, cursor, limit }) {
     return listOutput(
-      client,
+      ctx,
       {
-        method: "GET",
-        path: "/api/templates",
         query: { ...templateQuery(fields, includeDefinition), filter, sort },
-        operation: "get_templates",
-        signal,
       },
       { pageSize, cursor, limit },
     );
@@ -275,10 +259,7 @@ export const updateTemplate = defineAction({
     fields: templateFields(),
     includeDefinition: includeDefinition(),
   },
-  async perform(
-    { client, signal },
-    { templateId, name, html, text, amp, definition, fields, includeDefinition },
-  ) {
+  async perform({ send }, { templateId, name, html, text, amp, definition, fields, includeDefinition }) {
     const attributes: Record<string, unknown> = {};
     if (name !== undefined) attributes.name = name;
     if (html !== undefined) attributes.html = html;
@@ -298,13 +279,10 @@ export const updateTemplate = defineAction({
         "Update Template",
       );
     }
-    const res = await client.request<ResourceDocument>({
-      method: "PATCH",
-      path: expandPath("/api/templates/{id}", { id: templateId }),
+    const res = await send({
+      path: { id: templateId },
       query: templateQuery(fields, includeDefinition),
       body: { data: { type: "template", id: templateId, attributes } },
-      operation: "update_template",
-      signal,
     });
     return res.body;
   },
@@ -318,22 +296,12 @@ export const deleteTemplate = defineAction({
     "Deletes an email template by its ID, for good. Klaviyo answers 204 with no body; the result is { deleted: true, id }. An unknown ID fails with 404. 75 requests per second, 750 per minute.",
   operation: "delete_template",
   inputs: { templateId: templateId() },
-  async perform({ client, signal }, { templateId }) {
-    await client.request({
-      method: "DELETE",
-      path: expandPath("/api/templates/{id}", { id: templateId }),
-      operation: "delete_template",
-      signal,
+  async perform({ send }, { templateId }) {
+    await send({
+      path: { id: templateId },
     });
     return { deleted: true as const, id: templateId };
   },
 });
 
 /** The templates actions. */
-export const templatesActions: readonly AnyAction[] = [
-  createTemplate,
-  deleteTemplate,
-  getTemplate,
-  listTemplates,
-  updateTemplate,
-];

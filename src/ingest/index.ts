@@ -49,7 +49,6 @@ export type {
 export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./events.js";
 export type { IngestSource } from "./source.js";
 
-/** Requests in flight by default: the burst of Bulk Create Events' tier (10/s). */
 /** Twice the burst: with Klaviyo’s latency a request is in flight for a good part of a second, so 10 at once would leave the 10/s tier under-used; the limiter still keeps every window within the tier. */
 export const DEFAULT_CONCURRENCY = 20;
 

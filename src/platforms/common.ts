@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_SCOPES } from "../actions/connections.js";
-import { type AnyAction, validateInputs } from "../actions/define.js";
+import { type AnyAction, actionContext, validateInputs } from "../actions/define.js";
 import { actions as allActions } from "../actions/index.js";
 import type { InputDefinition } from "../actions/inputs.js";
 import { accessToken } from "../auth/access-token.js";
@@ -108,7 +108,7 @@ export async function performFor(
   }
   const inputs = validateInputs(action, raw, { text: true });
   const client = new KlaviyoClient({ ...options.client, auth });
-  return action.perform({ client, ...(signal ? { signal } : {}) }, inputs);
+  return action.perform(actionContext(action, client, { signal }), inputs);
 }
 
 /** The default as text, the way the specification writes it (`false`, `0`, `json`); JSON for objects. */

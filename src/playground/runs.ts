@@ -4,7 +4,7 @@
  * kept in a history of the last 100 runs.
  */
 
-import { validateInputs } from "../actions/define.js";
+import { actionContext, validateInputs } from "../actions/define.js";
 import { getAction } from "../actions/index.js";
 import type { AuthStrategy } from "../core/auth-strategy.js";
 import { type FetchLike, readRateLimit } from "../core/chain.js";
@@ -99,7 +99,7 @@ export class Runner {
     try {
       // The form sends what was typed: numbers, booleans and JSON as their text forms.
       const values = validateInputs(action, inputs, { text: true });
-      output = jsonable(await action.perform({ client }, values));
+      output = jsonable(await action.perform(actionContext(action, client), values));
       ok = true;
     } catch (caught) {
       error = describeError(caught, this.secrets());

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { validateInputs } from "../../src/actions/define.js";
-import { getAction, runAction } from "../../src/actions/index.js";
+import { actionContext, validateInputs } from "../../src/actions/define.js";
+import { getAction, runActionByKey } from "../../src/actions/index.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { InputValidationError } from "../../src/core/errors.js";
 import { createEmulator, type EmulatorOptions } from "../../src/emulator/index.js";
@@ -32,12 +32,15 @@ export function actionsSetup(options: EmulatorOptions = {}) {
     sent,
     /** Through the library: every value its JSON value (or bytes). */
     run: <T = unknown>(key: string, inputs: Record<string, unknown> = {}) =>
-      runAction(key, inputs, { client }) as Promise<T>,
+      runActionByKey(key, inputs, { client }) as Promise<T>,
     /** As the CLI and the platforms' text fields give them: values in their text forms (JSON text, "true", "10"). */
     runText: async <T = unknown>(key: string, inputs: Record<string, unknown> = {}): Promise<T> => {
       const action = getAction(key);
       if (!action) throw new Error(`no action ${key}`);
-      return (await action.perform({ client }, validateInputs(action, inputs, { text: true }))) as T;
+      return (await action.perform(
+        actionContext(action, client),
+        validateInputs(action, inputs, { text: true }),
+      )) as T;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runAction } from "../../src/actions/index.js";
+import { runActionByKey } from "../../src/actions/index.js";
 import {
   attemptOutcome,
   decideRawRetry,
@@ -73,7 +73,7 @@ function scripted(answers: Array<(req: Request) => Response | Promise<Response>>
     clock,
     calls,
     run: <T = unknown>(inputs: Record<string, unknown>) =>
-      runAction("raw-request", inputs, { client }) as Promise<RawOutput<T>>,
+      runActionByKey("raw-request", inputs, { client }) as Promise<RawOutput<T>>,
   };
 }
 
@@ -502,10 +502,16 @@ describe("the retry policy of Raw Request (pure)", () => {
 describe("the CLI flags of Raw Request and the image actions", () => {
   it("do not clash with the connection flags every `klaviyo run` command has", async () => {
     const { flagOf } = await import("../../src/actions/inputs.js");
-    const { imagesActions } = await import("../../src/actions/images.js");
-    const { rawRequestActions } = await import("../../src/actions/raw-request.js");
+    const { registry } = await import("../../src/actions/index.js");
     const reserved = new Set(["api-key", "base-url", "revision", "timeout", "inputs", "help"]);
-    for (const action of [...imagesActions, ...rawRequestActions]) {
+    const {
+      "get-image": a,
+      "list-images": b,
+      "update-image": c,
+      "upload-image": d,
+      "raw-request": e,
+    } = registry;
+    for (const action of [a, b, c, d, e]) {
       for (const def of Object.values(action.inputs))
         expect(reserved.has(flagOf(def.key)), def.key).toBe(false);
     }

@@ -7,7 +7,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runAction } from "../../src/actions/index.js";
-import { streamPartitioned } from "../../src/actions/list.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import {
   type PartitionOptions,
@@ -651,15 +650,16 @@ describe("sizing the partitions to the collection", () => {
 });
 
 describe("--all --parallel", () => {
-  it("streams a list action's items exactly once through streamPartitioned", async () => {
+  it("streams a list action's items exactly once, in partitions, to the stream it is given", async () => {
     const { emulator, client, sent } = setup({ seedProfiles: 700 });
     const ids: string[] = [];
-    const output = await streamPartitioned(
-      (items) => {
-        for (const item of items) ids.push((item as Item).id);
-      },
-      () => runAction("list-profile", { pageSize: 40 }, { client }),
-      { partitions: 5, concurrency: 2 },
+    const sink = (items: readonly unknown[]) => {
+      for (const item of items) ids.push((item as Item).id);
+    };
+    const output = await runAction(
+      "list-profile",
+      { pageSize: 40 },
+      { client, stream: { sink, partitions: { partitions: 5, concurrency: 2 } } },
     );
     expectExactlyOnce(
       ids,

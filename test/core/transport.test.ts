@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { runAction } from "../../src/actions/index.js";
+import { runAction, runActionByKey } from "../../src/actions/index.js";
 import type { FetchLike } from "../../src/core/chain.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../../src/core/client.js";
 import { type Clock, FakeClock, systemClock } from "../../src/core/clock.js";
@@ -517,7 +517,8 @@ describe("actions through the transport", () => {
 
   it("refuses bad inputs by label before any request", async () => {
     const { client, emulator } = setup();
-    await expect(runAction("get-account", {}, { client })).rejects.toThrow(
+    // Inputs the types refuse, given at run time (a key and inputs from a file): refused the same, by label.
+    await expect(runActionByKey("get-account", {}, { client })).rejects.toThrow(
       "Get Account: Account ID: is required",
     );
     await expect(runAction("get-account", { accountId: "a/b" }, { client })).rejects.toThrow(
@@ -526,7 +527,7 @@ describe("actions through the transport", () => {
     await expect(runAction("list-accounts", { fields: "timezone,colour" }, { client })).rejects.toThrow(
       /Fields: unknown field "colour"/,
     );
-    await expect(runAction("get-account", { accountId: "X", extra: 1 }, { client })).rejects.toThrow(
+    await expect(runActionByKey("get-account", { accountId: "X", extra: 1 }, { client })).rejects.toThrow(
       /extra: is not an input/,
     );
     expect(emulator.requests).toHaveLength(0);

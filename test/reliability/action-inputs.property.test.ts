@@ -16,7 +16,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AnyAction } from "../../src/actions/define.js";
-import { validateInputs } from "../../src/actions/define.js";
+import { actionContext, validateInputs } from "../../src/actions/define.js";
 import { actions, getAction } from "../../src/actions/index.js";
 import { KlaviyoClient } from "../../src/core/client.js";
 import { FakeClock } from "../../src/core/clock.js";
@@ -67,7 +67,7 @@ const tallies = new Map<string, Tally>();
  * field), validated by label, then performed.
  */
 async function runAsTheFacesDo(action: AnyAction, inputs: Record<string, unknown>, client: KlaviyoClient) {
-  return action.perform({ client }, validateInputs(action, inputs, { text: true }));
+  return action.perform(actionContext(action, client), validateInputs(action, inputs, { text: true }));
 }
 
 /** An emulator with demo data, a client whose every exchange is checked and logged, and ids of what it holds. */

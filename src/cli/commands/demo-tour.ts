@@ -3,6 +3,8 @@
  * profile, a template …), reading, updating, and finally deleting what it created.
  */
 
+import type { ActionInputs, ActionKey } from "../../actions/index.js";
+
 /** 1x1 PNG, for the image uploads. */
 const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
@@ -13,14 +15,17 @@ export interface TourState {
   [name: string]: string | undefined;
 }
 
-export interface Step {
-  action: string;
-  /** What makes this step differ from another of the same action (shown in the row). */
-  note?: string;
-  inputs(state: TourState): Record<string, unknown>;
-  /** Remembers ids for later steps (state.listId = …). */
-  keep?(output: unknown, state: TourState): void;
-}
+/** One step: an action and its inputs, typed by the action's key (a wrong input does not compile). */
+export type Step = {
+  [K in ActionKey]: {
+    action: K;
+    /** What makes this step differ from another of the same action (shown in the row). */
+    note?: string;
+    inputs(state: TourState): ActionInputs<K>;
+    /** Remembers ids for later steps (state.listId = …). */
+    keep?(output: unknown, state: TourState): void;
+  };
+}[ActionKey];
 
 type Doc = { data?: unknown };
 /** The id of a document's resource, or of the first item of a list result. */
@@ -29,6 +34,9 @@ export function firstId(output: unknown): string | undefined {
   const item = (Array.isArray(data) ? data[0] : data) as { id?: string } | undefined;
   return item?.id;
 }
+
+/** An id an earlier step kept; empty when that step failed, which this step's validation then reports. */
+const id = (kept: string | undefined): string => kept ?? "";
 
 const keepAs = (name: string) => (output: unknown, state: TourState) => {
   state[name] = firstId(output);
@@ -40,11 +48,14 @@ export function tour(run: string): Step[] {
     { action: "list-accounts", inputs: () => ({}), keep: keepAs("accountId") },
     {
       action: "get-account",
-      inputs: (s) => ({ accountId: s.accountId, fields: "contact_information.organization_name,timezone" }),
+      inputs: (s) => ({
+        accountId: id(s.accountId),
+        fields: "contact_information.organization_name,timezone",
+      }),
     },
     { action: "create-list", inputs: () => ({ listName: `Demo Newsletter ${run}` }), keep: keepAs("listId") },
-    { action: "get-list", inputs: (s) => ({ listId: s.listId }) },
-    { action: "update-list", inputs: (s) => ({ listId: s.listId, listName: `Demo Weekly ${run}` }) },
+    { action: "get-list", inputs: (s) => ({ listId: id(s.listId) }) },
+    { action: "update-list", inputs: (s) => ({ listId: id(s.listId), listName: `Demo Weekly ${run}` }) },
     { action: "list-lists", inputs: () => ({ pageSize: 10 }) },
     {
       action: "create-profile",
@@ -57,17 +68,23 @@ export function tour(run: string): Step[] {
       }),
       keep: keepAs("profileId"),
     },
-    { action: "get-profile", inputs: (s) => ({ profileId: s.profileId, additionalFields: "subscriptions" }) },
-    { action: "update-profile", inputs: (s) => ({ profileId: s.profileId, lastName: "Lovelace" }) },
+    {
+      action: "get-profile",
+      inputs: (s) => ({ profileId: id(s.profileId), additionalFields: "subscriptions" }),
+    },
+    { action: "update-profile", inputs: (s) => ({ profileId: id(s.profileId), lastName: "Lovelace" }) },
     { action: "list-profile", inputs: () => ({ filter: `equals(email,'${email("ada")}')` }) },
     {
       action: "subscribe-profiles",
-      inputs: (s) => ({ profiles: [{ email: email("ada") }, { email: email("grace") }], listId: s.listId }),
+      inputs: (s) => ({
+        profiles: [{ email: email("ada") }, { email: email("grace") }],
+        listId: id(s.listId),
+      }),
     },
-    { action: "list-list-profiles", inputs: (s) => ({ listId: s.listId }) },
+    { action: "list-list-profiles", inputs: (s) => ({ listId: id(s.listId) }) },
     {
       action: "unsubscribe-profiles",
-      inputs: (s) => ({ profiles: [{ email: email("grace") }], listId: s.listId }),
+      inputs: (s) => ({ profiles: [{ email: email("grace") }], listId: id(s.listId) }),
     },
     {
       action: "create-event",
@@ -94,7 +111,7 @@ export function tour(run: string): Step[] {
       }),
     },
     { action: "list-events", inputs: () => ({ sort: "-datetime", pageSize: 5 }), keep: keepAs("eventId") },
-    { action: "get-event", inputs: (s) => ({ eventId: s.eventId, include: "metric" }) },
+    { action: "get-event", inputs: (s) => ({ eventId: id(s.eventId), include: "metric" }) },
     {
       action: "create-template",
       inputs: () => ({
@@ -104,8 +121,8 @@ export function tour(run: string): Step[] {
       }),
       keep: keepAs("templateId"),
     },
-    { action: "get-template", inputs: (s) => ({ templateId: s.templateId }) },
-    { action: "update-template", inputs: (s) => ({ templateId: s.templateId, text: "Welcome" }) },
+    { action: "get-template", inputs: (s) => ({ templateId: id(s.templateId) }) },
+    { action: "update-template", inputs: (s) => ({ templateId: id(s.templateId), text: "Welcome" }) },
     { action: "list-templates", inputs: () => ({}) },
     {
       action: "create-segment",
@@ -125,14 +142,14 @@ export function tour(run: string): Step[] {
       }),
       keep: keepAs("segmentId"),
     },
-    { action: "get-segment", inputs: (s) => ({ segmentId: s.segmentId }) },
-    { action: "update-segment", inputs: (s) => ({ segmentId: s.segmentId, isStarred: true }) },
+    { action: "get-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },
+    { action: "update-segment", inputs: (s) => ({ segmentId: id(s.segmentId), isStarred: true }) },
     { action: "list-segments", inputs: () => ({}) },
     {
       action: "create-campaign",
       inputs: (s) => ({
         name: `Demo launch ${run}`,
-        includedAudiences: [s.listId],
+        includedAudiences: [id(s.listId)],
         messages: [
           {
             channel: "email",
@@ -143,10 +160,10 @@ export function tour(run: string): Step[] {
       }),
       keep: keepAs("campaignId"),
     },
-    { action: "get-campaign", inputs: (s) => ({ campaignId: s.campaignId }) },
+    { action: "get-campaign", inputs: (s) => ({ campaignId: id(s.campaignId) }) },
     {
       action: "update-campaign",
-      inputs: (s) => ({ campaignId: s.campaignId, name: `Demo relaunch ${run}` }),
+      inputs: (s) => ({ campaignId: id(s.campaignId), name: `Demo relaunch ${run}` }),
     },
     { action: "list-campaigns", inputs: () => ({ filter: "equals(messages.channel,'email')" }) },
     {
@@ -163,17 +180,17 @@ export function tour(run: string): Step[] {
         imageName: `demo-uri-${run}`,
       }),
     },
-    { action: "get-image", inputs: (s) => ({ imageId: s.imageId }) },
-    { action: "update-image", inputs: (s) => ({ imageId: s.imageId, imageHidden: true }) },
+    { action: "get-image", inputs: (s) => ({ imageId: id(s.imageId) }) },
+    { action: "update-image", inputs: (s) => ({ imageId: id(s.imageId), imageHidden: true }) },
     { action: "list-images", inputs: () => ({ pageSize: 5 }) },
     {
       action: "raw-request",
       inputs: () => ({ url: "/api/metrics", method: "GET", queryParameter: { "fields[metric]": "name" } }),
     },
-    { action: "delete-campaign", inputs: (s) => ({ campaignId: s.campaignId }) },
-    { action: "delete-segment", inputs: (s) => ({ segmentId: s.segmentId }) },
-    { action: "delete-template", inputs: (s) => ({ templateId: s.templateId }) },
-    { action: "delete-list", inputs: (s) => ({ listId: s.listId }) },
+    { action: "delete-campaign", inputs: (s) => ({ campaignId: id(s.campaignId) }) },
+    { action: "delete-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },
+    { action: "delete-template", inputs: (s) => ({ templateId: id(s.templateId) }) },
+    { action: "delete-list", inputs: (s) => ({ listId: id(s.listId) }) },
   ];
 }
 

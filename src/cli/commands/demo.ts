@@ -1,13 +1,13 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { runAction } from "../../actions/index.js";
+import { runActionByKey } from "../../actions/index.js";
 import type { FetchLike } from "../../core/chain.js";
 import { KlaviyoClient } from "../../core/client.js";
 import { ApiError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 import { createEmulator, DEV_API_KEY } from "../../emulator/index.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
-import { summarize, type TourState, tour } from "./demo-tour.js";
+import { type Step, summarize, type TourState, tour } from "./demo-tour.js";
 
 export interface DemoFlags {
   baseUrl?: string;
@@ -86,7 +86,7 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
     lastStatus = 0;
     let line: string;
     try {
-      const output = await runAction(step.action, step.inputs(state), { client });
+      const output = await runStep(step, state, client);
       step.keep?.(output, state);
       line = summarize(output);
       const bulk = output as { complete?: boolean } | undefined;
@@ -106,4 +106,9 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   const distinct = new Set(steps.map((s) => s.action)).size;
   io.stdout(`${steps.length - failures}/${steps.length} steps succeeded (${distinct} actions)\n`);
   return failures === 0 ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** Runs one step of the tour (each step's inputs were typed by its key where it was written: `Step`). */
+function runStep(step: Step, state: TourState, client: KlaviyoClient) {
+  return runActionByKey(step.action, step.inputs(state), { client });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { validateInputs } from "../../actions/define.js";
+import { actionContext, validateInputs } from "../../actions/define.js";
 import { getAction } from "../../actions/index.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
 import { EXIT_OK, type Format, formatOutput, type Io, parseFormat, reportError } from "../output.js";
@@ -63,7 +63,7 @@ Examples:
         ...(flags.auth === false ? { excludeAuthorization: true } : {}),
       });
       const client = clientFromFlags(flags);
-      const output = (await action.perform({ client }, values)) as {
+      const output = (await action.perform(actionContext(action, client), values)) as {
         status: number;
         headers: unknown;
         data: unknown;

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { type AnyAction, validateInputs } from "../../actions/define.js";
+import { type AnyAction, actionContext, validateInputs } from "../../actions/define.js";
 import { actions, getAction } from "../../actions/index.js";
 import { flagOf, holdsFiles, type InputDefinition } from "../../actions/inputs.js";
-import { streamListAction, streamPartitioned } from "../../actions/list.js";
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
 import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
@@ -155,34 +154,24 @@ export async function runWithFlags(
     const values = validateInputs(action, inputsFromFlags(action, flags), { text: true });
     const client = clientFromFlags(flags);
     if (flags.all) tuneHeapForStreaming();
-    if (flags.all && parallel !== undefined) {
-      // Time partitions walked `parallel` at a time, pages merged as they arrive: a page or two per partition.
-      const meter = progress(io);
-      await streamPartitioned(
-        (items) => {
-          for (const item of items) io.stdout(formatJson(item, false));
-          meter.add(items.length);
-        },
-        () => action.perform({ client }, values),
-        { concurrency: parallel, partitions: 2 * parallel },
-      );
-      meter.done();
-      return EXIT_OK;
-    }
     if (flags.all) {
-      // Every page, each item one NDJSON line as it arrives: nothing is held but the current page.
+      // Every page, each item one NDJSON line as it arrives: nothing is held but the current page. With
+      // --parallel, time partitions walked `parallel` at a time, pages merged as they arrive.
       const meter = progress(io);
-      await streamListAction(
-        (items) => {
-          for (const item of items) io.stdout(formatJson(item, false));
-          meter.add(items.length);
-        },
-        () => action.perform({ client }, values),
+      const sink = (items: readonly unknown[]) => {
+        for (const item of items) io.stdout(formatJson(item, false));
+        meter.add(items.length);
+      };
+      const partitions =
+        parallel !== undefined ? { concurrency: parallel, partitions: 2 * parallel } : undefined;
+      await action.perform(
+        actionContext(action, client, { stream: { sink, ...(partitions ? { partitions } : {}) } }),
+        values,
       );
       meter.done();
       return EXIT_OK;
     }
-    const output = await action.perform({ client }, values);
+    const output = await action.perform(actionContext(action, client), values);
     io.stdout(formatOutput(output, format ?? "json", io.stdoutIsTerminal === true));
     return EXIT_OK;
   } catch (error) {
