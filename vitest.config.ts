@@ -47,6 +47,8 @@ export const layers = {
       "test/core/rate-store.test.ts",
       "test/core/transport.test.ts",
       "test/reliability/action-inputs.property.test.ts",
+      "test/reliability/manifest-agreement.property.test.ts",
+      "test/reliability/path-segments.property.test.ts",
       "test/reliability/emulator-hostile.test.ts",
       "test/reliability/emulator-hostile-events.test.ts",
       "test/reliability/emulator-hostile-queries.test.ts",

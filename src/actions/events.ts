@@ -277,6 +277,7 @@ export const bulkCreateEvents = defineAction({
           return events;
         }),
       ),
+      "each event checked as Klaviyo's event (metric, a profile with an identifier, time, value, currency, properties within the ingestion limits)",
     ),
     backfill: input.boolean({
       key: "backfill",

@@ -47,7 +47,7 @@ const fieldsQuery = (fields: string[] | undefined) => ({
 /** An http(s) URL, or a base64 `data:image/...` URI whose image is checked (format and size) here. */
 const imageUrlSchema = refined(
   textMatching(
-    /https?:\/\/[^\s/?#]+\S*|data:[^,]*,[\s\S]*/i,
+    /[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+\S*|[Dd][Aa][Tt][Aa]:[^,]*,[\s\S]*/,
     "must be an http(s) URL of the image or a base64 data URI (data:image/png;base64,...)",
   ),
   (value, ctx) => {

@@ -84,6 +84,9 @@ export function textMatching(
   error: ErrorParam,
   then: (text: string) => string = (text) => text,
 ): Schema<string, string> {
+  // JSON Schema's patterns take no flags but the Unicode one: a case-insensitive rule is written in the pattern.
+  if (re.flags.replace("u", "") !== "")
+    throw new Error(`textMatching: ${re} has flags JSON Schema cannot carry`);
   const message = typeof error === "string" ? error : (issue: { input?: unknown }) => error(issue);
   return z.pipe(
     z.string({ error: "must be text" }).check(z.regex(padded(re), { error: message })),
@@ -114,7 +117,7 @@ export const textFormats = {
     "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z",
     (text) => isoDateTime(text) ?? text,
   ),
-  url: textMatching(/https?:\/\/[^\s/?#]+[^\s]*/i, "must be an http(s) URL"),
+  url: textMatching(/[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+[^\s]*/, "must be an http(s) URL"),
 } as const;
 
 export { formatTests };

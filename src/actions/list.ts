@@ -1,17 +1,28 @@
 import { cursorOf, type Page } from "../core/pagination.js";
 import { partitionedPages, partitionFieldFor } from "../core/partition.js";
 import type { OperationId, OperationItem } from "../klaviyo/api.js";
-import { z } from "../klaviyo/schema.js";
+import { refined } from "../klaviyo/schema.js";
 import type { ActionContext, BoundInput } from "./define.js";
-import { input } from "./inputs.js";
+import { input, textMatching } from "./inputs.js";
 
-/** A cursor, or a `links.next` URL that carries one (a URL without one would silently restart at page one). */
-const cursorSchema = z.string({ error: "must be text" }).check(
-  z.trim(),
-  z.minLength(1, { error: "must not be blank" }),
-  z.refine((v) => !/^https?:\/\//i.test(v) || cursorOf(v) !== undefined, {
-    error: "is a URL without a page[cursor]: give the nextCursor of an earlier result or its links.next",
-  }),
+const URL_START = "[Hh][Tt][Tt][Pp][Ss]?://";
+/**
+ * A cursor, or a `links.next` URL that carries one (a URL without one would silently restart at page one): text
+ * that is not blank and, when it is an http(s) URL, has a `page[cursor]` (written plainly or percent-encoded).
+ */
+const CURSOR = new RegExp(
+  `(?!${URL_START})\\S[\\s\\S]*|${URL_START}[^\\s?#]*\\?(?:[^\\s#]*&)?page(?:\\[|%5[Bb])cursor(?:\\]|%5[Dd])=[^\\s&#]+\\S*`,
+);
+const cursorSchema = refined(
+  textMatching(CURSOR, (issue) =>
+    typeof issue.input === "string" && issue.input.trim() === ""
+      ? "must not be blank"
+      : "is a URL without a page[cursor]: give the nextCursor of an earlier result or its links.next",
+  ),
+  (value, ctx) => {
+    if (cursorOf(value) === undefined)
+      ctx.addIssue({ code: "custom", message: "is a links.next URL that does not parse as a URL" });
+  },
 );
 
 /**
@@ -36,6 +47,7 @@ export function pagingInputs(maxPageSize: number) {
           "Continue from this cursor: the nextCursor of an earlier result, or a whole links.next URL. Leave empty for the first page.",
       }),
       schema: cursorSchema,
+      checks: "a links.next URL must parse as a URL",
     },
     limit: input.number(
       {

@@ -68,7 +68,11 @@ const templateAmp = (comments: string) => input.text({ key: "amp", label: "Templ
 
 /** A definition checked as Klaviyo's document defines one (body, sections, rows, columns, blocks, the eight style sets). */
 const templateDefinition = (comments: string) =>
-  input.json({ key: "definition", label: "Template Definition", comments }, templateDefinitionDocument);
+  input.json(
+    { key: "definition", label: "Template Definition", comments },
+    templateDefinitionDocument,
+    "text and html blocks need their content, and the styles hold exactly one set of each of the eight style types, as Klaviyo's document says",
+  );
 
 const templateQuery = (fields: string[] | undefined, definition: boolean | undefined) => ({
   "fields[template]": fields?.length ? fields : undefined,
