@@ -4,9 +4,10 @@
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
 
+import * as z from "zod/mini";
 import { isObject, isoDateTime } from "../klaviyo/formats.js";
 import { TRACKING_DYNAMIC_VALUES } from "../klaviyo/identifiers.js";
-import { jsonObject, parse, reading, type Schema, z } from "../klaviyo/schema.js";
+import { jsonObject, parse, reading, type Schema } from "../klaviyo/schema.js";
 import { idSchema, textFormats } from "./inputs.js";
 
 export type Channel = "email" | "sms" | "mobile_push";

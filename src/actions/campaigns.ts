@@ -1,7 +1,8 @@
+import * as z from "zod/mini";
 import { InputValidationError } from "../core/errors.js";
 import { type FilterNode, parseFilter } from "../klaviyo/filter.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { jsonObject, reading, refined, z } from "../klaviyo/schema.js";
+import { jsonObject, reading, refined } from "../klaviyo/schema.js";
 import {
   type AudiencesGiven,
   audienceSchema,

@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import type { BulkResult } from "../ingest/bulk.js";
 import {
   type BulkEvent,
@@ -11,7 +12,7 @@ import { ingestCheckedEvents } from "../ingest/index.js";
 import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
 import { ISO_DATETIME } from "../klaviyo/formats.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { jsonObject, reading, reportProblems, z } from "../klaviyo/schema.js";
+import { jsonObject, reading, reportProblems } from "../klaviyo/schema.js";
 import { defineAction } from "./define.js";
 import { fieldsQuery, includeInput, includes } from "./include.js";
 import { type InputDefinition, input, textFormats, textMatching } from "./inputs.js";

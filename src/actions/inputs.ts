@@ -5,11 +5,13 @@
  * is what we accept; a rule JSON Schema cannot state is written in the input's `checks`, which the manifest
  * publishes. Text forms (a CLI flag, a platform's text field) are turned into values first, by `fromText`.
  */
+
+import * as z from "zod/mini";
 import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../klaviyo/filter.js";
 import { CURRENCY, E164, EMAIL, formatTests, ISO_DATETIME, isoDateTime } from "../klaviyo/formats.js";
 import { idProblem } from "../klaviyo/identifiers.js";
 import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { issueLines, parse, type Schema, z } from "../klaviyo/schema.js";
+import { issueLines, parse, type Schema } from "../klaviyo/schema.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";

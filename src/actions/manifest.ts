@@ -1,5 +1,5 @@
+import * as z from "zod/mini";
 import { DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "../core/version.js";
-import { z } from "../klaviyo/schema.js";
 import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 import { connections } from "./connections.js";
 import type { AnyAction } from "./define.js";

@@ -3,8 +3,9 @@
  * profile attributes Klaviyo takes, with their checks, and the read options (fields, additional fields, sort).
  */
 
+import * as z from "zod/mini";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { jsonObject, type Schema, z } from "../klaviyo/schema.js";
+import { jsonObject, type Schema } from "../klaviyo/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */

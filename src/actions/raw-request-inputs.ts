@@ -2,7 +2,8 @@
  * The value checks of Raw Request's inputs that the generic input kinds do not make: a path that cannot leave
  * the connection's host, a body of JSON or text, files as bytes, and headers that are safe to send.
  */
-import { addIssue, z } from "../klaviyo/schema.js";
+import * as z from "zod/mini";
+import { addIssue } from "../klaviyo/schema.js";
 import { fileDataSchema, type InputDefinition } from "./inputs.js";
 
 /** Why `raw` is not a path on the connection's base URL. */

@@ -1,5 +1,6 @@
+import * as z from "zod/mini";
 import { isObject } from "../klaviyo/formats.js";
-import { MAX_LISTED_PROBLEMS, z } from "../klaviyo/schema.js";
+import { MAX_LISTED_PROBLEMS } from "../klaviyo/schema.js";
 // The document's condition schemas, which the emulator also judges requests by.
 import { type SegmentDefinition, segmentDefinition } from "../klaviyo/segment-conditions.js";
 import { documentProblems, input } from "./inputs.js";

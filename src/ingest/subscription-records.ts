@@ -6,8 +6,9 @@
  * result's `rejected[].index` is).
  */
 
+import * as z from "zod/mini";
 import { formatTests, isObject, isoDateTime } from "../klaviyo/formats.js";
-import { addIssue, type Schema, z } from "../klaviyo/schema.js";
+import { addIssue, type Schema } from "../klaviyo/schema.js";
 
 export type SubscriptionMode = "subscribe" | "unsubscribe";
 

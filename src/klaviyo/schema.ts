@@ -3,12 +3,14 @@
  * uses). What this module adds to zod is small: English messages for zod's issues, used by every parse of ours
  * (a schema's own message still wins), a parse that applies them, and the few types our definitions name.
  *
- *   import { z, parse } from "../klaviyo/schema.js";
+ *   import * as z from "zod/mini";
+ *   import { parse } from "../klaviyo/schema.js";
  *   const result = parse(z.strictObject({ name: z.string() }), value);
+ *
+ * (`zod/mini` is imported as a namespace where it is used and never re-exported as a value: a bundler then keeps
+ * only the schema kinds called, instead of the whole namespace with zod's locales.)
  */
 import * as z from "zod/mini";
-
-export { z };
 
 /** A schema whose output is `Out` and whose input is `In`: zod's base type, of either flavour. */
 export type Schema<Out = unknown, In = unknown> = z.core.$ZodType<Out, In>;

@@ -4,7 +4,7 @@
  * required members and enums. An unknown type, a missing member or a value outside an enum is a 400 pointing at
  * that member (`/data/attributes/definition/condition_groups/0/conditions/1/type`).
  */
-import { z } from "./schema.js";
+import * as z from "zod/mini";
 import { marketingConsent, permission } from "./segment-consent.js";
 import {
   alltime,

@@ -3,7 +3,8 @@
  * `profile-permissions`'s `permission`), as Klaviyo's OpenAPI document defines them: which subscription states
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
-import { type Discriminable, type Schema, z } from "./schema.js";
+import * as z from "zod/mini";
+import type { Discriminable, Schema } from "./schema.js";
 import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segment-filters.js";
 
 const inStrings = z.strictObject({

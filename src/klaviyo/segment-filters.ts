@@ -4,7 +4,8 @@
  * request is refused with a pointer at the member that is wrong (`…/filter/operator`), never at the whole
  * condition.
  */
-import { type Discriminable, z } from "./schema.js";
+import * as z from "zod/mini";
+import type { Discriminable } from "./schema.js";
 
 /** The union's key a request got wrong: named with what it was and what it may be. */
 function keyMessage(key: string, what: string) {

@@ -5,7 +5,7 @@
  * schemas below this one; modelling every option would copy the document, not emulate the API. Also renders the
  * definition to the `html` Klaviyo returns for drag-and-drop templates.
  */
-import { z } from "./schema.js";
+import * as z from "zod/mini";
 
 const options = z.record(z.string(), z.unknown());
 /** Members the document marks `readOnly`: accepted (a definition read back can be sent again) and kept. */
