@@ -4,7 +4,7 @@
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import { parse } from "../klaviyo/schema.js";
 import type { RequestRecord } from "./connection.js";
@@ -26,19 +26,17 @@ export interface AdminControls {
 
 const configSchema = z
   .object({
-    faults: z
+    faults: z.optional(z
       .array(
         z.object({
           kind: z.enum(FAULT_KINDS),
-          probability: z.number().min(0).max(1),
-          operation: z.string().optional(),
+          probability: z.number().check(z.gte(0), z.lte(1)),
+          operation: z.optional(z.string()),
         }),
-      )
-      .optional(),
-    latencyMs: z.number().min(0).max(600_000).optional(),
-    rateLimits: z
-      .union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().positive() })])
-      .optional(),
+      )),
+    latencyMs: z.optional(z.number().check(z.gte(0), z.lte(600_000))),
+    rateLimits: z.optional(z
+      .union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().check(z.positive()) })])),
   })
   .strict();
 

@@ -1,55 +1,47 @@
 /**
- * Schemas, on zod (its tree-shakable `zod/mini` flavour: the library's bundle carries only the schema kinds it
- * uses). What this module adds to zod is small: English messages for zod's issues, used by every parse of ours
- * (a schema's own message still wins), a parse that applies them, and the few types our definitions name.
+ * Schemas, on valibot: functional and tree-shakable, so a bundle carries only the schema kinds it uses, and one
+ * small module to load (zod 4, measured beside it, costs some 45 ms to import on these machines, past the
+ * library's budget of 40 ms for everything). What this module adds to valibot is small: English messages for its
+ * issues, used by every parse of ours (a schema's own message still wins); a parse that applies them and reports
+ * issues with plain paths; and the helpers our schemas share (a transform or a check that reports problems).
  *
- *   import * as z from "zod/mini";
+ *   import * as v from "valibot";
  *   import { parse } from "../klaviyo/schema.js";
- *   const result = parse(z.strictObject({ name: z.string() }), value);
+ *   const result = parse(v.strictObject({ name: v.string() }), value);
  *
- * (`zod/mini` is imported as a namespace where it is used and never re-exported as a value: a bundler then keeps
- * only the schema kinds called, instead of the whole namespace with zod's locales.)
+ * (valibot is imported as a namespace where it is used, and never re-exported as a value: a bundler then keeps
+ * only what is called.)
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 
-/** A schema whose output is `Out` and whose input is `In`: zod's base type, of either flavour. */
-export type Schema<Out = unknown, In = unknown> = z.core.$ZodType<Out, In>;
-/** What `z.discriminatedUnion` takes as options. */
-export type Discriminable = z.core.$ZodTypeDiscriminable;
-/** The context `z.superRefine` hands its function. */
-export type RefinementCtx<T = unknown> = z.core.$RefinementCtx<T>;
-/** One problem a parse found: its `code`, `path` and `message`. */
-export type Issue = z.core.$ZodIssue;
-export type SafeParseResult<T> = z.core.util.SafeParseResult<T>;
+/** A schema whose output is `Out` and whose input is `In`. */
+export type Schema<Out = unknown, In = unknown> = v.GenericSchema<In, Out>;
+/** What `v.variant` takes as options: object schemas, or variants of them. */
+export type Discriminable = v.VariantOptions<string>[number];
 
-/** What a transform's context offers (zod/mini hands transforms the parse payload). */
-interface IssueSink {
-  issues: z.core.$ZodRawIssue[];
-  value: unknown;
+/**
+ * One problem a parse found: what kind (`code`: `unrecognized_keys` for a member an object does not take, the
+ * failed schema or check's type otherwise), where (`path`, keys and indexes from the value parsed), and why.
+ */
+export interface Issue {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  /** For `unrecognized_keys`: the members not taken. */
+  readonly keys?: readonly string[];
 }
 
-/** Reports a problem from inside `z.transform` (return `z.NEVER` after it). */
-export function addIssue(
-  ctx: IssueSink,
-  issue: { code?: "custom"; message?: string; path?: PropertyKey[]; params?: Record<string, unknown> },
-): void {
-  ctx.issues.push({
-    code: "custom",
-    input: ctx.value,
-    ...(issue.message !== undefined ? { message: issue.message } : {}),
-    ...(issue.path ? { path: issue.path } : {}),
-    ...(issue.params ? { params: issue.params } : {}),
-  });
-}
+export type SafeParseResult<T> =
+  | { readonly success: true; readonly data: T }
+  | { readonly success: false; readonly error: { readonly issues: readonly Issue[] } };
 
-type TypeName = string;
-
-const TYPE_NAMES: Readonly<Record<TypeName, string>> = {
+const TYPE_NAMES: Readonly<Record<string, string>> = {
   string: "a string",
   number: "a number",
-  int: "an integer",
   boolean: "a boolean",
   object: "an object",
+  strict_object: "an object",
+  loose_object: "an object",
   record: "an object",
   array: "an array",
   tuple: "an array",
@@ -71,118 +63,111 @@ function received(input: unknown, showValue: boolean): string {
   return typeof input === "object" ? "an object" : typeof input;
 }
 
-function shown(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
-function plural(n: number | bigint, one: string, many: string): string {
-  return `${n} ${Number(n) === 1 ? one : many}`;
+/** The literal values a picklist or literal expected, as `"a", "b"`. */
+function options(expected: string | null): string {
+  return (expected ?? "")
+    .split(" | ")
+    .map((o) => o.trim())
+    .join(", ");
 }
 
-type RawIssue = z.core.$ZodRawIssue;
-
-/** The union's expected types and values, when every option failed on the value itself rather than inside it. */
-function unionExpectation(errors: readonly (readonly Issue[])[]): string | undefined {
-  const expected: string[] = [];
-  for (const option of errors) {
-    const [only, ...more] = option;
-    if (!only || more.length > 0 || only.path.length > 0) return undefined;
-    if (only.code === "invalid_type") expected.push(TYPE_NAMES[only.expected] ?? `a ${only.expected}`);
-    else if (only.code === "invalid_value") expected.push(...only.values.map(shown));
-    else return undefined;
-  }
-  const last = expected.pop();
-  return expected.length > 0 ? `${expected.join(", ")} or ${last}` : last;
-}
+type AnyIssue = v.BaseIssue<unknown>;
 
 /**
- * Our English for zod's issues: "is required: expected a string", "expected one of "a", "b", received "c"",
+ * Our English for valibot's issues: "is required: expected a string", "expected one of "a", "b", received "c"",
  * "must be at least 3 characters", "'x' is not a valid field". A message a schema sets itself takes precedence.
  */
-export function issueMessage(issue: RawIssue): string {
-  switch (issue.code) {
-    case "invalid_type": {
-      if (issue.expected === "never") return "is not allowed here";
-      const expected = TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`;
-      if (issue.input === undefined) return `is required: expected ${expected}`;
-      // A fraction given for an integer is shown: "received a number" would not say what is wrong.
-      const showValue = issue.expected === "int" && typeof issue.input === "number";
-      return `expected ${expected}, received ${received(issue.input, showValue)}`;
+export function issueMessage(issue: AnyIssue): string {
+  const input = issue.input;
+  const requirement = issue.requirement;
+  switch (issue.type) {
+    case "strict_object":
+      return `'${String(input)}' is not a valid field`;
+    case "literal":
+    case "picklist":
+    case "enum": {
+      const expected = options(issue.expected);
+      const shown = expected.includes(",") ? `one of ${expected}` : expected;
+      return input === undefined ? `is required: expected ${shown}` : `expected ${shown}, received ${received(input, true)}`;
     }
-    case "invalid_value": {
-      const values = issue.values.map(shown);
-      const expected = values.length === 1 ? values[0] : `one of ${values.join(", ")}`;
-      if (issue.input === undefined) return `is required: expected ${expected}`;
-      return `expected ${expected}, received ${received(issue.input, true)}`;
+    case "variant": {
+      const key = String(issue.path?.at(-1)?.key ?? "");
+      return input === undefined
+        ? `'${key}' is required: one of ${options(issue.expected)}`
+        : `'${key}' must be one of ${options(issue.expected)}, received ${received(input, true)}`;
     }
-    case "too_small":
-      if (issue.origin === "string")
-        return `must be at least ${plural(issue.minimum, "character", "characters")}`;
-      if (issue.origin === "array") return `must have at least ${plural(issue.minimum, "item", "items")}`;
-      return issue.inclusive === false
-        ? `must be greater than ${issue.minimum}`
-        : `must be at least ${issue.minimum}`;
-    case "too_big":
-      if (issue.origin === "string")
-        return `must be at most ${plural(issue.maximum, "character", "characters")}`;
-      if (issue.origin === "array") return `must have at most ${plural(issue.maximum, "item", "items")}`;
-      return issue.inclusive === false
-        ? `must be less than ${issue.maximum}`
-        : `must be at most ${issue.maximum}`;
-    case "invalid_format": {
-      const format = issue as z.core.$ZodRawIssue<z.core.$ZodIssueInvalidStringFormat> & {
-        prefix?: string;
-        suffix?: string;
-      };
-      switch (format.format) {
-        case "regex":
-          return `must match the pattern ${format.pattern}`;
-        case "starts_with":
-          return `must start with ${JSON.stringify(format.prefix)}`;
-        case "ends_with":
-          return `must end with ${JSON.stringify(format.suffix)}`;
-        case "datetime":
-          return "must be an ISO 8601 date-time such as 2026-07-15T12:00:00Z";
-        case "date":
-          return "must be an ISO 8601 date such as 2026-07-15";
-        default:
-          return `must be ${format.format === "email" ? "an email address" : `a valid ${format.format}`}`;
+    case "union": {
+      const names = (issue.expected ?? "")
+        .replace(/^\(|\)$/g, "")
+        .split(" | ")
+        .map((name) => TYPE_NAMES[name.toLowerCase()] ?? (name.startsWith('"') ? name : `a ${name.toLowerCase()}`));
+      const last = names.pop();
+      const expected = names.length > 0 ? `${names.join(", ")} or ${last}` : last;
+      return input === undefined ? `is required: expected ${expected}` : `expected ${expected}, received ${received(input, false)}`;
+    }
+    case "integer":
+      return `expected an integer, received ${received(input, true)}`;
+    case "min_length":
+    case "max_length":
+    case "length": {
+      const n = Number(requirement);
+      const bound = issue.type === "min_length" ? "at least" : issue.type === "max_length" ? "at most" : "exactly";
+      return Array.isArray(input)
+        ? `must have ${bound} ${plural(n, "item", "items")}`
+        : `must be ${bound} ${plural(n, "character", "characters")}`;
+    }
+    case "min_value":
+      return `must be at least ${String(requirement)}`;
+    case "max_value":
+      return `must be at most ${String(requirement)}`;
+    case "gt_value":
+      return `must be greater than ${String(requirement)}`;
+    case "lt_value":
+      return `must be less than ${String(requirement)}`;
+    case "regex":
+      return `must match the pattern ${String(requirement)}`;
+    case "starts_with":
+      return `must start with ${JSON.stringify(requirement)}`;
+    case "ends_with":
+      return `must end with ${JSON.stringify(requirement)}`;
+    case "iso_date":
+      return "must be an ISO 8601 date such as 2026-07-15";
+    default: {
+      const expected = TYPE_NAMES[issue.type];
+      if (issue.kind === "schema" && expected !== undefined) {
+        if (issue.type === "never") return "is not allowed here";
+        return input === undefined ? `is required: expected ${expected}` : `expected ${expected}, received ${received(input, false)}`;
       }
-    }
-    case "unrecognized_keys": {
-      const keys = issue.keys.map((key) => `'${key}'`).join(", ");
-      return issue.keys.length === 1 ? `${keys} is not a valid field` : `${keys} are not valid fields`;
-    }
-    case "invalid_union": {
-      if (issue.discriminator !== undefined) {
-        const name = `'${issue.discriminator}'`;
-        const options = (issue as { options?: readonly unknown[] }).options ?? [];
-        const valid = options.map((o) => `'${String(o)}'`).join(", ");
-        const given =
-          typeof issue.input === "object" && issue.input !== null
-            ? Reflect.get(issue.input, issue.discriminator)
-            : undefined;
-        return given === undefined
-          ? `${name} is required: one of ${valid}`
-          : `${name} must be one of ${valid}, received ${received(given, true)}`;
-      }
-      const expected = unionExpectation(issue.errors);
-      if (expected === undefined) return "does not match any of the allowed forms";
-      if (issue.input === undefined) return `is required: expected ${expected}`;
-      // Against literal values, the value given says more than its type.
-      const showValue = issue.errors.some((option) => option[0]?.code === "invalid_value");
-      return `expected ${expected}, received ${received(issue.input, showValue)}`;
-    }
-    default:
       return "is invalid";
+    }
   }
 }
 
-const parseOptions = { error: issueMessage } as const;
+const parseConfig = { message: issueMessage } as const;
+
+/** The keys and indexes of a valibot issue path. */
+function keysOf(path: AnyIssue["path"]): PropertyKey[] {
+  return (path ?? []).map((item) => item.key as PropertyKey);
+}
+
+/** A valibot issue in our terms (`Issue`). */
+function normalise(issue: AnyIssue): Issue {
+  const path = keysOf(issue.path);
+  if (issue.type === "strict_object") {
+    return { code: "unrecognized_keys", path: path.slice(0, -1), keys: [String(issue.input)], message: issue.message };
+  }
+  return { code: issue.type, path, message: issue.message };
+}
 
 /** Parses `value` with our messages; never throws. */
-export function parse<S extends z.core.$ZodType>(schema: S, value: unknown): SafeParseResult<z.output<S>> {
-  return z.safeParse(schema, value, parseOptions);
+export function parse<S extends v.GenericSchema>(schema: S, value: unknown): SafeParseResult<v.InferOutput<S>> {
+  const result = v.safeParse(schema, value, parseConfig);
+  if (result.success) return { success: true, data: result.output };
+  return { success: false, error: { issues: result.issues.map(normalise) } };
 }
 
 /** A path as text: `condition_groups[0].conditions[1].type`. */
@@ -198,7 +183,7 @@ export function issueLines(issues: readonly Issue[]): string[] {
     const at = pathText(issue.path);
     const message =
       issue.code === "unrecognized_keys"
-        ? `unknown member${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`
+        ? `unknown member${(issue.keys?.length ?? 0) > 1 ? "s" : ""} ${(issue.keys ?? []).map((k) => `"${k}"`).join(", ")}`
         : issue.message;
     return at ? `${at}: ${message}` : message;
   });
@@ -207,40 +192,78 @@ export function issueLines(issues: readonly Issue[]): string[] {
 /** How many problems one message lists before it says how many more there are. */
 export const MAX_LISTED_PROBLEMS = 20;
 
-/** Adds `problems` to a parse, the first few in full and a count of the rest. */
+/** What a transform or a check reports its problems to. */
+export interface IssueSink {
+  /** A problem with the value, or with a member below it (`path`). */
+  addIssue(issue: { readonly message: string; readonly path?: readonly PropertyKey[] }): void;
+}
+
+/** Reports `problems`, the first few in full and a count of the rest. */
 export function reportProblems(ctx: IssueSink, problems: readonly string[]): void {
-  for (const message of problems.slice(0, MAX_LISTED_PROBLEMS)) addIssue(ctx, { message });
+  for (const message of problems.slice(0, MAX_LISTED_PROBLEMS)) ctx.addIssue({ message });
   const more = problems.length - MAX_LISTED_PROBLEMS;
-  if (more > 0) addIssue(ctx, { message: `and ${more} more problem${more > 1 ? "s" : ""}` });
+  if (more > 0) ctx.addIssue({ message: `and ${more} more problem${more > 1 ? "s" : ""}` });
+}
+
+type AddIssue = (info?: { message?: string; path?: [v.IssuePathItem, ...v.IssuePathItem[]] }) => void;
+
+/** An `IssueSink` over valibot's `addIssue`, whose paths are items rather than keys. */
+function sinkOf(addIssue: AddIssue, input: unknown): IssueSink & { failed: boolean } {
+  const sink = {
+    failed: false,
+    addIssue(issue: { readonly message: string; readonly path?: readonly PropertyKey[] }) {
+      sink.failed = true;
+      const path = issue.path?.map(
+        (key): v.IssuePathItem => ({ type: "unknown", origin: "value", input, key, value: undefined }),
+      );
+      addIssue({ message: issue.message, ...(path && path.length > 0 ? { path: path as [v.IssuePathItem, ...v.IssuePathItem[]] } : {}) });
+    },
+  };
+  return sink;
+}
+
+/**
+ * A transformation that may find problems: `fn` returns the new value, or reports what is wrong through its
+ * context (the value it returns is then dropped).
+ */
+export function transformWith<In, Out>(fn: (value: In, ctx: IssueSink) => Out) {
+  return v.rawTransform<In, Out>(({ dataset, addIssue, NEVER }) => {
+    const sink = sinkOf(addIssue, dataset.value);
+    const out = fn(dataset.value, sink);
+    return sink.failed ? NEVER : out;
+  });
+}
+
+/** A check that reports what is wrong through its context (for several problems, or problems below the value). */
+export function checkWith<T>(fn: (value: T, ctx: IssueSink) => void) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (dataset.typed) fn(dataset.value, sinkOf(addIssue, dataset.value));
+  });
 }
 
 /**
  * `outline`, then `read`: the outline is what JSON Schema can state of the value (its shape), and `read` checks
  * the rest and converts it, pushing what it finds wrong onto `problems` (the value it returns is then dropped).
  */
-export function reading<In, Out>(
-  outline: Schema<In, unknown>,
-  read: (value: In, problems: string[]) => Out,
-): Schema<Out, unknown> {
-  return z.pipe(
+export function reading<S extends v.GenericSchema, Out>(
+  outline: S,
+  read: (value: v.InferOutput<S>, problems: string[]) => Out,
+): Schema<Out, v.InferInput<S>> {
+  return v.pipe(
     outline,
-    z.transform((value: In, ctx): Out => {
+    transformWith((value: v.InferOutput<S>, ctx): Out => {
       const problems: string[] = [];
       const out = read(value, problems);
-      if (problems.length === 0) return out;
       reportProblems(ctx, problems);
-      return z.NEVER;
+      return out;
     }),
   );
 }
 
-/** `schema` with one more check after it (`check` reports through the context, as `z.superRefine`'s does). */
-export function refined<Out, In>(
-  schema: Schema<Out, In>,
-  check: (value: Out, ctx: RefinementCtx<Out>) => void,
-): Schema<Out, In> {
-  return z.pipe(schema, z.custom<Out>().check(z.superRefine(check))) as unknown as Schema<Out, In>;
+/** `schema` with one more check after it (`check` reports through its context). */
+export function refined<Out, In>(schema: Schema<Out, In>, check: (value: Out, ctx: IssueSink) => void): Schema<Out, In> {
+  return v.pipe(schema, checkWith(check));
 }
 
 /** Any JSON object (its members unchecked). */
-export const jsonObject = z.record(z.string(), z.unknown());
+export const jsonObject = v.record(v.string(), v.unknown());

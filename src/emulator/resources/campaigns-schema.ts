@@ -5,17 +5,17 @@
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { TRACKING_DYNAMIC_VALUES } from "../../klaviyo/identifiers.js";
 import { choice, dateTime } from "../../klaviyo/segment-filters.js";
 
-const text = z.string().nullish();
-const flag = z.boolean().nullish();
+const text = z.nullish(z.string());
+const flag = z.nullish(z.boolean());
 
 const emailDefinition = z.strictObject({
   channel: z.literal("email"),
   label: text,
-  content: z
+  content: z.optional(z
     .strictObject({
       subject: text,
       preview_text: text,
@@ -24,21 +24,19 @@ const emailDefinition = z.strictObject({
       reply_to_email: text,
       cc_email: text,
       bcc_email: text,
-    })
-    .optional(),
+    })),
 });
 
 const smsDefinition = z.strictObject({
   channel: z.literal("sms"),
-  content: z.strictObject({ body: text }).optional(),
-  render_options: z
+  content: z.optional(z.strictObject({ body: text })),
+  render_options: z.optional(z
     .strictObject({
       shorten_links: flag,
       add_org_prefix: flag,
       add_info_link: flag,
       add_opt_out_language: flag,
-    })
-    .optional(),
+    })),
 });
 
 const onOpen = choice("type", "on_open type", [
@@ -59,31 +57,29 @@ const badge = choice("display", "badge display", [
   }),
   z.strictObject({ display: z.literal(false) }),
 ]);
-const kvPairs = z.record(z.string(), z.unknown()).nullish();
+const kvPairs = z.nullish(z.record(z.string(), z.unknown()));
 
 const pushStandard = z.strictObject({
   channel: z.literal("mobile_push"),
   // Absent means a standard notification (the document's default).
-  notification_type: z.literal("standard").optional(),
+  notification_type: z.optional(z.literal("standard")),
   content: z.strictObject({
     title: text,
     body: z.string(),
     dynamic_image: text,
-    action_buttons: z
+    action_buttons: z.nullish(z
       .array(
         z.strictObject({
           label: z.string(),
           action_type: z.string(),
-          position: z.int().nullish(),
+          position: z.nullish(z.int()),
           url: text,
         }),
-      )
-      .nullish(),
+      )),
   }),
   kv_pairs: kvPairs,
-  options: z
-    .strictObject({ on_open: z.nullish(onOpen), badge: z.nullish(badge), play_sound: flag })
-    .optional(),
+  options: z.optional(z
+    .strictObject({ on_open: z.nullish(onOpen), badge: z.nullish(badge), play_sound: flag })),
 });
 const pushSilent = z.strictObject({
   channel: z.literal("mobile_push"),
@@ -103,13 +99,11 @@ export type MessageDefinitionInput = z.output<typeof messageDefinition>;
 const messageCreate = z.strictObject({
   type: z.literal("campaign-message"),
   attributes: z.strictObject({ definition: messageDefinition }),
-  relationships: z
+  relationships: z.optional(z
     .strictObject({
-      image: z
-        .strictObject({ data: z.strictObject({ type: z.literal("image"), id: z.string() }).optional() })
-        .optional(),
-    })
-    .optional(),
+      image: z.optional(z
+        .strictObject({ data: z.optional(z.strictObject({ type: z.literal("image"), id: z.string() })) })),
+    })),
 });
 
 export type MessageCreateInput = z.output<typeof messageCreate>;
@@ -125,7 +119,7 @@ export const sendStrategy = choice("method", "send strategy method", [
       choice("is_local", "is_local", [
         z.strictObject({
           is_local: z.literal(true),
-          send_past_recipients_immediately: z.boolean().optional(),
+          send_past_recipients_immediately: z.optional(z.boolean()),
         }),
         z.strictObject({ is_local: z.literal(false) }),
       ]),
@@ -147,7 +141,7 @@ const sendOptions = z.strictObject({ use_smart_sending: flag });
 /** `tracking_options`: the email form; SMS and push campaigns may not set the open/click flags (checked later). */
 const trackingOptions = z.strictObject({
   add_tracking_params: flag,
-  custom_tracking_params: z
+  custom_tracking_params: z.nullish(z
     .array(
       choice("type", "tracking parameter type", [
         z.strictObject({
@@ -157,15 +151,14 @@ const trackingOptions = z.strictObject({
         }),
         z.strictObject({ type: z.literal("static"), value: z.string(), name: z.string() }),
       ]),
-    )
-    .nullish(),
+    )),
   is_tracking_clicks: flag,
   is_tracking_opens: flag,
 });
 
 export type TrackingOptionsInput = z.output<typeof trackingOptions>;
 
-const name = z.string().trim().min(1, "The campaign name cannot be blank.");
+const name = z.string().check(z.trim(), z.minLength(1, "The campaign name cannot be blank."));
 
 /** `CampaignCreateQuery`. */
 export const createCampaignBody = z.strictObject({
@@ -173,12 +166,12 @@ export const createCampaignBody = z.strictObject({
     type: z.literal("campaign"),
     attributes: z.strictObject({
       name,
-      audiences: z.strictObject({ included: z.array(z.string()), excluded: z.array(z.string()).nullish() }),
+      audiences: z.strictObject({ included: z.array(z.string()), excluded: z.nullish(z.array(z.string())) }),
       send_strategy: z.nullish(sendStrategy),
-      send_options: sendOptions.nullish(),
-      tracking_options: trackingOptions.nullish(),
+      send_options: z.nullish(sendOptions),
+      tracking_options: z.nullish(trackingOptions),
       "campaign-messages": z.strictObject({
-        data: z.array(messageCreate).min(1, "A campaign needs at least one message."),
+        data: z.array(messageCreate).check(z.minLength(1, "A campaign needs at least one message.")),
       }),
     }),
   }),
@@ -190,19 +183,17 @@ export const updateCampaignBody = z.strictObject({
     type: z.literal("campaign"),
     id: z.string(),
     attributes: z.strictObject({
-      name: name.nullish(),
-      audiences: z
-        .strictObject({ included: z.array(z.string()).nullish(), excluded: z.array(z.string()).nullish() })
-        .optional(),
-      send_options: sendOptions.nullish(),
-      tracking_options: trackingOptions.nullish(),
+      name: z.nullish(name),
+      audiences: z.optional(z
+        .strictObject({ included: z.nullish(z.array(z.string())), excluded: z.nullish(z.array(z.string())) })),
+      send_options: z.nullish(sendOptions),
+      tracking_options: z.nullish(trackingOptions),
       send_strategy: z.nullish(sendStrategy),
-      "campaign-messages": z
+      "campaign-messages": z.optional(z
         .never({
           error:
             "Campaign messages cannot be changed with Update Campaign; use PATCH /api/campaign-messages/{id}.",
-        })
-        .optional(),
+        })),
     }),
   }),
 });

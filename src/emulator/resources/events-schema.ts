@@ -5,7 +5,7 @@
  * member, an unknown member included (the schema reports those at the parent; a client wants the member itself).
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { parseFilterDate } from "../../klaviyo/filter.js";
 import { parse } from "../../klaviyo/schema.js";
 import { pointerOf } from "../body.js";
@@ -16,7 +16,7 @@ const required = {
   error: (issue: { input?: unknown }) => (issue.input === undefined ? "This field is required." : undefined),
 };
 
-const text = z.string().nullable().optional();
+const text = z.optional(z.nullable(z.string()));
 const freeObject = z.record(z.string(), z.unknown());
 
 const location = z.strictObject({
@@ -24,8 +24,8 @@ const location = z.strictObject({
   address2: text,
   city: text,
   country: text,
-  latitude: z.union([z.string(), z.number()]).nullable().optional(),
-  longitude: z.union([z.string(), z.number()]).nullable().optional(),
+  latitude: z.optional(z.nullable(z.union([z.string(), z.number()]))),
+  longitude: z.optional(z.nullable(z.union([z.string(), z.number()]))),
   region: text,
   zip: text,
   timezone: text,
@@ -33,21 +33,15 @@ const location = z.strictObject({
 });
 
 const profileMeta = z.strictObject({
-  patch_properties: z
+  patch_properties: z.optional(z.nullable(z
     .strictObject({
-      append: freeObject.nullable().optional(),
-      unappend: freeObject.nullable().optional(),
-      unset: z
-        .union([z.string(), z.array(z.string())])
-        .nullable()
-        .optional(),
-    })
-    .nullable()
-    .optional(),
-  patch_identifiers: z
-    .strictObject({ append: freeObject.optional(), unappend: freeObject.optional() })
-    .nullable()
-    .optional(),
+      append: z.optional(z.nullable(freeObject)),
+      unappend: z.optional(z.nullable(freeObject)),
+      unset: z.optional(z.nullable(z
+        .union([z.string(), z.array(z.string())]))),
+    }))),
+  patch_identifiers: z.optional(z.nullable(z
+    .strictObject({ append: z.optional(freeObject), unappend: z.optional(freeObject) }))),
 });
 
 export type ProfileMeta = z.infer<typeof profileMeta>;
@@ -64,8 +58,8 @@ const profileAttributes = {
   locale: text,
   title: text,
   image: text,
-  location: location.nullable().optional(),
-  properties: freeObject.nullable().optional(),
+  location: z.optional(z.nullable(location)),
+  properties: z.optional(z.nullable(freeObject)),
 };
 
 const metric = z.strictObject(
@@ -76,9 +70,7 @@ const metric = z.strictObject(
         attributes: z.strictObject(
           {
             name: z
-              .string(required)
-              .min(1, "The metric name must not be empty.")
-              .max(127, "The metric name must be less than 128 characters."),
+              .string(required).check(z.minLength(1, "The metric name must not be empty."), z.maxLength(127, "The metric name must be less than 128 characters.")),
             service: text,
           },
           required,
@@ -93,19 +85,13 @@ const metric = z.strictObject(
 /** What every event carries, in Create Event and in each bulk entry. */
 const eventCore = {
   properties: z.record(z.string(), z.unknown(), required),
-  time: z
-    .string()
-    .refine((value) => parseFilterDate(value) !== undefined, "Enter a valid ISO 8601 datetime.")
-    .nullable()
-    .optional(),
-  value: z.number().nullable().optional(),
-  value_currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, "Enter a valid ISO 4217 currency code (three upper-case letters, such as USD).")
-    .nullable()
-    .optional(),
+  time: z.optional(z.nullable(z
+    .string().check(z.refine((value) => parseFilterDate(value) !== undefined, "Enter a valid ISO 8601 datetime.")))),
+  value: z.optional(z.nullable(z.number())),
+  value_currency: z.optional(z.nullable(z
+    .string().check(z.regex(/^[A-Z]{3}$/, "Enter a valid ISO 4217 currency code (three upper-case letters, such as USD).")))),
   unique_id: text,
-  backfill: z.boolean().nullable().optional(),
+  backfill: z.optional(z.nullable(z.boolean())),
   metric,
 };
 
@@ -117,7 +103,7 @@ const createProfile = z.strictObject(
         id: text,
         // Create Event's embedded profile carries `meta` inside `attributes` (the bulk job's sits beside them).
         attributes: z.strictObject(
-          { ...profileAttributes, meta: profileMeta.nullable().optional() },
+          { ...profileAttributes, meta: z.optional(z.nullable(profileMeta)) },
           required,
         ),
       },
@@ -152,7 +138,7 @@ const bulkProfile = z.strictObject(
         type: z.literal("profile", required),
         id: text,
         attributes: z.strictObject(profileAttributes, required),
-        meta: profileMeta.nullable().optional(),
+        meta: z.optional(z.nullable(profileMeta)),
       },
       required,
     ),
@@ -164,7 +150,7 @@ const bulkEntry = z.strictObject({
   type: z.literal("event-bulk-create", required),
   attributes: z.strictObject(
     {
-      backfill: z.boolean().nullable().optional(),
+      backfill: z.optional(z.nullable(z.boolean())),
       profile: bulkProfile,
       events: z.strictObject(
         {

@@ -4,7 +4,7 @@
  * the format and size differently (see the routes); both end in `insertImage`. Images cannot be deleted via the API.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { validate } from "../body.js";
 import type { EmulatorState, ImageRow } from "../state.js";
 import { isoNow } from "../store.js";
@@ -81,9 +81,9 @@ export const uploadFromUrlBody = z.strictObject({
   data: z.strictObject({
     type: z.literal("image"),
     attributes: z.strictObject({
-      name: z.string().nullable().optional(),
-      import_from_url: z.string().min(1, "'import_from_url' may not be blank."),
-      hidden: z.boolean().nullable().optional(),
+      name: z.optional(z.nullable(z.string())),
+      import_from_url: z.string().check(z.minLength(1, "'import_from_url' may not be blank.")),
+      hidden: z.optional(z.nullable(z.boolean())),
     }),
   }),
 });
@@ -96,8 +96,8 @@ const updateBody = z.strictObject({
     type: z.literal("image"),
     id: z.string(),
     attributes: z.strictObject({
-      name: z.string().min(1, "The image name may not be blank.").nullable().optional(),
-      hidden: z.boolean().nullable().optional(),
+      name: z.optional(z.nullable(z.string().check(z.minLength(1, "The image name may not be blank.")))),
+      hidden: z.optional(z.nullable(z.boolean())),
     }),
   }),
 });

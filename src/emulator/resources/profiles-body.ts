@@ -4,7 +4,7 @@
  * unique across profiles → 409 `duplicate_profile`), and PATCH semantics (absent keeps, `null` clears,
  * `meta.patch_properties` appends to, removes from and unsets custom properties).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { EmulatorProblem } from "../errors.js";
 import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
@@ -21,8 +21,8 @@ import {
 /** Create and Update Profile: "The maximum allowed payload size is 100KB" (read as 100,000 bytes). */
 export const PROFILE_BODY_LIMIT = 100_000;
 
-const text = z.string().nullable().optional();
-const coordinate = z.union([z.string(), z.number()]).nullable().optional();
+const text = z.optional(z.nullable(z.string()));
+const coordinate = z.optional(z.nullable(z.union([z.string(), z.number()])));
 
 const location = z.strictObject({
   address1: text,
@@ -48,8 +48,8 @@ const attributes = z.strictObject({
   title: text,
   image: text,
   // Nullable in the document (create and update): null leaves a new profile without one and clears an old one's.
-  location: location.nullable().optional(),
-  properties: z.record(z.string(), z.unknown()).nullable().optional(),
+  location: z.optional(z.nullable(location)),
+  properties: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 
 export type ProfileInput = z.infer<typeof attributes>;
@@ -59,12 +59,10 @@ export const createProfileBody = z.strictObject({
 });
 
 const patchPropertiesSchema = z.strictObject({
-  append: z.record(z.string(), z.unknown()).nullable().optional(),
-  unappend: z.record(z.string(), z.unknown()).nullable().optional(),
-  unset: z
-    .union([z.string(), z.array(z.string())])
-    .nullable()
-    .optional(),
+  append: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  unappend: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  unset: z.optional(z.nullable(z
+    .union([z.string(), z.array(z.string())]))),
 });
 
 export const updateProfileBody = z.strictObject({
@@ -72,18 +70,16 @@ export const updateProfileBody = z.strictObject({
     type: z.literal("profile"),
     id: z.string(),
     attributes,
-    meta: z
+    meta: z.optional(z
       .strictObject({
-        patch_properties: patchPropertiesSchema.optional(),
+        patch_properties: z.optional(patchPropertiesSchema),
         // Secondary emails: accepted as Klaviyo does, but the emulator's profiles keep one address each.
-        patch_identifiers: z
+        patch_identifiers: z.optional(z
           .strictObject({
-            append: z.record(z.string(), z.unknown()).optional(),
-            unappend: z.record(z.string(), z.unknown()).optional(),
-          })
-          .optional(),
-      })
-      .optional(),
+            append: z.optional(z.record(z.string(), z.unknown())),
+            unappend: z.optional(z.record(z.string(), z.unknown())),
+          })),
+      })),
   }),
 });
 

@@ -3,7 +3,7 @@
  * definition needs beyond its shape (the lists, segments and metrics it names must exist), and the resource
  * object, with `profile_count` computed from the state when asked for.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { segmentDefinition } from "../../klaviyo/segment-conditions.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
@@ -14,7 +14,7 @@ import { segmentMembers } from "./segments-members.js";
 /** The path segment of segment URLs (`/api/segments/{id}/`). */
 export const SEGMENT_PATH = "segments";
 
-const name = z.string().trim().min(1, "The segment name cannot be blank.");
+const name = z.string().check(z.trim(), z.minLength(1, "The segment name cannot be blank."));
 
 /** `SegmentCreateQuery`: `name` and `definition` required, `is_starred` optional. */
 export const createSegmentBody = z.strictObject({
@@ -23,7 +23,7 @@ export const createSegmentBody = z.strictObject({
     attributes: z.strictObject({
       name,
       definition: segmentDefinition,
-      is_starred: z.boolean().nullish(),
+      is_starred: z.nullish(z.boolean()),
     }),
   }),
 });
@@ -35,9 +35,9 @@ export const updateSegmentBody = z.strictObject({
     id: z.string(),
     attributes: z.strictObject({
       definition: z.nullish(segmentDefinition),
-      name: name.nullish(),
-      is_starred: z.boolean().nullish(),
-      is_active: z.boolean().nullish(),
+      name: z.nullish(name),
+      is_starred: z.nullish(z.boolean()),
+      is_active: z.nullish(z.boolean()),
     }),
   }),
 });

@@ -3,17 +3,17 @@
  * literals `SUBSCRIBED` / `UNSUBSCRIBED`, channels email, sms, whatsapp, push), with the limits on profiles
  * per job (1,000 / 100) that Klaviyo enforces but the schema only states in prose.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const MAX_SUBSCRIBE_PROFILES = 1000;
 export const MAX_UNSUBSCRIBE_PROFILES = 100;
 
-const identifier = z.string().nullable().optional();
+const identifier = z.optional(z.nullable(z.string()));
 const datetime = z.iso.datetime({ offset: true, local: true });
 
 const subscribed = z.strictObject({
   consent: z.literal("SUBSCRIBED"),
-  consented_at: datetime.nullable().optional(),
+  consented_at: z.optional(z.nullable(datetime)),
 });
 const unsubscribed = z.strictObject({ consent: z.literal("UNSUBSCRIBED") });
 
@@ -21,63 +21,52 @@ const pushToken = z.strictObject({
   token: z.string(),
   platform: z.enum(["android", "ios"]),
   vendor: z.enum(["apns", "fcm"]),
-  enablement_status: z
-    .enum(["AUTHORIZED", "DENIED", "NOT_DETERMINED", "PROVISIONAL", "UNAUTHORIZED"])
-    .nullable()
-    .optional(),
-  background: z.enum(["AVAILABLE", "DENIED", "RESTRICTED"]).nullable().optional(),
-  device_metadata: z.record(z.string(), z.unknown()).optional(),
+  enablement_status: z.optional(z.nullable(z
+    .enum(["AUTHORIZED", "DENIED", "NOT_DETERMINED", "PROVISIONAL", "UNAUTHORIZED"]))),
+  background: z.optional(z.nullable(z.enum(["AVAILABLE", "DENIED", "RESTRICTED"]))),
+  device_metadata: z.optional(z.record(z.string(), z.unknown())),
 });
 
 const subscribeChannels = z.strictObject({
-  email: z
+  email: z.optional(z
     .strictObject({
-      marketing: subscribed.optional(),
-      open_tracking: z.strictObject({ consent: z.literal("SUBSCRIBED") }).optional(),
-    })
-    .optional(),
-  sms: z.strictObject({ marketing: subscribed.optional(), transactional: subscribed.optional() }).optional(),
-  whatsapp: z
-    .strictObject({ marketing: subscribed.optional(), transactional: subscribed.optional() })
-    .optional(),
-  push: z
+      marketing: z.optional(subscribed),
+      open_tracking: z.optional(z.strictObject({ consent: z.literal("SUBSCRIBED") })),
+    })),
+  sms: z.optional(z.strictObject({ marketing: z.optional(subscribed), transactional: z.optional(subscribed) })),
+  whatsapp: z.optional(z
+    .strictObject({ marketing: z.optional(subscribed), transactional: z.optional(subscribed) })),
+  push: z.optional(z
     .strictObject({
       marketing: subscribed,
-      tokens: z.array(pushToken).nullable().optional(),
+      tokens: z.optional(z.nullable(z.array(pushToken))),
       anonymous_id: identifier,
-    })
-    .optional(),
+    })),
 });
 
 const unsubscribeChannels = z.strictObject({
-  email: z
-    .strictObject({ marketing: unsubscribed.optional(), open_tracking: unsubscribed.optional() })
-    .optional(),
-  sms: z
-    .strictObject({ marketing: unsubscribed.optional(), transactional: unsubscribed.optional() })
-    .optional(),
-  whatsapp: z
+  email: z.optional(z
+    .strictObject({ marketing: z.optional(unsubscribed), open_tracking: z.optional(unsubscribed) })),
+  sms: z.optional(z
+    .strictObject({ marketing: z.optional(unsubscribed), transactional: z.optional(unsubscribed) })),
+  whatsapp: z.optional(z
     .strictObject({
-      marketing: unsubscribed.optional(),
-      transactional: unsubscribed.optional(),
-      conversational: unsubscribed.optional(),
-    })
-    .optional(),
-  push: z.strictObject({ marketing: unsubscribed, tokens: z.array(pushToken) }).optional(),
+      marketing: z.optional(unsubscribed),
+      transactional: z.optional(unsubscribed),
+      conversational: z.optional(unsubscribed),
+    })),
+  push: z.optional(z.strictObject({ marketing: unsubscribed, tokens: z.array(pushToken) })),
 });
 
-const listRelationship = z
+const listRelationship = z.optional(z
   .strictObject({
-    list: z.strictObject({ data: z.strictObject({ type: z.literal("list"), id: z.string().min(1) }) }),
-  })
-  .optional();
+    list: z.strictObject({ data: z.strictObject({ type: z.literal("list"), id: z.string().check(z.minLength(1)) }) }),
+  }));
 
 function profiles<T extends z.Schema>(item: T, max: number) {
   return z.strictObject({
     data: z
-      .array(item)
-      .min(1, "At least one profile is required.")
-      .max(max, `At most ${max} profiles can be given per job.`),
+      .array(item).check(z.minLength(1, "At least one profile is required."), z.maxLength(max, `At most ${max} profiles can be given per job.`)),
   });
 }
 
@@ -85,7 +74,7 @@ export const subscribeBody = z.strictObject({
   data: z.strictObject({
     type: z.literal("profile-subscription-bulk-create-job"),
     attributes: z.strictObject({
-      custom_source: z.string().nullable().optional(),
+      custom_source: z.optional(z.nullable(z.string())),
       profiles: profiles(
         z.strictObject({
           type: z.literal("profile"),
@@ -94,12 +83,12 @@ export const subscribeBody = z.strictObject({
             email: identifier,
             phone_number: identifier,
             subscriptions: subscribeChannels,
-            age_gated_date_of_birth: z.iso.date().nullable().optional(),
+            age_gated_date_of_birth: z.optional(z.nullable(z.iso.date())),
           }),
         }),
         MAX_SUBSCRIBE_PROFILES,
       ),
-      historical_import: z.boolean().nullable().optional(),
+      historical_import: z.optional(z.nullable(z.boolean())),
     }),
     relationships: listRelationship,
   }),

@@ -3,7 +3,7 @@
  * the schema can only describe in prose (html for CODE / USER_DRAGGABLE, a definition for SYSTEM_DRAGGABLE), the
  * API's creation limit, and the stored row in wire form.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   renderDefinitionHtml,
   type TemplateDefinition,
@@ -22,13 +22,13 @@ export type EditorType = (typeof EDITOR_TYPES)[number];
 /** Klaviyo refuses to create more than this many templates in an account through the API. */
 export const TEMPLATE_API_LIMIT = 1000;
 
-const nullableString = z.string().nullable().optional();
+const nullableString = z.optional(z.nullable(z.string()));
 
 const createBody = z.strictObject({
   data: z.strictObject({
     type: z.literal("template"),
     attributes: z.strictObject({
-      name: z.string().min(1, "The template name may not be blank."),
+      name: z.string().check(z.minLength(1, "The template name may not be blank.")),
       editor_type: z.string(),
       html: nullableString,
       definition: z.optional(z.nullable(templateDefinition)),
@@ -43,7 +43,7 @@ const updateBody = z.strictObject({
     type: z.literal("template"),
     id: z.string(),
     attributes: z.strictObject({
-      name: z.string().min(1, "The template name may not be blank.").nullable().optional(),
+      name: z.optional(z.nullable(z.string().check(z.minLength(1, "The template name may not be blank.")))),
       html: nullableString,
       definition: z.optional(z.nullable(templateDefinition)),
       text: nullableString,

@@ -3,7 +3,7 @@
  * memberships go too), the members (`/profiles`, joining order, `joined_group_at`), and adding / removing
  * members through `/relationships/profiles` (204).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
@@ -23,8 +23,8 @@ import { PROFILE_RELATIONSHIPS, profileResource } from "../resources/profiles-re
 import type { EmulatorState } from "../state.js";
 import { isoNow } from "../store.js";
 
-const name = z.string().refine((value) => value.trim() !== "", "The list name may not be blank.");
-const optIn = z.enum(OPT_IN_PROCESSES).nullable().optional();
+const name = z.string().check(z.refine((value) => value.trim() !== "", "The list name may not be blank."));
+const optIn = z.optional(z.nullable(z.enum(OPT_IN_PROCESSES)));
 
 const createListBody = z.strictObject({
   data: z.strictObject({
@@ -37,7 +37,7 @@ const updateListBody = z.strictObject({
   data: z.strictObject({
     type: z.literal("list"),
     id: z.string(),
-    attributes: z.strictObject({ name: name.nullable().optional(), opt_in_process: optIn }),
+    attributes: z.strictObject({ name: z.optional(z.nullable(name)), opt_in_process: optIn }),
   }),
 });
 
@@ -46,8 +46,7 @@ export const MAX_LIST_RELATIONSHIPS = 1000;
 
 const relationshipBody = z.strictObject({
   data: z
-    .array(z.strictObject({ type: z.literal("profile"), id: z.string().min(1) }))
-    .max(MAX_LIST_RELATIONSHIPS, `At most ${MAX_LIST_RELATIONSHIPS} profiles can be given per call.`),
+    .array(z.strictObject({ type: z.literal("profile"), id: z.string().check(z.minLength(1)) })).check(z.maxLength(MAX_LIST_RELATIONSHIPS, `At most ${MAX_LIST_RELATIONSHIPS} profiles can be given per call.`)),
 });
 
 /** The list handlers, over `state`. */
