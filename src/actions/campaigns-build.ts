@@ -4,7 +4,7 @@
  * or comma-separated text), and the tracking, send options and send strategy objects.
  */
 
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { isObject, isoDateTime } from "../klaviyo/formats.js";
 import { TRACKING_DYNAMIC_VALUES } from "../klaviyo/identifiers.js";
 import { jsonObject, parse, reading, type Schema } from "../klaviyo/schema.js";
@@ -226,8 +226,8 @@ export type AudiencesGiven = string | Array<string | { id: string }>;
  * text; at least one unless `allowEmpty`.
  */
 export function audienceSchema(allowEmpty: boolean): Schema<string[], AudiencesGiven> {
-  const item = z.union([idSchema, z.object({ id: idSchema })]);
-  const list = z.array(item);
+  const item = v.union([idSchema, v.object({ id: idSchema })]);
+  const list = v.array(item);
   const text = new RegExp(
     `^[\\s,]*(?:${AUDIENCE_ID}(?:[\\s,]+${AUDIENCE_ID})*)${allowEmpty ? "?" : ""}[\\s,]*$`,
   );
@@ -241,17 +241,18 @@ export function audienceSchema(allowEmpty: boolean): Schema<string[], AudiencesG
       ? "must be list or segment IDs: a JSON array or comma-separated text (Y6nRLr,UTd5ui)"
       : `item ${bad} is not a list or segment ID (${describe(isObject(items[bad]) ? items[bad].id : items[bad])})`;
   };
-  return z.pipe(
-    z.union(
+  return v.pipe(
+    v.union(
       [
-        allowEmpty ? list : list.check(z.minLength(1, "must name at least one list or segment")),
-        z.string().check(z.regex(text, { error: (issue) => problem(issue.input) })),
+        allowEmpty ? list : v.pipe(list, v.minLength(1, "must name at least one list or segment")),
+        v.pipe(
+          v.string(),
+          v.regex(text, (issue) => problem(issue.input)),
+        ),
       ],
-      {
-        error: (issue) => problem(issue.input),
-      },
+      (issue) => problem(issue.input),
     ),
-    z.transform((given): string[] =>
+    v.transform((given): string[] =>
       typeof given === "string"
         ? given.split(/[\s,]+/).filter((s) => s.length > 0)
         : given.map((it) => (typeof it === "string" ? it : it.id)),

@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { InputValidationError } from "../core/errors.js";
 import { type FilterNode, parseFilter } from "../klaviyo/filter.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
@@ -163,9 +163,7 @@ const sendStrategyInput = () =>
   );
 
 /** A campaign's name: not blank, kept as given. */
-const campaignNameSchema = z
-  .string({ error: "must be text" })
-  .check(z.regex(/\S/, { error: "must not be empty" }));
+const campaignNameSchema = v.pipe(v.string("must be text"), v.regex(/\S/, "must not be empty"));
 
 /** `POST /api/campaigns` (tier 10/s, 150/m): 201 with the campaign. */
 export const createCampaign = defineAction({
@@ -195,7 +193,7 @@ export const createCampaign = defineAction({
         example:
           '[{"channel":"email","label":"Spring sale","content":{"subject":"20% off","from_email":"shop@example.com","from_label":"Shop"}}]',
       },
-      reading(z.union([z.array(jsonObject), jsonObject]), readMessages),
+      reading(v.union([v.array(jsonObject), jsonObject]), readMessages),
       "each message checked as Klaviyo's campaign-message definition of its channel (content, sender, options), all of one channel",
     ),
     includedAudiences: includedAudiences(true),
@@ -293,7 +291,6 @@ function campaignFilterInput(): InputDefinition<string, false> {
     const channels = channelsOf(node);
     if (channels.length !== 1) {
       ctx.addIssue({
-        code: "custom",
         message:
           channels.length === 0
             ? "must name a channel: Klaviyo lists one channel at a time, so include equals(messages.channel,'email'), equals(messages.channel,'sms') or equals(messages.channel,'mobile_push'), alone or inside and(…)"

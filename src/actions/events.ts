@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { BulkResult } from "../ingest/bulk.js";
 import {
   type BulkEvent,
@@ -12,7 +12,7 @@ import { ingestCheckedEvents } from "../ingest/index.js";
 import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
 import { ISO_DATETIME } from "../klaviyo/formats.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { jsonObject, reading, reportProblems } from "../klaviyo/schema.js";
+import { jsonObject, reading, reportProblems, transformWith } from "../klaviyo/schema.js";
 import { defineAction } from "./define.js";
 import { fieldsQuery, includeInput, includes } from "./include.js";
 import { type InputDefinition, input, textFormats, textMatching } from "./inputs.js";
@@ -97,11 +97,12 @@ const eventTimeText = textMatching(ISO_DATETIME, (issue) =>
 
 /** Event Profile: an object of profile attributes (a bare email or E.164 phone is read as that identifier). */
 function profileInput() {
-  const byIdentifier = z.pipe(
-    z.union([textFormats.email, textFormats.phone], {
-      error: "must be a JSON object of profile attributes, an email address or an E.164 phone number",
-    }),
-    z.transform((text: string) => (text.startsWith("+") ? { phone_number: text } : { email: text })),
+  const byIdentifier = v.pipe(
+    v.union(
+      [textFormats.email, textFormats.phone],
+      "must be a JSON object of profile attributes, an email address or an E.164 phone number",
+    ),
+    v.transform((text: string) => (text.startsWith("+") ? { phone_number: text } : { email: text })),
   );
   return input.json<ProfileData, true>(
     {
@@ -112,7 +113,7 @@ function profileInput() {
         'The profile the event belongs to, as a JSON object of Klaviyo profile attributes. It needs at least one identifier: email, phone_number (E.164, such as +15005550006), external_id, anonymous_id, or the profile\'s Klaviyo "id". It may also set first_name, last_name, organization, locale, title, image, location {city, country, …} and custom "properties"; Klaviyo creates the profile if none matches, or updates the one found. Klaviyo\'s own {"data":{"type":"profile","attributes":{…}}} form is accepted too, and a bare email address or E.164 phone number is read as that identifier.',
       example: '{"email":"sarah@example.com","first_name":"Sarah"}',
     },
-    reading(z.union([jsonObject, byIdentifier]), (value, problems) => {
+    reading(v.union([jsonObject, byIdentifier]), (value, problems) => {
       const profile = readProfile(value, "inside", problems);
       return profile as ProfileData;
     }),
@@ -131,13 +132,13 @@ function metricNameInput(): InputDefinition<string, true> {
     example: "Placed Order",
   });
   // Characters counted as Unicode code points, as JSON Schema's patterns count them; the name is kept as given.
-  const schema = z.string({ error: "must be text" }).check(
-    z.regex(new RegExp(`^(?=[\\s\\S]*\\S)[\\s\\S]{1,${EVENT_LIMITS.metricName}}$`, "u"), {
-      error: (issue) =>
-        typeof issue.input === "string" && issue.input.trim() === ""
-          ? "must not be empty"
-          : "must be under 128 characters",
-    }),
+  const schema = v.pipe(
+    v.string("must be text"),
+    v.regex(new RegExp(`^(?=[\\s\\S]*\\S)[\\s\\S]{1,${EVENT_LIMITS.metricName}}$`, "u"), (issue) =>
+      typeof issue.input === "string" && issue.input.trim() === ""
+        ? "must not be empty"
+        : "must be under 128 characters",
+    ),
   );
   return { ...definition, schema };
 }
@@ -210,11 +211,10 @@ export const createEvent = defineAction({
           "Your own ID for the event, such as an order number. Klaviyo records only the first event with a given ID for the same profile and metric, so a retried call cannot create a duplicate. Leave empty and Klaviyo uses the event time to the second.",
         example: "order-1234",
       }),
-      schema: z.string({ error: "must be text" }).check(
-        z.regex(/\S/, { error: "must not be empty" }),
-        z.refine((v) => !overStringLimit(v), {
-          error: "is longer than 100 KB, Klaviyo's limit for one string",
-        }),
+      schema: v.pipe(
+        v.string("must be text"),
+        v.regex(/\S/, "must not be empty"),
+        v.check((v) => !overStringLimit(v), "is longer than 100 KB, Klaviyo's limit for one string"),
       ),
       checks: "at most 100 KB of UTF-8, Klaviyo's limit for one string",
     },
@@ -266,14 +266,14 @@ export const bulkCreateEvents = defineAction({
         example:
           '[{"metric":"Placed Order","profile":{"email":"sarah@example.com"},"properties":{"OrderId":"1"}}]',
       },
-      z.pipe(
-        z.array(z.unknown()).check(z.minLength(1, "must hold at least one event")),
-        z.transform((items, ctx) => {
+      v.pipe(
+        v.pipe(v.array(v.unknown()), v.minLength(1, "must hold at least one event")),
+        transformWith((items, ctx) => {
           const problems: string[] = [];
           const events = readBulkEvents(items, problems);
           if (problems.length > 0) {
             reportProblems(ctx, problems);
-            return z.NEVER;
+            return undefined as never;
           }
           return events;
         }),

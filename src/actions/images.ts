@@ -56,14 +56,12 @@ const imageUrlSchema = refined(
       const problem = typeof bytes === "string" ? bytes : imageProblem(bytes);
       if (problem)
         ctx.addIssue({
-          code: "custom",
           message: typeof bytes === "string" ? problem : `holds an image that ${problem}`,
         });
       return;
     }
     if (!URL.canParse(value))
       ctx.addIssue({
-        code: "custom",
         message: "must be an http(s) URL of the image or a base64 data URI (data:image/png;base64,...)",
       });
   },
@@ -82,7 +80,7 @@ const imageFileInput = () => {
     ...base,
     schema: refined(base.schema, (bytes, ctx) => {
       const problem = imageProblem(bytes);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
+      if (problem) ctx.addIssue({ message: problem });
     }),
     checks: "the bytes must be a JPEG, PNG or GIF image of at most 5 MB",
   };

@@ -6,12 +6,12 @@
  * publishes. Text forms (a CLI flag, a platform's text field) are turned into values first, by `fromText`.
  */
 
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "../klaviyo/filter.js";
 import { CURRENCY, E164, EMAIL, formatTests, ISO_DATETIME, isoDateTime } from "../klaviyo/formats.js";
 import { idProblem } from "../klaviyo/identifiers.js";
 import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { issueLines, parse, type Schema } from "../klaviyo/schema.js";
+import { checkWith, issueLines, parse, type Schema } from "../klaviyo/schema.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";
@@ -90,9 +90,9 @@ export function textMatching(
   if (re.flags.replace("u", "") !== "")
     throw new Error(`textMatching: ${re} has flags JSON Schema cannot carry`);
   const message = typeof error === "string" ? error : (issue: { input?: unknown }) => error(issue);
-  return z.pipe(
-    z.string({ error: "must be text" }).check(z.regex(padded(re), { error: message })),
-    z.transform((text: string) => then(text.trim())),
+  return v.pipe(
+    v.pipe(v.string("must be text"), v.regex(padded(re), message)),
+    v.transform((text: string) => then(text.trim())),
   );
 }
 
@@ -134,12 +134,12 @@ export function documentProblems(schema: Schema<unknown>, value: unknown): strin
 }
 
 /** A value of a key/value pair: text, or a number or boolean written as text; null is empty text. */
-const pairText = z.pipe(
-  z.union([z.string(), z.number(), z.boolean(), z.null()]),
-  z.transform((value: string | number | boolean | null) => (value === null ? "" : String(value))),
+const pairText = v.pipe(
+  v.union([v.string(), v.number(), v.boolean(), v.null_()]),
+  v.transform((value: string | number | boolean | null) => (value === null ? "" : String(value))),
 );
 /** A key: text that is not blank. */
-const pairKey = z.string().check(z.regex(/\S/));
+const pairKey = v.pipe(v.string(), v.regex(/\S/));
 
 /**
  * Key/value pairs, in any of the forms platforms and people write them: an object `{ "X-A": "1" }`, or a list of
@@ -152,23 +152,23 @@ export function keyValueSchema<V>(
   valuePattern = "[\\s\\S]*",
 ): Schema<Array<[string, V]>, unknown> {
   const textEntry = new RegExp(`^[^=:]*[^=:\\s][^=:]*[=:]\\s*(?:${valuePattern})$`);
-  const entry = z.union([
-    z.string().check(z.regex(textEntry)),
-    z.object({ key: pairKey, value }),
-    z.tuple([pairKey, value]),
+  const entry = v.union([
+    v.pipe(v.string(), v.regex(textEntry)),
+    v.object({ key: pairKey, value }),
+    v.tuple([pairKey, value]),
   ]);
-  return z.pipe(
-    z.union([z.record(pairKey, value), z.array(entry)], {
-      error:
-        "must be key/value pairs: an object, or a list of key=value texts, {key, value} objects or [key, value] pairs",
-    }),
-    z.transform((raw): Array<[string, V]> => {
+  return v.pipe(
+    v.union(
+      [v.record(pairKey, value), v.array(entry)],
+      "must be key/value pairs: an object, or a list of key=value texts, {key, value} objects or [key, value] pairs",
+    ),
+    v.transform((raw): Array<[string, V]> => {
       if (!Array.isArray(raw)) return Object.entries(raw as Record<string, V>).map(([k, v]) => [k.trim(), v]);
       return raw.map((item): [string, V] => {
         if (Array.isArray(item)) return [(item[0] as string).trim(), item[1] as V];
         if (typeof item !== "string") return [item.key.trim(), item.value as V];
         const m = /^([^=:]+?)\s*[=:]\s*(.*)$/s.exec(item) as RegExpExecArray;
-        return [(m[1] as string).trim(), z.parse(value, m[2])];
+        return [(m[1] as string).trim(), v.parse(value, m[2])];
       });
     }),
   );
@@ -179,7 +179,7 @@ const BYTES_TEXT =
   "[A-Za-z0-9+/\\s]*={0,2}\\s*|[A-Za-z0-9_\\s-]*|[Dd][Aa][Tt][Aa]:[^,]*;[Bb][Aa][Ss][Ee]64,[A-Za-z0-9+/\\s]*={0,2}\\s*";
 
 /** Bytes from a Uint8Array/Buffer or an ArrayBuffer (library callers), which JSON cannot carry. */
-export const bytesValue = z.custom<Uint8Array | ArrayBuffer>(
+export const bytesValue = v.custom<Uint8Array | ArrayBuffer>(
   (value) => value instanceof Uint8Array || value instanceof ArrayBuffer,
 );
 
@@ -187,11 +187,12 @@ export const bytesValue = z.custom<Uint8Array | ArrayBuffer>(
  * A file's bytes: a Buffer or Uint8Array, an ArrayBuffer, or (as JSON carries them) base64 text or a base64
  * `data:` URI.
  */
-export const bytesSchema: Schema<Uint8Array, unknown> = z.pipe(
-  z.union([bytesValue, z.string().check(z.regex(new RegExp(`^(?:${BYTES_TEXT})$`)))], {
-    error: "must be bytes (a Buffer or Uint8Array), base64 text or a base64 data: URI",
-  }),
-  z.transform((raw): Uint8Array => {
+export const bytesSchema: Schema<Uint8Array, unknown> = v.pipe(
+  v.union(
+    [bytesValue, v.pipe(v.string(), v.regex(new RegExp(`^(?:${BYTES_TEXT})$`)))],
+    "must be bytes (a Buffer or Uint8Array), base64 text or a base64 data: URI",
+  ),
+  v.transform((raw): Uint8Array => {
     if (raw instanceof Uint8Array) return raw;
     if (raw instanceof ArrayBuffer) return new Uint8Array(raw);
     const text = /^data:/i.test(raw) ? raw.slice(raw.indexOf(",") + 1) : raw;
@@ -232,35 +233,30 @@ export function namesOf(
   };
   // Each form words its own refusal (a union reports the issues of the form whose type matched).
   const error = (issue: { input?: unknown }) => problem(issue.input);
-  return z.pipe(
-    z.union(
+  return v.pipe(
+    v.union(
       [
-        z.array(z.enum(allowed as [string, ...string[]], { error: (issue) => problem([issue.input]) })),
-        z.string().check(z.regex(text, { error })),
+        v.array(v.picklist(allowed, (issue) => problem([issue.input]))),
+        v.pipe(v.string(), v.regex(text, error)),
       ],
-      { error },
+      error,
     ),
-    z.transform(split),
+    v.transform(split),
   );
 }
 
 /** A whole number, or any finite number, within bounds. */
 function numberSchema(bounds: { min?: number; max?: number; integer?: boolean }): Schema<number, number> {
-  const checks = [
-    ...(bounds.min !== undefined ? [z.gte(bounds.min, { error: `must be at least ${bounds.min}` })] : []),
-    ...(bounds.max !== undefined ? [z.lte(bounds.max, { error: `must be at most ${bounds.max}` })] : []),
-  ];
-  const base = bounds.integer
-    ? z.int({
-        error: (issue) =>
-          typeof issue.input === "number" && Number.isFinite(issue.input)
-            ? "must be a whole number"
-            : "must be a number",
-      })
-    : z.number({
-        error: (issue) => (typeof issue.input === "number" ? "must be a finite number" : "must be a number"),
-      });
-  return checks.length > 0 ? base.check(...checks) : base;
+  type Step = v.PipeItem<number, number, v.BaseIssue<unknown>>;
+  const steps: Step[] = [];
+  if (bounds.integer) steps.push(v.integer("must be a whole number"));
+  if (bounds.min !== undefined) steps.push(v.minValue(bounds.min, `must be at least ${bounds.min}`));
+  if (bounds.max !== undefined) steps.push(v.maxValue(bounds.max, `must be at most ${bounds.max}`));
+  const number = v.number((issue) =>
+    typeof issue.input === "number" ? "must be a finite number" : "must be a number",
+  );
+  // valibot types a pipe by its items one by one; these are all checks of a number, so the pipe is one too.
+  return steps.length > 0 ? (v.pipe(number, ...(steps as [Step])) as Schema<number, number>) : number;
 }
 
 export const input = {
@@ -269,7 +265,7 @@ export const input = {
     base: Common<string, R>,
     format?: keyof typeof textFormats,
   ): InputDefinition<string, R, string> {
-    return make("text", base, format ? textFormats[format] : z.string({ error: "must be text" }));
+    return make("text", base, format ? textFormats[format] : v.string("must be text"));
   },
   /** Text that must not be blank, trimmed. */
   nonBlank<const R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
@@ -286,15 +282,13 @@ export const input = {
     return make("number", base, numberSchema(bounds));
   },
   boolean<const R extends boolean = false>(base: Common<boolean, R>): InputDefinition<boolean, R, boolean> {
-    return make("boolean", base, z.boolean({ error: "must be true or false" }));
+    return make("boolean", base, v.boolean("must be true or false"));
   },
   enum<const O extends string, R extends boolean = false>(
     base: Common<O, R>,
     options: readonly O[],
   ): InputDefinition<O, R, O> {
-    const schema = z.enum(options as unknown as [O, ...O[]], {
-      error: `must be one of ${options.join(", ")}`,
-    });
+    const schema = v.picklist(options as unknown as [O, ...O[]], `must be one of ${options.join(", ")}`);
     return make("enum", base, schema as unknown as Schema<O, O>, { options });
   },
   /**
@@ -337,13 +331,14 @@ export const input = {
     operationId: string,
   ): InputDefinition<string, R, string> {
     const rules = OPERATION_PARAMETERS[operationId]?.filters ?? {};
-    const schema = z.string({ error: "must be text" }).check(
-      z.superRefine((text, ctx) => {
+    const schema = v.pipe(
+      v.string("must be text"),
+      checkWith((text, ctx) => {
         try {
           checkFilter(parseFilter(text), rules);
         } catch (error) {
           if (error instanceof FilterSyntaxError || error instanceof FilterRuleError) {
-            ctx.addIssue({ code: "custom", message: `is not a valid Klaviyo filter: ${error.message}` });
+            ctx.addIssue({ message: `is not a valid Klaviyo filter: ${error.message}` });
           } else throw error;
         }
       }),

@@ -21,7 +21,7 @@ const cursorSchema = refined(
   ),
   (value, ctx) => {
     if (cursorOf(value) === undefined)
-      ctx.addIssue({ code: "custom", message: "is a links.next URL that does not parse as a URL" });
+      ctx.addIssue({ message: "is a links.next URL that does not parse as a URL" });
   },
 );
 

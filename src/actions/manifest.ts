@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import { toJsonSchema } from "@valibot/to-json-schema";
 import { DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "../core/version.js";
 import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 import { connections } from "./connections.js";
@@ -58,18 +58,17 @@ function isNothing(node: Node): boolean {
 }
 
 /**
- * An input's JSON Schema, generated from its validator: what it accepts as a JSON value. Values JSON cannot carry
- * (bytes, which the library also takes) match nothing here, so a platform offers only what JSON can hold.
+ * An input's JSON Schema, generated from its validator: what it accepts as a JSON value (the input side of its
+ * pipes, up to the first transformation). Values JSON cannot carry (bytes, which the library also takes) match
+ * nothing here, so a platform offers only what JSON can hold; a check JSON Schema cannot state is left out of it
+ * and said in words by the input's `checks`.
  */
 export function inputJsonSchema(def: InputDefinition): JsonSchema {
-  const generated = z.toJSONSchema(def.schema, {
-    io: "input",
-    unrepresentable: "any",
-    override: (ctx) => {
-      if (ctx.zodSchema._zod.def.type !== "custom") return;
-      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Node)[key];
-      (ctx.jsonSchema as Node).not = {};
-    },
+  const generated = toJsonSchema(def.schema, {
+    target: "draft-2020-12",
+    typeMode: "input",
+    errorMode: "ignore",
+    overrideSchema: (context) => (context.valibotSchema.type === "custom" ? { not: {} } : undefined),
   }) as Node;
   const { $schema: _, ...schema } = prune(generated) as Node;
   return { ...schema, ...(def.default !== undefined ? { default: def.default } : {}) };

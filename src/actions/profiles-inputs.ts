@@ -3,7 +3,7 @@
  * profile attributes Klaviyo takes, with their checks, and the read options (fields, additional fields, sort).
  */
 
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { jsonObject, type Schema } from "../klaviyo/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
@@ -41,24 +41,22 @@ function coordinateProblem(key: "latitude" | "longitude", value: unknown): strin
 function coordinate(key: "latitude" | "longitude", text: RegExp) {
   const bound = key === "latitude" ? 90 : 180;
   const within = `must be between -${bound} and ${bound}`;
-  return z.optional(
-    z.union(
+  return v.optional(
+    v.union(
       [
-        z.number().check(z.gte(-bound, within), z.lte(bound, within)),
-        z.string().check(z.regex(text)),
-        z.null(),
+        v.pipe(v.number(), v.minValue(-bound, within), v.maxValue(bound, within)),
+        v.pipe(v.string(), v.regex(text)),
+        v.null_(),
       ],
-      {
-        error: (issue) => coordinateProblem(key, issue.input),
-      },
+      (issue) => coordinateProblem(key, issue.input),
     ),
   );
 }
 
-const textOrNull = z.optional(z.nullable(z.string()));
+const textOrNull = v.optional(v.nullable(v.string()));
 
 /** A location object, member by member; `null` members are kept (they clear that part on update). */
-const locationSchema: Schema<ProfileLocation, unknown> = z.strictObject(
+const locationSchema: Schema<ProfileLocation, unknown> = v.strictObject(
   {
     address1: textOrNull,
     address2: textOrNull,
@@ -71,14 +69,13 @@ const locationSchema: Schema<ProfileLocation, unknown> = z.strictObject(
     latitude: coordinate("latitude", /^\s*[-+]?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)\s*$/),
     longitude: coordinate("longitude", /^\s*[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|\d?\d)(?:\.\d+)?)\s*$/),
   },
-  {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown member${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; a location takes ${LOCATION_KEYS.join(", ")}`
-        : issue.code === "invalid_type"
-          ? "must be a JSON object"
-          : undefined,
-  },
+  (issue) =>
+    issue.type === "strict_object" &&
+    issue.input !== undefined &&
+    typeof issue.input === "string" &&
+    issue.path
+      ? `unknown member "${issue.input}"; a location takes ${LOCATION_KEYS.join(", ")}`
+      : "must be a JSON object",
 );
 
 /** The profile attribute inputs, in the specification's order (plus Locale, which Klaviyo also takes). */
@@ -264,9 +261,9 @@ export function nameListInput(base: {
   comments: string;
   example?: string;
 }): InputDefinition<string[], false, string | string[]> {
-  const schema = z.pipe(
-    z.union([z.string(), z.array(z.string())], { error: "must be a list of names or comma-separated text" }),
-    z.transform((v: string | string[]) =>
+  const schema = v.pipe(
+    v.union([v.string(), v.array(v.string())], "must be a list of names or comma-separated text"),
+    v.transform((v: string | string[]) =>
       (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
     ),
   );

@@ -2,8 +2,8 @@
  * The value checks of Raw Request's inputs that the generic input kinds do not make: a path that cannot leave
  * the connection's host, a body of JSON or text, files as bytes, and headers that are safe to send.
  */
-import * as z from "zod/mini";
-import { addIssue } from "../klaviyo/schema.js";
+import * as v from "valibot";
+import { transformWith } from "../klaviyo/schema.js";
 import { fileDataSchema, type InputDefinition } from "./inputs.js";
 
 /** Why `raw` is not a path on the connection's base URL. */
@@ -21,9 +21,10 @@ function rawPathProblem(raw: unknown): string {
  * A path on the connection's base URL (`/api/accounts`, query allowed). Refused: full URLs, anything that could
  * be read as another host (`//host`, backslashes), and control characters (CR/LF would split the request line).
  */
-export const rawPathSchema = z
-  .string({ error: "must be text" })
-  .check(z.regex(/^[^\S\p{Cc}]*\/(?!\/)[^\\\p{Cc}]*$/u, { error: (issue) => rawPathProblem(issue.input) }));
+export const rawPathSchema = v.pipe(
+  v.string("must be text"),
+  v.regex(/^[^\S\p{Cc}]*\/(?!\/)[^\\\p{Cc}]*$/u, (issue) => rawPathProblem(issue.input)),
+);
 
 /** A request body: text as given (`json` when it parses as JSON), any other JSON value serialised, or bytes. */
 export interface RawBody {
@@ -41,9 +42,9 @@ function isJsonText(text: string): boolean {
   }
 }
 
-export const rawBodySchema = z.pipe(
-  z.unknown(),
-  z.transform((raw, ctx): RawBody => {
+export const rawBodySchema = v.pipe(
+  v.unknown(),
+  transformWith((raw, ctx): RawBody => {
     if (typeof raw === "string") return { body: raw, json: isJsonText(raw) };
     if (raw instanceof Uint8Array) return { body: raw, json: false };
     if (raw instanceof ArrayBuffer) return { body: new Uint8Array(raw), json: false };
@@ -51,15 +52,14 @@ export const rawBodySchema = z.pipe(
     try {
       text = JSON.stringify(raw);
     } catch (error) {
-      addIssue(ctx, { code: "custom", message: `cannot be written as JSON: ${(error as Error).message}` });
-      return z.NEVER;
+      ctx.addIssue({ message: `cannot be written as JSON: ${(error as Error).message}` });
+      return undefined as never;
     }
     if (text === undefined) {
-      addIssue(ctx, {
-        code: "custom",
+      ctx.addIssue({
         message: "must be JSON (an object, an array, a number…), text or bytes",
       });
-      return z.NEVER;
+      return undefined as never;
     }
     return { body: text, json: true };
   }),

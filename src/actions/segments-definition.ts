@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { isObject } from "../klaviyo/formats.js";
 import { MAX_LISTED_PROBLEMS } from "../klaviyo/schema.js";
 // The document's condition schemas, which the emulator also judges requests by.
@@ -56,17 +56,14 @@ function conditionGroupsProblems(value: unknown): string[] {
  * (`{"condition_groups": [...]}`, as Get Segment returns it), each condition as Klaviyo's document defines its type.
  * Only what depends on the account (do the lists, segments and metrics named exist?) is left to Klaviyo.
  */
-const conditionGroupsSchema = z.pipe(
-  // A union answers with the issues of the form whose type matched; when neither did, these say why, by position.
-  z.union([segmentDefinition.shape.condition_groups, segmentDefinition], {
-    error: (issue) => {
-      const problems = conditionGroupsProblems(issue.input);
-      const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
-      const more = problems.length - listed.length;
-      return [...listed, ...(more > 0 ? [`and ${more} more problem${more > 1 ? "s" : ""}`] : [])].join("; ");
-    },
+const conditionGroupsSchema = v.pipe(
+  v.union([segmentDefinition.entries.condition_groups, segmentDefinition], (issue) => {
+    const problems = conditionGroupsProblems(issue.input);
+    const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+    const more = problems.length - listed.length;
+    return [...listed, ...(more > 0 ? [`and ${more} more problem${more > 1 ? "s" : ""}`] : [])].join("; ");
   }),
-  z.transform((value) => (Array.isArray(value) ? value : value.condition_groups) as ConditionGroup[]),
+  v.transform((value) => (Array.isArray(value) ? value : value.condition_groups) as ConditionGroup[]),
 );
 
 /** The `Segment Condition Groups` input, required on Create Segment, optional on Update Segment. */

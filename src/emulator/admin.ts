@@ -4,7 +4,7 @@
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
 import { Hono } from "hono";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
 import { parse } from "../klaviyo/schema.js";
 import type { RequestRecord } from "./connection.js";
@@ -24,21 +24,21 @@ export interface AdminControls {
   counts(): Record<string, number>;
 }
 
-const configSchema = z
-  .object({
-    faults: z.optional(z
-      .array(
-        z.object({
-          kind: z.enum(FAULT_KINDS),
-          probability: z.number().check(z.gte(0), z.lte(1)),
-          operation: z.optional(z.string()),
-        }),
-      )),
-    latencyMs: z.optional(z.number().check(z.gte(0), z.lte(600_000))),
-    rateLimits: z.optional(z
-      .union([z.literal("real"), z.literal("off"), z.object({ scale: z.number().check(z.positive()) })])),
-  })
-  .strict();
+const configSchema = v.strictObject({
+  faults: v.optional(
+    v.array(
+      v.object({
+        kind: v.picklist(FAULT_KINDS),
+        probability: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+        operation: v.optional(v.string()),
+      }),
+    ),
+  ),
+  latencyMs: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(600_000))),
+  rateLimits: v.optional(
+    v.union([v.literal("real"), v.literal("off"), v.object({ scale: v.pipe(v.number(), v.gtValue(0)) })]),
+  ),
+});
 
 function problem(status: number, detail: string, code = "invalid", title = "Invalid input."): Response {
   return Response.json({ errors: [{ status, code, title, detail }] }, { status });

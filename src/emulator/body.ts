@@ -106,7 +106,8 @@ export function validate<T>(schema: Schema<T>, value: unknown): T {
     const path = issue.path;
     let detail = issue.message;
     if (issue.code === "unrecognized_keys") {
-      detail = `${issue.keys.map((k) => `'${k}'`).join(", ")} ${issue.keys.length > 1 ? "are not valid fields" : "is not a valid field"} here.`;
+      const keys = issue.keys ?? [];
+      detail = `${keys.map((k) => `'${k}'`).join(", ")} ${keys.length > 1 ? "are not valid fields" : "is not a valid field"} here.`;
     }
     return invalidBody(pointerOf(path), detail);
   });

@@ -4,8 +4,8 @@
  * and a PATCH body's `data.id` must name the resource of the path.
  */
 
-import type { z } from "zod";
 import { isObject } from "../klaviyo/formats.js";
+import type { Schema } from "../klaviyo/schema.js";
 import { readJson, validate } from "./body.js";
 import type { EmulatorContext } from "./env.js";
 import { EmulatorProblem, invalidBody } from "./errors.js";
@@ -58,7 +58,7 @@ export interface ResourceBodyOptions {
  */
 export async function readResourceBody<T>(
   c: EmulatorContext,
-  schema: z.Schema<T>,
+  schema: Schema<T>,
   options: ResourceBodyOptions,
 ): Promise<T> {
   const raw = await readJson(c, options.limit);
@@ -79,7 +79,7 @@ export async function readResourceBody<T>(
 /** Reads a `{data: [{type, id}, …]}` relationship body: 409 for an item of the wrong type, then the schema. */
 export async function readRelationshipBody<T>(
   c: EmulatorContext,
-  schema: z.Schema<T>,
+  schema: Schema<T>,
   type: string,
 ): Promise<T> {
   const raw = await readJson(c);

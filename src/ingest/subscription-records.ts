@@ -6,9 +6,9 @@
  * result's `rejected[].index` is).
  */
 
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { formatTests, isObject, isoDateTime } from "../klaviyo/formats.js";
-import { addIssue, type Schema } from "../klaviyo/schema.js";
+import { type Schema, transformWith } from "../klaviyo/schema.js";
 
 export type SubscriptionMode = "subscribe" | "unsubscribe";
 
@@ -351,12 +351,12 @@ export function itemProblems(problems: ReadonlyArray<{ index: number; problem: s
 
 /** The Profiles input's schema: a JSON array of profiles, each checked and normalised to Klaviyo's shape. */
 export function profilesSchema(mode: SubscriptionMode): Schema<JobProfile[]> {
-  return z.pipe(
-    z.array(z.unknown()),
-    z.transform((items, ctx) => {
+  return v.pipe(
+    v.array(v.unknown()),
+    transformWith((items, ctx) => {
       if (items.length === 0) {
-        addIssue(ctx, { code: "custom", message: "must hold at least one profile" });
-        return z.NEVER;
+        ctx.addIssue({ message: "must hold at least one profile" });
+        return undefined as never;
       }
       const out: JobProfile[] = [];
       const problems: Array<{ index: number; problem: string }> = [];
@@ -366,8 +366,8 @@ export function profilesSchema(mode: SubscriptionMode): Schema<JobProfile[]> {
         out.push(normalised.profile);
       });
       if (problems.length > 0) {
-        for (const message of itemProblems(problems)) addIssue(ctx, { code: "custom", message });
-        return z.NEVER;
+        for (const message of itemProblems(problems)) ctx.addIssue({ message });
+        return undefined as never;
       }
       return out;
     }),

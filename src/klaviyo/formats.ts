@@ -3,7 +3,6 @@
  * sending, the manifest publishes them as JSON Schema patterns, and the emulator refuses with them what Klaviyo
  * refuses. And ISO 8601 times normalised one way, to what Klaviyo's `date-time` members take.
  */
-import { regexes } from "zod/mini";
 import { E164, EMAIL } from "./identifiers.js";
 
 export { E164, EMAIL };
@@ -11,8 +10,9 @@ export { E164, EMAIL };
 /** ISO 4217: three capital letters. */
 export const CURRENCY = /^[A-Z]{3}$/;
 
-/** A calendar date, leap years included (zod's expression). */
-const DATE = regexes.date.source.slice(1, -1);
+/** A calendar date: months of their length, February 29 in leap years only (1900 is not one, 2000 is). */
+const DATE =
+  "(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8])))";
 const TIME = "(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d{1,9})?)?";
 const ZONE = "(?:[Zz]|[+-](?:[01]\\d|2[0-3]):?[0-5]\\d)";
 
@@ -49,3 +49,10 @@ export function isoDateTime(text: string): string | undefined {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** RFC 3339 as Klaviyo's `date-time` members are written: a date, `T`, a time (seconds optional), and a zone. */
+export const RFC3339_DATETIME = new RegExp(`^${DATE}T${TIME}(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$`);
+/** The same, the zone optional (a local time). */
+export const RFC3339_DATETIME_OR_LOCAL = new RegExp(
+  `^${DATE}T${TIME}(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?$`,
+);

@@ -92,7 +92,9 @@ export function issueMessage(issue: AnyIssue): string {
     case "enum": {
       const expected = options(issue.expected);
       const shown = expected.includes(",") ? `one of ${expected}` : expected;
-      return input === undefined ? `is required: expected ${shown}` : `expected ${shown}, received ${received(input, true)}`;
+      return input === undefined
+        ? `is required: expected ${shown}`
+        : `expected ${shown}, received ${received(input, true)}`;
     }
     case "variant": {
       const key = String(issue.path?.at(-1)?.key ?? "");
@@ -104,10 +106,15 @@ export function issueMessage(issue: AnyIssue): string {
       const names = (issue.expected ?? "")
         .replace(/^\(|\)$/g, "")
         .split(" | ")
-        .map((name) => TYPE_NAMES[name.toLowerCase()] ?? (name.startsWith('"') ? name : `a ${name.toLowerCase()}`));
+        .map(
+          (name) =>
+            TYPE_NAMES[name.toLowerCase()] ?? (name.startsWith('"') ? name : `a ${name.toLowerCase()}`),
+        );
       const last = names.pop();
       const expected = names.length > 0 ? `${names.join(", ")} or ${last}` : last;
-      return input === undefined ? `is required: expected ${expected}` : `expected ${expected}, received ${received(input, false)}`;
+      return input === undefined
+        ? `is required: expected ${expected}`
+        : `expected ${expected}, received ${received(input, false)}`;
     }
     case "integer":
       return `expected an integer, received ${received(input, true)}`;
@@ -115,7 +122,8 @@ export function issueMessage(issue: AnyIssue): string {
     case "max_length":
     case "length": {
       const n = Number(requirement);
-      const bound = issue.type === "min_length" ? "at least" : issue.type === "max_length" ? "at most" : "exactly";
+      const bound =
+        issue.type === "min_length" ? "at least" : issue.type === "max_length" ? "at most" : "exactly";
       return Array.isArray(input)
         ? `must have ${bound} ${plural(n, "item", "items")}`
         : `must be ${bound} ${plural(n, "character", "characters")}`;
@@ -140,7 +148,9 @@ export function issueMessage(issue: AnyIssue): string {
       const expected = TYPE_NAMES[issue.type];
       if (issue.kind === "schema" && expected !== undefined) {
         if (issue.type === "never") return "is not allowed here";
-        return input === undefined ? `is required: expected ${expected}` : `expected ${expected}, received ${received(input, false)}`;
+        return input === undefined
+          ? `is required: expected ${expected}`
+          : `expected ${expected}, received ${received(input, false)}`;
       }
       return "is invalid";
     }
@@ -158,13 +168,21 @@ function keysOf(path: AnyIssue["path"]): PropertyKey[] {
 function normalise(issue: AnyIssue): Issue {
   const path = keysOf(issue.path);
   if (issue.type === "strict_object") {
-    return { code: "unrecognized_keys", path: path.slice(0, -1), keys: [String(issue.input)], message: issue.message };
+    return {
+      code: "unrecognized_keys",
+      path: path.slice(0, -1),
+      keys: [String(issue.input)],
+      message: issue.message,
+    };
   }
   return { code: issue.type, path, message: issue.message };
 }
 
 /** Parses `value` with our messages; never throws. */
-export function parse<S extends v.GenericSchema>(schema: S, value: unknown): SafeParseResult<v.InferOutput<S>> {
+export function parse<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+): SafeParseResult<v.InferOutput<S>> {
   const result = v.safeParse(schema, value, parseConfig);
   if (result.success) return { success: true, data: result.output };
   return { success: false, error: { issues: result.issues.map(normalise) } };
@@ -216,7 +234,10 @@ function sinkOf(addIssue: AddIssue, input: unknown): IssueSink & { failed: boole
       const path = issue.path?.map(
         (key): v.IssuePathItem => ({ type: "unknown", origin: "value", input, key, value: undefined }),
       );
-      addIssue({ message: issue.message, ...(path && path.length > 0 ? { path: path as [v.IssuePathItem, ...v.IssuePathItem[]] } : {}) });
+      addIssue({
+        message: issue.message,
+        ...(path && path.length > 0 ? { path: path as [v.IssuePathItem, ...v.IssuePathItem[]] } : {}),
+      });
     },
   };
   return sink;
@@ -261,7 +282,10 @@ export function reading<S extends v.GenericSchema, Out>(
 }
 
 /** `schema` with one more check after it (`check` reports through its context). */
-export function refined<Out, In>(schema: Schema<Out, In>, check: (value: Out, ctx: IssueSink) => void): Schema<Out, In> {
+export function refined<Out, In>(
+  schema: Schema<Out, In>,
+  check: (value: Out, ctx: IssueSink) => void,
+): Schema<Out, In> {
   return v.pipe(schema, checkWith(check));
 }
 

@@ -4,7 +4,7 @@
  * required members and enums. An unknown type, a missing member or a value outside an enum is a 400 pointing at
  * that member (`/data/attributes/definition/condition_groups/0/conditions/1/type`).
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { marketingConsent, permission } from "./segment-consent.js";
 import {
   alltime,
@@ -28,26 +28,26 @@ const groupTimeframe = choice("operator", "date filter operator", [
   relativeDate,
   relativeDateRange,
 ]);
-const predictedChannel = z.enum(["email", "push", "sms", "whatsapp"]);
+const predictedChannel = v.picklist(["email", "push", "sms", "whatsapp"]);
 
 const groupMembership = choice("is_member", "is_member", [
-  z.strictObject({
-    type: z.literal("profile-group-membership"),
-    is_member: z.literal(true),
-    group_ids: z.array(z.string()).check(z.minLength(1, "Name at least one list or segment.")),
-    timeframe_filter: z.nullish(groupTimeframe),
+  v.strictObject({
+    type: v.literal("profile-group-membership"),
+    is_member: v.literal(true),
+    group_ids: v.pipe(v.array(v.string()), v.minLength(1, "Name at least one list or segment.")),
+    timeframe_filter: v.nullish(groupTimeframe),
   }),
-  z.strictObject({
-    type: z.literal("profile-group-membership"),
-    is_member: z.literal(false),
-    group_ids: z.array(z.string()).check(z.minLength(1, "Name at least one list or segment.")),
+  v.strictObject({
+    type: v.literal("profile-group-membership"),
+    is_member: v.literal(false),
+    group_ids: v.pipe(v.array(v.string()), v.minLength(1, "Name at least one list or segment.")),
   }),
 ]);
 
-const profileMetric = z.strictObject({
-  type: z.literal("profile-metric"),
-  metric_id: z.string(),
-  measurement: z.enum(["count", "sum"]),
+const profileMetric = v.strictObject({
+  type: v.literal("profile-metric"),
+  metric_id: v.string(),
+  measurement: v.picklist(["count", "sum"]),
   measurement_filter: numericFilter,
   timeframe_filter: choice("operator", "date filter operator", [
     staticDate,
@@ -57,18 +57,18 @@ const profileMetric = z.strictObject({
     relativeDateRange,
     alltime,
   ]),
-  metric_filters: z.nullish(z.array(metricPropertyFilter)),
+  metric_filters: v.nullish(v.array(metricPropertyFilter)),
 });
 
 const predictive = choice("dimension", "predictive analytics dimension", [
-  z.strictObject({
-    type: z.literal("profile-predictive-analytics"),
-    dimension: z.literal("expected_date_of_next_purchase"),
+  v.strictObject({
+    type: v.literal("profile-predictive-analytics"),
+    dimension: v.literal("expected_date_of_next_purchase"),
     filter: anyDate,
   }),
-  z.strictObject({
-    type: z.literal("profile-predictive-analytics"),
-    dimension: z.enum([
+  v.strictObject({
+    type: v.literal("profile-predictive-analytics"),
+    dimension: v.picklist([
       "average_days_between_orders",
       "average_order_value",
       "churn_probability",
@@ -80,32 +80,36 @@ const predictive = choice("dimension", "predictive analytics dimension", [
     ]),
     filter: numericFilter,
   }),
-  z.strictObject({
-    type: z.literal("profile-predictive-analytics"),
-    dimension: z.literal("predicted_gender"),
-    filter: z.strictObject({
-      type: z.literal("string"),
-      operator: z.enum(["equals", "not-equals"]),
-      value: z.enum(["likely_female", "likely_male", "uncertain"]),
+  v.strictObject({
+    type: v.literal("profile-predictive-analytics"),
+    dimension: v.literal("predicted_gender"),
+    filter: v.strictObject({
+      type: v.literal("string"),
+      operator: v.picklist(["equals", "not-equals"]),
+      value: v.picklist(["likely_female", "likely_male", "uncertain"]),
     }),
   }),
   choice("measurement", "channel affinity measurement", [
-    z.strictObject({
-      type: z.literal("profile-predictive-analytics"),
-      dimension: z.literal("channel_affinity"),
-      measurement: z.literal("priority"),
+    v.strictObject({
+      type: v.literal("profile-predictive-analytics"),
+      dimension: v.literal("channel_affinity"),
+      measurement: v.literal("priority"),
       predicted_channel: predictedChannel,
-      filter: z.strictObject({ type: z.literal("numeric"), operator: z.literal("equals"), value: z.int() }),
+      filter: v.strictObject({
+        type: v.literal("numeric"),
+        operator: v.literal("equals"),
+        value: v.pipe(v.number(), v.integer()),
+      }),
     }),
-    z.strictObject({
-      type: z.literal("profile-predictive-analytics"),
-      dimension: z.literal("channel_affinity"),
-      measurement: z.literal("rank"),
+    v.strictObject({
+      type: v.literal("profile-predictive-analytics"),
+      dimension: v.literal("channel_affinity"),
+      measurement: v.literal("rank"),
       predicted_channel: predictedChannel,
-      filter: z.strictObject({
-        type: z.literal("string"),
-        operator: z.enum(["equals", "not-equals"]),
-        value: z.enum(["high", "low", "medium"]),
+      filter: v.strictObject({
+        type: v.literal("string"),
+        operator: v.picklist(["equals", "not-equals"]),
+        value: v.picklist(["high", "low", "medium"]),
       }),
     }),
   ]),
@@ -115,49 +119,49 @@ const predictive = choice("dimension", "predictive analytics dimension", [
 export const segmentCondition = choice("type", "condition type", [
   groupMembership,
   profileMetric,
-  z.strictObject({ type: z.literal("profile-marketing-consent"), consent: marketingConsent }),
-  z.strictObject({
-    type: z.literal("profile-postal-code-distance"),
-    country_code: z.string(),
-    postal_code: z.string(),
-    unit: z.enum(["kilometers", "miles"]),
+  v.strictObject({ type: v.literal("profile-marketing-consent"), consent: marketingConsent }),
+  v.strictObject({
+    type: v.literal("profile-postal-code-distance"),
+    country_code: v.string(),
+    postal_code: v.string(),
+    unit: v.picklist(["kilometers", "miles"]),
     filter: choice("operator", "filter operator", [
-      z.strictObject({ type: z.literal("numeric"), operator: z.literal("greater-than"), value: z.number() }),
-      z.strictObject({ type: z.literal("numeric"), operator: z.literal("less-than"), value: z.number() }),
+      v.strictObject({ type: v.literal("numeric"), operator: v.literal("greater-than"), value: v.number() }),
+      v.strictObject({ type: v.literal("numeric"), operator: v.literal("less-than"), value: v.number() }),
     ]),
   }),
-  z.strictObject({
-    type: z.literal("profile-property"),
-    property: z.string().check(z.minLength(1)),
+  v.strictObject({
+    type: v.literal("profile-property"),
+    property: v.pipe(v.string(), v.minLength(1)),
     filter: propertyFilter,
   }),
-  z.strictObject({
-    type: z.literal("profile-region"),
-    in_region: z.boolean(),
-    region: z.enum(["european_union", "united_states"]),
+  v.strictObject({
+    type: v.literal("profile-region"),
+    in_region: v.boolean(),
+    region: v.picklist(["european_union", "united_states"]),
   }),
   predictive,
-  z.strictObject({
-    type: z.literal("profile-has-custom-object"),
-    object_type_id: z.string(),
-    object_type_relationship_id: z.string(),
+  v.strictObject({
+    type: v.literal("profile-has-custom-object"),
+    object_type_id: v.string(),
+    object_type_relationship_id: v.string(),
     filter: integerFilter,
-    filters: z.array(customObjectFilter),
+    filters: v.array(customObjectFilter),
   }),
-  z.strictObject({
-    type: z.literal("profile-permissions"),
+  v.strictObject({
+    type: v.literal("profile-permissions"),
     permission,
-    channel: z.enum(["whatsapp_marketing", "whatsapp_transactional"]),
+    channel: v.picklist(["whatsapp_marketing", "whatsapp_transactional"]),
   }),
-  z.strictObject({
-    type: z.literal("profile-metric-funnel"),
+  v.strictObject({
+    type: v.literal("profile-metric-funnel"),
     timeframe_filter: choice("operator", "date filter operator", [
       staticDateRange,
       relativeDateRange,
       relativeDate,
     ]),
-    completion_window_seconds: z.nullish(
-      z.enum([
+    completion_window_seconds: v.nullish(
+      v.picklist([
         "DAYS_1",
         "DAYS_180",
         "DAYS_3",
@@ -169,29 +173,31 @@ export const segmentCondition = choice("type", "condition type", [
         "YEARS_1",
       ]),
     ),
-    steps: z.array(
-      z.strictObject({
-        metric_exists: z.boolean(),
-        metric_id: z.string(),
-        metric_filters: z.nullish(z.array(metricPropertyFilter)),
+    steps: v.array(
+      v.strictObject({
+        metric_exists: v.boolean(),
+        metric_id: v.string(),
+        metric_filters: v.nullish(v.array(metricPropertyFilter)),
       }),
     ),
   }),
 ]);
 
-export type SegmentCondition = z.output<typeof segmentCondition>;
+export type SegmentCondition = v.InferOutput<typeof segmentCondition>;
 
 /** `definition`: groups are AND-ed, the conditions inside a group OR-ed; neither may be empty. */
-export const segmentDefinition = z.strictObject({
-  condition_groups: z
-    .array(
-      z.strictObject({
-        conditions: z
-          .array(segmentCondition)
-          .check(z.minLength(1, "A condition group needs at least one condition.")),
+export const segmentDefinition = v.strictObject({
+  condition_groups: v.pipe(
+    v.array(
+      v.strictObject({
+        conditions: v.pipe(
+          v.array(segmentCondition),
+          v.minLength(1, "A condition group needs at least one condition."),
+        ),
       }),
-    )
-    .check(z.minLength(1, "A segment definition needs at least one condition group.")),
+    ),
+    v.minLength(1, "A segment definition needs at least one condition group."),
+  ),
 });
 
-export type SegmentDefinition = z.output<typeof segmentDefinition>;
+export type SegmentDefinition = v.InferOutput<typeof segmentDefinition>;

@@ -3,32 +3,32 @@
  * `profile-permissions`'s `permission`), as Klaviyo's OpenAPI document defines them: which subscription states
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Discriminable, Schema } from "./schema.js";
 import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segment-filters.js";
 
-const inStrings = z.strictObject({
-  type: z.literal("string"),
-  operator: z.literal("in"),
-  value: z.array(z.string()),
+const inStrings = v.strictObject({
+  type: v.literal("string"),
+  operator: v.literal("in"),
+  value: v.array(v.string()),
 });
-const equalsString = z.strictObject({
-  type: z.literal("string"),
-  operator: z.literal("equals"),
-  value: z.nullable(z.string()),
+const equalsString = v.strictObject({
+  type: v.literal("string"),
+  operator: v.literal("equals"),
+  value: v.nullable(v.string()),
 });
 const integration = (name: string) =>
-  z.strictObject({ type: z.literal("string"), operator: z.literal("in"), value: z.array(z.literal(name)) });
+  v.strictObject({ type: v.literal("string"), operator: v.literal("in"), value: v.array(v.literal(name)) });
 
 /** `{field: "method", method, filter?}`: how a consent was given or withdrawn. */
 function method(name: string, filter?: Schema, required = false) {
-  const shape = { field: z.literal("method"), method: z.literal(name) };
-  if (!filter) return z.strictObject(shape);
-  return z.strictObject({ ...shape, filter: required ? filter : z.optional(filter) });
+  const shape = { field: v.literal("method"), method: v.literal(name) };
+  if (!filter) return v.strictObject(shape);
+  return v.strictObject({ ...shape, filter: required ? filter : v.optional(filter) });
 }
 const methods = (...options: ReturnType<typeof method>[]) => choice("method", "method", options);
 const dated = (field: string, filter: Schema = anyDate) =>
-  z.strictObject({ field: z.literal(field), filter });
+  v.strictObject({ field: v.literal(field), filter });
 const byField = (...options: Discriminable[]) => choice("field", "filter field", options);
 
 const statusDate = dated("status_date");
@@ -42,9 +42,9 @@ const suppressionFilters = [
 const suppressionDates = byField(...suppressionFilters);
 
 const emailSubscribedFilters = byField(
-  z.strictObject({ field: z.literal("is_double_opt_in"), filter: booleanFilter }),
+  v.strictObject({ field: v.literal("is_double_opt_in"), filter: booleanFilter }),
   statusDate,
-  z.strictObject({ field: z.literal("custom_source"), filter: equalsString }),
+  v.strictObject({ field: v.literal("custom_source"), filter: equalsString }),
   methods(
     method("form", inStrings),
     method("preference_page", equalsString),
@@ -77,7 +77,7 @@ const emailUnsubscribedFilters = byField(
 );
 const smsSubscribedFilters = byField(
   statusDate,
-  z.strictObject({ field: z.literal("is_rcs_capable"), filter: booleanFilter }),
+  v.strictObject({ field: v.literal("is_rcs_capable"), filter: booleanFilter }),
   methods(
     method("form", inStrings),
     method("manual_import", inStrings),
@@ -110,16 +110,16 @@ const smsUnsubscribedFilters = byField(
   ),
 );
 
-const status = (subscription: string, filters?: Schema, required = false) =>
-  z.strictObject({
-    subscription: z.literal(subscription),
-    ...(filters ? { filters: required ? z.array(filters) : z.nullish(z.array(filters)) } : {}),
-  });
+const status = (subscription: string, filters?: Schema, required = false) => {
+  const entries: v.ObjectEntries = { subscription: v.literal(subscription) };
+  if (filters) entries.filters = required ? v.array(filters) : v.nullish(v.array(filters));
+  return v.strictObject(entries);
+};
 const noFilters = (subscription: string) =>
-  z.strictObject({ subscription: z.literal(subscription), filters: z.optional(z.null()) });
+  v.strictObject({ subscription: v.literal(subscription), filters: v.optional(v.null_()) });
 const consentStatus = (...options: Discriminable[]) => choice("subscription", "subscription", options);
 const consent = (channel: string, can: boolean, consent_status: Schema) =>
-  z.strictObject({ channel: z.literal(channel), can_receive_marketing: z.literal(can), consent_status });
+  v.strictObject({ channel: v.literal(channel), can_receive_marketing: v.literal(can), consent_status });
 const canReceive = (...options: Discriminable[]) =>
   choice("can_receive_marketing", "can_receive_marketing", options);
 
@@ -164,14 +164,14 @@ export const marketingConsent = choice("channel", "consent channel", [
   ),
 ]);
 
-const permissionFilters = z.array(
+const permissionFilters = v.array(
   byField(
     dated("effective_date"),
     dated("recorded_date"),
     choice("method", "subscribe method", [
-      z.strictObject({
-        field: z.literal("subscribe_method"),
-        method: z.enum([
+      v.strictObject({
+        field: v.literal("subscribe_method"),
+        method: v.picklist([
           "api",
           "back_in_stock",
           "bigcommerce",
@@ -205,16 +205,19 @@ const permissionFilters = z.array(
           "woocommerce",
         ]),
       }),
-      z.strictObject({
-        field: z.literal("subscribe_method"),
-        method: z.literal("form"),
-        filter: z.optional(inStrings),
+      v.strictObject({
+        field: v.literal("subscribe_method"),
+        method: v.literal("form"),
+        filter: v.optional(inStrings),
       }),
     ]),
   ),
 );
-const reachable = (name: string, filtered: boolean) =>
-  z.strictObject({ reachable_status: z.literal(name), ...(filtered ? { filters: permissionFilters } : {}) });
+const reachable = (name: string, filtered: boolean) => {
+  const entries: v.ObjectEntries = { reachable_status: v.literal(name) };
+  if (filtered) entries.filters = permissionFilters;
+  return v.strictObject(entries);
+};
 
 /** `profile-permissions`'s `permission` (WhatsApp reachability). */
 export const permission = choice("reachable_status", "reachable status", [

@@ -4,83 +4,86 @@
  * request is refused with a pointer at the member that is wrong (`…/filter/operator`), never at the whole
  * condition.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { RFC3339_DATETIME } from "./formats.js";
 import type { Discriminable } from "./schema.js";
 
-/** The union's key a request got wrong: named with what it was and what it may be. */
-function keyMessage(key: string, what: string) {
-  return (issue: { code: string; input?: unknown; options?: readonly unknown[] }): string | undefined => {
-    if (issue.code !== "invalid_union") return undefined;
-    const given =
-      typeof issue.input === "object" && issue.input !== null
-        ? (issue.input as Record<string, unknown>)[key]
-        : undefined;
-    const valid = (issue.options ?? []).map((o) => `'${String(o)}'`).join(", ");
-    return given === undefined
-      ? `'${key}' is required: the ${what}, one of ${valid}.`
-      : `${JSON.stringify(given)} is not a valid ${what}. Valid values: ${valid}.`;
-  };
-}
+/** What each key of a `choice` names, for its messages ("condition type", "date filter operator", …). */
+const KEY_NAMES = new Map<string, string>();
 
-type Options = readonly [Discriminable, ...Discriminable[]];
+/**
+ * The message of a union's key a request got wrong: named with what it was and what it may be. The key is the
+ * issue's (a nested choice's failure is reported by the outer one, with the inner key's path).
+ */
+function keyMessage(issue: v.VariantIssue): string {
+  const key = String(issue.path?.at(-1)?.key ?? "");
+  const what = KEY_NAMES.get(key) ?? key;
+  const valid = (issue.expected ?? "")
+    .split(" | ")
+    .map((o) => `'${o.replace(/^"|"$/g, "")}'`)
+    .join(", ");
+  return issue.input === undefined
+    ? `'${key}' is required: the ${what}, one of ${valid}.`
+    : `${JSON.stringify(issue.input)} is not a valid ${what}. Valid values: ${valid}.`;
+}
 
 /** A union chosen by `key`, with a 400 that points at `key` and names the valid values. */
 export function choice<const T extends readonly Discriminable[]>(key: string, what: string, options: T) {
-  // Every caller passes at least one option; zod's type asks for that in the tuple's shape.
-  return z.discriminatedUnion(key, options as T & Options, { error: keyMessage(key, what) });
+  KEY_NAMES.set(key, what);
+  return v.variant(key, options, keyMessage);
 }
 
 /**
  * A `format: date-time` member: RFC 3339, with `Z` or an offset. Klaviyo's parser may take a naive time too,
  * but the document does not allow one, so a client that relies on it is told here rather than in production.
  */
-export const dateTime = z.iso.datetime({
-  offset: true,
-  error: "Expected an ISO 8601 datetime with a time zone offset.",
-});
+export const dateTime = v.pipe(
+  v.string("Expected an ISO 8601 datetime with a time zone offset."),
+  v.regex(RFC3339_DATETIME, "Expected an ISO 8601 datetime with a time zone offset."),
+);
 
-const unit = z.enum(["day", "hour", "week"]);
-const numberValue = z.number();
+const unit = v.picklist(["day", "hour", "week"]);
+const numberValue = v.number();
 
-export const staticDate = z.strictObject({
-  type: z.literal("date"),
-  operator: z.enum(["after", "before"]),
+export const staticDate = v.strictObject({
+  type: v.literal("date"),
+  operator: v.picklist(["after", "before"]),
   date: dateTime,
 });
-export const staticDateRange = z.strictObject({
-  type: z.literal("date"),
-  operator: z.literal("between-static"),
+export const staticDateRange = v.strictObject({
+  type: v.literal("date"),
+  operator: v.literal("between-static"),
   start: dateTime,
   end: dateTime,
 });
-export const relativeDate = z.strictObject({
-  type: z.literal("date"),
-  operator: z.enum(["at-least", "in-the-last", "in-the-next"]),
+export const relativeDate = v.strictObject({
+  type: v.literal("date"),
+  operator: v.picklist(["at-least", "in-the-last", "in-the-next"]),
   unit,
-  quantity: z.int(),
+  quantity: v.pipe(v.number(), v.integer()),
 });
-export const relativeAnniversary = z.strictObject({
-  type: z.literal("date"),
-  operator: z.enum(["anniversary-last", "anniversary-next"]),
+export const relativeAnniversary = v.strictObject({
+  type: v.literal("date"),
+  operator: v.picklist(["anniversary-last", "anniversary-next"]),
   unit,
-  quantity: z.int(),
+  quantity: v.pipe(v.number(), v.integer()),
 });
-export const relativeDateRange = z.strictObject({
-  type: z.literal("date"),
-  operator: z.literal("between"),
-  start: z.int(),
-  end: z.int(),
+export const relativeDateRange = v.strictObject({
+  type: v.literal("date"),
+  operator: v.literal("between"),
+  start: v.pipe(v.number(), v.integer()),
+  end: v.pipe(v.number(), v.integer()),
   unit,
 });
-export const alltime = z.strictObject({ type: z.literal("date"), operator: z.literal("alltime") });
-export const calendarDate = z.strictObject({
-  type: z.literal("date"),
-  operator: z.literal("calendar-month"),
-  value: z.int(),
+export const alltime = v.strictObject({ type: v.literal("date"), operator: v.literal("alltime") });
+export const calendarDate = v.strictObject({
+  type: v.literal("date"),
+  operator: v.literal("calendar-month"),
+  value: v.pipe(v.number(), v.integer()),
 });
-export const anniversaryDate = z.strictObject({
-  type: z.literal("date"),
-  operator: z.enum(["anniversary", "anniversary-month"]),
+export const anniversaryDate = v.strictObject({
+  type: v.literal("date"),
+  operator: v.picklist(["anniversary", "anniversary-month"]),
 });
 
 /** The seven date filters most conditions accept (profile properties, consent dates). */
@@ -95,9 +98,9 @@ export const DATE_FILTERS = [
 ] as const;
 export const anyDate = choice("operator", "date filter operator", [...DATE_FILTERS]);
 
-export const stringFilter = z.strictObject({
-  type: z.literal("string"),
-  operator: z.enum([
+export const stringFilter = v.strictObject({
+  type: v.literal("string"),
+  operator: v.picklist([
     "contains",
     "ends-with",
     "equals",
@@ -109,21 +112,21 @@ export const stringFilter = z.strictObject({
     "regex",
     "starts-with",
   ]),
-  value: z.nullable(z.string()),
+  value: v.nullable(v.string()),
 });
-export const stringArrayFilter = z.strictObject({
-  type: z.literal("string"),
-  operator: z.enum(["in", "not-in"]),
-  value: z.array(z.string()),
+export const stringArrayFilter = v.strictObject({
+  type: v.literal("string"),
+  operator: v.picklist(["in", "not-in"]),
+  value: v.array(v.string()),
 });
-export const phoneFilter = z.strictObject({
-  type: z.literal("string"),
-  operator: z.enum(["phone-country-code-in", "phone-country-code-not-in"]),
-  value: z.array(z.string()),
+export const phoneFilter = v.strictObject({
+  type: v.literal("string"),
+  operator: v.picklist(["phone-country-code-in", "phone-country-code-not-in"]),
+  value: v.array(v.string()),
 });
-export const numericFilter = z.strictObject({
-  type: z.literal("numeric"),
-  operator: z.enum([
+export const numericFilter = v.strictObject({
+  type: v.literal("numeric"),
+  operator: v.picklist([
     "equals",
     "greater-than",
     "greater-than-or-equal",
@@ -133,52 +136,55 @@ export const numericFilter = z.strictObject({
   ]),
   value: numberValue,
 });
-export const integerFilter = z.extend(numericFilter, { value: z.int() });
-export const numericRange = z.strictObject({
-  type: z.literal("numeric"),
-  operator: z.literal("between"),
+export const integerFilter = v.strictObject({
+  ...numericFilter.entries,
+  ...{ value: v.pipe(v.number(), v.integer()) },
+});
+export const numericRange = v.strictObject({
+  type: v.literal("numeric"),
+  operator: v.literal("between"),
   start: numberValue,
   end: numberValue,
 });
-export const booleanFilter = z.strictObject({
-  type: z.literal("boolean"),
-  operator: z.literal("equals"),
-  value: z.boolean(),
+export const booleanFilter = v.strictObject({
+  type: v.literal("boolean"),
+  operator: v.literal("equals"),
+  value: v.boolean(),
 });
-export const listContains = z.strictObject({
-  type: z.literal("list"),
-  operator: z.enum(["contains", "not-contains"]),
-  value: z.nullable(z.union([z.int(), z.string()])),
+export const listContains = v.strictObject({
+  type: v.literal("list"),
+  operator: v.picklist(["contains", "not-contains"]),
+  value: v.nullable(v.union([v.pipe(v.number(), v.integer()), v.string()])),
 });
-export const listLength = z.strictObject({
-  type: z.literal("list"),
-  operator: z.enum([
+export const listLength = v.strictObject({
+  type: v.literal("list"),
+  operator: v.picklist([
     "length-equals",
     "length-greater-than",
     "length-greater-than-or-equal",
     "length-less-than",
     "length-less-than-or-equal",
   ]),
-  value: z.int(),
+  value: v.pipe(v.number(), v.integer()),
 });
-export const listSet = z.strictObject({
-  type: z.literal("list"),
-  operator: z.enum(["contains-all", "contains-any", "not-contains-all", "not-contains-any"]),
-  value: z.array(z.string()),
+export const listSet = v.strictObject({
+  type: v.literal("list"),
+  operator: v.picklist(["contains-all", "contains-any", "not-contains-all", "not-contains-any"]),
+  value: v.array(v.string()),
 });
-export const listSubstring = z.strictObject({
-  type: z.literal("list"),
-  operator: z.enum(["contains-substring", "not-contains-substring"]),
-  value: z.nullable(z.string()),
+export const listSubstring = v.strictObject({
+  type: v.literal("list"),
+  operator: v.picklist(["contains-substring", "not-contains-substring"]),
+  value: v.nullable(v.string()),
 });
-export const existence = z.strictObject({
-  type: z.literal("existence"),
-  operator: z.enum(["is-set", "not-set"]),
+export const existence = v.strictObject({
+  type: v.literal("existence"),
+  operator: v.picklist(["is-set", "not-set"]),
 });
-export const isSet = z.strictObject({ type: z.literal("existence"), operator: z.literal("is-set") });
+export const isSet = v.strictObject({ type: v.literal("existence"), operator: v.literal("is-set") });
 
-const filterType = (options: Options) => choice("type", "filter type", options);
-const byOperator = (options: Options) => choice("operator", "filter operator", options);
+const filterType = (options: readonly Discriminable[]) => choice("type", "filter type", options);
+const byOperator = (options: readonly Discriminable[]) => choice("operator", "filter operator", options);
 
 /** `profile-property`'s `filter`: every family of the document's union. */
 export const propertyFilter = filterType([
@@ -191,9 +197,9 @@ export const propertyFilter = filterType([
 ]);
 
 /** A filter on an event property (`metric_filters[].filter` of `profile-metric` and funnels). */
-export const metricPropertyFilter = z.strictObject({
-  property: z.string(),
-  filter: z.nullish(
+export const metricPropertyFilter = v.strictObject({
+  property: v.string(),
+  filter: v.nullish(
     filterType([
       byOperator([stringFilter, stringArrayFilter]),
       existence,
@@ -205,8 +211,8 @@ export const metricPropertyFilter = z.strictObject({
 });
 
 /** A custom-object property filter (`profile-has-custom-object`'s `filters[]`). */
-export const customObjectFilter = z.strictObject({
-  property_id: z.int(),
+export const customObjectFilter = v.strictObject({
+  property_id: v.pipe(v.number(), v.integer()),
   filter: filterType([
     byOperator([stringFilter, stringArrayFilter]),
     byOperator([numericFilter, numericRange]),

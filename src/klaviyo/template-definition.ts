@@ -5,11 +5,12 @@
  * schemas below this one; modelling every option would copy the document, not emulate the API. Also renders the
  * definition to the `html` Klaviyo returns for drag-and-drop templates.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { checkWith } from "./schema.js";
 
-const options = z.record(z.string(), z.unknown());
+const options = v.record(v.string(), v.unknown());
 /** Members the document marks `readOnly`: accepted (a definition read back can be sent again) and kept. */
-const readOnlyId = z.optional(z.nullable(z.string()));
+const readOnlyId = v.optional(v.nullable(v.string()));
 
 export const BLOCK_TYPES = [
   "button",
@@ -29,66 +30,63 @@ export const BLOCK_TYPES = [
   "video",
 ] as const;
 
-const block = z
-  .strictObject({
+const block = v.pipe(
+  v.strictObject({
     id: readOnlyId,
     data_id: readOnlyId,
     universal_id: readOnlyId,
-    content_type: z.literal("block"),
-    type: z.enum(BLOCK_TYPES),
-    data: z.nullable(options),
-  })
-  .check(
-    z.superRefine((value, ctx) => {
-      // Text and HTML blocks are the two whose data is not nullable and must carry their content.
-      if (value.type !== "text" && value.type !== "html") return;
-      if (value.data === null)
-        ctx.addIssue({ code: "custom", path: ["data"], message: `A ${value.type} block needs data.` });
-      else if (typeof value.data.content !== "string") {
-        ctx.addIssue({
-          code: "custom",
-          path: ["data", "content"],
-          message: `A ${value.type} block needs a string content.`,
-        });
-      }
-    }),
-  );
+    content_type: v.literal("block"),
+    type: v.picklist(BLOCK_TYPES),
+    data: v.nullable(options),
+  }),
+  checkWith((value, ctx) => {
+    // Text and HTML blocks are the two whose data is not nullable and must carry their content.
+    if (value.type !== "text" && value.type !== "html") return;
+    if (value.data === null) ctx.addIssue({ path: ["data"], message: `A ${value.type} block needs data.` });
+    else if (typeof value.data.content !== "string") {
+      ctx.addIssue({
+        path: ["data", "content"],
+        message: `A ${value.type} block needs a string content.`,
+      });
+    }
+  }),
+);
 
-const column = z.strictObject({
+const column = v.strictObject({
   id: readOnlyId,
   data_id: readOnlyId,
-  data: z.optional(z.nullable(z.strictObject({}))),
-  blocks: z.optional(z.nullable(z.array(block))),
+  data: v.optional(v.nullable(v.strictObject({}))),
+  blocks: v.optional(v.nullable(v.array(block))),
 });
 
-const row = z.strictObject({
+const row = v.strictObject({
   id: readOnlyId,
   data_id: readOnlyId,
-  data: z.strictObject({ styles: options }),
-  columns: z.optional(z.nullable(z.array(column))),
+  data: v.strictObject({ styles: options }),
+  columns: v.optional(v.nullable(v.array(column))),
 });
 
-const section = z.strictObject({
+const section = v.strictObject({
   id: readOnlyId,
   data_id: readOnlyId,
   universal_id: readOnlyId,
-  content_type: z.literal("section"),
-  type: z.literal("section"),
-  data: z.strictObject({ properties: options, display_options: options, styles: options }),
-  rows: z.optional(z.nullable(z.array(row))),
+  content_type: v.literal("section"),
+  type: v.literal("section"),
+  data: v.strictObject({ properties: options, display_options: options, styles: options }),
+  rows: v.optional(v.nullable(v.array(row))),
 });
 
-const body = z.strictObject({
+const body = v.strictObject({
   id: readOnlyId,
-  properties: z.strictObject({
-    id: z.optional(z.nullable(z.string())),
-    css_class: z.optional(z.nullable(z.string())),
+  properties: v.strictObject({
+    id: v.optional(v.nullable(v.string())),
+    css_class: v.optional(v.nullable(v.string())),
   }),
-  styles: z.strictObject({
-    background_color: z.optional(z.nullable(z.string())),
-    width: z.optional(z.nullable(z.int())),
+  styles: v.strictObject({
+    background_color: v.optional(v.nullable(v.string())),
+    width: v.optional(v.nullable(v.pipe(v.number(), v.integer()))),
   }),
-  sections: z.optional(z.nullable(z.array(section))),
+  sections: v.optional(v.nullable(v.array(section))),
 });
 
 /** Style sets with `properties` besides `styles`; the others take `styles` only. */
@@ -103,28 +101,28 @@ const STYLES_WITHOUT_PROPERTIES = [
 ] as const;
 export const STYLE_TYPES = [...STYLES_WITH_PROPERTIES, ...STYLES_WITHOUT_PROPERTIES] as const;
 
-const style = z.discriminatedUnion("style_type", [
-  z.strictObject({
+const style = v.variant("style_type", [
+  v.strictObject({
     id: readOnlyId,
-    style_type: z.enum(STYLES_WITH_PROPERTIES),
+    style_type: v.picklist(STYLES_WITH_PROPERTIES),
     properties: options,
     styles: options,
   }),
-  z.strictObject({ id: readOnlyId, style_type: z.enum(STYLES_WITHOUT_PROPERTIES), styles: options }),
+  v.strictObject({ id: readOnlyId, style_type: v.picklist(STYLES_WITHOUT_PROPERTIES), styles: options }),
 ]);
 
 /** `TemplateDefinition`; its `styles` must hold exactly one set of each of the eight style types. */
-export const templateDefinition = z.strictObject({
+export const templateDefinition = v.strictObject({
   id: readOnlyId,
   template_id: readOnlyId,
   body,
-  styles: z.array(style).check(
-    z.superRefine((styles, ctx) => {
+  styles: v.pipe(
+    v.array(style),
+    checkWith((styles, ctx) => {
       const seen = new Set<string>();
       styles.forEach((s, index) => {
         if (seen.has(s.style_type)) {
           ctx.addIssue({
-            code: "custom",
             path: [index, "style_type"],
             message: `'${s.style_type}' appears more than once.`,
           });
@@ -134,7 +132,6 @@ export const templateDefinition = z.strictObject({
       const missing = STYLE_TYPES.filter((t) => !seen.has(t));
       if (missing.length > 0) {
         ctx.addIssue({
-          code: "custom",
           message: `Styles must contain exactly one of each style type; missing: ${missing.join(", ")}.`,
         });
       }
@@ -142,7 +139,7 @@ export const templateDefinition = z.strictObject({
   ),
 });
 
-export type TemplateDefinition = z.infer<typeof templateDefinition>;
+export type TemplateDefinition = v.InferOutput<typeof templateDefinition>;
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -152,7 +149,7 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-function renderBlock(b: z.infer<typeof block>): string {
+function renderBlock(b: v.InferOutput<typeof block>): string {
   const data = b.data ?? {};
   const properties = (
     typeof data.properties === "object" && data.properties !== null ? data.properties : {}

@@ -5,18 +5,18 @@
  * Unknown members are refused, with pointers, as Klaviyo refuses them.
  */
 
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { TRACKING_DYNAMIC_VALUES } from "../../klaviyo/identifiers.js";
 import { choice, dateTime } from "../../klaviyo/segment-filters.js";
 
-const text = z.nullish(z.string());
-const flag = z.nullish(z.boolean());
+const text = v.nullish(v.string());
+const flag = v.nullish(v.boolean());
 
-const emailDefinition = z.strictObject({
-  channel: z.literal("email"),
+const emailDefinition = v.strictObject({
+  channel: v.literal("email"),
   label: text,
-  content: z.optional(z
-    .strictObject({
+  content: v.optional(
+    v.strictObject({
       subject: text,
       preview_text: text,
       from_email: text,
@@ -24,66 +24,70 @@ const emailDefinition = z.strictObject({
       reply_to_email: text,
       cc_email: text,
       bcc_email: text,
-    })),
+    }),
+  ),
 });
 
-const smsDefinition = z.strictObject({
-  channel: z.literal("sms"),
-  content: z.optional(z.strictObject({ body: text })),
-  render_options: z.optional(z
-    .strictObject({
+const smsDefinition = v.strictObject({
+  channel: v.literal("sms"),
+  content: v.optional(v.strictObject({ body: text })),
+  render_options: v.optional(
+    v.strictObject({
       shorten_links: flag,
       add_org_prefix: flag,
       add_info_link: flag,
       add_opt_out_language: flag,
-    })),
+    }),
+  ),
 });
 
 const onOpen = choice("type", "on_open type", [
-  z.strictObject({ type: z.literal("open_app") }),
-  z.strictObject({ type: z.literal("deep_link"), ios_deep_link: text, android_deep_link: text }),
-  z.strictObject({ type: z.literal("open_web_url"), web_url: text }),
+  v.strictObject({ type: v.literal("open_app") }),
+  v.strictObject({ type: v.literal("deep_link"), ios_deep_link: text, android_deep_link: text }),
+  v.strictObject({ type: v.literal("open_web_url"), web_url: text }),
 ]);
 const badge = choice("display", "badge display", [
-  z.strictObject({
-    display: z.literal(true),
-    badge_options: z.nullish(
+  v.strictObject({
+    display: v.literal(true),
+    badge_options: v.nullish(
       choice("badge_config", "badge_config", [
-        z.strictObject({ badge_config: z.literal("increment_one") }),
-        z.strictObject({ badge_config: z.literal("set_count"), value: z.string() }),
-        z.strictObject({ badge_config: z.literal("set_property"), set_from_property: z.string() }),
+        v.strictObject({ badge_config: v.literal("increment_one") }),
+        v.strictObject({ badge_config: v.literal("set_count"), value: v.string() }),
+        v.strictObject({ badge_config: v.literal("set_property"), set_from_property: v.string() }),
       ]),
     ),
   }),
-  z.strictObject({ display: z.literal(false) }),
+  v.strictObject({ display: v.literal(false) }),
 ]);
-const kvPairs = z.nullish(z.record(z.string(), z.unknown()));
+const kvPairs = v.nullish(v.record(v.string(), v.unknown()));
 
-const pushStandard = z.strictObject({
-  channel: z.literal("mobile_push"),
+const pushStandard = v.strictObject({
+  channel: v.literal("mobile_push"),
   // Absent means a standard notification (the document's default).
-  notification_type: z.optional(z.literal("standard")),
-  content: z.strictObject({
+  notification_type: v.optional(v.literal("standard")),
+  content: v.strictObject({
     title: text,
-    body: z.string(),
+    body: v.string(),
     dynamic_image: text,
-    action_buttons: z.nullish(z
-      .array(
-        z.strictObject({
-          label: z.string(),
-          action_type: z.string(),
-          position: z.nullish(z.int()),
+    action_buttons: v.nullish(
+      v.array(
+        v.strictObject({
+          label: v.string(),
+          action_type: v.string(),
+          position: v.nullish(v.pipe(v.number(), v.integer())),
           url: text,
         }),
-      )),
+      ),
+    ),
   }),
   kv_pairs: kvPairs,
-  options: z.optional(z
-    .strictObject({ on_open: z.nullish(onOpen), badge: z.nullish(badge), play_sound: flag })),
+  options: v.optional(
+    v.strictObject({ on_open: v.nullish(onOpen), badge: v.nullish(badge), play_sound: flag }),
+  ),
 });
-const pushSilent = z.strictObject({
-  channel: z.literal("mobile_push"),
-  notification_type: z.literal("silent"),
+const pushSilent = v.strictObject({
+  channel: v.literal("mobile_push"),
+  notification_type: v.literal("silent"),
   kv_pairs: kvPairs,
 });
 
@@ -94,106 +98,113 @@ export const messageDefinition = choice("channel", "channel", [
   choice("notification_type", "notification_type", [pushStandard, pushSilent]),
 ]);
 
-export type MessageDefinitionInput = z.output<typeof messageDefinition>;
+export type MessageDefinitionInput = v.InferOutput<typeof messageDefinition>;
 
-const messageCreate = z.strictObject({
-  type: z.literal("campaign-message"),
-  attributes: z.strictObject({ definition: messageDefinition }),
-  relationships: z.optional(z
-    .strictObject({
-      image: z.optional(z
-        .strictObject({ data: z.optional(z.strictObject({ type: z.literal("image"), id: z.string() })) })),
-    })),
+const messageCreate = v.strictObject({
+  type: v.literal("campaign-message"),
+  attributes: v.strictObject({ definition: messageDefinition }),
+  relationships: v.optional(
+    v.strictObject({
+      image: v.optional(
+        v.strictObject({ data: v.optional(v.strictObject({ type: v.literal("image"), id: v.string() })) }),
+      ),
+    }),
+  ),
 });
 
-export type MessageCreateInput = z.output<typeof messageCreate>;
+export type MessageCreateInput = v.InferOutput<typeof messageCreate>;
 
 const THROTTLE = [1, 2, 5, 10, 11, 13, 14, 17, 20, 25, 33, 50] as const;
 
 /** `send_strategy`: immediate (the default), static (optionally in each recipient's time zone), throttled, or smart. */
 export const sendStrategy = choice("method", "send strategy method", [
-  z.strictObject({
-    method: z.literal("static"),
+  v.strictObject({
+    method: v.literal("static"),
     datetime: dateTime,
-    options: z.nullish(
+    options: v.nullish(
       choice("is_local", "is_local", [
-        z.strictObject({
-          is_local: z.literal(true),
-          send_past_recipients_immediately: z.optional(z.boolean()),
+        v.strictObject({
+          is_local: v.literal(true),
+          send_past_recipients_immediately: v.optional(v.boolean()),
         }),
-        z.strictObject({ is_local: z.literal(false) }),
+        v.strictObject({ is_local: v.literal(false) }),
       ]),
     ),
   }),
-  z.strictObject({
-    method: z.literal("throttled"),
+  v.strictObject({
+    method: v.literal("throttled"),
     datetime: dateTime,
-    throttle_percentage: z.literal(THROTTLE),
+    throttle_percentage: v.picklist(THROTTLE),
   }),
-  z.strictObject({ method: z.literal("immediate") }),
-  z.strictObject({ method: z.literal("smart_send_time"), date: z.iso.date() }),
+  v.strictObject({ method: v.literal("immediate") }),
+  v.strictObject({ method: v.literal("smart_send_time"), date: v.pipe(v.string(), v.isoDate()) }),
 ]);
 
-export type SendStrategyInput = z.output<typeof sendStrategy>;
+export type SendStrategyInput = v.InferOutput<typeof sendStrategy>;
 
-const sendOptions = z.strictObject({ use_smart_sending: flag });
+const sendOptions = v.strictObject({ use_smart_sending: flag });
 
 /** `tracking_options`: the email form; SMS and push campaigns may not set the open/click flags (checked later). */
-const trackingOptions = z.strictObject({
+const trackingOptions = v.strictObject({
   add_tracking_params: flag,
-  custom_tracking_params: z.nullish(z
-    .array(
+  custom_tracking_params: v.nullish(
+    v.array(
       choice("type", "tracking parameter type", [
-        z.strictObject({
-          type: z.literal("dynamic"),
-          value: z.enum(TRACKING_DYNAMIC_VALUES),
-          name: z.string(),
+        v.strictObject({
+          type: v.literal("dynamic"),
+          value: v.picklist(TRACKING_DYNAMIC_VALUES),
+          name: v.string(),
         }),
-        z.strictObject({ type: z.literal("static"), value: z.string(), name: z.string() }),
+        v.strictObject({ type: v.literal("static"), value: v.string(), name: v.string() }),
       ]),
-    )),
+    ),
+  ),
   is_tracking_clicks: flag,
   is_tracking_opens: flag,
 });
 
-export type TrackingOptionsInput = z.output<typeof trackingOptions>;
+export type TrackingOptionsInput = v.InferOutput<typeof trackingOptions>;
 
-const name = z.string().check(z.trim(), z.minLength(1, "The campaign name cannot be blank."));
+const name = v.pipe(v.string(), v.trim(), v.minLength(1, "The campaign name cannot be blank."));
 
 /** `CampaignCreateQuery`. */
-export const createCampaignBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("campaign"),
-    attributes: z.strictObject({
+export const createCampaignBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("campaign"),
+    attributes: v.strictObject({
       name,
-      audiences: z.strictObject({ included: z.array(z.string()), excluded: z.nullish(z.array(z.string())) }),
-      send_strategy: z.nullish(sendStrategy),
-      send_options: z.nullish(sendOptions),
-      tracking_options: z.nullish(trackingOptions),
-      "campaign-messages": z.strictObject({
-        data: z.array(messageCreate).check(z.minLength(1, "A campaign needs at least one message.")),
+      audiences: v.strictObject({ included: v.array(v.string()), excluded: v.nullish(v.array(v.string())) }),
+      send_strategy: v.nullish(sendStrategy),
+      send_options: v.nullish(sendOptions),
+      tracking_options: v.nullish(trackingOptions),
+      "campaign-messages": v.strictObject({
+        data: v.pipe(v.array(messageCreate), v.minLength(1, "A campaign needs at least one message.")),
       }),
     }),
   }),
 });
 
 /** `CampaignPartialUpdateQuery`: messages are not part of it (they have their own endpoint). */
-export const updateCampaignBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("campaign"),
-    id: z.string(),
-    attributes: z.strictObject({
-      name: z.nullish(name),
-      audiences: z.optional(z
-        .strictObject({ included: z.nullish(z.array(z.string())), excluded: z.nullish(z.array(z.string())) })),
-      send_options: z.nullish(sendOptions),
-      tracking_options: z.nullish(trackingOptions),
-      send_strategy: z.nullish(sendStrategy),
-      "campaign-messages": z.optional(z
-        .never({
-          error:
-            "Campaign messages cannot be changed with Update Campaign; use PATCH /api/campaign-messages/{id}.",
-        })),
+export const updateCampaignBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("campaign"),
+    id: v.string(),
+    attributes: v.strictObject({
+      name: v.nullish(name),
+      audiences: v.optional(
+        v.strictObject({
+          included: v.nullish(v.array(v.string())),
+          excluded: v.nullish(v.array(v.string())),
+        }),
+      ),
+      send_options: v.nullish(sendOptions),
+      tracking_options: v.nullish(trackingOptions),
+      send_strategy: v.nullish(sendStrategy),
+      "campaign-messages": v.optional(
+        v.never(
+          "Campaign messages cannot be changed with Update Campaign; use PATCH /api/campaign-messages/{id}.",
+        ),
+      ),
     }),
   }),
 });

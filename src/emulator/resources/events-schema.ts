@@ -5,46 +5,49 @@
  * member, an unknown member included (the schema reports those at the parent; a client wants the member itself).
  */
 
-import * as z from "zod/mini";
+import type { BaseIssue } from "valibot";
+import * as v from "valibot";
 import { parseFilterDate } from "../../klaviyo/filter.js";
-import { parse } from "../../klaviyo/schema.js";
+import { issueMessage, parse, type Schema } from "../../klaviyo/schema.js";
 import { pointerOf } from "../body.js";
 import { EmulatorProblem, invalidBody, type ProblemInit } from "../errors.js";
 
-/** Klaviyo's message for a missing member; the schema's own for every other issue. */
-const required = {
-  error: (issue: { input?: unknown }) => (issue.input === undefined ? "This field is required." : undefined),
-};
+/** Klaviyo's message for a missing member; ours for every other issue. */
+const required = (issue: BaseIssue<unknown>) =>
+  issue.input === undefined ? "This field is required." : issueMessage(issue);
 
-const text = z.optional(z.nullable(z.string()));
-const freeObject = z.record(z.string(), z.unknown());
+const text = v.optional(v.nullable(v.string()));
+const freeObject = v.record(v.string(), v.unknown());
 
-const location = z.strictObject({
+const location = v.strictObject({
   address1: text,
   address2: text,
   city: text,
   country: text,
-  latitude: z.optional(z.nullable(z.union([z.string(), z.number()]))),
-  longitude: z.optional(z.nullable(z.union([z.string(), z.number()]))),
+  latitude: v.optional(v.nullable(v.union([v.string(), v.number()]))),
+  longitude: v.optional(v.nullable(v.union([v.string(), v.number()]))),
   region: text,
   zip: text,
   timezone: text,
   ip: text,
 });
 
-const profileMeta = z.strictObject({
-  patch_properties: z.optional(z.nullable(z
-    .strictObject({
-      append: z.optional(z.nullable(freeObject)),
-      unappend: z.optional(z.nullable(freeObject)),
-      unset: z.optional(z.nullable(z
-        .union([z.string(), z.array(z.string())]))),
-    }))),
-  patch_identifiers: z.optional(z.nullable(z
-    .strictObject({ append: z.optional(freeObject), unappend: z.optional(freeObject) }))),
+const profileMeta = v.strictObject({
+  patch_properties: v.optional(
+    v.nullable(
+      v.strictObject({
+        append: v.optional(v.nullable(freeObject)),
+        unappend: v.optional(v.nullable(freeObject)),
+        unset: v.optional(v.nullable(v.union([v.string(), v.array(v.string())]))),
+      }),
+    ),
+  ),
+  patch_identifiers: v.optional(
+    v.nullable(v.strictObject({ append: v.optional(freeObject), unappend: v.optional(freeObject) })),
+  ),
 });
 
-export type ProfileMeta = z.infer<typeof profileMeta>;
+export type ProfileMeta = v.InferOutput<typeof profileMeta>;
 
 const profileAttributes = {
   email: text,
@@ -58,19 +61,22 @@ const profileAttributes = {
   locale: text,
   title: text,
   image: text,
-  location: z.optional(z.nullable(location)),
-  properties: z.optional(z.nullable(freeObject)),
+  location: v.optional(v.nullable(location)),
+  properties: v.optional(v.nullable(freeObject)),
 };
 
-const metric = z.strictObject(
+const metric = v.strictObject(
   {
-    data: z.strictObject(
+    data: v.strictObject(
       {
-        type: z.literal("metric", required),
-        attributes: z.strictObject(
+        type: v.literal("metric", required),
+        attributes: v.strictObject(
           {
-            name: z
-              .string(required).check(z.minLength(1, "The metric name must not be empty."), z.maxLength(127, "The metric name must be less than 128 characters.")),
+            name: v.pipe(
+              v.string(required),
+              v.minLength(1, "The metric name must not be empty."),
+              v.maxLength(127, "The metric name must be less than 128 characters."),
+            ),
             service: text,
           },
           required,
@@ -84,26 +90,41 @@ const metric = z.strictObject(
 
 /** What every event carries, in Create Event and in each bulk entry. */
 const eventCore = {
-  properties: z.record(z.string(), z.unknown(), required),
-  time: z.optional(z.nullable(z
-    .string().check(z.refine((value) => parseFilterDate(value) !== undefined, "Enter a valid ISO 8601 datetime.")))),
-  value: z.optional(z.nullable(z.number())),
-  value_currency: z.optional(z.nullable(z
-    .string().check(z.regex(/^[A-Z]{3}$/, "Enter a valid ISO 4217 currency code (three upper-case letters, such as USD).")))),
+  properties: v.record(v.string(), v.unknown(), required),
+  time: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string(),
+        v.check((value) => parseFilterDate(value) !== undefined, "Enter a valid ISO 8601 datetime."),
+      ),
+    ),
+  ),
+  value: v.optional(v.nullable(v.number())),
+  value_currency: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string(),
+        v.regex(
+          /^[A-Z]{3}$/,
+          "Enter a valid ISO 4217 currency code (three upper-case letters, such as USD).",
+        ),
+      ),
+    ),
+  ),
   unique_id: text,
-  backfill: z.optional(z.nullable(z.boolean())),
+  backfill: v.optional(v.nullable(v.boolean())),
   metric,
 };
 
-const createProfile = z.strictObject(
+const createProfile = v.strictObject(
   {
-    data: z.strictObject(
+    data: v.strictObject(
       {
-        type: z.literal("profile", required),
+        type: v.literal("profile", required),
         id: text,
         // Create Event's embedded profile carries `meta` inside `attributes` (the bulk job's sits beside them).
-        attributes: z.strictObject(
-          { ...profileAttributes, meta: z.optional(z.nullable(profileMeta)) },
+        attributes: v.strictObject(
+          { ...profileAttributes, meta: v.optional(v.nullable(profileMeta)) },
           required,
         ),
       },
@@ -114,31 +135,31 @@ const createProfile = z.strictObject(
 );
 
 /** `POST /api/events`. */
-export const createEventBody = z.strictObject({
-  data: z.strictObject(
+export const createEventBody = v.strictObject({
+  data: v.strictObject(
     {
-      type: z.literal("event", required),
-      attributes: z.strictObject({ ...eventCore, profile: createProfile }, required),
+      type: v.literal("event", required),
+      attributes: v.strictObject({ ...eventCore, profile: createProfile }, required),
     },
     required,
   ),
 });
 
-export type CreateEventBody = z.infer<typeof createEventBody>;
+export type CreateEventBody = v.InferOutput<typeof createEventBody>;
 export type EventAttributesInput = Omit<CreateEventBody["data"]["attributes"], "profile">;
 export type ProfileAttributesInput = Omit<
   CreateEventBody["data"]["attributes"]["profile"]["data"]["attributes"],
   "meta"
 >;
 
-const bulkProfile = z.strictObject(
+const bulkProfile = v.strictObject(
   {
-    data: z.strictObject(
+    data: v.strictObject(
       {
-        type: z.literal("profile", required),
+        type: v.literal("profile", required),
         id: text,
-        attributes: z.strictObject(profileAttributes, required),
-        meta: z.optional(z.nullable(profileMeta)),
+        attributes: v.strictObject(profileAttributes, required),
+        meta: v.optional(v.nullable(profileMeta)),
       },
       required,
     ),
@@ -146,18 +167,18 @@ const bulkProfile = z.strictObject(
   required,
 );
 
-const bulkEntry = z.strictObject({
-  type: z.literal("event-bulk-create", required),
-  attributes: z.strictObject(
+const bulkEntry = v.strictObject({
+  type: v.literal("event-bulk-create", required),
+  attributes: v.strictObject(
     {
-      backfill: z.optional(z.nullable(z.boolean())),
+      backfill: v.optional(v.nullable(v.boolean())),
       profile: bulkProfile,
-      events: z.strictObject(
+      events: v.strictObject(
         {
-          data: z.array(
-            z.strictObject({
-              type: z.literal("event", required),
-              attributes: z.strictObject(eventCore, required),
+          data: v.array(
+            v.strictObject({
+              type: v.literal("event", required),
+              attributes: v.strictObject(eventCore, required),
             }),
             required,
           ),
@@ -170,12 +191,12 @@ const bulkEntry = z.strictObject({
 });
 
 /** `POST /api/event-bulk-create-jobs`. */
-export const bulkCreateEventsBody = z.strictObject({
-  data: z.strictObject(
+export const bulkCreateEventsBody = v.strictObject({
+  data: v.strictObject(
     {
-      type: z.literal("event-bulk-create-job", required),
-      attributes: z.strictObject(
-        { "events-bulk-create": z.strictObject({ data: z.array(bulkEntry, required) }, required) },
+      type: v.literal("event-bulk-create-job", required),
+      attributes: v.strictObject(
+        { "events-bulk-create": v.strictObject({ data: v.array(bulkEntry, required) }, required) },
         required,
       ),
     },
@@ -183,18 +204,18 @@ export const bulkCreateEventsBody = z.strictObject({
   ),
 });
 
-export type BulkCreateEventsBody = z.infer<typeof bulkCreateEventsBody>;
+export type BulkCreateEventsBody = v.InferOutput<typeof bulkCreateEventsBody>;
 
 const MAX_PROBLEMS = 20;
 
 /** Validates a parsed body; every issue becomes a 400 pointing at its member (unknown members each at itself). */
-export function parseEventDocument<T>(schema: z.Schema<T>, value: unknown): T {
+export function parseEventDocument<T>(schema: Schema<T>, value: unknown): T {
   const result = parse(schema, value);
   if (result.success) return result.data;
   const problems: ProblemInit[] = [];
   for (const issue of result.error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
+      for (const key of issue.keys ?? []) {
         problems.push(invalidBody(pointerOf([...issue.path, key]), `'${key}' is not a valid field here.`));
       }
     } else {

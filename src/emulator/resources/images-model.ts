@@ -4,7 +4,7 @@
  * the format and size differently (see the routes); both end in `insertImage`. Images cannot be deleted via the API.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { validate } from "../body.js";
 import type { EmulatorState, ImageRow } from "../state.js";
 import { isoNow } from "../store.js";
@@ -77,13 +77,13 @@ export function insertImage(
 }
 
 /** Upload Image From URL's body. */
-export const uploadFromUrlBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("image"),
-    attributes: z.strictObject({
-      name: z.optional(z.nullable(z.string())),
-      import_from_url: z.string().check(z.minLength(1, "'import_from_url' may not be blank.")),
-      hidden: z.optional(z.nullable(z.boolean())),
+export const uploadFromUrlBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("image"),
+    attributes: v.strictObject({
+      name: v.optional(v.nullable(v.string())),
+      import_from_url: v.pipe(v.string(), v.minLength(1, "'import_from_url' may not be blank.")),
+      hidden: v.optional(v.nullable(v.boolean())),
     }),
   }),
 });
@@ -91,13 +91,13 @@ export const uploadFromUrlBody = z.strictObject({
 /** The attributes Upload Image From URL takes, for `checkWriteDocument`. */
 export const UPLOAD_FROM_URL_ATTRIBUTES = ["name", "import_from_url", "hidden"];
 
-const updateBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("image"),
-    id: z.string(),
-    attributes: z.strictObject({
-      name: z.optional(z.nullable(z.string().check(z.minLength(1, "The image name may not be blank.")))),
-      hidden: z.optional(z.nullable(z.boolean())),
+const updateBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("image"),
+    id: v.string(),
+    attributes: v.strictObject({
+      name: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1, "The image name may not be blank.")))),
+      hidden: v.optional(v.nullable(v.boolean())),
     }),
   }),
 });

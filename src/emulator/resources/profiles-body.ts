@@ -4,7 +4,7 @@
  * unique across profiles → 409 `duplicate_profile`), and PATCH semantics (absent keeps, `null` clears,
  * `meta.patch_properties` appends to, removes from and unsets custom properties).
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { EmulatorProblem } from "../errors.js";
 import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
@@ -21,10 +21,10 @@ import {
 /** Create and Update Profile: "The maximum allowed payload size is 100KB" (read as 100,000 bytes). */
 export const PROFILE_BODY_LIMIT = 100_000;
 
-const text = z.optional(z.nullable(z.string()));
-const coordinate = z.optional(z.nullable(z.union([z.string(), z.number()])));
+const text = v.optional(v.nullable(v.string()));
+const coordinate = v.optional(v.nullable(v.union([v.string(), v.number()])));
 
-const location = z.strictObject({
+const location = v.strictObject({
   address1: text,
   address2: text,
   city: text,
@@ -37,7 +37,7 @@ const location = z.strictObject({
   ip: text,
 });
 
-const attributes = z.strictObject({
+const attributes = v.strictObject({
   email: text,
   phone_number: text,
   external_id: text,
@@ -48,42 +48,43 @@ const attributes = z.strictObject({
   title: text,
   image: text,
   // Nullable in the document (create and update): null leaves a new profile without one and clears an old one's.
-  location: z.optional(z.nullable(location)),
-  properties: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  location: v.optional(v.nullable(location)),
+  properties: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
 });
 
-export type ProfileInput = z.infer<typeof attributes>;
+export type ProfileInput = v.InferOutput<typeof attributes>;
 
-export const createProfileBody = z.strictObject({
-  data: z.strictObject({ type: z.literal("profile"), attributes }),
+export const createProfileBody = v.strictObject({
+  data: v.strictObject({ type: v.literal("profile"), attributes }),
 });
 
-const patchPropertiesSchema = z.strictObject({
-  append: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
-  unappend: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
-  unset: z.optional(z.nullable(z
-    .union([z.string(), z.array(z.string())]))),
+const patchPropertiesSchema = v.strictObject({
+  append: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  unappend: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  unset: v.optional(v.nullable(v.union([v.string(), v.array(v.string())]))),
 });
 
-export const updateProfileBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("profile"),
-    id: z.string(),
+export const updateProfileBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("profile"),
+    id: v.string(),
     attributes,
-    meta: z.optional(z
-      .strictObject({
-        patch_properties: z.optional(patchPropertiesSchema),
+    meta: v.optional(
+      v.strictObject({
+        patch_properties: v.optional(patchPropertiesSchema),
         // Secondary emails: accepted as Klaviyo does, but the emulator's profiles keep one address each.
-        patch_identifiers: z.optional(z
-          .strictObject({
-            append: z.optional(z.record(z.string(), z.unknown())),
-            unappend: z.optional(z.record(z.string(), z.unknown())),
-          })),
-      })),
+        patch_identifiers: v.optional(
+          v.strictObject({
+            append: v.optional(v.record(v.string(), v.unknown())),
+            unappend: v.optional(v.record(v.string(), v.unknown())),
+          }),
+        ),
+      }),
+    ),
   }),
 });
 
-export type PatchProperties = z.infer<typeof patchPropertiesSchema>;
+export type PatchProperties = v.InferOutput<typeof patchPropertiesSchema>;
 
 const IDENTIFIER_REQUIRED = "At least one identifier (email, phone_number or external_id) is required.";
 

@@ -3,7 +3,7 @@
  * definition needs beyond its shape (the lists, segments and metrics it names must exist), and the resource
  * object, with `profile_count` computed from the state when asked for.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { segmentDefinition } from "../../klaviyo/segment-conditions.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
@@ -14,35 +14,35 @@ import { segmentMembers } from "./segments-members.js";
 /** The path segment of segment URLs (`/api/segments/{id}/`). */
 export const SEGMENT_PATH = "segments";
 
-const name = z.string().check(z.trim(), z.minLength(1, "The segment name cannot be blank."));
+const name = v.pipe(v.string(), v.trim(), v.minLength(1, "The segment name cannot be blank."));
 
 /** `SegmentCreateQuery`: `name` and `definition` required, `is_starred` optional. */
-export const createSegmentBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("segment"),
-    attributes: z.strictObject({
+export const createSegmentBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("segment"),
+    attributes: v.strictObject({
       name,
       definition: segmentDefinition,
-      is_starred: z.nullish(z.boolean()),
+      is_starred: v.nullish(v.boolean()),
     }),
   }),
 });
 
 /** `SegmentPartialUpdateQuery`: every attribute optional; a null one keeps its value (none can be cleared). */
-export const updateSegmentBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("segment"),
-    id: z.string(),
-    attributes: z.strictObject({
-      definition: z.nullish(segmentDefinition),
-      name: z.nullish(name),
-      is_starred: z.nullish(z.boolean()),
-      is_active: z.nullish(z.boolean()),
+export const updateSegmentBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("segment"),
+    id: v.string(),
+    attributes: v.strictObject({
+      definition: v.nullish(segmentDefinition),
+      name: v.nullish(name),
+      is_starred: v.nullish(v.boolean()),
+      is_active: v.nullish(v.boolean()),
     }),
   }),
 });
 
-export type SegmentDefinitionInput = z.output<typeof segmentDefinition>;
+export type SegmentDefinitionInput = v.InferOutput<typeof segmentDefinition>;
 
 /**
  * Every reference in a definition that names nothing: `group_ids` that are neither a list nor a segment (nor

@@ -3,105 +3,122 @@
  * literals `SUBSCRIBED` / `UNSUBSCRIBED`, channels email, sms, whatsapp, push), with the limits on profiles
  * per job (1,000 / 100) that Klaviyo enforces but the schema only states in prose.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { RFC3339_DATETIME_OR_LOCAL } from "../../klaviyo/formats.js";
+import type { Schema } from "../../klaviyo/schema.js";
 
 export const MAX_SUBSCRIBE_PROFILES = 1000;
 export const MAX_UNSUBSCRIBE_PROFILES = 100;
 
-const identifier = z.optional(z.nullable(z.string()));
-const datetime = z.iso.datetime({ offset: true, local: true });
+const identifier = v.optional(v.nullable(v.string()));
+const datetime = v.pipe(v.string(), v.regex(RFC3339_DATETIME_OR_LOCAL));
 
-const subscribed = z.strictObject({
-  consent: z.literal("SUBSCRIBED"),
-  consented_at: z.optional(z.nullable(datetime)),
+const subscribed = v.strictObject({
+  consent: v.literal("SUBSCRIBED"),
+  consented_at: v.optional(v.nullable(datetime)),
 });
-const unsubscribed = z.strictObject({ consent: z.literal("UNSUBSCRIBED") });
+const unsubscribed = v.strictObject({ consent: v.literal("UNSUBSCRIBED") });
 
-const pushToken = z.strictObject({
-  token: z.string(),
-  platform: z.enum(["android", "ios"]),
-  vendor: z.enum(["apns", "fcm"]),
-  enablement_status: z.optional(z.nullable(z
-    .enum(["AUTHORIZED", "DENIED", "NOT_DETERMINED", "PROVISIONAL", "UNAUTHORIZED"]))),
-  background: z.optional(z.nullable(z.enum(["AVAILABLE", "DENIED", "RESTRICTED"]))),
-  device_metadata: z.optional(z.record(z.string(), z.unknown())),
+const pushToken = v.strictObject({
+  token: v.string(),
+  platform: v.picklist(["android", "ios"]),
+  vendor: v.picklist(["apns", "fcm"]),
+  enablement_status: v.optional(
+    v.nullable(v.picklist(["AUTHORIZED", "DENIED", "NOT_DETERMINED", "PROVISIONAL", "UNAUTHORIZED"])),
+  ),
+  background: v.optional(v.nullable(v.picklist(["AVAILABLE", "DENIED", "RESTRICTED"]))),
+  device_metadata: v.optional(v.record(v.string(), v.unknown())),
 });
 
-const subscribeChannels = z.strictObject({
-  email: z.optional(z
-    .strictObject({
-      marketing: z.optional(subscribed),
-      open_tracking: z.optional(z.strictObject({ consent: z.literal("SUBSCRIBED") })),
-    })),
-  sms: z.optional(z.strictObject({ marketing: z.optional(subscribed), transactional: z.optional(subscribed) })),
-  whatsapp: z.optional(z
-    .strictObject({ marketing: z.optional(subscribed), transactional: z.optional(subscribed) })),
-  push: z.optional(z
-    .strictObject({
+const subscribeChannels = v.strictObject({
+  email: v.optional(
+    v.strictObject({
+      marketing: v.optional(subscribed),
+      open_tracking: v.optional(v.strictObject({ consent: v.literal("SUBSCRIBED") })),
+    }),
+  ),
+  sms: v.optional(
+    v.strictObject({ marketing: v.optional(subscribed), transactional: v.optional(subscribed) }),
+  ),
+  whatsapp: v.optional(
+    v.strictObject({ marketing: v.optional(subscribed), transactional: v.optional(subscribed) }),
+  ),
+  push: v.optional(
+    v.strictObject({
       marketing: subscribed,
-      tokens: z.optional(z.nullable(z.array(pushToken))),
+      tokens: v.optional(v.nullable(v.array(pushToken))),
       anonymous_id: identifier,
-    })),
+    }),
+  ),
 });
 
-const unsubscribeChannels = z.strictObject({
-  email: z.optional(z
-    .strictObject({ marketing: z.optional(unsubscribed), open_tracking: z.optional(unsubscribed) })),
-  sms: z.optional(z
-    .strictObject({ marketing: z.optional(unsubscribed), transactional: z.optional(unsubscribed) })),
-  whatsapp: z.optional(z
-    .strictObject({
-      marketing: z.optional(unsubscribed),
-      transactional: z.optional(unsubscribed),
-      conversational: z.optional(unsubscribed),
-    })),
-  push: z.optional(z.strictObject({ marketing: unsubscribed, tokens: z.array(pushToken) })),
+const unsubscribeChannels = v.strictObject({
+  email: v.optional(
+    v.strictObject({ marketing: v.optional(unsubscribed), open_tracking: v.optional(unsubscribed) }),
+  ),
+  sms: v.optional(
+    v.strictObject({ marketing: v.optional(unsubscribed), transactional: v.optional(unsubscribed) }),
+  ),
+  whatsapp: v.optional(
+    v.strictObject({
+      marketing: v.optional(unsubscribed),
+      transactional: v.optional(unsubscribed),
+      conversational: v.optional(unsubscribed),
+    }),
+  ),
+  push: v.optional(v.strictObject({ marketing: unsubscribed, tokens: v.array(pushToken) })),
 });
 
-const listRelationship = z.optional(z
-  .strictObject({
-    list: z.strictObject({ data: z.strictObject({ type: z.literal("list"), id: z.string().check(z.minLength(1)) }) }),
-  }));
+const listRelationship = v.optional(
+  v.strictObject({
+    list: v.strictObject({
+      data: v.strictObject({ type: v.literal("list"), id: v.pipe(v.string(), v.minLength(1)) }),
+    }),
+  }),
+);
 
-function profiles<T extends z.Schema>(item: T, max: number) {
-  return z.strictObject({
-    data: z
-      .array(item).check(z.minLength(1, "At least one profile is required."), z.maxLength(max, `At most ${max} profiles can be given per job.`)),
+function profiles<T extends Schema>(item: T, max: number) {
+  return v.strictObject({
+    data: v.pipe(
+      v.array(item),
+      v.minLength(1, "At least one profile is required."),
+      v.maxLength(max, `At most ${max} profiles can be given per job.`),
+    ),
   });
 }
 
-export const subscribeBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("profile-subscription-bulk-create-job"),
-    attributes: z.strictObject({
-      custom_source: z.optional(z.nullable(z.string())),
+export const subscribeBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("profile-subscription-bulk-create-job"),
+    attributes: v.strictObject({
+      custom_source: v.optional(v.nullable(v.string())),
       profiles: profiles(
-        z.strictObject({
-          type: z.literal("profile"),
+        v.strictObject({
+          type: v.literal("profile"),
           id: identifier,
-          attributes: z.strictObject({
+          attributes: v.strictObject({
             email: identifier,
             phone_number: identifier,
             subscriptions: subscribeChannels,
-            age_gated_date_of_birth: z.optional(z.nullable(z.iso.date())),
+            age_gated_date_of_birth: v.optional(v.nullable(v.pipe(v.string(), v.isoDate()))),
           }),
         }),
         MAX_SUBSCRIBE_PROFILES,
       ),
-      historical_import: z.optional(z.nullable(z.boolean())),
+      historical_import: v.optional(v.nullable(v.boolean())),
     }),
     relationships: listRelationship,
   }),
 });
 
-export const unsubscribeBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("profile-subscription-bulk-delete-job"),
-    attributes: z.strictObject({
+export const unsubscribeBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("profile-subscription-bulk-delete-job"),
+    attributes: v.strictObject({
       profiles: profiles(
-        z.strictObject({
-          type: z.literal("profile"),
-          attributes: z.strictObject({
+        v.strictObject({
+          type: v.literal("profile"),
+          attributes: v.strictObject({
             email: identifier,
             phone_number: identifier,
             subscriptions: unsubscribeChannels,
@@ -114,9 +131,9 @@ export const unsubscribeBody = z.strictObject({
   }),
 });
 
-export type SubscribeBody = z.infer<typeof subscribeBody>;
+export type SubscribeBody = v.InferOutput<typeof subscribeBody>;
 export type SubscribeProfile = SubscribeBody["data"]["attributes"]["profiles"]["data"][number];
-export type SubscribeChannels = z.infer<typeof subscribeChannels>;
-export type UnsubscribeBody = z.infer<typeof unsubscribeBody>;
+export type SubscribeChannels = v.InferOutput<typeof subscribeChannels>;
+export type UnsubscribeBody = v.InferOutput<typeof unsubscribeBody>;
 export type UnsubscribeProfile = UnsubscribeBody["data"]["attributes"]["profiles"]["data"][number];
-export type UnsubscribeChannels = z.infer<typeof unsubscribeChannels>;
+export type UnsubscribeChannels = v.InferOutput<typeof unsubscribeChannels>;

@@ -3,7 +3,7 @@
  * the schema can only describe in prose (html for CODE / USER_DRAGGABLE, a definition for SYSTEM_DRAGGABLE), the
  * API's creation limit, and the stored row in wire form.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import {
   renderDefinitionHtml,
   type TemplateDefinition,
@@ -22,30 +22,30 @@ export type EditorType = (typeof EDITOR_TYPES)[number];
 /** Klaviyo refuses to create more than this many templates in an account through the API. */
 export const TEMPLATE_API_LIMIT = 1000;
 
-const nullableString = z.optional(z.nullable(z.string()));
+const nullableString = v.optional(v.nullable(v.string()));
 
-const createBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("template"),
-    attributes: z.strictObject({
-      name: z.string().check(z.minLength(1, "The template name may not be blank.")),
-      editor_type: z.string(),
+const createBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("template"),
+    attributes: v.strictObject({
+      name: v.pipe(v.string(), v.minLength(1, "The template name may not be blank.")),
+      editor_type: v.string(),
       html: nullableString,
-      definition: z.optional(z.nullable(templateDefinition)),
+      definition: v.optional(v.nullable(templateDefinition)),
       text: nullableString,
       amp: nullableString,
     }),
   }),
 });
 
-const updateBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("template"),
-    id: z.string(),
-    attributes: z.strictObject({
-      name: z.optional(z.nullable(z.string().check(z.minLength(1, "The template name may not be blank.")))),
+const updateBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("template"),
+    id: v.string(),
+    attributes: v.strictObject({
+      name: v.optional(v.nullable(v.pipe(v.string(), v.minLength(1, "The template name may not be blank.")))),
       html: nullableString,
-      definition: z.optional(z.nullable(templateDefinition)),
+      definition: v.optional(v.nullable(templateDefinition)),
       text: nullableString,
       amp: nullableString,
     }),

@@ -3,7 +3,7 @@
  * memberships go too), the members (`/profiles`, joining order, `joined_group_at`), and adding / removing
  * members through `/relationships/profiles` (204).
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
@@ -23,30 +23,35 @@ import { PROFILE_RELATIONSHIPS, profileResource } from "../resources/profiles-re
 import type { EmulatorState } from "../state.js";
 import { isoNow } from "../store.js";
 
-const name = z.string().check(z.refine((value) => value.trim() !== "", "The list name may not be blank."));
-const optIn = z.optional(z.nullable(z.enum(OPT_IN_PROCESSES)));
+const name = v.pipe(
+  v.string(),
+  v.check((value) => value.trim() !== "", "The list name may not be blank."),
+);
+const optIn = v.optional(v.nullable(v.picklist(OPT_IN_PROCESSES)));
 
-const createListBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("list"),
-    attributes: z.strictObject({ name, opt_in_process: optIn }),
+const createListBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("list"),
+    attributes: v.strictObject({ name, opt_in_process: optIn }),
   }),
 });
 
-const updateListBody = z.strictObject({
-  data: z.strictObject({
-    type: z.literal("list"),
-    id: z.string(),
-    attributes: z.strictObject({ name: z.optional(z.nullable(name)), opt_in_process: optIn }),
+const updateListBody = v.strictObject({
+  data: v.strictObject({
+    type: v.literal("list"),
+    id: v.string(),
+    attributes: v.strictObject({ name: v.optional(v.nullable(name)), opt_in_process: optIn }),
   }),
 });
 
 /** Add / Remove Profiles: Klaviyo takes at most 1,000 profiles per call. */
 export const MAX_LIST_RELATIONSHIPS = 1000;
 
-const relationshipBody = z.strictObject({
-  data: z
-    .array(z.strictObject({ type: z.literal("profile"), id: z.string().check(z.minLength(1)) })).check(z.maxLength(MAX_LIST_RELATIONSHIPS, `At most ${MAX_LIST_RELATIONSHIPS} profiles can be given per call.`)),
+const relationshipBody = v.strictObject({
+  data: v.pipe(
+    v.array(v.strictObject({ type: v.literal("profile"), id: v.pipe(v.string(), v.minLength(1)) })),
+    v.maxLength(MAX_LIST_RELATIONSHIPS, `At most ${MAX_LIST_RELATIONSHIPS} profiles can be given per call.`),
+  ),
 });
 
 /** The list handlers, over `state`. */
