@@ -11,7 +11,7 @@ import { checkFilter, FilterRuleError, FilterSyntaxError, parseFilter } from "..
 import { CURRENCY, E164, EMAIL, formatTests, ISO_DATETIME, isoDateTime } from "../klaviyo/formats.js";
 import { idProblem } from "../klaviyo/identifiers.js";
 import { OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { checkWith, issueLines, parse, type Schema } from "../klaviyo/schema.js";
+import { checkWith, issueLines, objectOnly, parse, type Schema } from "../klaviyo/schema.js";
 
 /** How an input is entered and rendered: by a form, a CLI flag, a platform's input type. */
 export type InputType = "text" | "number" | "boolean" | "enum" | "json" | "fields" | "key-value" | "binary";
@@ -159,7 +159,7 @@ export function keyValueSchema<V>(
   ]);
   return v.pipe(
     v.union(
-      [v.record(pairKey, value), v.array(entry)],
+      [objectOnly(v.record(pairKey, value)), v.array(entry)],
       "must be key/value pairs: an object, or a list of key=value texts, {key, value} objects or [key, value] pairs",
     ),
     v.transform((raw): Array<[string, V]> => {
@@ -248,15 +248,12 @@ export function namesOf(
 /** A whole number, or any finite number, within bounds. */
 function numberSchema(bounds: { min?: number; max?: number; integer?: boolean }): Schema<number, number> {
   type Step = v.PipeItem<number, number, v.BaseIssue<unknown>>;
-  const steps: Step[] = [];
+  const steps: Step[] = [v.finite("must be a finite number")];
   if (bounds.integer) steps.push(v.integer("must be a whole number"));
   if (bounds.min !== undefined) steps.push(v.minValue(bounds.min, `must be at least ${bounds.min}`));
   if (bounds.max !== undefined) steps.push(v.maxValue(bounds.max, `must be at most ${bounds.max}`));
-  const number = v.number((issue) =>
-    typeof issue.input === "number" ? "must be a finite number" : "must be a number",
-  );
   // valibot types a pipe by its items one by one; these are all checks of a number, so the pipe is one too.
-  return steps.length > 0 ? (v.pipe(number, ...(steps as [Step])) as Schema<number, number>) : number;
+  return v.pipe(v.number("must be a number"), ...(steps as [Step])) as Schema<number, number>;
 }
 
 export const input = {

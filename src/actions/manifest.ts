@@ -1,5 +1,6 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } from "../core/version.js";
+import { objectSchemaOf } from "../klaviyo/schema.js";
 import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 import { connections } from "./connections.js";
 import type { AnyAction } from "./define.js";
@@ -57,6 +58,29 @@ function isNothing(node: Node): boolean {
   return keys.length === 1 && keys[0] === "not" && Object.keys((node.not as Node) ?? { x: 1 }).length === 0;
 }
 
+type Converted = ReturnType<typeof toJsonSchema>;
+
+/**
+ * A schema's JSON Schema, as a caller gives it: bytes (a `custom` schema) match nothing, and an `objectOnly`
+ * schema is its object's (its refusal of arrays is what JSON Schema's `type: object` says already).
+ */
+function convert(schema: Parameters<typeof toJsonSchema>[0]): Node {
+  const config: Parameters<typeof toJsonSchema>[1] = {
+    target: "draft-2020-12",
+    typeMode: "input",
+    errorMode: "ignore",
+    overrideSchema: (context): Converted | undefined => {
+      const { valibotSchema } = context;
+      if (valibotSchema.type === "custom") return { not: {} };
+      const object = objectSchemaOf(valibotSchema);
+      if (!object) return undefined;
+      const { $schema: _, ...inner } = convert(object);
+      return inner as Converted;
+    },
+  };
+  return toJsonSchema(schema, config) as Node;
+}
+
 /**
  * An input's JSON Schema, generated from its validator: what it accepts as a JSON value (the input side of its
  * pipes, up to the first transformation). Values JSON cannot carry (bytes, which the library also takes) match
@@ -64,12 +88,7 @@ function isNothing(node: Node): boolean {
  * and said in words by the input's `checks`.
  */
 export function inputJsonSchema(def: InputDefinition): JsonSchema {
-  const generated = toJsonSchema(def.schema, {
-    target: "draft-2020-12",
-    typeMode: "input",
-    errorMode: "ignore",
-    overrideSchema: (context) => (context.valibotSchema.type === "custom" ? { not: {} } : undefined),
-  }) as Node;
+  const generated = convert(def.schema);
   const { $schema: _, ...schema } = prune(generated) as Node;
   return { ...schema, ...(def.default !== undefined ? { default: def.default } : {}) };
 }

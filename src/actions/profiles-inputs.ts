@@ -5,7 +5,7 @@
 
 import * as v from "valibot";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import { jsonObject, type Schema } from "../klaviyo/schema.js";
+import { jsonObject, objectOnly, type Schema } from "../klaviyo/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */
@@ -56,26 +56,28 @@ function coordinate(key: "latitude" | "longitude", text: RegExp) {
 const textOrNull = v.optional(v.nullable(v.string()));
 
 /** A location object, member by member; `null` members are kept (they clear that part on update). */
-const locationSchema: Schema<ProfileLocation, unknown> = v.strictObject(
-  {
-    address1: textOrNull,
-    address2: textOrNull,
-    city: textOrNull,
-    country: textOrNull,
-    region: textOrNull,
-    zip: textOrNull,
-    timezone: textOrNull,
-    ip: textOrNull,
-    latitude: coordinate("latitude", /^\s*[-+]?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)\s*$/),
-    longitude: coordinate("longitude", /^\s*[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|\d?\d)(?:\.\d+)?)\s*$/),
-  },
-  (issue) =>
-    issue.type === "strict_object" &&
-    issue.input !== undefined &&
-    typeof issue.input === "string" &&
-    issue.path
-      ? `unknown member "${issue.input}"; a location takes ${LOCATION_KEYS.join(", ")}`
-      : "must be a JSON object",
+const locationSchema: Schema<ProfileLocation, unknown> = objectOnly(
+  v.strictObject(
+    {
+      address1: textOrNull,
+      address2: textOrNull,
+      city: textOrNull,
+      country: textOrNull,
+      region: textOrNull,
+      zip: textOrNull,
+      timezone: textOrNull,
+      ip: textOrNull,
+      latitude: coordinate("latitude", /^\s*[-+]?(?:90(?:\.0+)?|[0-8]?\d(?:\.\d+)?)\s*$/),
+      longitude: coordinate("longitude", /^\s*[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|\d?\d)(?:\.\d+)?)\s*$/),
+    },
+    (issue) =>
+      issue.type === "strict_object" &&
+      issue.input !== undefined &&
+      typeof issue.input === "string" &&
+      issue.path
+        ? `unknown member "${issue.input}"; a location takes ${LOCATION_KEYS.join(", ")}`
+        : "must be a JSON object",
+  ),
 );
 
 /** The profile attribute inputs, in the specification's order (plus Locale, which Klaviyo also takes). */

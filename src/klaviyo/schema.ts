@@ -289,5 +289,32 @@ export function refined<Out, In>(
   return v.pipe(schema, checkWith(check));
 }
 
+const NOT_AN_ARRAY = v.check<unknown, string>(
+  (value) => !Array.isArray(value),
+  "expected an object, received an array",
+);
+
+/** The object schema each `objectOnly` stands for, by the schema its pipe starts with (see `objectSchemaOf`). */
+const objectOnlyStarts = new WeakMap<object, v.GenericSchema>();
+
+/**
+ * `schema` (an object or a record), arrays refused first: valibot's object and record schemas take an array (an
+ * object to JavaScript) and copy its items out, where JSON Schema's `type: object` refuses it. The manifest
+ * publishes `schema`'s JSON Schema for it.
+ */
+export function objectOnly<S extends v.GenericSchema>(schema: S) {
+  const start = v.unknown();
+  objectOnlyStarts.set(start, schema);
+  return v.pipe(start, NOT_AN_ARRAY, schema);
+}
+
+/**
+ * The object schema an `objectOnly` stands for, given the schema its pipe starts with (what a JSON Schema
+ * converter sees of it), or `undefined`.
+ */
+export function objectSchemaOf(start: object): v.GenericSchema | undefined {
+  return objectOnlyStarts.get(start);
+}
+
 /** Any JSON object (its members unchecked). */
-export const jsonObject = v.record(v.string(), v.unknown());
+export const jsonObject = objectOnly(v.record(v.string(), v.unknown()));
