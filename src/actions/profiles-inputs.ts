@@ -71,10 +71,7 @@ const locationSchema: Schema<ProfileLocation, unknown> = objectOnly(
       longitude: coordinate("longitude", /^\s*[-+]?(?:180(?:\.0+)?|(?:1[0-7]\d|\d?\d)(?:\.\d+)?)\s*$/),
     },
     (issue) =>
-      issue.type === "strict_object" &&
-      issue.input !== undefined &&
-      typeof issue.input === "string" &&
-      issue.path
+      issue.type === "strict_object" && issue.expected === "never"
         ? `unknown member "${issue.input}"; a location takes ${LOCATION_KEYS.join(", ")}`
         : "must be a JSON object",
   ),

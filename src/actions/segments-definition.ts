@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { isObject } from "../klaviyo/formats.js";
 import { MAX_LISTED_PROBLEMS } from "../klaviyo/schema.js";
 // The document's condition schemas, which the emulator also judges requests by.
-import { type SegmentDefinition, segmentDefinition } from "../klaviyo/segment-conditions.js";
+import { conditionGroups, type SegmentDefinition, segmentDefinition } from "../klaviyo/segment-conditions.js";
 import { documentProblems, input } from "./inputs.js";
 
 /** One of a segment definition's condition groups: `{ conditions: [...] }`, each condition chosen by `type`. */
@@ -57,7 +57,7 @@ function conditionGroupsProblems(value: unknown): string[] {
  * Only what depends on the account (do the lists, segments and metrics named exist?) is left to Klaviyo.
  */
 const conditionGroupsSchema = v.pipe(
-  v.union([segmentDefinition.entries.condition_groups, segmentDefinition], (issue) => {
+  v.union([conditionGroups, segmentDefinition], (issue) => {
     const problems = conditionGroupsProblems(issue.input);
     const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
     const more = problems.length - listed.length;

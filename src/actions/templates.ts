@@ -1,6 +1,7 @@
 import { type InputIssue, InputValidationError } from "../core/errors.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 // The document's TemplateDefinition, which the emulator also judges requests by (a pure schema).
+import { objectOnly } from "../klaviyo/schema.js";
 import { templateDefinition as templateDefinitionDocument } from "../klaviyo/template-definition.js";
 import { defineAction } from "./define.js";
 import { input } from "./inputs.js";
@@ -70,7 +71,7 @@ const templateAmp = (comments: string) => input.text({ key: "amp", label: "Templ
 const templateDefinition = (comments: string) =>
   input.json(
     { key: "definition", label: "Template Definition", comments },
-    templateDefinitionDocument,
+    objectOnly(templateDefinitionDocument),
     "text and html blocks need their content, and the styles hold exactly one set of each of the eight style types, as Klaviyo's document says",
   );
 

@@ -29,14 +29,18 @@ const configSchema = v.strictObject({
     v.array(
       v.object({
         kind: v.picklist(FAULT_KINDS),
-        probability: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+        probability: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1)),
         operation: v.optional(v.string()),
       }),
     ),
   ),
-  latencyMs: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(600_000))),
+  latencyMs: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(600_000))),
   rateLimits: v.optional(
-    v.union([v.literal("real"), v.literal("off"), v.object({ scale: v.pipe(v.number(), v.gtValue(0)) })]),
+    v.union([
+      v.literal("real"),
+      v.literal("off"),
+      v.object({ scale: v.pipe(v.number(), v.finite(), v.gtValue(0)) }),
+    ]),
   ),
 });
 

@@ -16,6 +16,16 @@ import * as v from "valibot";
 
 /** A schema whose output is `Out` and whose input is `In`. */
 export type Schema<Out = unknown, In = unknown> = v.GenericSchema<In, Out>;
+/**
+ * `schema`, typed by what it takes and gives only: for exported schemas built of variants, whose full type names
+ * valibot's internal `VariantOptionSchema`, which declarations cannot name.
+ */
+export function typed<S extends v.GenericSchema>(
+  schema: S,
+): v.GenericSchema<v.InferInput<S>, v.InferOutput<S>> {
+  return schema;
+}
+
 /** What `v.variant` takes as options: object schemas, or variants of them. */
 export type Discriminable = v.VariantOptions<string>[number];
 
@@ -77,6 +87,12 @@ function options(expected: string | null): string {
 
 type AnyIssue = v.BaseIssue<unknown>;
 
+function isObjectType(type: string): boolean {
+  return (
+    type === "object" || type === "strict_object" || type === "loose_object" || type === "object_with_rest"
+  );
+}
+
 /**
  * Our English for valibot's issues: "is required: expected a string", "expected one of "a", "b", received "c"",
  * "must be at least 3 characters", "'x' is not a valid field". A message a schema sets itself takes precedence.
@@ -84,9 +100,11 @@ type AnyIssue = v.BaseIssue<unknown>;
 export function issueMessage(issue: AnyIssue): string {
   const input = issue.input;
   const requirement = issue.requirement;
+  if (isObjectType(issue.type) && issue.expected === "never")
+    return `'${String(input)}' is not a valid field`;
+  if (isObjectType(issue.type) && input === undefined && issue.path?.at(-1)?.origin === "key")
+    return "is required";
   switch (issue.type) {
-    case "strict_object":
-      return `'${String(input)}' is not a valid field`;
     case "literal":
     case "picklist":
     case "enum": {
@@ -167,7 +185,7 @@ function keysOf(path: AnyIssue["path"]): PropertyKey[] {
 /** A valibot issue in our terms (`Issue`). */
 function normalise(issue: AnyIssue): Issue {
   const path = keysOf(issue.path);
-  if (issue.type === "strict_object") {
+  if (isObjectType(issue.type) && issue.expected === "never") {
     return {
       code: "unrecognized_keys",
       path: path.slice(0, -1),

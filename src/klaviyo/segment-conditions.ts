@@ -5,6 +5,7 @@
  * that member (`/data/attributes/definition/condition_groups/0/conditions/1/type`).
  */
 import * as v from "valibot";
+import { typed } from "./schema.js";
 import { marketingConsent, permission } from "./segment-consent.js";
 import {
   alltime,
@@ -98,7 +99,7 @@ const predictive = choice("dimension", "predictive analytics dimension", [
       filter: v.strictObject({
         type: v.literal("numeric"),
         operator: v.literal("equals"),
-        value: v.pipe(v.number(), v.integer()),
+        value: v.pipe(v.number(), v.finite(), v.integer()),
       }),
     }),
     v.strictObject({
@@ -116,78 +117,88 @@ const predictive = choice("dimension", "predictive analytics dimension", [
 ]);
 
 /** One condition: every type the document's `ConditionGroup.conditions` union lists. */
-export const segmentCondition = choice("type", "condition type", [
-  groupMembership,
-  profileMetric,
-  v.strictObject({ type: v.literal("profile-marketing-consent"), consent: marketingConsent }),
-  v.strictObject({
-    type: v.literal("profile-postal-code-distance"),
-    country_code: v.string(),
-    postal_code: v.string(),
-    unit: v.picklist(["kilometers", "miles"]),
-    filter: choice("operator", "filter operator", [
-      v.strictObject({ type: v.literal("numeric"), operator: v.literal("greater-than"), value: v.number() }),
-      v.strictObject({ type: v.literal("numeric"), operator: v.literal("less-than"), value: v.number() }),
-    ]),
-  }),
-  v.strictObject({
-    type: v.literal("profile-property"),
-    property: v.pipe(v.string(), v.minLength(1)),
-    filter: propertyFilter,
-  }),
-  v.strictObject({
-    type: v.literal("profile-region"),
-    in_region: v.boolean(),
-    region: v.picklist(["european_union", "united_states"]),
-  }),
-  predictive,
-  v.strictObject({
-    type: v.literal("profile-has-custom-object"),
-    object_type_id: v.string(),
-    object_type_relationship_id: v.string(),
-    filter: integerFilter,
-    filters: v.array(customObjectFilter),
-  }),
-  v.strictObject({
-    type: v.literal("profile-permissions"),
-    permission,
-    channel: v.picklist(["whatsapp_marketing", "whatsapp_transactional"]),
-  }),
-  v.strictObject({
-    type: v.literal("profile-metric-funnel"),
-    timeframe_filter: choice("operator", "date filter operator", [
-      staticDateRange,
-      relativeDateRange,
-      relativeDate,
-    ]),
-    completion_window_seconds: v.nullish(
-      v.picklist([
-        "DAYS_1",
-        "DAYS_180",
-        "DAYS_3",
-        "DAYS_30",
-        "DAYS_5",
-        "DAYS_90",
-        "HOURS_1",
-        "WEEKS_1",
-        "YEARS_1",
+export const segmentCondition = typed(
+  choice("type", "condition type", [
+    groupMembership,
+    profileMetric,
+    v.strictObject({ type: v.literal("profile-marketing-consent"), consent: marketingConsent }),
+    v.strictObject({
+      type: v.literal("profile-postal-code-distance"),
+      country_code: v.string(),
+      postal_code: v.string(),
+      unit: v.picklist(["kilometers", "miles"]),
+      filter: choice("operator", "filter operator", [
+        v.strictObject({
+          type: v.literal("numeric"),
+          operator: v.literal("greater-than"),
+          value: v.pipe(v.number(), v.finite()),
+        }),
+        v.strictObject({
+          type: v.literal("numeric"),
+          operator: v.literal("less-than"),
+          value: v.pipe(v.number(), v.finite()),
+        }),
       ]),
-    ),
-    steps: v.array(
-      v.strictObject({
-        metric_exists: v.boolean(),
-        metric_id: v.string(),
-        metric_filters: v.nullish(v.array(metricPropertyFilter)),
-      }),
-    ),
-  }),
-]);
+    }),
+    v.strictObject({
+      type: v.literal("profile-property"),
+      property: v.pipe(v.string(), v.minLength(1)),
+      filter: propertyFilter,
+    }),
+    v.strictObject({
+      type: v.literal("profile-region"),
+      in_region: v.boolean(),
+      region: v.picklist(["european_union", "united_states"]),
+    }),
+    predictive,
+    v.strictObject({
+      type: v.literal("profile-has-custom-object"),
+      object_type_id: v.string(),
+      object_type_relationship_id: v.string(),
+      filter: integerFilter,
+      filters: v.array(customObjectFilter),
+    }),
+    v.strictObject({
+      type: v.literal("profile-permissions"),
+      permission,
+      channel: v.picklist(["whatsapp_marketing", "whatsapp_transactional"]),
+    }),
+    v.strictObject({
+      type: v.literal("profile-metric-funnel"),
+      timeframe_filter: choice("operator", "date filter operator", [
+        staticDateRange,
+        relativeDateRange,
+        relativeDate,
+      ]),
+      completion_window_seconds: v.nullish(
+        v.picklist([
+          "DAYS_1",
+          "DAYS_180",
+          "DAYS_3",
+          "DAYS_30",
+          "DAYS_5",
+          "DAYS_90",
+          "HOURS_1",
+          "WEEKS_1",
+          "YEARS_1",
+        ]),
+      ),
+      steps: v.array(
+        v.strictObject({
+          metric_exists: v.boolean(),
+          metric_id: v.string(),
+          metric_filters: v.nullish(v.array(metricPropertyFilter)),
+        }),
+      ),
+    }),
+  ]),
+);
 
 export type SegmentCondition = v.InferOutput<typeof segmentCondition>;
 
-/** `definition`: groups are AND-ed, the conditions inside a group OR-ed; neither may be empty. */
-export const segmentDefinition = v.strictObject({
-  condition_groups: v.pipe(
+/** `definition.condition_groups`: groups are AND-ed, the conditions inside a group OR-ed; neither may be empty. */
+export const conditionGroups = typed(
+  v.pipe(
     v.array(
       v.strictObject({
         conditions: v.pipe(
@@ -198,6 +209,9 @@ export const segmentDefinition = v.strictObject({
     ),
     v.minLength(1, "A segment definition needs at least one condition group."),
   ),
-});
+);
+
+/** `definition`: its condition groups. */
+export const segmentDefinition = typed(v.strictObject({ condition_groups: conditionGroups }));
 
 export type SegmentDefinition = v.InferOutput<typeof segmentDefinition>;

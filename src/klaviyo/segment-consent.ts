@@ -4,7 +4,7 @@
  * each channel allows, and the filters (status date, method, suppression dates) each state may carry.
  */
 import * as v from "valibot";
-import type { Discriminable, Schema } from "./schema.js";
+import { type Discriminable, type Schema, typed } from "./schema.js";
 import { anyDate, booleanFilter, choice, DATE_FILTERS, isSet } from "./segment-filters.js";
 
 const inStrings = v.strictObject({
@@ -124,45 +124,47 @@ const canReceive = (...options: Discriminable[]) =>
   choice("can_receive_marketing", "can_receive_marketing", options);
 
 /** `profile-marketing-consent`'s `consent`: by channel, then whether the profile can receive, then the status. */
-export const marketingConsent = choice("channel", "consent channel", [
-  canReceive(
-    consent(
-      "email",
-      true,
-      consentStatus(
-        noFilters("any"),
-        status("subscribed", emailSubscribedFilters),
-        noFilters("never_subscribed"),
+export const marketingConsent = typed(
+  choice("channel", "consent channel", [
+    canReceive(
+      consent(
+        "email",
+        true,
+        consentStatus(
+          noFilters("any"),
+          status("subscribed", emailSubscribedFilters),
+          noFilters("never_subscribed"),
+        ),
+      ),
+      consent(
+        "email",
+        false,
+        consentStatus(
+          status("any", suppressionDates),
+          status("unsubscribed", emailUnsubscribedFilters),
+          status("never_subscribed", suppressionDates, true),
+          status("subscribed", suppressionDates, true),
+        ),
       ),
     ),
-    consent(
-      "email",
-      false,
-      consentStatus(
-        status("any", suppressionDates),
-        status("unsubscribed", emailUnsubscribedFilters),
-        status("never_subscribed", suppressionDates, true),
-        status("subscribed", suppressionDates, true),
+    canReceive(
+      consent("sms", true, consentStatus(status("subscribed", smsSubscribedFilters))),
+      consent(
+        "sms",
+        false,
+        consentStatus(
+          status("any"),
+          status("unsubscribed", smsUnsubscribedFilters),
+          status("never_subscribed"),
+        ),
       ),
     ),
-  ),
-  canReceive(
-    consent("sms", true, consentStatus(status("subscribed", smsSubscribedFilters))),
-    consent(
-      "sms",
-      false,
-      consentStatus(
-        status("any"),
-        status("unsubscribed", smsUnsubscribedFilters),
-        status("never_subscribed"),
-      ),
+    canReceive(
+      consent("push", true, consentStatus(status("any", statusDate))),
+      consent("push", false, consentStatus(status("any"))),
     ),
-  ),
-  canReceive(
-    consent("push", true, consentStatus(status("any", statusDate))),
-    consent("push", false, consentStatus(status("any"))),
-  ),
-]);
+  ]),
+);
 
 const permissionFilters = v.array(
   byField(

@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { RFC3339_DATETIME } from "./formats.js";
-import type { Discriminable } from "./schema.js";
+import { type Discriminable, typed } from "./schema.js";
 
 /** What each key of a `choice` names, for its messages ("condition type", "date filter operator", …). */
 const KEY_NAMES = new Map<string, string>();
@@ -43,7 +43,7 @@ export const dateTime = v.pipe(
 );
 
 const unit = v.picklist(["day", "hour", "week"]);
-const numberValue = v.number();
+const numberValue = v.pipe(v.number(), v.finite());
 
 export const staticDate = v.strictObject({
   type: v.literal("date"),
@@ -60,26 +60,26 @@ export const relativeDate = v.strictObject({
   type: v.literal("date"),
   operator: v.picklist(["at-least", "in-the-last", "in-the-next"]),
   unit,
-  quantity: v.pipe(v.number(), v.integer()),
+  quantity: v.pipe(v.number(), v.finite(), v.integer()),
 });
 export const relativeAnniversary = v.strictObject({
   type: v.literal("date"),
   operator: v.picklist(["anniversary-last", "anniversary-next"]),
   unit,
-  quantity: v.pipe(v.number(), v.integer()),
+  quantity: v.pipe(v.number(), v.finite(), v.integer()),
 });
 export const relativeDateRange = v.strictObject({
   type: v.literal("date"),
   operator: v.literal("between"),
-  start: v.pipe(v.number(), v.integer()),
-  end: v.pipe(v.number(), v.integer()),
+  start: v.pipe(v.number(), v.finite(), v.integer()),
+  end: v.pipe(v.number(), v.finite(), v.integer()),
   unit,
 });
 export const alltime = v.strictObject({ type: v.literal("date"), operator: v.literal("alltime") });
 export const calendarDate = v.strictObject({
   type: v.literal("date"),
   operator: v.literal("calendar-month"),
-  value: v.pipe(v.number(), v.integer()),
+  value: v.pipe(v.number(), v.finite(), v.integer()),
 });
 export const anniversaryDate = v.strictObject({
   type: v.literal("date"),
@@ -138,7 +138,7 @@ export const numericFilter = v.strictObject({
 });
 export const integerFilter = v.strictObject({
   ...numericFilter.entries,
-  ...{ value: v.pipe(v.number(), v.integer()) },
+  ...{ value: v.pipe(v.number(), v.finite(), v.integer()) },
 });
 export const numericRange = v.strictObject({
   type: v.literal("numeric"),
@@ -154,7 +154,7 @@ export const booleanFilter = v.strictObject({
 export const listContains = v.strictObject({
   type: v.literal("list"),
   operator: v.picklist(["contains", "not-contains"]),
-  value: v.nullable(v.union([v.pipe(v.number(), v.integer()), v.string()])),
+  value: v.nullable(v.union([v.pipe(v.number(), v.finite(), v.integer()), v.string()])),
 });
 export const listLength = v.strictObject({
   type: v.literal("list"),
@@ -165,7 +165,7 @@ export const listLength = v.strictObject({
     "length-less-than",
     "length-less-than-or-equal",
   ]),
-  value: v.pipe(v.number(), v.integer()),
+  value: v.pipe(v.number(), v.finite(), v.integer()),
 });
 export const listSet = v.strictObject({
   type: v.literal("list"),
@@ -187,38 +187,44 @@ const filterType = (options: readonly Discriminable[]) => choice("type", "filter
 const byOperator = (options: readonly Discriminable[]) => choice("operator", "filter operator", options);
 
 /** `profile-property`'s `filter`: every family of the document's union. */
-export const propertyFilter = filterType([
-  byOperator([stringFilter, stringArrayFilter, phoneFilter]),
-  numericFilter,
-  booleanFilter,
-  anyDate,
-  byOperator([listContains, listLength]),
-  existence,
-]);
-
-/** A filter on an event property (`metric_filters[].filter` of `profile-metric` and funnels). */
-export const metricPropertyFilter = v.strictObject({
-  property: v.string(),
-  filter: v.nullish(
-    filterType([
-      byOperator([stringFilter, stringArrayFilter]),
-      existence,
-      byOperator([listSet, listLength, listSubstring]),
-      booleanFilter,
-      numericFilter,
-    ]),
-  ),
-});
-
-/** A custom-object property filter (`profile-has-custom-object`'s `filters[]`). */
-export const customObjectFilter = v.strictObject({
-  property_id: v.pipe(v.number(), v.integer()),
-  filter: filterType([
-    byOperator([stringFilter, stringArrayFilter]),
-    byOperator([numericFilter, numericRange]),
+export const propertyFilter = typed(
+  filterType([
+    byOperator([stringFilter, stringArrayFilter, phoneFilter]),
+    numericFilter,
     booleanFilter,
-    byOperator([staticDate, staticDateRange, relativeDate, relativeAnniversary, relativeDateRange]),
+    anyDate,
     byOperator([listContains, listLength]),
     existence,
   ]),
-});
+);
+
+/** A filter on an event property (`metric_filters[].filter` of `profile-metric` and funnels). */
+export const metricPropertyFilter = typed(
+  v.strictObject({
+    property: v.string(),
+    filter: v.nullish(
+      filterType([
+        byOperator([stringFilter, stringArrayFilter]),
+        existence,
+        byOperator([listSet, listLength, listSubstring]),
+        booleanFilter,
+        numericFilter,
+      ]),
+    ),
+  }),
+);
+
+/** A custom-object property filter (`profile-has-custom-object`'s `filters[]`). */
+export const customObjectFilter = typed(
+  v.strictObject({
+    property_id: v.pipe(v.number(), v.finite(), v.integer()),
+    filter: filterType([
+      byOperator([stringFilter, stringArrayFilter]),
+      byOperator([numericFilter, numericRange]),
+      booleanFilter,
+      byOperator([staticDate, staticDateRange, relativeDate, relativeAnniversary, relativeDateRange]),
+      byOperator([listContains, listLength]),
+      existence,
+    ]),
+  }),
+);

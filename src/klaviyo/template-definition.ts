@@ -84,7 +84,7 @@ const body = v.strictObject({
   }),
   styles: v.strictObject({
     background_color: v.optional(v.nullable(v.string())),
-    width: v.optional(v.nullable(v.pipe(v.number(), v.integer()))),
+    width: v.optional(v.nullable(v.pipe(v.number(), v.finite(), v.integer()))),
   }),
   sections: v.optional(v.nullable(v.array(section))),
 });

@@ -74,7 +74,7 @@ const pushStandard = v.strictObject({
         v.strictObject({
           label: v.string(),
           action_type: v.string(),
-          position: v.nullish(v.pipe(v.number(), v.integer())),
+          position: v.nullish(v.pipe(v.number(), v.finite(), v.integer())),
           url: text,
         }),
       ),

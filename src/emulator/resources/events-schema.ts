@@ -24,8 +24,8 @@ const location = v.strictObject({
   address2: text,
   city: text,
   country: text,
-  latitude: v.optional(v.nullable(v.union([v.string(), v.number()]))),
-  longitude: v.optional(v.nullable(v.union([v.string(), v.number()]))),
+  latitude: v.optional(v.nullable(v.union([v.string(), v.pipe(v.number(), v.finite())]))),
+  longitude: v.optional(v.nullable(v.union([v.string(), v.pipe(v.number(), v.finite())]))),
   region: text,
   zip: text,
   timezone: text,
@@ -99,7 +99,7 @@ const eventCore = {
       ),
     ),
   ),
-  value: v.optional(v.nullable(v.number())),
+  value: v.optional(v.nullable(v.pipe(v.number(), v.finite()))),
   value_currency: v.optional(
     v.nullable(
       v.pipe(

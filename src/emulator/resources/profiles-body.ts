@@ -22,7 +22,7 @@ import {
 export const PROFILE_BODY_LIMIT = 100_000;
 
 const text = v.optional(v.nullable(v.string()));
-const coordinate = v.optional(v.nullable(v.union([v.string(), v.number()])));
+const coordinate = v.optional(v.nullable(v.union([v.string(), v.pipe(v.number(), v.finite())])));
 
 const location = v.strictObject({
   address1: text,
