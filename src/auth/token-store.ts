@@ -1,7 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { builtins } from "../core/builtins.js";
 import { OAuthError } from "../core/errors.js";
 import type { TokenSet } from "./oauth.js";
 
@@ -54,8 +51,12 @@ export class MemoryTokenStore implements TokenStore {
 /** The user's config directory for this connector: $KLAVIYO_CONFIG_DIR, else XDG / APPDATA / ~/.config. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KLAVIYO_CONFIG_DIR) return env.KLAVIYO_CONFIG_DIR;
-  if (process.platform === "win32" && env.APPDATA) return join(env.APPDATA, "klaviyo-connector");
-  return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "klaviyo-connector");
+  if (process.platform === "win32" && env.APPDATA)
+    return builtins.path.join(env.APPDATA, "klaviyo-connector");
+  return builtins.path.join(
+    env.XDG_CONFIG_HOME || builtins.path.join(builtins.os.homedir(), ".config"),
+    "klaviyo-connector",
+  );
 }
 
 /**
@@ -63,12 +64,12 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
  * temporary file beside it, then renamed over it, so a crash never leaves half a file.
  */
 export class FileTokenStore implements TokenStore {
-  constructor(readonly path: string = join(configDir(), "oauth.json")) {}
+  constructor(readonly path: string = builtins.path.join(configDir(), "oauth.json")) {}
 
   async load(): Promise<StoredConnection | undefined> {
     let text: string;
     try {
-      text = readFileSync(this.path, "utf8");
+      text = builtins.fs.readFileSync(this.path, "utf8");
     } catch (error) {
       if ((error as { code?: string }).code === "ENOENT") return undefined;
       throw error;
@@ -86,15 +87,15 @@ export class FileTokenStore implements TokenStore {
   }
 
   async save(connection: StoredConnection): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    builtins.fs.mkdirSync(builtins.path.dirname(this.path), { recursive: true, mode: 0o700 });
     // A fresh name, created exclusively: never a stale or planted file (or symlink) of a predictable name.
-    const tmp = `${this.path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-    writeFileSync(tmp, JSON.stringify(connection, null, 2), { mode: 0o600, flag: "wx" });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    const tmp = `${this.path}.${process.pid}.${builtins.crypto.randomBytes(6).toString("hex")}.tmp`;
+    builtins.fs.writeFileSync(tmp, JSON.stringify(connection, null, 2), { mode: 0o600, flag: "wx" });
+    builtins.fs.chmodSync(tmp, 0o600);
+    builtins.fs.renameSync(tmp, this.path);
   }
 
   async clear(): Promise<void> {
-    rmSync(this.path, { force: true });
+    builtins.fs.rmSync(this.path, { force: true });
   }
 }

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { AuthStrategy } from "./auth-strategy.js";
+import { builtins } from "./builtins.js";
 import { InputValidationError } from "./errors.js";
 
 export const API_KEY_LABEL = "API Key";
@@ -21,7 +21,7 @@ export function apiKeyProblem(key: unknown): string | undefined {
 
 /** A stable, non-reversible name for a secret, to key rate-limit buckets and caches by. */
 export function fingerprint(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+  return builtins.crypto.createHash("sha256").update(secret).digest("hex").slice(0, 16);
 }
 
 /**

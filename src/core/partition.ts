@@ -1,6 +1,6 @@
-import { setMaxListeners } from "node:events";
 import { type FilterNode, filter, parseFilter, parseFilterDate } from "../klaviyo/filter.js";
 import { getOperation, OPERATION_PARAMETERS, type Operation } from "../klaviyo/operations.js";
+import { builtins } from "./builtins.js";
 /**
  * Parallel export. Walking one cursor is bounded by latency (about 300 ms a page on Klaviyo), not by the rate
  * limit; so a list whose endpoint can filter on a creation time is cut into contiguous time partitions, and the
@@ -524,7 +524,7 @@ export async function* partitionedPages<T = unknown>(
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   // Every request of every running partition listens on this one signal: more than Node's default of 10.
-  setMaxListeners(0, signal);
+  builtins.events.setMaxListeners(0, signal);
   const text = params.get("filter");
   const base = text === null || text.trim() === "" ? undefined : parseFilter(text);
   const walk: Walk = { client, path, operation, params, field, base, signal };

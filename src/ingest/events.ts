@@ -8,7 +8,7 @@
  * strings per event rather than a tree of objects, which would outlive V8's young generation and swell the
  * heap of a long ingestion; the request's body is then put together from those strings.
  */
-import { createHash } from "node:crypto";
+import { builtins } from "../core/builtins.js";
 import type { ApiError } from "../core/errors.js";
 import { EVENT_LIMITS } from "../klaviyo/event-limits.js";
 import { isObject } from "../klaviyo/formats.js";
@@ -88,7 +88,8 @@ function profileIdentifiers(event: BulkEvent): Record<string, unknown> {
 export function eventUniqueId(event: BulkEvent): string {
   const { metric, properties, time, value, value_currency } = event.event;
   const instant = time === undefined ? undefined : new Date(Date.parse(time)).toISOString();
-  return createHash("sha256")
+  return builtins.crypto
+    .createHash("sha256")
     .update(
       canonicalJson({
         metric: metric.data.attributes,
@@ -179,7 +180,8 @@ export function eventRules(maxEvents: number, conflicting: ConflictingRepeats): 
     key: (e) => e.key,
     // Only when a key repeats in one request: whether it is the same event (whatever its members' order).
     hash: (e) =>
-      createHash("sha256")
+      builtins.crypto
+        .createHash("sha256")
         .update(canonicalJson(unpack(e)))
         .digest("base64"),
     mayShare: (e) => conflicting === "same-request" && !e.derivedId,

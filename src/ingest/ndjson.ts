@@ -5,9 +5,10 @@
  * bracket depth, each element then parsed on its own. A record that does not parse is not thrown: it is yielded
  * as an `UnreadableRecord`, with its line, so a bulk run can reject it and go on.
  */
-import { createReadStream } from "node:fs";
+
 import type { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
+import type { StringDecoder } from "node:string_decoder";
+import { builtins } from "../core/builtins.js";
 
 /** A record that could not be read: it takes its place in the sequence, so positions stay those of the file. */
 export class UnreadableRecord {
@@ -226,7 +227,7 @@ export async function* recordsOf(chunks: AsyncIterable<string>): AsyncGenerator<
 }
 
 async function* decoded(stream: AsyncIterable<unknown>): AsyncGenerator<string> {
-  const decoder = new StringDecoder("utf8");
+  const decoder = new builtins.stringDecoder.StringDecoder("utf8");
   for await (const chunk of stream) {
     if (typeof chunk === "string") yield chunk;
     else if (chunk instanceof Uint8Array)
@@ -241,6 +242,7 @@ async function* decoded(stream: AsyncIterable<unknown>): AsyncGenerator<string> 
  * that does not parse is yielded as an `UnreadableRecord`; a file that cannot be opened rejects.
  */
 export function readRecords(input: string | Readable): AsyncGenerator<unknown> {
-  const stream = typeof input === "string" ? createReadStream(input, { highWaterMark: 64 * 1024 }) : input;
+  const stream =
+    typeof input === "string" ? builtins.fs.createReadStream(input, { highWaterMark: 64 * 1024 }) : input;
   return recordsOf(decoded(stream));
 }
