@@ -18,7 +18,12 @@ const run = (command, args) => {
 };
 
 rmSync(`${root}dist`, { recursive: true, force: true });
-run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", "tsconfig.build.json", "--emitDeclarationOnly"]);
+run(process.execPath, [
+  `${root}node_modules/typescript/bin/tsc`,
+  "-p",
+  "tsconfig.build.json",
+  "--emitDeclarationOnly",
+]);
 run(process.execPath, [`${root}scripts/prune-declarations.mjs`]);
 
 const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
@@ -47,7 +52,10 @@ const result = await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: [...Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.has(name)), ...Object.keys(pkg.peerDependencies ?? {})],
+  external: [
+    ...Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.has(name)),
+    ...Object.keys(pkg.peerDependencies ?? {}),
+  ],
   chunkNames: "chunks/[name]-[hash]",
   // Whitespace and syntax minified, names kept (stack traces read as in the source): less to parse at start-up.
   minifyWhitespace: true,

@@ -1,6 +1,6 @@
 /**
  * Builds the playground's front end into dist/ui (served by `klaviyo ui`): `npm run build:ui`. Only dist/ui is
- * emptied; the rest of dist is tsc's.
+ * emptied; the rest of dist is the library build's (scripts/build.mjs).
  */
 import { fileURLToPath } from "node:url";
 import preact from "@preact/preset-vite";

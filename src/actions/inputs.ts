@@ -1,6 +1,6 @@
 /**
  * The input vocabulary of actions. Each input is one definition: its key, label, comments, default and type, and
- * one schema (zod) that takes the value a caller gives — a JSON value, or bytes — and checks and converts it.
+ * one schema (valibot) that takes the value a caller gives — a JSON value, or bytes — and checks and converts it.
  * The manifest's JSON Schema is generated from that schema (`inputJsonSchema`), so what a platform's form accepts
  * is what we accept; a rule JSON Schema cannot state is written in the input's `checks`, which the manifest
  * publishes. Text forms (a CLI flag, a platform's text field) are turned into values first, by `fromText`.

@@ -8,8 +8,8 @@ import { EXIT_OK, EXIT_USAGE, type Io, processIo } from "./output.js";
 type SetExit = (code: number) => void;
 
 /**
- * The commands, each loaded only when it runs: `klaviyo --help` or `klaviyo emulator` need not load the 38
- * action definitions, and the library's users never load the CLI.
+ * The commands, each loaded only when it runs: `klaviyo --help` or `klaviyo emulator` need not load the
+ * actions' definitions, and the library's users never load the CLI.
  */
 const COMMANDS: ReadonlyArray<{
   names: readonly string[];

@@ -7,7 +7,7 @@ import type { RateLimiter } from "./rate-limit.js";
 import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
 /**
- * The transport is a chain of small stages around an injected `fetch` (STYLE.md §3):
+ * The transport is a chain of small stages around an injected `fetch`:
  *
  *   retry → auth → rate limit → timeout → fetch
  *

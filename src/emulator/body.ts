@@ -1,6 +1,6 @@
 /**
  * Request bodies: read within Klaviyo's size limit (413 beyond it), parsed (400 `parse_error` when the JSON is
- * malformed), then validated against a schema (zod) whose every issue becomes one Klaviyo error pointing at the
+ * malformed), then validated against a schema (valibot) whose every issue becomes one Klaviyo error pointing at the
  * member (`source.pointer`), so a client can map a rejection back to its input.
  */
 import { parse, type Schema } from "../klaviyo/schema.js";

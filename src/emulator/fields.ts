@@ -3,14 +3,11 @@
  * type's `fields[...]` parameter in Klaviyo's OpenAPI document; dotted names reach into nested objects, and a
  * parent name keeps its whole subtree.
  */
+import { isObject } from "../klaviyo/formats.js";
 import { type EmulatorContext, requestUrl } from "./env.js";
 import { invalidParameter } from "./errors.js";
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * The field paths a request asked for with `fields[type]` (several occurrences are merged), or `undefined`

@@ -7,7 +7,6 @@
  */
 
 import type { Readable } from "node:stream";
-import type { StringDecoder } from "node:string_decoder";
 import { builtins } from "../core/builtins.js";
 
 /** A record that could not be read: it takes its place in the sequence, so positions stay those of the file. */

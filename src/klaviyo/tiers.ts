@@ -2,8 +2,8 @@ import type { Operation } from "./operations.js";
 import type { RateTier } from "./rate-window.js";
 
 /**
- * Klaviyo's lower limits for some query parameters, which only its operation descriptions state (reference §5,
- * pitfall 7): `profile_count` on lists and segments and `include=lists|segments` on a profile cost 1/s, 15/m;
+ * Klaviyo's lower limits for some query parameters, which only the descriptions of its operations state (in the
+ * OpenAPI document, not in `x-klaviyo-ratelimit`): `profile_count` on lists and segments and `include=lists|segments` on a profile cost 1/s, 15/m;
  * `predictive_analytics` on profiles 10/s, 150/m. Such requests are counted in a tier of their own.
  */
 const SPECIAL: ReadonlyArray<{

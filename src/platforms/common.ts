@@ -14,13 +14,12 @@ import { apiKey } from "../core/api-key.js";
 import type { AuthStrategy } from "../core/auth-strategy.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../core/client.js";
 
-/** Klaviyo's OAuth endpoints (reference §6). */
+/** Klaviyo's OAuth endpoints (its OAuth guide: authorize on www.klaviyo.com, tokens on a.klaviyo.com). */
 export const KLAVIYO_AUTHORIZE_URL = "https://www.klaviyo.com/oauth/authorize";
 export const KLAVIYO_TOKEN_URL = "https://a.klaviyo.com/oauth/token";
 export { DEFAULT_SCOPES };
 
-export const COMPONENT_DESCRIPTION =
-  "Profiles, lists, segments, events, campaigns, templates, images and subscriptions in Klaviyo: 38 actions on Klaviyo's current API revision, with chunked bulk calls, bounded pagination, rate limits per endpoint tier and retries that honour Retry-After.";
+export const COMPONENT_DESCRIPTION = `Profiles, lists, segments, events, campaigns, templates, images and subscriptions in Klaviyo: ${allActions.length} actions on Klaviyo's current API revision, with chunked bulk calls, bounded pagination, rate limits per endpoint tier and retries that honour Retry-After.`;
 
 /** Options every adapter takes. */
 export interface AdapterOptions {

@@ -114,16 +114,18 @@ export function librarySnippet(
     if (!present(value)) continue;
     const name = IDENTIFIER.test(def.key) ? def.key : JSON.stringify(def.key);
     let literal: string;
-    if (def.type === "json" && typeof value === "string") {
-      // The library takes the value itself as well as its JSON text: written as an object, it reads better.
-      try {
-        literal = JSON.stringify(JSON.parse(value));
-      } catch {
-        literal = JSON.stringify(value);
-      }
-    } else if (def.type === "binary" && String(value).length > INLINE_BINARY) {
+    if (def.type === "binary" && String(value).length > INLINE_BINARY) {
       readsFile = true;
       literal = `await readFile(${JSON.stringify(fileFor(inputs))})`;
+    } else if (
+      typeof value === "string" &&
+      def.type !== "text" &&
+      def.type !== "enum" &&
+      def.type !== "binary"
+    ) {
+      // The form holds text forms ("10", "true", JSON text); the library takes the values they stand for.
+      const read = fromText(def, value);
+      literal = JSON.stringify("value" in read ? read.value : value);
     } else literal = JSON.stringify(value);
     lines.push(`    ${name}: ${literal},`);
   }

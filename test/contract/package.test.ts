@@ -26,7 +26,7 @@ import { createEmulator, startEmulator } from ${JSON.stringify(`${dist}emulator/
 const emulator = createEmulator({ rateLimits: "off", seed: "demo" });
 const client = new KlaviyoClient({ apiKey: "pk_x", baseUrl: emulator.baseUrl, fetch: emulator.fetch });
 export async function use(): Promise<number> {
-  const out = await runAction("get-account", {}, { client });
+  const out = await runAction("get-account", { accountId: "AbC123" }, { client });
   const page: Page<unknown> | undefined = undefined;
   const server = await startEmulator({ port: 0 });
   await server.close();

@@ -411,7 +411,7 @@ describe("the token file", () => {
     // Large enough (~64 kB) that a write not made atomic would be caught part-way.
     const filler = "x".repeat(64_000);
     await new FileTokenStore(path).save(connection(0, filler));
-    const storeModule = fileURLToPath(new URL("../../dist/auth/token-store.js", import.meta.url));
+    const storeModule = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     const WRITERS = 4;
     const SAVES = 150;
     const script = `

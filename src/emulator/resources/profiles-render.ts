@@ -3,6 +3,7 @@
  * `subscriptions` and `predictive_analytics` blocks when `additional-fields[profile]` asks, relationship links,
  * and relationship data plus `included` resources for `include=lists,…`.
  */
+import { isObject } from "../../klaviyo/formats.js";
 import type { Included, JsonApiResource, Relationship } from "../documents.js";
 import { relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
@@ -13,20 +14,16 @@ import { blankPredictiveAnalytics, blankSubscriptions, PROFILE_ATTRIBUTES } from
 
 type Json = Record<string, unknown>;
 
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** `base` with `over` laid on top, object by object (so a stored block missing a channel still has it). */
 function overlay(base: Json, over: unknown): Json {
-  if (!isRecord(over)) return base;
+  if (!isObject(over)) return base;
   const out: Json = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const under = out[key];
     out[key] =
-      isRecord(under) && isRecord(value)
+      isObject(under) && isObject(value)
         ? overlay(under, value)
-        : value === null && isRecord(under)
+        : value === null && isObject(under)
           ? under
           : value;
   }
@@ -35,8 +32,8 @@ function overlay(base: Json, over: unknown): Json {
 
 function channel(subscriptions: Json, name: string, kind: string): Json | undefined {
   const found = subscriptions[name];
-  const value = isRecord(found) ? found[kind] : undefined;
-  return isRecord(value) ? value : undefined;
+  const value = isObject(found) ? found[kind] : undefined;
+  return isObject(value) ? value : undefined;
 }
 
 function hasText(value: unknown): boolean {

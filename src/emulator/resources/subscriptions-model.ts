@@ -10,14 +10,11 @@
  * consent; any other profile is unsubscribed globally (the spec's warning: "Profiles not in the specified
  * list will be globally unsubscribed"), with an `UNSUBSCRIBE` suppression for email.
  */
+import { isObject } from "../../klaviyo/formats.js";
 import type { ProfileRow } from "../state.js";
 import { blankSubscriptions } from "./profile-model.js";
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** What every consent change of one job shares. */
 export interface ConsentContext {
@@ -29,15 +26,15 @@ export interface ConsentContext {
 /** The stored consent object of a channel, created (from the blank profile's, if it has one) when missing. */
 function slot(row: ProfileRow, channel: string, kind: string): Json {
   let channelObject = row.subscriptions[channel];
-  if (!isRecord(channelObject)) {
+  if (!isObject(channelObject)) {
     channelObject = {};
     row.subscriptions[channel] = channelObject;
   }
   const current = (channelObject as Json)[kind];
-  if (isRecord(current)) return current;
+  if (isObject(current)) return current;
   const blankChannel = blankSubscriptions()[channel];
   const blank =
-    isRecord(blankChannel) && isRecord(blankChannel[kind])
+    isObject(blankChannel) && isObject(blankChannel[kind])
       ? blankChannel[kind]
       : { consent: "NEVER_SUBSCRIBED" };
   (channelObject as Json)[kind] = blank;
@@ -46,7 +43,7 @@ function slot(row: ProfileRow, channel: string, kind: string): Json {
 
 function suppressionsOf(marketing: Json, member: "suppression" | "list_suppressions"): Json[] {
   const value = marketing[member];
-  return Array.isArray(value) ? value.filter(isRecord) : [];
+  return Array.isArray(value) ? value.filter(isObject) : [];
 }
 
 const LIFTED_BY_SUBSCRIBING = new Set(["UNSUBSCRIBE", "SPAM_COMPLAINT", "USER_SUPPRESSED"]);
@@ -111,7 +108,7 @@ export function setGenericConsent(
     consent_timestamp: consentedAt ?? ctx.stamp,
     last_updated: ctx.stamp,
     created_timestamp: created,
-    metadata: isRecord(m.metadata) ? m.metadata : null,
+    metadata: isObject(m.metadata) ? m.metadata : null,
     can_receive: consent === "SUBSCRIBED",
     valid_until: null,
     ...(phone !== undefined ? { phone_number: phone } : {}),
