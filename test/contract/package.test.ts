@@ -14,7 +14,7 @@ import { requireBuild } from "../helpers/cli.js";
 const dist = fileURLToPath(new URL("../../dist/", import.meta.url));
 
 describe("the published declarations", () => {
-  it("are complete after pruning: a consumer type-checks against dist with skipLibCheck off", () => {
+  it("are complete after pruning, and typed by action: a consumer type-checks against dist with skipLibCheck off, its wrong calls refused", () => {
     requireBuild();
     const dir = mkdtempSync(join(tmpdir(), "klaviyo-consumer-"));
     try {
@@ -27,11 +27,23 @@ const emulator = createEmulator({ rateLimits: "off", seed: "demo" });
 const client = new KlaviyoClient({ apiKey: "pk_x", baseUrl: emulator.baseUrl, fetch: emulator.fetch });
 export async function use(): Promise<number> {
   const out = await runAction("get-account", { accountId: "AbC123" }, { client });
+  // Klaviyo's document types a list's name as optional and nullable in its answers; so does ours, never unknown.
+  const name: string | null | undefined = (await runAction("get-list", { listId: "Y6nRLr" }, { client })).data
+    .attributes.name;
+  // @ts-expect-error a wrong input type
+  await runAction("get-list", { listId: "Y6nRLr", includeProfileCount: "yes" }, { client });
+  // @ts-expect-error an unknown action
+  await runAction("get-lists-please", {}, { client });
+  // @ts-expect-error a missing required input
+  await runAction("get-list", {}, { client });
+  // @ts-expect-error a list's name is text, not a number
+  const notANumber: number = (await runAction("get-list", { listId: "Y6nRLr" }, { client })).data.attributes.name;
   const page: Page<unknown> | undefined = undefined;
   const server = await startEmulator({ port: 0 });
   await server.close();
   const result = await ingestEvents(client, [], {});
   return actions.length + manifest().actions.length + result.total + String(out).length + String(page).length +
+    String(name).length + notANumber +
     String(filter.equals("email", "a@example.com")).length;
 }
 `,

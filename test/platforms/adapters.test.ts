@@ -5,7 +5,7 @@
  */
 import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing.js";
 import { describe, expect, it } from "vitest";
-import { type AnyAction, defineAction } from "../../src/actions/define.js";
+import { defineAction } from "../../src/actions/define.js";
 import { actions } from "../../src/actions/index.js";
 import { input } from "../../src/actions/inputs.js";
 import { manifest } from "../../src/actions/manifest.js";
@@ -54,7 +54,7 @@ const throwaway = defineAction({
       extra,
     };
   },
-}) as unknown as AnyAction;
+});
 
 const list = [...actions, throwaway];
 

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
 import { createEmulator, type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { TABLE_NAMES } from "../../src/emulator/state.js";
+import { isObject as isRecord } from "../../src/klaviyo/formats.js";
 import type { Operation } from "../../src/klaviyo/operations.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import { checkedFetch, type FetchLike } from "../helpers/contract.js";
@@ -114,8 +115,8 @@ interface ErrorEntry {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+
+export { isRecord };
 
 /** What is wrong with an error answer as Klaviyo's error document, if anything. */
 export function errorDocumentProblem(res: Response, text: string): string | undefined {
