@@ -68,6 +68,7 @@ export const layers = {
       "test/playground/**/*.test.ts",
       "test/redis/**/*.test.ts",
       "test/security/**/*.test.ts",
+      "test/contract/build-swap.test.ts",
       "test/contract/bundle.test.ts",
       "test/contract/package.test.ts",
       "test/contract/platform-pack.test.ts",

@@ -4,10 +4,14 @@
  * chunks (so a class such as `InputValidationError` exists once, whichever entries a program imports), npm
  * packages left as imports. Importing the library then reads a handful of files instead of a hundred, which is
  * most of its start-up time. `dist/build-meta.json` (not published) records which sources each output holds, for the
- * bundle checks of test/contract/bundle.test.ts and bench/footprint.bench.ts.
+ * bundle checks of test/contract/bundle.test.ts and bench/footprint.bench.ts. Then Vite builds the playground's
+ * front end into dist/ui.
+ *
+ * Everything is built into a staging folder (.dist-next/) and put in dist/'s place at the end by two renames: a CLI
+ * or a test started while `npm install` (prepare) or `npm test` rebuilds never finds dist/ missing or half-written.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -17,14 +21,18 @@ const run = (command, args) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
-rmSync(`${root}dist`, { recursive: true, force: true });
+const STAGE = ".dist-next";
+const stage = `${root}${STAGE}`;
+rmSync(stage, { recursive: true, force: true });
 run(process.execPath, [
   `${root}node_modules/typescript/bin/tsc`,
   "-p",
   "tsconfig.build.json",
   "--emitDeclarationOnly",
+  "--outDir",
+  STAGE,
 ]);
-run(process.execPath, [`${root}scripts/prune-declarations.mjs`]);
+run(process.execPath, [`${root}scripts/prune-declarations.mjs`, stage]);
 
 const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
 /** `./dist/emulator/index.d.ts` → `emulator/index`, whose source is `src/emulator/index.ts`. */
@@ -46,7 +54,7 @@ const BUNDLED = new Set(["valibot", "@valibot/to-json-schema"]);
 const result = await build({
   absWorkingDir: root,
   entryPoints: Object.fromEntries(entries.map((name) => [name, `src/${name}.ts`])),
-  outdir: "dist",
+  outdir: STAGE,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -64,8 +72,30 @@ const result = await build({
   logLevel: "warning",
 });
 
+// Outputs named as they will be found: under dist/.
 const sources = Object.fromEntries(
-  Object.entries(result.metafile.outputs).map(([output, { inputs }]) => [output, Object.keys(inputs)]),
+  Object.entries(result.metafile.outputs).map(([output, { inputs }]) => [
+    output.replace(`${STAGE}/`, "dist/"),
+    Object.keys(inputs),
+  ]),
 );
-writeFileSync(`${root}dist/build-meta.json`, `${JSON.stringify({ outputs: sources }, null, 1)}\n`);
+writeFileSync(`${stage}/build-meta.json`, `${JSON.stringify({ outputs: sources }, null, 1)}\n`);
 console.log(`build: ${entries.length} entries, ${Object.keys(sources).length} files of JavaScript`);
+
+run(process.execPath, [
+  `${root}node_modules/vite/bin/vite.js`,
+  "build",
+  "--config",
+  "ui/vite.config.ts",
+  "--outDir",
+  `${stage}/ui`,
+  "--emptyOutDir",
+  "--logLevel",
+  "warn",
+]);
+
+// The swap: the old dist/ moves aside and the new one takes its name, then the old one goes.
+const old = `${root}.dist-old-${process.pid}`;
+if (existsSync(`${root}dist`)) renameSync(`${root}dist`, old);
+renameSync(stage, `${root}dist`);
+rmSync(old, { recursive: true, force: true });

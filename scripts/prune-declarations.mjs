@@ -5,11 +5,12 @@
  * emulator's request schemas above all, whose inferred types are large) would only weigh on the installed size.
  * test/contract/package.test.ts type-checks a consumer against the pruned dist with skipLibCheck off.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+// The folder to prune: the build's staging folder when it says so (scripts/build.mjs), else dist/.
+const dist = process.argv[2] ? resolve(process.argv[2]) : fileURLToPath(new URL("../dist/", import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const entries = Object.values(pkg.exports)
   .map((target) => (typeof target === "object" ? target.types : undefined))
@@ -42,4 +43,13 @@ const walk = (dir) => {
   }
 };
 walk(dist);
+
+// The declarations name Node's types (Headers, AbortSignal, Buffer, NodeJS.ProcessEnv, node:stream): each entry
+// says so, so that a consumer's compiler loads @types/node whatever its `types` option (TypeScript 6 and later
+// load no @types package unless told to).
+const NODE_REFERENCE = '/// <reference types="node" />\n';
+for (const entry of entries) {
+  const text = readFileSync(entry, "utf8");
+  if (!text.startsWith(NODE_REFERENCE)) writeFileSync(entry, NODE_REFERENCE + text);
+}
 console.log(`prune-declarations: kept ${reachable.size} declaration files, removed ${removed} internal ones`);

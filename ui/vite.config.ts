@@ -1,6 +1,6 @@
 /**
- * Builds the playground's front end into dist/ui (served by `klaviyo ui`): `npm run build:ui`. Only dist/ui is
- * emptied; the rest of dist is the library build's (scripts/build.mjs).
+ * Builds the playground's front end (served by `klaviyo ui`): `npm run build` builds it with the library, into
+ * dist/ui (scripts/build.mjs passes its staging folder as --outDir); `npm run build:ui` rebuilds dist/ui alone.
  */
 import { fileURLToPath } from "node:url";
 import preact from "@preact/preset-vite";

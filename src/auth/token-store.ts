@@ -34,14 +34,26 @@ export interface TokenStore {
   ): Promise<T>;
 }
 
-/** Tokens in memory only (a platform that keeps them elsewhere, tests). */
+/**
+ * What a store keeps of a connection: its data as JSON holds it, as a file or Redis would. Functions and other
+ * values JSON cannot carry (an app's `fetch`, given by spreading the app into the connection) are left out rather
+ * than failing the save.
+ */
+export function storable(connection: StoredConnection): StoredConnection {
+  return JSON.parse(JSON.stringify(connection)) as StoredConnection;
+}
+
+/** Tokens in memory only (a platform that keeps them elsewhere, tests); kept as a file store would keep them. */
 export class MemoryTokenStore implements TokenStore {
-  constructor(private value?: StoredConnection) {}
+  private value: StoredConnection | undefined;
+  constructor(value?: StoredConnection) {
+    this.value = value ? storable(value) : undefined;
+  }
   async load(): Promise<StoredConnection | undefined> {
     return this.value ? structuredClone(this.value) : undefined;
   }
   async save(connection: StoredConnection): Promise<void> {
-    this.value = structuredClone(connection);
+    this.value = storable(connection);
   }
   async clear(): Promise<void> {
     this.value = undefined;

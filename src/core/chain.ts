@@ -2,7 +2,8 @@ import type { HttpMethod } from "../klaviyo/operations.js";
 import type { RateTier } from "../klaviyo/rate-window.js";
 import type { AuthStrategy } from "./auth-strategy.js";
 import type { Clock } from "./clock.js";
-import { ConnectionError, type RateLimitState, TimeoutError } from "./errors.js";
+import { hearLimits, type LimitsHeard } from "./emulator-limits.js";
+import { ConnectionError, RateLimitError, type RateLimitState, TimeoutError } from "./errors.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
@@ -147,18 +148,67 @@ export const timeoutStage: Middleware = (next) => async (req) => {
 };
 
 /** Holds each request until its tier has room, then tells the limiter what the server said. */
-export function rateLimitStage(limiter: RateLimiter, auth: AuthStrategy | undefined): Middleware {
+export function rateLimitStage(
+  limiter: RateLimiter,
+  auth: AuthStrategy | undefined,
+  heard: LimitsHeard,
+): Middleware {
   return (next) => async (req) => {
     if (!req.tier) return next(req);
     // Read per request: an OAuth strategy knows its installation (its id) only once its tokens are loaded.
     const credential = auth?.id ?? "anonymous";
+    if (heard.off) {
+      const res = await next(req);
+      hearLimits(heard, res.headers);
+      // The emulator's limits came back on with this very request, which it counted: count it here too.
+      if (!heard.off) limiter.tryAcquire(credential, req.tier);
+      return res;
+    }
     // An aborted call is refused before it takes a place in the windows that nothing would then use.
     req.signal?.throwIfAborted();
-    if (!limiter.tryAcquire(credential, req.tier)) await limiter.acquire(credential, req.tier, req.signal);
+    if (!limiter.tryAcquire(credential, req.tier)) {
+      const wait = await limiter.acquire(credential, req.tier, req.signal, req.retry.maxRetryAfterMs);
+      if (wait > 0) throw limiterRefusal(req, wait);
+    }
     const res = await next(req);
+    hearLimits(heard, res.headers);
     limiter.observe(credential, req.tier, res.rateLimit);
     return res;
   };
+}
+
+/** A wait of the client's own limiter too long to sit through, raised at once as the 429 it stands for. */
+function limiterRefusal(req: WireRequest, waitMs: number): RateLimitError {
+  const tier = req.tier as RateTier;
+  const limits = [
+    tier.burst ? `${tier.burst} a second` : "",
+    tier.steady ? `${tier.steady} a minute` : "",
+    tier.daily ? `${tier.daily} a day` : "",
+  ].filter(Boolean);
+  return new RateLimitError(
+    {
+      status: 429,
+      method: req.method,
+      path: req.url.pathname,
+      message:
+        `${req.method} ${req.url.pathname}: not sent. This client's rate limiter would hold it for ` +
+        `${formatWait(waitMs)} (Klaviyo allows ${limits.join(", ")} for this endpoint, counted per account), ` +
+        `longer than the retry policy's maxRetryAfterMs (${formatWait(req.retry.maxRetryAfterMs)}). ` +
+        "retryAfterMs says when a request may go.",
+    },
+    waitMs,
+    true,
+  );
+}
+
+/** A wait in the largest units that say it: `45 s`, `12 min`, `5 h 3 min`. */
+export function formatWait(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
 
 /** Sets `Authorization` per attempt; after a 401, lets the strategy refresh once and sends again. */

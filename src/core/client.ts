@@ -2,7 +2,7 @@ import type { CollectionOperationId, OperationId, OperationItem, OperationRespon
 import { getOperation, type HttpMethod, matchOperation, type Operation } from "../klaviyo/operations.js";
 import type { RateTier } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";
-import { apiKey } from "./api-key.js";
+import { API_KEY_LABEL, apiKey } from "./api-key.js";
 import type { AuthStrategy } from "./auth-strategy.js";
 import {
   authStage,
@@ -17,7 +17,9 @@ import {
   type WireResponse,
 } from "./chain.js";
 import { type Clock, systemClock } from "./clock.js";
-import { ApiError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
+import { limitsHeardFor } from "./emulator-limits.js";
+import { CLIENT_ENV, envValue } from "./env.js";
+import { ApiError, InputValidationError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
 import { type CallArgs, operationRequest } from "./operation-call.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
 import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
@@ -29,12 +31,16 @@ import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_NAME, PACKAGE_VERSION } fro
 export const JSON_API = "application/vnd.api+json";
 
 export interface KlaviyoClientOptions {
-  /** A private API key (`pk_…`); shorthand for `auth: apiKey(key)`. */
-  apiKey?: string;
+  /**
+   * A private API key (`pk_…`); shorthand for `auth: apiKey(key)`. Default: `KLAVIYO_API_KEY`. With neither a key
+   * nor `auth`, or an empty or malformed key, the constructor throws an `InputValidationError` naming "API Key":
+   * nothing is ever sent without credentials.
+   */
+  apiKey?: string | undefined;
   /** How requests authenticate (`apiKey(…)`, or the OAuth strategy). */
   auth?: AuthStrategy;
-  /** Defaults to `https://a.klaviyo.com`; point it at the emulator or a proxy. */
-  baseUrl?: string;
+  /** Default: `KLAVIYO_BASE_URL`, else `https://a.klaviyo.com`; point it at the emulator or a proxy. */
+  baseUrl?: string | undefined;
   /** The `revision` header; defaults to the revision this release is built against. */
   revision?: string;
   /** The `fetch` to send with: global `fetch` by default, `emulator.fetch` to stay in-process. */
@@ -102,6 +108,17 @@ function isJsonType(contentType: string | null): boolean {
 
 const decoder = new TextDecoder();
 
+/** No key given and none in the environment: refused before anything could be sent without one. */
+function missingKey(): never {
+  throw new InputValidationError([
+    {
+      label: API_KEY_LABEL,
+      key: "apiKey",
+      message: `is required: give apiKey (a private API key, pk_…) or auth, or set ${CLIENT_ENV.apiKey}`,
+    },
+  ]);
+}
+
 /**
  * One client per credential. Composes the transport once; every call then passes through the same chain.
  * Methods: `call` for one operation of the API by id, typed; `request` for any call; `paginate` /
@@ -112,7 +129,7 @@ export class KlaviyoClient {
   readonly revision: string;
   readonly timeoutMs: number;
   readonly retryPolicy: RetryPolicy;
-  readonly auth: AuthStrategy | undefined;
+  readonly auth: AuthStrategy;
   readonly clock: Clock;
   /** The rate-limit state of the most recent response. */
   lastRateLimit: RateLimitState | undefined;
@@ -121,8 +138,8 @@ export class KlaviyoClient {
   private readonly userAgent: string;
 
   constructor(options: KlaviyoClientOptions = {}) {
-    this.auth = options.auth ?? (options.apiKey !== undefined ? apiKey(options.apiKey) : undefined);
-    this.baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.auth = options.auth ?? apiKey(options.apiKey ?? envValue(CLIENT_ENV.apiKey) ?? missingKey());
+    this.baseUrl = new URL(options.baseUrl ?? envValue(CLIENT_ENV.baseUrl) ?? DEFAULT_BASE_URL);
     this.revision = options.revision ?? DEFAULT_REVISION;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.retryPolicy = retryPolicy(options.retry);
@@ -138,8 +155,9 @@ export class KlaviyoClient {
     this.limited = limiter !== undefined;
     // Only the stages this client needs: each costs an async frame on every request.
     const stages: Middleware[] = [retryStage(this.clock, options.random ?? Math.random)];
-    if (this.auth) stages.push(authStage(this.auth));
-    if (limiter) stages.push(rateLimitStage(limiter, this.auth));
+    stages.push(authStage(this.auth));
+    if (limiter)
+      stages.push(rateLimitStage(limiter, this.auth, limitsHeardFor(options.fetch, this.baseUrl.origin)));
     stages.push(timeoutStage);
     this.handler = compose(stages, fetchStage(fetchImpl, this.clock));
   }

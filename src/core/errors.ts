@@ -127,14 +127,20 @@ export class ConflictError extends ApiError {
 }
 export class RateLimitError extends ApiError {
   override name = "RateLimitError";
-  /** How long Klaviyo asked us to wait (`Retry-After`), when it said. */
+  /** How long to wait before trying again: Klaviyo's `Retry-After`, or the client's own limiter's wait. */
   readonly retryAfterMs: number | undefined;
-  constructor(init: ApiErrorInit, retryAfterMs?: number) {
+  /**
+   * True when the client's own limiter refused the request, without sending it, because its wait was longer
+   * than the retry policy's `maxRetryAfterMs` (a day's window spent, say); false for Klaviyo's own 429.
+   */
+  readonly fromLimiter: boolean;
+  constructor(init: ApiErrorInit, retryAfterMs?: number, fromLimiter = false) {
     super(init);
     this.retryAfterMs = retryAfterMs;
+    this.fromLimiter = fromLimiter;
   }
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs, fromLimiter: this.fromLimiter };
   }
 }
 export class ServerError extends ApiError {

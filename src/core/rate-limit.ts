@@ -83,15 +83,25 @@ export class RateLimiter {
     return store.waitMs({ credential, tier: tier.name }, this.windows(tier), this.guardMs, this.clock.now());
   }
 
-  /** Waits until a request of this tier may be sent, and counts it. Rejects when `signal` aborts. */
-  async acquire(credential: string, tier: RateTier, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until a request of this tier may be sent, and counts it; resolves to 0 then. A wait longer than
+   * `maxWaitMs` (a day's window that is spent, a long `Retry-After`) is not waited for: nothing is counted and the
+   * wait is returned, for the caller to raise. Rejects when `signal` aborts.
+   */
+  async acquire(
+    credential: string,
+    tier: RateTier,
+    signal?: AbortSignal,
+    maxWaitMs = Number.POSITIVE_INFINITY,
+  ): Promise<number> {
     const key: RateLimitKey = { credential, tier: tier.name };
     const windows = this.windows(tier);
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const taken = this.store.take(key, windows, this.guardMs, this.clock.now());
       const wait = typeof taken === "number" ? taken : await taken;
-      if (wait <= 0) return;
+      if (wait <= 0) return 0;
+      if (wait > maxWaitMs) return wait;
       await this.clock.sleep(Math.max(wait, 1), signal);
     }
   }

@@ -18,7 +18,7 @@ import {
   type OAuthControls,
   RevocableCredentialRegistry,
 } from "./oauth.js";
-import { RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
+import { announceRateLimits, RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
 import { seedDemo, seedEvents, seedProfiles } from "./seed.js";
@@ -159,6 +159,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     }),
   );
   app.route("/oauth", oauth.routes);
+  app.use("*", announceRateLimits(limiter));
   app.use("*", connection({ log: requests, latencyMs: () => latencyMs, now: () => clock.now() }));
   app.use("*", lookupOperation());
   // Past the lookup every request addresses an operation: the stages apply to all of them, not by a path

@@ -3,6 +3,7 @@
  * per rate bucket (the account, for private keys) and per operation, since Klaviyo limits each endpoint apart.
  */
 import type { MiddlewareHandler } from "hono";
+import { EMULATOR_RATE_LIMITS_HEADER } from "../core/emulator-limits.js";
 import { MINUTE, type RateTier, TierWindows } from "../klaviyo/rate-window.js";
 import { effectiveTier } from "../klaviyo/tiers.js";
 import { type EmulatorEnv, requestUrl } from "./env.js";
@@ -96,6 +97,24 @@ export function throttled(retryAfterSeconds: number): EmulatorProblem {
     },
     { "Retry-After": String(retryAfterSeconds) },
   );
+}
+
+/** The mode as the emulator announces it on every answer: `off`, `real` or `scale=F`. */
+export function formatRateLimitMode(mode: RateLimitMode): string {
+  return typeof mode === "object" ? `scale=${mode.scale}` : mode;
+}
+
+/**
+ * Says on every answer of the Klaviyo pipeline whether this emulator enforces rate limits
+ * (`X-Emulator-Rate-Limits`), so that a client stops pacing itself at Klaviyo's rates against an emulator that
+ * has none (`src/core/emulator-limits.ts`). Klaviyo sends no such header; this is the emulator's own.
+ * @internal
+ */
+export function announceRateLimits(limiter: RateLimiter): MiddlewareHandler<EmulatorEnv> {
+  return async (c, next) => {
+    await next();
+    c.res.headers.set(EMULATOR_RATE_LIMITS_HEADER, formatRateLimitMode(limiter.getMode()));
+  };
 }
 
 /** Answers 429 over the limit and stamps `RateLimit-*` on every other answer to a counted request.

@@ -104,6 +104,23 @@ describe("token stores", () => {
     if (loaded) loaded.tokens.accessToken = "changed";
     expect((await store.load())?.tokens.accessToken).toBe("at-1");
   });
+  it("every store saves a connection with an app spread into it (its fetch too), keeping its data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "klaviyo-tokens-"));
+    dirs.push(dir);
+    const app = {
+      clientId: connection.clientId,
+      clientSecret: connection.clientSecret,
+      fetch: globalThis.fetch,
+    };
+    for (const store of [new MemoryTokenStore(), new FileTokenStore(join(dir, "oauth.json"))]) {
+      await store.save({ tokens: connection.tokens, ...app });
+      expect(await store.load()).toEqual({
+        tokens: connection.tokens,
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
+      });
+    }
+  });
   it("the default directory follows KLAVIYO_CONFIG_DIR, then XDG_CONFIG_HOME", () => {
     expect(configDir({ KLAVIYO_CONFIG_DIR: "/x/y" })).toBe("/x/y");
     expect(configDir({ XDG_CONFIG_HOME: "/cfg" })).toBe("/cfg/klaviyo-connector");

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runAction, runActionByKey } from "../../src/actions/index.js";
 import type { FetchLike } from "../../src/core/chain.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../../src/core/client.js";
@@ -9,6 +9,7 @@ import {
   AuthenticationError,
   BadRequestError,
   ConnectionError,
+  InputValidationError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
@@ -16,7 +17,7 @@ import {
   TimeoutError,
 } from "../../src/core/errors.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
-import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
+import { createEmulator, DEV_API_KEY, startEmulator } from "../../src/emulator/index.js";
 import { checkedFetch } from "../helpers/contract.js";
 import { closedPort, startServer, type TestServer } from "../helpers/servers.js";
 
@@ -188,6 +189,112 @@ describe("rate limits", () => {
     await Promise.all([a, b, a, b].map((c) => c.request({ method: "GET", path: "/api/accounts" })));
     expect(emulator.requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(clock.now()).toBeGreaterThanOrEqual(3000);
+  });
+});
+
+describe("the client's own limiter, and emulators without limits", () => {
+  const list = (i: number) => ({
+    method: "POST" as const,
+    path: "/api/lists",
+    body: { data: { type: "list", attributes: { name: `List ${i}` } } },
+  });
+
+  it("raises a wait of its own longer than the retry policy allows at once, as a RateLimitError, sending nothing", async () => {
+    // Create List: 10 a second, 150 a minute, 150 a day. The 151st would wait for midnight UTC.
+    const { client, clock, emulator } = setup();
+    for (let i = 0; i < 150; i++) await client.request(list(i));
+    const before = clock.now();
+    const err = await failure(client.request(list(150)));
+    expect(err).toBeInstanceOf(RateLimitError);
+    const refusal = err as RateLimitError;
+    expect(refusal.fromLimiter).toBe(true);
+    expect(refusal.status).toBe(429);
+    const midnight = (Math.floor(before / 86_400_000) + 1) * 86_400_000;
+    expect(refusal.retryAfterMs).toBeGreaterThan(60_000);
+    expect(refusal.retryAfterMs).toBeLessThanOrEqual(midnight - before + 1000);
+    expect(refusal.message).toMatch(/not sent/);
+    expect(refusal.message).toMatch(/150 a day/);
+    expect(clock.now()).toBe(before);
+    expect(emulator.requests.filter((r) => r.method === "POST")).toHaveLength(150);
+    // A policy that allows the wait waits instead (here: a day of virtual time).
+    const patient = await client.request({ ...list(151), retry: { maxRetryAfterMs: 86_400_000 } });
+    expect(patient.status).toBe(201);
+    expect(clock.now()).toBeGreaterThanOrEqual(midnight);
+  });
+
+  it("waits on nothing against an emulator whose limits are off, and paces again once they are on", async () => {
+    const { client, clock, emulator } = setup({ rateLimits: "off" });
+    for (let i = 0; i < 200; i++) await client.request(list(i));
+    expect(clock.sleeps).toEqual([]);
+    expect(emulator.requests.every((r) => r.status === 201)).toBe(true);
+    emulator.setRateLimits("real");
+    // Get Account allows 1 a second: the first answer says "real", the next requests wait their turn.
+    for (let i = 0; i < 3; i++) await client.request({ method: "GET", path: "/api/accounts" });
+    expect(clock.sleeps.length).toBeGreaterThan(0);
+    expect(emulator.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  it("a new client of an emulator without limits knows it from its first request", async () => {
+    const clock = new FakeClock(Date.parse("2026-11-26T12:00:00.000Z"));
+    const emulator = createEmulator({ apiKeys: [{ key: KEY }], clock, rateLimits: "off" });
+    const limiter = new RateLimiter({ clock });
+    const make = () =>
+      new KlaviyoClient({
+        apiKey: KEY,
+        baseUrl: emulator.baseUrl,
+        fetch: emulator.fetch,
+        clock,
+        rateLimiter: limiter,
+      });
+    await make().request({ method: "GET", path: "/api/accounts" });
+    // Get Account allows 1 a second: counted by the shared limiter, the second client's request would wait.
+    await make().request({ method: "GET", path: "/api/accounts" });
+    expect(clock.sleeps).toEqual([]);
+    // Klaviyo never sends the header: a client of another server keeps pacing.
+    const other = createEmulator({ apiKeys: [{ key: KEY }], clock });
+    const paced = new KlaviyoClient({
+      apiKey: KEY,
+      baseUrl: other.baseUrl,
+      fetch: other.fetch,
+      clock,
+      rateLimiter: limiter,
+    });
+    await paced.request({ method: "GET", path: "/api/accounts" });
+    await paced.request({ method: "GET", path: "/api/accounts" });
+    expect(clock.sleeps.length).toBeGreaterThan(0);
+  });
+});
+
+describe("a client's defaults from the environment", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("refuses a missing or empty key before anything is sent, naming the API Key", () => {
+    vi.stubEnv("KLAVIYO_API_KEY", "");
+    for (const options of [{}, { apiKey: undefined }, { apiKey: process.env.KLAVIYO_UNSET_FOR_THIS_TEST }]) {
+      expect(() => new KlaviyoClient(options)).toThrow(InputValidationError);
+      expect(() => new KlaviyoClient(options)).toThrow(/API Key.*required.*KLAVIYO_API_KEY/s);
+    }
+    expect(() => new KlaviyoClient({ apiKey: "" })).toThrow(/API Key.*empty/s);
+  });
+
+  it("reads KLAVIYO_API_KEY and KLAVIYO_BASE_URL when given neither, as openai-node reads its own", async () => {
+    // An emulator on a port: the client must send there, with the environment's key.
+    const running = await startEmulator({ apiKeys: [{ key: KEY }], rateLimits: "off" });
+    servers.push({ close: () => running.close() } as TestServer);
+    const server = { url: running.url };
+    const emulator = running.emulator;
+    vi.stubEnv("KLAVIYO_API_KEY", KEY);
+    vi.stubEnv("KLAVIYO_BASE_URL", server.url);
+    const client = new KlaviyoClient();
+    expect(client.baseUrl.href).toBe(new URL(server.url).href);
+    const res = await client.request({ method: "GET", path: "/api/accounts" });
+    expect(res.status).toBe(200);
+    expect(emulator.requests).toHaveLength(1);
+    // Given options win over the environment.
+    const given = new KlaviyoClient({ apiKey: DEV_API_KEY, baseUrl: "https://example.test" });
+    expect(given.baseUrl.origin).toBe("https://example.test");
   });
 });
 
