@@ -228,7 +228,9 @@ function describe(init: ApiErrorInit): string {
   const details = (init.errors ?? [])
     .map((e) => {
       const text = e.detail || e.title || e.code || "";
-      const at = e.source?.pointer ?? (e.source?.parameter ? `parameter ${e.source.parameter}` : undefined);
+      // Klaviyo points many errors at the whole document (`/data/`, a 404 too): that says nothing, so it goes.
+      const pointer = e.source?.pointer?.replace(/\/$/, "") === "/data" ? undefined : e.source?.pointer;
+      const at = pointer ?? (e.source?.parameter ? `parameter ${e.source.parameter}` : undefined);
       return at && text ? `${text} [${at}]` : text;
     })
     .filter((t) => t.length > 0);

@@ -28,12 +28,19 @@ function tooLarge(limit: number): EmulatorProblem {
   });
 }
 
+/**
+ * JSON bodies up to this size are kept in the request log (`RequestRecord.body`), for a test to assert what was
+ * sent; larger ones (bulk jobs, up to 5 MB) are logged by size only, so that the log's 1,000 records stay small.
+ */
+export const LOGGED_BODY_LIMIT = 256 * 1024;
+
 /** The raw body bytes, refused with 413 past `limit` (by Content-Length when given, else as read). */
 export async function readBytes(c: EmulatorContext, limit: number): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, limit);
   if (!bytes) throw tooLarge(limit);
+  c.set("bodyBytes", bytes.byteLength);
   return bytes;
 }
 
@@ -50,6 +57,7 @@ export async function readJson(c: EmulatorContext, limit = MAX_JSON_BYTES): Prom
   }
   const bytes = await readBytes(c, limit);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  if (bytes.byteLength <= LOGGED_BODY_LIMIT) c.set("bodyText", text);
   if (text.trim() === "") throw parseError("the body is empty");
   let value: unknown;
   try {

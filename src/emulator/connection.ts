@@ -25,6 +25,13 @@ export interface RequestRecord {
   readonly handled: boolean;
   readonly fault: FaultKind | undefined;
   /**
+   * The JSON body the request carried, parsed (its text where it did not parse), when the emulator read one of
+   * at most `LOGGED_BODY_LIMIT` bytes; absent otherwise (no body, a multipart upload, a larger bulk job).
+   */
+  readonly body?: unknown;
+  /** The size of the body the emulator read, in bytes. */
+  readonly bodyBytes?: number;
+  /**
    * When the request reached the pipeline (ms since the epoch, by `ConnectionOptions.now`, default `Date.now`),
    * to check rate windows. A non-enumerable property: read it by name.
    */
@@ -53,6 +60,16 @@ export function isDroppedConnection(error: unknown): boolean {
   return error instanceof Error && dropped.has(error);
 }
 
+function loggedBody(text: string | undefined, bytes: number | undefined): Pick<RequestRecord, "body" | "bodyBytes"> {
+  if (bytes === undefined) return {};
+  if (text === undefined) return { bodyBytes: bytes };
+  try {
+    return { body: JSON.parse(text), bodyBytes: bytes };
+  } catch {
+    return { body: text, bodyBytes: bytes };
+  }
+}
+
 export interface ConnectionOptions {
   readonly log: RequestRecord[];
   readonly latencyMs: () => number;
@@ -68,6 +85,8 @@ export function connection(options: ConnectionOptions): MiddlewareHandler<Emulat
     c.set("dropConnection", false);
     c.set("handled", false);
     c.set("fault", undefined);
+    c.set("bodyBytes", undefined);
+    c.set("bodyText", undefined);
     const latency = options.latencyMs();
     // Counted and handled on arrival, as Klaviyo's gateway counts a request against the rate limit when it
     // comes in; the answer is then held back by the latency (the time Klaviyo takes to serve it).
@@ -85,6 +104,7 @@ export function connection(options: ConnectionOptions): MiddlewareHandler<Emulat
       status: drop ? 0 : c.res.status,
       handled: c.get("handled"),
       fault: c.get("fault"),
+      ...loggedBody(c.get("bodyText"), c.get("bodyBytes")),
     };
     options.log.push(record);
     if (options.log.length > REQUEST_LOG_LIMIT) options.log.splice(0, options.log.length - REQUEST_LOG_LIMIT);

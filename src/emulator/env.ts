@@ -17,6 +17,10 @@ export interface EmulatorVariables {
   /** Set once the handler has run, so its change (if any) is in the state. */
   handled: boolean;
   fault: FaultKind | undefined;
+  /** The body's size, once a handler has read it. */
+  bodyBytes: number | undefined;
+  /** A JSON body's text, once read, when it is small enough to keep in the request log. */
+  bodyText: string | undefined;
 }
 
 export type EmulatorEnv = { Bindings: EmulatorBindings; Variables: EmulatorVariables };

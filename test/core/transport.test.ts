@@ -136,6 +136,10 @@ describe("requests against the emulator", () => {
     const { client } = setup();
     const e404 = await failure(client.request({ method: "GET", path: "/api/accounts/NoSuch" }));
     expect(e404).toBeInstanceOf(NotFoundError);
+    // Klaviyo points a 404 at the whole document (`/data/`); the message leaves out a pointer that says nothing.
+    expect((e404 as NotFoundError).errors[0]?.source?.pointer).toBe("/data/");
+    expect((e404 as NotFoundError).message).not.toMatch(/\[\/data/);
+    expect((e404 as NotFoundError).message).toMatch(/^Klaviyo API 404 \(GET \/api\/accounts\/NoSuch\): \S/);
     // None of these were retried: the emulator saw each once.
     expect(unknown.emulator.requests).toHaveLength(1);
     expect(scoped.emulator.requests).toHaveLength(1);

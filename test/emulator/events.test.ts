@@ -112,9 +112,22 @@ describe("POST /api/events", () => {
     expect(event?.attributes).toEqual({
       timestamp: Date.UTC(2026, 6, 20, 12) / 1000,
       datetime: "2026-07-20T12:00:00+00:00",
-      event_properties: { OrderId: "1234", Items: ["A", "B"], $event_id: "order-1234", $value: 29.98 },
+      event_properties: {
+        OrderId: "1234",
+        Items: ["A", "B"],
+        $event_id: "order-1234",
+        $value: 29.98,
+        $value_currency: "USD",
+      },
       uuid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
     });
+    // The request log holds what was sent, for a test to assert.
+    const sent = em.requests.find((r) => r.operationId === "create_event");
+    expect(sent?.body).toMatchObject({
+      data: { type: "event", attributes: { value_currency: "USD", value: 29.98 } },
+    });
+    expect(sent?.bodyBytes).toBeGreaterThan(100);
+    expect(em.requests.find((r) => r.operationId === "get_events")).not.toHaveProperty("body");
     expect(event?.links.self).toBe(`${em.baseUrl}/api/events/${event?.id}/`);
 
     const metric = list.included?.find((r) => r.type === "metric");

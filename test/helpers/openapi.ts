@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { DEFAULT_REVISION } from "../../src/core/version.js";
 
 /**
  * Klaviyo's official OpenAPI document, the oracle of the contract tests. Read from $KLAVIYO_OPENAPI_SPEC
@@ -9,6 +10,11 @@ import { resolve } from "node:path";
 export const OPENAPI_PATH = resolve(
   process.env.KLAVIYO_OPENAPI_SPEC ?? "../shared/klaviyo-openapi/stable.json",
 );
+
+/** Where the document comes from, for the skip message: Klaviyo publishes it in its openapi repository. */
+const WHERE_TO_GET_IT =
+  `Klaviyo publishes it as openapi/stable.json in https://github.com/klaviyo/openapi (revision ${DEFAULT_REVISION}); ` +
+  "save it there or set KLAVIYO_OPENAPI_SPEC to its path.";
 
 let cached: unknown;
 let warned = false;
@@ -20,7 +26,7 @@ export function openApiAvailable(): boolean {
   }
   if (!warned) {
     console.warn(
-      `Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract checks skipped (set KLAVIYO_OPENAPI_SPEC)`,
+      `Klaviyo's OpenAPI document is not at ${OPENAPI_PATH}: contract checks skipped. ${WHERE_TO_GET_IT}`,
     );
     warned = true;
   }

@@ -19,7 +19,10 @@ export function redisAvailable(): boolean {
   if (redisServerPath()) return true;
   if (process.env.REQUIRE_REDIS === "1")
     throw new Error("REQUIRE_REDIS=1, but redis-server is not on the PATH (apt-get install -y redis-server)");
-  console.warn("redis-server is not on the PATH: the shared-store tests are skipped");
+  console.warn(
+    "redis-server is not on the PATH: the shared-store tests are skipped " +
+      "(install it: apt-get install -y redis-server, brew install redis; then run the tests again)",
+  );
   return false;
 }
 

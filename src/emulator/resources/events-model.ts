@@ -156,9 +156,12 @@ export function recordEvent(
   if (state.eventKeys.has(key)) return undefined;
   state.eventKeys.add(key);
   const datetime = isoSeconds(ms);
-  // Klaviyo files the dedup id and the value among the properties, under its `$` names.
+  // Klaviyo files the dedup id and the value among the properties, under its `$` names. Where it files the value's
+  // currency on reading is not documented: the emulator keeps it beside `$value` as `$value_currency`, so that
+  // nothing the client sent is lost and a test can see it.
   const eventProperties: Record<string, unknown> = { ...event.properties, $event_id: uniqueId };
   if (event.value !== null && event.value !== undefined) eventProperties.$value = event.value;
+  if (event.value_currency) eventProperties.$value_currency = event.value_currency;
   const row: EventRow = {
     id: ulid(now),
     seq: state.events.seq(),
