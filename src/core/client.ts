@@ -19,7 +19,13 @@ import {
 import { type Clock, systemClock } from "./clock.js";
 import { limitsHeardFor } from "./emulator-limits.js";
 import { CLIENT_ENV, envValue } from "./env.js";
-import { ApiError, InputValidationError, type KlaviyoErrorObject, type RateLimitState, redactErrors } from "./errors.js";
+import {
+  ApiError,
+  InputValidationError,
+  type KlaviyoErrorObject,
+  type RateLimitState,
+  redactErrors,
+} from "./errors.js";
 import { type CallArgs, operationRequest } from "./operation-call.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
 import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";

@@ -21,13 +21,11 @@ const byOrigin = new Map<string, LimitsHeard>();
 
 /** The record for the server a client sends to: its in-process `fetch`, else its base URL's origin. */
 export function limitsHeardFor(fetch: object | undefined, origin: string): LimitsHeard {
-  if (fetch) {
-    let heard = byFetch.get(fetch);
-    if (!heard) byFetch.set(fetch, (heard = { off: false }));
-    return heard;
-  }
-  let heard = byOrigin.get(origin);
-  if (!heard) byOrigin.set(origin, (heard = { off: false }));
+  const known = fetch ? byFetch.get(fetch) : byOrigin.get(origin);
+  if (known) return known;
+  const heard: LimitsHeard = { off: false };
+  if (fetch) byFetch.set(fetch, heard);
+  else byOrigin.set(origin, heard);
   return heard;
 }
 

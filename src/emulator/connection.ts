@@ -60,7 +60,10 @@ export function isDroppedConnection(error: unknown): boolean {
   return error instanceof Error && dropped.has(error);
 }
 
-function loggedBody(text: string | undefined, bytes: number | undefined): Pick<RequestRecord, "body" | "bodyBytes"> {
+function loggedBody(
+  text: string | undefined,
+  bytes: number | undefined,
+): Pick<RequestRecord, "body" | "bodyBytes"> {
   if (bytes === undefined) return {};
   if (text === undefined) return { bodyBytes: bytes };
   try {
