@@ -72,6 +72,7 @@ export const layers = {
       "test/contract/bundle.test.ts",
       "test/contract/package.test.ts",
       "test/contract/platform-pack.test.ts",
+      "test/contract/readme.test.ts",
       "test/core/partition.test.ts",
       "test/emulator/cli.test.ts",
       "test/reliability/data-file-crash.test.ts",

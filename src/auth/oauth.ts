@@ -16,7 +16,7 @@ export interface OAuthClientConfig {
   clientSecret: string;
   /** Where Klaviyo sends the user back: must match a redirect URL registered for the app, exactly. */
   redirectUri?: string;
-  /** Space-separated; defaults to the smallest set that covers every action. */
+  /** Space-separated; `authorizeUrl` requires them (`DEFAULT_SCOPES.join(" ")` covers every action). */
   scopes?: string;
   authorizeUrl?: string;
   tokenUrl?: string;
