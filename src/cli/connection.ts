@@ -80,6 +80,37 @@ function missingCredentials(message: string): MissingCredentialsError {
   return new MissingCredentialsError([{ label: "API Key", key: "apiKey", message }]);
 }
 
+/**
+ * The connection flags that take a value, checked (by the flag's name) and read: called first by every command,
+ * so a wrong one is reported before the inputs, and again by `clientFromFlags`.
+ */
+export function checkConnectionFlags(flags: ConnectionFlags): {
+  timeoutMs: number | undefined;
+  maxRetries: number | undefined;
+  scale: number | undefined;
+} {
+  const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new InputValidationError([
+      { label: "--timeout", key: "timeout", message: "must be a positive number of milliseconds" },
+    ]);
+  }
+  const maxRetries = flags.maxRetries !== undefined ? Number(flags.maxRetries) : undefined;
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10)) {
+    throw new InputValidationError([
+      { label: "--max-retries", key: "maxRetries", message: "must be a whole number from 0 to 10" },
+    ]);
+  }
+  const scale = flags.rateLimitScale !== undefined ? Number(flags.rateLimitScale) : undefined;
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
+    throw new InputValidationError([
+      { label: "--rate-limit-scale", key: "rateLimitScale", message: "must be a number above 0" },
+    ]);
+  }
+  if (flags.baseUrl !== undefined) checkBaseUrl(flags.baseUrl, "--base-url");
+  return { timeoutMs, maxRetries, scale };
+}
+
 /** Credentials that authenticate nothing: for `--no-auth` requests (public endpoints) when none are at hand. */
 const NO_CREDENTIALS: AuthStrategy = {
   kind: "api-key",
@@ -128,24 +159,7 @@ export function clientFromFlags(
       },
     ]);
   }
-  const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) : undefined;
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new InputValidationError([
-      { label: "--timeout", key: "timeout", message: "must be a positive number of milliseconds" },
-    ]);
-  }
-  const maxRetries = flags.maxRetries !== undefined ? Number(flags.maxRetries) : undefined;
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10)) {
-    throw new InputValidationError([
-      { label: "--max-retries", key: "maxRetries", message: "must be a whole number from 0 to 10" },
-    ]);
-  }
-  const scale = flags.rateLimitScale !== undefined ? Number(flags.rateLimitScale) : undefined;
-  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
-    throw new InputValidationError([
-      { label: "--rate-limit-scale", key: "rateLimitScale", message: "must be a number above 0" },
-    ]);
-  }
+  const { timeoutMs, maxRetries, scale } = checkConnectionFlags(flags);
   let auth: AuthStrategy;
   if (useOAuth) auth = oauth({ store });
   else if (key !== undefined) auth = apiKey(key);

@@ -39,6 +39,68 @@ export class MissingCredentialsError extends InputValidationError {
   override name = "MissingCredentialsError";
 }
 
+/** What a bulk run reports (an ingestion, Bulk Create Events, Subscribe Profiles …), as far as exit codes go. */
+export interface BulkReport {
+  total: number;
+  accepted: number;
+  complete: boolean;
+  rejected: readonly unknown[];
+  failed: readonly number[];
+  unsent: readonly number[];
+  requests: ReadonlyArray<{ httpStatus?: number; status?: string; error?: string }>;
+}
+
+/** Whether an output is a bulk run's report. */
+export function isBulkReport(output: unknown): output is BulkReport {
+  const o = output as Partial<BulkReport> | null;
+  return (
+    typeof o === "object" &&
+    o !== null &&
+    typeof o.complete === "boolean" &&
+    typeof o.total === "number" &&
+    typeof o.accepted === "number" &&
+    Array.isArray(o.rejected) &&
+    Array.isArray(o.failed) &&
+    Array.isArray(o.unsent) &&
+    Array.isArray(o.requests)
+  );
+}
+
+/**
+ * The exit code of a bulk run: 3 when Klaviyo refused the credentials (401), 1 when items were left failed or
+ * unsent (the API or the network), 2 when some were rejected (bad input) and every other one accepted, 0 when all
+ * were.
+ */
+export function bulkExitCode(report: BulkReport): number {
+  if (report.complete) return EXIT_OK;
+  if (report.requests.some((r) => r.httpStatus === 401)) return EXIT_AUTH;
+  if (report.failed.length > 0 || report.unsent.length > 0) return EXIT_FAILURE;
+  return EXIT_USAGE;
+}
+
+/**
+ * Says on stderr what a bulk run left undone, in one line (the first request error with it); `verbose` adds the
+ * reports of the requests that were not accepted. Returns the exit code (`bulkExitCode`).
+ */
+export function reportBulk(
+  label: string,
+  report: BulkReport,
+  io: Io,
+  secrets: readonly string[] = [],
+  verbose = false,
+): number {
+  if (report.complete) return EXIT_OK;
+  const first = report.requests.find((r) => r.error !== undefined)?.error;
+  io.stderr(
+    `error: ${label}: ${report.accepted} of ${report.total} accepted; ${report.rejected.length} rejected, ${report.failed.length} failed, ${report.unsent.length} unsent${first ? ` (${redact(first, secrets)})` : ""}\n`,
+  );
+  if (verbose) {
+    const undone = report.requests.filter((r) => r.status !== "accepted");
+    io.stderr(`${redact(JSON.stringify(undone, null, 2), secrets)}\n`);
+  }
+  return bulkExitCode(report);
+}
+
 /** The exit code an error deserves. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof MissingCredentialsError) return EXIT_AUTH;

@@ -167,7 +167,7 @@ async function login(flags: LoginFlags, io: Io, env: NodeJS.ProcessEnv = process
     };
     const request = authorizeUrl(config);
     io.stderr(
-      `Logging in for ${settings.baseUrl} (tokens from ${settings.tokenUrl}).\n` +
+      `Logging in for ${settings.baseUrl} (tokens from ${settings.tokenUrl}, revoked at ${settings.revokeUrl}).\n` +
         `Waiting for the authorization on ${redirectUri}\nOpen this URL to connect your Klaviyo account:\n`,
     );
     io.stdout(`${request.url}\n`);

@@ -21,8 +21,13 @@ import {
 } from "../../ingest/index.js";
 import { readRecords, UnreadableRecord } from "../../ingest/ndjson.js";
 import { parse } from "../../klaviyo/schema.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
-import { EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formatJson, type Io, reportError } from "../output.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
+import { bulkExitCode, EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
 
 type Kind = "events" | "subscribe" | "unsubscribe";
@@ -249,17 +254,6 @@ function progressMeter(io: Io) {
   };
 }
 
-/**
- * The exit code of a run: 3 when Klaviyo refused the credentials (401), 1 when records were left failed or unsent
- * (the API or the network), 2 when some were rejected (bad input) and every other one accepted, 0 when all were.
- */
-export function ingestExitCode(result: IngestResult): number {
-  if (result.complete) return EXIT_OK;
-  if (result.requests.some((r) => r.httpStatus === 401)) return EXIT_AUTH;
-  if (result.failed.length > 0 || result.unsent.length > 0) return EXIT_FAILURE;
-  return EXIT_USAGE;
-}
-
 /** Runs one ingestion from flags; returns the exit code (0 only when every item was accepted). */
 export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io: Io): Promise<number> {
   tuneHeapForStreaming();
@@ -273,6 +267,7 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
   let unsent: ReturnType<typeof unsentWriter>;
   let spool: string | undefined;
   try {
+    checkConnectionFlags(flags);
     const concurrency = concurrencyOf(flags);
     if (flags.listId !== undefined && !parse(idSchema, flags.listId).success)
       throw usageError("--list-id", "listId", "must be a list ID, such as Y6nRLr");
@@ -329,7 +324,7 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
         io.stdoutIsTerminal === true,
       ),
     );
-    return ingestExitCode(result);
+    return bulkExitCode(result);
   } catch (error) {
     unsent?.close("written");
     const code = reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);

@@ -2,7 +2,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { actionContext, validateInputs } from "../../actions/define.js";
 import { getAction } from "../../actions/index.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
 import {
   EXIT_OK,
   type Format,
@@ -56,6 +61,7 @@ Examples:
     const action = getAction("raw-request");
     if (!action) throw new Error("raw-request action missing");
     try {
+      checkConnectionFlags(flags);
       const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
       checkRequestFlags(flags, format);
       let data: unknown;

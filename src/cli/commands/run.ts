@@ -6,7 +6,12 @@ import { flagOf, holdsFiles, type InputDefinition } from "../../actions/inputs.j
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
 import { partitionFieldFor } from "../../core/partition.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
 import { exampleFor, formatExample } from "../examples.js";
 import {
   EXIT_OK,
@@ -16,7 +21,9 @@ import {
   formatJson,
   formatOutput,
   type Io,
+  isBulkReport,
   parseFormat,
+  reportBulk,
   reportError,
 } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
@@ -58,7 +65,18 @@ export function inputsFromFlags(
 ): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   if (typeof flags.inputs === "string") {
-    const text = String(readArgument(flags.inputs === "-" ? "-" : `@${flags.inputs}`, false, stdin));
+    let text: string;
+    try {
+      text = String(readArgument(flags.inputs === "-" ? "-" : `@${flags.inputs}`, false, stdin));
+    } catch (error) {
+      throw new InputValidationError([
+        {
+          label: "--inputs",
+          key: "inputs",
+          message: `cannot read ${flags.inputs}: ${(error as Error).message}`,
+        },
+      ]);
+    }
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
@@ -200,6 +218,24 @@ function checkFormat(action: AnyAction, format: Format | undefined, all: boolean
   }
 }
 
+/**
+ * Raw Request makes its own attempts (Max Retry Count), its own timeout (Timeout) and may carry its own revision
+ * header: the connection's flags for those would be overridden without a word, so they are refused.
+ */
+function checkRawRequestFlags(flags: Record<string, unknown> & ConnectionFlags): void {
+  if (flags.maxRetries !== undefined) {
+    throw flagError(
+      "--max-retries",
+      "does not apply: Raw Request makes its own retries; give --max-retry-count N (0 by default: sent once)",
+    );
+  }
+  if (flags.timeout !== undefined && flags.timeoutMs !== undefined)
+    throw flagError("--timeout", "and --timeout-ms both set the per-attempt timeout: give one of them");
+  const headers = Array.isArray(flags.header) ? (flags.header as unknown[]) : [];
+  if (flags.revision !== undefined && headers.some((h) => /^\s*revision\s*[:=]/i.test(String(h))))
+    throw flagError("--revision", "and a revision --header both set the revision: give one of them");
+}
+
 /** Thrown from the sink when `--all --limit N` has written its N items: the walk stops there. */
 class LimitReached extends Error {}
 
@@ -221,8 +257,10 @@ export async function runWithFlags(
   io: Io,
 ): Promise<number> {
   try {
+    checkConnectionFlags(flags);
     const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
     checkFormat(action, format, flags.all === true);
+    if (action.key === "raw-request") checkRawRequestFlags(flags);
     const parallel = parallelOf(flags);
     const values = validateInputs(action, inputsFromFlags(action, flags), { text: true });
     const client = clientFromFlags(flags);
@@ -271,7 +309,9 @@ export async function runWithFlags(
     }
     const output = await action.perform(actionContext(action, client), values);
     writeOutput(output, format ?? "json", io);
-    return EXIT_OK;
+    // A bulk action's report says what became of every item: anything not accepted is not a success.
+    if (!isBulkReport(output)) return EXIT_OK;
+    return reportBulk(action.label, output, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
   } catch (error) {
     return reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
   }
