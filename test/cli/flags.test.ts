@@ -313,28 +313,28 @@ describe("klaviyo run <action>: each flag acts or is refused, for every action",
     }
   }, 120_000);
 
-  it("--timeout and --max-retries change the attempts (Raw Request refuses --max-retries: it has its own)", async () => {
+  it("--timeout and --max-retries change the attempts (for Raw Request, --max-retries is its Max Retry Count)", async () => {
     for (const action of actions) {
       const args = await exampleArgs(action);
       const slow = await recorded(
         () => cli([...args, ...FAST, "--base-url", recorder.url, "--timeout", "100", "--max-retries", "0"]),
         "slow",
       );
-      if (action.key === "raw-request") expectRefused(slow.result, "--max-retries");
-      else {
-        expect(slow.result.code, action.key).toBe(1);
-        expect(slow.result.stderr, action.key).toMatch(/timed out/i);
-      }
+      expect(slow.result.code, action.key).toBe(1);
+      expect(slow.result.stderr, action.key).toMatch(/timed out/i);
       const retried = await recorded(
         () => cli([...args, ...FAST, "--base-url", recorder.url, "--max-retries", "1"]),
         "429",
       );
-      if (action.key === "raw-request") expectRefused(retried.result, "--max-retries");
-      else {
-        expect(retried.result.code, action.key).toBe(1);
-        expect(retried.requests, action.key).toHaveLength(2);
-      }
+      expect(retried.result.code, action.key).toBe(1);
+      expect(retried.requests, action.key).toHaveLength(2);
     }
+    const raw0 = await exampleArgs(actions.find((a) => a.key === "raw-request") as AnyAction);
+    expectRefused(
+      await cli([...raw0, "--max-retries", "1", "--max-retry-count", "2"]),
+      "--max-retries",
+      "--max-retry-count",
+    );
     const raw = await exampleArgs(actions.find((a) => a.key === "raw-request") as AnyAction);
     const slow = await recorded(() => cli([...raw, "--base-url", recorder.url, "--timeout", "100"]), "slow");
     expect(slow.result.stderr).toMatch(/timed out/i);
@@ -486,7 +486,16 @@ describe("klaviyo request: each flag acts or is refused", () => {
       "--api-key",
       "--no-auth",
     );
-    expectRefused(await cli(["request", "GET", "/api/lists", "--max-retries", "2"]), "--max-retries");
+    const once = await recorded(
+      () => cli(["request", "GET", "/api/lists", "--base-url", recorder.url]),
+      "429",
+    );
+    const retried = await recorded(
+      () =>
+        cli(["request", "POST", "/api/lists", "-d", "{}", "--base-url", recorder.url, "--max-retries", "2"]),
+      "429",
+    );
+    expect([once.requests.length, retried.requests.length]).toEqual([1, 3]);
     expectRefused(
       await cli(["request", "GET", "/api/lists", "--revision", "2025-01-15", "-H", "revision: 2024-10-15"]),
       "--revision",

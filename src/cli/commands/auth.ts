@@ -177,7 +177,7 @@ async function login(flags: LoginFlags, io: Io, env: NodeJS.ProcessEnv = process
       io.stderr(
         `error: authorization refused: ${params.get("error")} ${params.get("error_description") ?? ""}\n`,
       );
-      return EXIT_FAILURE;
+      return EXIT_AUTH; // the login was refused: authentication, as the exit-code table says
     }
     const tokens = await exchangeCode(
       config,

@@ -46,7 +46,8 @@ export function registerRequestCommand(program: Command, io: Io, setExit: (code:
       "after",
       `
 Paths only: an absolute URL, or a path that would leave the connection's host, is refused before sending. The
-request is sent once (no retries: klaviyo run raw-request --max-retry-count N for them).
+request is sent once unless --max-retries N: then it is tried again after a 429, a 5xx, a timeout or a network
+error, whatever the method (POST included: only when repeating it cannot do the work twice).
 
 Examples:
   $ klaviyo request GET /api/lists -q 'fields[list]=name' -q 'page[size]=5'
@@ -81,6 +82,8 @@ Examples:
         ...(flags.header ? { header: flags.header } : {}),
         ...(flags.responseType ? { responseType: flags.responseType } : {}),
         ...(flags.auth === false ? { excludeAuthorization: true } : {}),
+        // The action makes the attempts itself: --max-retries is its Max Retry Count (0 unless given).
+        ...(flags.maxRetries !== undefined ? { maxRetryCount: Number(flags.maxRetries) } : {}),
       });
       const client = clientFromFlags(flags, process.env, {
         credentials: flags.auth === false ? "optional" : "required",
@@ -120,12 +123,6 @@ Examples:
 function checkRequestFlags(flags: RequestFlags, format: Format | undefined): void {
   if (flags.auth === false && flags.apiKey !== undefined)
     throw flagError("--api-key", "is not sent with --no-auth: give one of them");
-  if (flags.maxRetries !== undefined) {
-    throw flagError(
-      "--max-retries",
-      "does not apply: a raw request is sent once unless told otherwise, for any method (klaviyo run raw-request --max-retry-count N)",
-    );
-  }
   if (flags.revision !== undefined && (flags.header ?? []).some((h) => /^\s*revision\s*:/i.test(h)))
     throw flagError("--revision", "and a revision header (-H) both set the revision: give one of them");
   const type = flags.responseType ?? "json";

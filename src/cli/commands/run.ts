@@ -219,16 +219,16 @@ function checkFormat(action: AnyAction, format: Format | undefined, all: boolean
 }
 
 /**
- * Raw Request makes its own attempts (Max Retry Count), its own timeout (Timeout) and may carry its own revision
- * header: the connection's flags for those would be overridden without a word, so they are refused.
+ * Raw Request makes its own attempts (Max Retry Count, which --max-retries gives when it is not given itself), has
+ * its own timeout (Timeout) and may carry its own revision header: a connection flag that one of those would
+ * override without a word is refused.
  */
 function checkRawRequestFlags(flags: Record<string, unknown> & ConnectionFlags): void {
-  if (flags.maxRetries !== undefined) {
+  if (flags.maxRetries !== undefined && flags.maxRetryCount !== undefined)
     throw flagError(
       "--max-retries",
-      "does not apply: Raw Request makes its own retries; give --max-retry-count N (0 by default: sent once)",
+      "and --max-retry-count both set Raw Request's retries: give one of them",
     );
-  }
   if (flags.timeout !== undefined && flags.timeoutMs !== undefined)
     throw flagError("--timeout", "and --timeout-ms both set the per-attempt timeout: give one of them");
   const headers = Array.isArray(flags.header) ? (flags.header as unknown[]) : [];
@@ -262,7 +262,11 @@ export async function runWithFlags(
     checkFormat(action, format, flags.all === true);
     if (action.key === "raw-request") checkRawRequestFlags(flags);
     const parallel = parallelOf(flags);
-    const values = validateInputs(action, inputsFromFlags(action, flags), { text: true });
+    const raw = inputsFromFlags(action, flags);
+    // Raw Request makes the attempts itself (the transport one each): --max-retries is its Max Retry Count.
+    if (action.key === "raw-request" && flags.maxRetries !== undefined && raw.maxRetryCount === undefined)
+      raw.maxRetryCount = flags.maxRetries;
+    const values = validateInputs(action, raw, { text: true });
     const client = clientFromFlags(flags);
     if (flags.all) {
       tuneHeapForStreaming();
