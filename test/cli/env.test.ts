@@ -173,17 +173,20 @@ describe("klaviyo emulator and auth login", () => {
     started.child.stdout?.on("data", (d) => {
       out += d;
     });
-    await expect
-      .poll(() => out, { timeout: 10_000 })
-      .toBe(`Klaviyo emulator listening on http://127.0.0.1:${port}\n`);
-    const headers = (k: string) => ({ Authorization: `Klaviyo-API-Key ${k}`, revision: "2026-07-15" });
-    expect((await fetch(`http://127.0.0.1:${port}/api/accounts`, { headers: headers(key) })).status).toBe(
-      200,
-    );
-    expect(
-      (await fetch(`http://127.0.0.1:${port}/api/accounts`, { headers: headers(DEV_API_KEY) })).status,
-    ).toBe(200);
-    started.child.kill("SIGTERM");
+    try {
+      await expect
+        .poll(() => out, { timeout: 10_000 })
+        .toBe(`Klaviyo emulator listening on http://127.0.0.1:${port}\n`);
+      const headers = (k: string) => ({ Authorization: `Klaviyo-API-Key ${k}`, revision: "2026-07-15" });
+      expect((await fetch(`http://127.0.0.1:${port}/api/accounts`, { headers: headers(key) })).status).toBe(
+        200,
+      );
+      expect(
+        (await fetch(`http://127.0.0.1:${port}/api/accounts`, { headers: headers(DEV_API_KEY) })).status,
+      ).toBe(200);
+    } finally {
+      started.child.kill("SIGTERM");
+    }
     const result = await started.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`Listening on port ${port}, the port of $KLAVIYO_BASE_URL.`);
@@ -230,8 +233,11 @@ describe("klaviyo ui and demo say what they do with the variables", () => {
       ui.child.stdout?.on("data", (d) => {
         out += d;
       });
-      await expect.poll(() => out, { timeout: 10_000 }).toMatch(/^Playground: /);
-      ui.child.kill("SIGTERM");
+      try {
+        await expect.poll(() => out, { timeout: 10_000 }).toMatch(/^Playground: /);
+      } finally {
+        ui.child.kill("SIGTERM");
+      }
       const result = await ui.done;
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(says);
