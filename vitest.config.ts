@@ -44,6 +44,7 @@ export const layers = {
       "test/auth/oauth-flow.test.ts",
       "test/contract/emulator-contract.test.ts",
       "test/core/operation-call.test.ts",
+      "test/cli/flags.test.ts",
       "test/core/rate-store.test.ts",
       "test/core/transport.test.ts",
       "test/reliability/action-inputs.property.test.ts",
@@ -78,7 +79,7 @@ export const layers = {
       "test/reliability/data-file-crash.test.ts",
       "test/reliability/load.test.ts",
     ],
-    exclude: ["test/cli/streaming-heap.test.ts"],
+    exclude: ["test/cli/streaming-heap.test.ts", "test/cli/flags.test.ts"],
   },
 } satisfies Record<string, { include: string[]; exclude: string[] }>;
 

@@ -104,6 +104,7 @@ export const getList = defineAction({
       label: "Include Profile Count",
       comments:
         "Also return profile_count, the number of profiles in the list (Klaviyo's additional-fields[list]=profile_count). Klaviyo then allows only 1 such request per second, 15 per minute, so leave it off in loops.",
+      example: "true",
     }),
     include: listInclude(),
   },

@@ -78,8 +78,7 @@ export function conditionGroupsInput<R extends boolean>(required: R) {
         (required
           ? ""
           : " On update the new groups replace the whole definition; leave empty to keep the current one."),
-      example:
-        '[{"conditions":[{"type":"profile-group-membership","is_member":true,"group_ids":["Y6nRLr"]}]}]',
+      example: '[{"conditions":[{"type":"profile-region","in_region":true,"region":"united_states"}]}]',
     },
     conditionGroupsSchema,
   );

@@ -35,7 +35,7 @@ const segmentName = <R extends boolean>(required: R, comments: string) =>
     label: "Segment Name",
     required,
     comments,
-    example: "Engaged subscribers",
+    example: "US customers",
   });
 
 const fieldsQuery = (fields: string[] | undefined) => ({
@@ -171,6 +171,7 @@ export const updateSegment = defineAction({
       label: "Is Starred Segment",
       comments:
         "true to star the segment (mark it as a favourite in Lists & Segments), false to unstar it; leave empty to leave it as it is.",
+      example: "true",
     }),
     isActive: input.boolean({
       key: "isActive",

@@ -131,13 +131,16 @@ export async function buildProgram(
     .addHelpText(
       "after",
       `
-Exit codes: 0 success, 1 API or network error, 2 bad usage or input, 3 authentication.
-Credentials: --api-key, $KLAVIYO_API_KEY, or the OAuth login of klaviyo auth login (never printed).
+Exit codes: 0 success, 1 API or network error, 2 bad usage or input, 3 authentication (no key or login, or
+Klaviyo refused it).
+Credentials: --api-key, $KLAVIYO_API_KEY, or the OAuth login of klaviyo auth login (never printed). Server:
+--base-url, $KLAVIYO_BASE_URL, or https://a.klaviyo.com. For the emulator, set both to what it prints:
+KLAVIYO_BASE_URL=http://127.0.0.1:PORT and KLAVIYO_API_KEY=pk_emulator_dev_0000000000000000000000.
 
 Examples:
   $ klaviyo demo
-  $ klaviyo emulator --port 8080 --seed demo
-  $ klaviyo run list-lists --base-url http://127.0.0.1:8080 --format table
+  $ klaviyo emulator --seed demo
+  $ klaviyo run list-lists --format table
   $ klaviyo request GET /api/accounts`,
     );
   const args = argv.slice(2);
@@ -152,7 +155,33 @@ Examples:
       stub.allowUnknownOption().allowExcessArguments();
     }
   }
+  hintHelp(program);
   return program;
+}
+
+/**
+ * After a usage error, the help that lists what the command takes: `klaviyo run get-list --help` after a
+ * misspelt flag of `run get-list`, rather than the list of commands. Commands inherit the hint they were made
+ * with, so each is given its own here, once every command is registered.
+ */
+function hintHelp(program: Command): void {
+  const visit = (command: Command, path: string[]) => {
+    for (const sub of command.commands) {
+      const subPath = [...path, sub.name()];
+      const name = `klaviyo ${subPath.join(" ")}`;
+      const lists =
+        sub.commands.length > 0
+          ? subPath[0] === "run"
+            ? "the actions"
+            : "its commands"
+          : subPath[0] === "run"
+            ? "its flags"
+            : "its options";
+      sub.showHelpAfterError(`(${name} --help lists ${lists})`);
+      visit(sub, subPath);
+    }
+  };
+  visit(program, []);
 }
 
 /** Runs the CLI and resolves to the process exit code. */

@@ -84,19 +84,22 @@ describe("klaviyo auth", () => {
     const created = await runCli(["run", "create-list", "--list-name", "Made with OAuth"], noKeyEnv);
     expect(created.code).toBe(0);
 
-    const status = await runCli(["auth", "status"], noKeyEnv);
-    expect(status.code).toBe(0);
-    const shown = JSON.parse(status.stdout) as { account: { id: string }; scopes: string[] };
+    const loggedIn = await runCli(["auth", "status"], noKeyEnv);
+    expect(loggedIn.code).toBe(0);
+    const shown = JSON.parse(loggedIn.stdout) as { account: { id: string }; scopes: string[] };
     expect(shown.account.id).toBe("XqT4Lm");
     expect(shown.scopes).toEqual(["accounts:read", "lists:read", "lists:write"]);
-    expect(status.stdout).not.toContain(SECRET);
-    expect(status.stdout).not.toMatch(/access_?token"\s*:\s*"/i);
+    expect(loggedIn.stdout).not.toContain(SECRET);
+    expect(loggedIn.stdout).not.toMatch(/access_?token"\s*:\s*"/i);
 
     const logout = await runCli(["auth", "logout"], noKeyEnv);
     expect(logout.code).toBe(0);
     expect(logout.stderr).toMatch(/Revoked/);
     const after = await runCli(["run", "list-accounts", "--base-url", emulator.url], noKeyEnv);
-    expect(after.code).toBe(2);
+    expect(after.code).toBe(3); // no credentials at all: authentication
     expect(after.stderr).toMatch(/API Key: is required/);
+    const status = await runCli(["auth", "status"], noKeyEnv);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toMatch(/^Not logged in/);
   });
 });

@@ -44,7 +44,7 @@ describe("output formats", () => {
 
     const bad = await runCli(["run", "list-lists", "--format", "xml"], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--format: must be json, ndjson or table/);
+    expect(bad.stderr).toMatch(/--format: must be json, ndjson, table or id/);
   });
 
   it("--all streams every item of every page as NDJSON, each exactly once", async () => {
@@ -128,9 +128,10 @@ describe("exit codes and errors", () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^List Campaigns \(list-campaigns\)/);
     expect(res.stdout).toMatch(
-      /Filter Campaigns {2}--filter {2}\(text, optional, default "equals\(messages.channel,'sms'\)"\)/,
+      /Filter Campaigns {2}--filter {2}filter {2}\(text, optional, default "equals\(messages.channel,'sms'\)"\)/,
     );
-    expect(res.stdout).toMatch(/Example:\n {2}klaviyo run list-campaigns/);
+    expect(res.stdout).toMatch(/Message Fields {2}--message-fields {2}messageFields {2}\(fields, optional\)/);
+    expect(res.stdout).toMatch(/Example:\n {2}\$ klaviyo run list-campaigns/);
     const unknown = await runCli(["describe", "nope"]);
     expect(unknown.code).toBe(2);
   });

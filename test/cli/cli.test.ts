@@ -146,7 +146,7 @@ describe("klaviyo demo", () => {
     expect(ok.code).toBe(0);
     const wrong = "pk_wrong_key_for_the_demo_000000";
     const refused = await runCli(["demo", "--base-url", emulator.url, "--api-key", wrong, "--yes"]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3); // authentication, as the exit-code table says
     expect(refused.stdout).toMatch(/list-accounts\s+401/);
     expect(refused.stdout + refused.stderr).not.toContain(wrong);
   });

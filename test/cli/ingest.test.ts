@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,12 +59,11 @@ describe("klaviyo ingest, the real binary against the emulator on a real port", 
     writeFileSync(file, lines.join("\n"));
     const res = await runCli(["ingest", "events", file], env);
     expect(res.stderr).toBe("");
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2); // bad input, every other record accepted
     const summary = summaryOf(res);
     expect(summary).toMatchObject({ total: 1500, accepted: 1499, failed: [], unsent: [], complete: false });
-    expect(summary.rejected).toEqual([
-      { index: 700, reason: expect.stringMatching(/^line 701: not valid JSON/) },
-    ]);
+    // One convention for positions: the 0-based index; the reason names no line.
+    expect(summary.rejected).toEqual([{ index: 700, reason: expect.stringMatching(/^not valid JSON/) }]);
     expect(summary.requests).toBeUndefined();
     expect(running.emulator.state.events.size).toBe(1499);
 
@@ -163,6 +162,94 @@ describe("klaviyo ingest, the real binary against the emulator on a real port", 
     expect(unsubscribed).toMatchObject({ total: 2500, accepted: 2500, complete: true });
     expect(unsubscribed.requests).toHaveLength(25);
     expect(unsubscribed.requests?.every((r) => r.items === 100)).toBe(true);
+  });
+
+  it("--unsent keeps the rejected records too, their reason beside them: fixed, the same file completes the job", async () => {
+    running.emulator.reset();
+    const file = join(dir, "mixed.ndjson");
+    const left = join(dir, "mixed-left.ndjson");
+    writeFileSync(
+      file,
+      [
+        JSON.stringify(event(1)),
+        "",
+        JSON.stringify(event(2, { profile: { email: "not-an-email" } })),
+        "{broken",
+        JSON.stringify(event(3)),
+      ].join("\n"),
+    );
+    const res = await runCli(["ingest", "events", file, "--unsent", left], env);
+    expect(res.code).toBe(2); // rejected records, every other one accepted
+    const summary = summaryOf(res);
+    // Positions count records from 0 (the blank line is none); reasons name no line.
+    expect(summary.rejected).toEqual([
+      { index: 1, reason: expect.stringMatching(/^profile email "not-an-email" is not an email address/) },
+      { index: 2, reason: expect.stringMatching(/^not valid JSON/) },
+    ]);
+    expect(summary).toMatchObject({ total: 4, accepted: 2, failed: [], unsent: [] });
+    const lines = readFileSync(left, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0] ?? "")).toEqual({
+      _rejected: summary.rejected[0]?.reason,
+      ...event(2, { profile: { email: "not-an-email" } }),
+    });
+    expect(lines[1]).toBe("{broken");
+
+    // The user fixes both lines (the reason may stay: ingest ignores it) and runs the file again, over itself.
+    const fixed = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+    fixed.profile = { email: "fixed@example.com" };
+    writeFileSync(left, `${JSON.stringify(fixed)}\n${JSON.stringify(event(4))}\n`);
+    const again = await runCli(["ingest", "events", left, "--unsent", left], env);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again)).toMatchObject({ total: 2, accepted: 2, complete: true });
+    expect(readFileSync(left, "utf8")).toBe("");
+    expect(running.emulator.state.events.size).toBe(4);
+  });
+
+  it("from standard input and from a JSON array, rejected records reach --unsent as well", async () => {
+    running.emulator.reset();
+    const left = join(dir, "stdin-left.ndjson");
+    const people = [{ email: "ok@example.com" }, { email: "nope" }, { email: "fine@example.com" }];
+    const sub = await runCli(["ingest", "subscribe", "-", "--unsent", left], env, ndjson(people));
+    expect(sub.code).toBe(2);
+    expect(summaryOf(sub).rejected.map((r) => r.index)).toEqual([1]);
+    expect(
+      readFileSync(left, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ _rejected: summaryOf(sub).rejected[0]?.reason, email: "nope" }]);
+    expect(readdirSync(dir).filter((f) => f.includes(".tmp"))).toEqual([]); // the copy of stdin is gone
+
+    const array = join(dir, "events.json");
+    writeFileSync(array, JSON.stringify([event(1), { metric: "No profile" }, event(2)]));
+    const res = await runCli(["ingest", "events", array, "--unsent", left], env);
+    expect(res.code).toBe(2);
+    const rejected = readFileSync(left, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(rejected).toEqual([{ _rejected: summaryOf(res).rejected[0]?.reason, metric: "No profile" }]);
+  });
+
+  it("exit codes: 1 when requests failed, 3 when the key is refused", async () => {
+    running.emulator.reset();
+    const file = join(dir, "two.ndjson");
+    writeFileSync(file, ndjson([event(1), event(2)]));
+    running.emulator.setFaults([{ kind: "500", probability: 1, operation: "bulk_create_events" }]);
+    try {
+      const failed = await runCli(["ingest", "events", file, "--max-retries", "0"], env);
+      expect(failed.code).toBe(1);
+      expect(summaryOf(failed).failed).toEqual([0, 1]);
+    } finally {
+      running.emulator.setFaults([]);
+    }
+    const refused = await runCli(["ingest", "events", file], {
+      ...env,
+      KLAVIYO_API_KEY: "pk_not_known_000000000000",
+    });
+    expect(refused.code).toBe(3);
+    expect(summaryOf(refused).unsent).toEqual([0, 1]);
   });
 
   it("bad usage exits 2 before anything is sent", async () => {

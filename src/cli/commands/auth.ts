@@ -10,8 +10,9 @@ import { MemoryTokenStore, type StoredConnection } from "../../auth/token-store.
 import { KlaviyoClient } from "../../core/client.js";
 import { redact } from "../../core/redact.js";
 import { DEFAULT_BASE_URL } from "../../core/version.js";
+import { baseUrlOf, checkBaseUrl, sameOrigin } from "../connection.js";
 import { ENV, envValue } from "../env.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
+import { EXIT_AUTH, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, flagError, type Io, reportError } from "../output.js";
 import { cliTokenStore } from "../token-stores.js";
 
 interface LoginFlags {
@@ -85,7 +86,61 @@ function waitForCallback(server: Server, timeoutMs: number): Promise<URLSearchPa
   });
 }
 
-async function login(flags: LoginFlags, io: Io): Promise<number> {
+/** Klaviyo's OAuth endpoints for Klaviyo's API; for another base URL (the emulator), its own `/oauth/…`. */
+export function oauthEndpointsFor(baseUrl: string): {
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+} {
+  const base = new URL(baseUrl);
+  if (base.origin === new URL(DEFAULT_BASE_URL).origin) return { ...KLAVIYO_OAUTH_URLS };
+  const at = (path: string) => new URL(path, base.origin).href;
+  return {
+    authorizeUrl: at("/oauth/authorize"),
+    tokenUrl: at("/oauth/token"),
+    revokeUrl: at("/oauth/revoke"),
+  };
+}
+
+function wholeNumber(flag: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) throw flagError(flag, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** The login's settings from its flags and the environment, checked before anything is listened on or sent. */
+function loginSettings(flags: LoginFlags, env: NodeJS.ProcessEnv) {
+  if (flags.clientId.trim() === "") throw flagError("--client-id", "must not be empty");
+  const port = wholeNumber("--port", flags.port, 1, 65535);
+  const timeoutSeconds = wholeNumber("--timeout", flags.timeout, 1, 86_400);
+  // The API the tokens are for: --base-url, else $KLAVIYO_BASE_URL (as every command), else Klaviyo's.
+  const baseUrl = baseUrlOf(flags, env) ?? DEFAULT_BASE_URL;
+  const endpoints = oauthEndpointsFor(baseUrl);
+  return {
+    port,
+    timeoutSeconds,
+    baseUrl,
+    authorizeUrl: checkUrl("--authorize-url", flags.authorizeUrl) ?? endpoints.authorizeUrl,
+    tokenUrl: checkUrl("--token-url", flags.tokenUrl) ?? endpoints.tokenUrl,
+    revokeUrl: checkUrl("--revoke-url", flags.revokeUrl) ?? endpoints.revokeUrl,
+  };
+}
+
+function checkUrl(flag: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : checkBaseUrl(value, flag);
+}
+
+/** Says, on stderr, when $KLAVIYO_API_KEY means the commands do not use the OAuth login. */
+function keyOverridesLogin(io: Io, env: NodeJS.ProcessEnv): void {
+  if (envValue(ENV.apiKey, env) !== undefined) {
+    io.stderr(
+      `Note: ${ENV.apiKey} is set, so commands use that key, not this login, while it is set (unset it to use the login).\n`,
+    );
+  }
+}
+
+async function login(flags: LoginFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const settings = loginSettings(flags, env);
   const secret = await clientSecret(flags, io);
   if (!secret) {
     io.stderr(
@@ -96,7 +151,7 @@ async function login(flags: LoginFlags, io: Io): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(Number(flags.port), "127.0.0.1", () => resolve());
+    server.listen(settings.port, "127.0.0.1", () => resolve());
   });
   try {
     const { port } = server.address() as AddressInfo;
@@ -106,29 +161,30 @@ async function login(flags: LoginFlags, io: Io): Promise<number> {
       clientSecret: secret,
       redirectUri,
       scopes: flags.scopes ?? DEFAULT_SCOPES,
-      authorizeUrl: flags.authorizeUrl ?? KLAVIYO_OAUTH_URLS.authorizeUrl,
-      tokenUrl: flags.tokenUrl ?? KLAVIYO_OAUTH_URLS.tokenUrl,
-      revokeUrl: flags.revokeUrl ?? KLAVIYO_OAUTH_URLS.revokeUrl,
+      authorizeUrl: settings.authorizeUrl,
+      tokenUrl: settings.tokenUrl,
+      revokeUrl: settings.revokeUrl,
     };
     const request = authorizeUrl(config);
     io.stderr(
-      `Waiting for the authorization on ${redirectUri}\nOpen this URL to connect your Klaviyo account:\n`,
+      `Logging in for ${settings.baseUrl} (tokens from ${settings.tokenUrl}, revoked at ${settings.revokeUrl}).\n` +
+        `Waiting for the authorization on ${redirectUri}\nOpen this URL to connect your Klaviyo account:\n`,
     );
     io.stdout(`${request.url}\n`);
     if (flags.open !== false) openBrowser(request.url);
-    const params = await waitForCallback(server, Number(flags.timeout) * 1000);
+    const params = await waitForCallback(server, settings.timeoutSeconds * 1000);
     if (params.get("error")) {
       io.stderr(
         `error: authorization refused: ${params.get("error")} ${params.get("error_description") ?? ""}\n`,
       );
-      return EXIT_FAILURE;
+      return EXIT_AUTH; // the login was refused: authentication, as the exit-code table says
     }
     const tokens = await exchangeCode(
       config,
       { code: params.get("code"), state: params.get("state") },
       request,
     );
-    const baseUrl = flags.baseUrl ?? DEFAULT_BASE_URL;
+    const baseUrl = settings.baseUrl;
     const connection: StoredConnection = {
       tokens,
       clientId: config.clientId,
@@ -160,6 +216,7 @@ async function login(flags: LoginFlags, io: Io): Promise<number> {
     io.stderr(
       `Connected to ${connection.account?.name ?? "your account"} (${connection.account?.id ?? "?"}) with scopes: ${tokens.scope}\nTokens saved to ${store.where}\n`,
     );
+    keyOverridesLogin(io, env);
     return EXIT_OK;
   } finally {
     server.close();
@@ -183,12 +240,25 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
       "local port for the redirect http://127.0.0.1:PORT/callback (register it with the app)",
       "8765",
     )
-    .option("--authorize-url <url>", "authorize endpoint (default Klaviyo's)")
-    .option("--token-url <url>", "token endpoint (default Klaviyo's)")
-    .option("--revoke-url <url>", "revoke endpoint (default Klaviyo's)")
-    .option("--base-url <url>", "API base URL these tokens are for")
+    .option(
+      "--base-url <url>",
+      "API base URL these tokens are for; default $KLAVIYO_BASE_URL or https://a.klaviyo.com",
+    )
+    .option(
+      "--authorize-url <url>",
+      "authorize endpoint; default Klaviyo's for https://a.klaviyo.com, else <base URL>/oauth/authorize",
+    )
+    .option("--token-url <url>", "token endpoint; default Klaviyo's, else <base URL>/oauth/token")
+    .option("--revoke-url <url>", "revoke endpoint; default Klaviyo's, else <base URL>/oauth/revoke")
     .option("--no-open", "do not try to open a browser")
     .option("--timeout <seconds>", "how long to wait for the authorization", "300")
+    .addHelpText(
+      "after",
+      `
+Against the emulator: start it with an app whose redirect URI is this login's callback (--oauth-client
+my-app:my-secret:http://127.0.0.1:8765/callback); it prints the klaviyo auth login line to paste. Login needs only
+the emulator's base URL (--base-url or $KLAVIYO_BASE_URL): the OAuth endpoints follow it.`,
+    )
     .action(async (flags: LoginFlags) => {
       try {
         setExit(await login(flags, io));
@@ -198,14 +268,24 @@ export function registerAuthCommand(program: Command, io: Io, setExit: (code: nu
     });
   auth
     .command("status")
-    .description("show the stored OAuth connection: account, scopes, expiry (no secret)")
+    .description(
+      "show the stored OAuth connection: account, scopes, expiry (no secret); exit 3 when not logged in",
+    )
     .action(async () => {
       const store = cliTokenStore();
       const stored = await store.load();
       if (!stored) {
         io.stderr("Not logged in (no stored OAuth tokens). Run: klaviyo auth login --client-id ID\n");
-        setExit(EXIT_FAILURE);
+        setExit(EXIT_AUTH);
         return;
+      }
+      keyOverridesLogin(io, process.env);
+      const envBase = envValue(ENV.baseUrl);
+      const base = stored.baseUrl ?? DEFAULT_BASE_URL;
+      if (envBase !== undefined && envValue(ENV.apiKey) === undefined && !sameOrigin(envBase, base)) {
+        io.stderr(
+          `Note: ${ENV.baseUrl} names ${envBase}, not ${base} (the URL this login is for): commands refuse to send its token there unless given --base-url.\n`,
+        );
       }
       const expires = new Date(stored.tokens.expiresAt).toISOString();
       io.stdout(

@@ -60,9 +60,9 @@ export function tour(run: string): Step[] {
     {
       action: "create-profile",
       inputs: () => ({
+        // Identifiers unique to the run (no fixed phone number): a second tour on the same account makes its own.
         email: email("ada"),
         firstName: "Ada",
-        phoneNumber: "+15005550006",
         location: { city: "London", country: "United Kingdom" },
         properties: { plan: "gold" },
       }),

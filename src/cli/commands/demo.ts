@@ -1,12 +1,24 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { runActionByKey } from "../../actions/index.js";
+import { apiKey } from "../../core/api-key.js";
 import type { FetchLike } from "../../core/chain.js";
 import { KlaviyoClient } from "../../core/client.js";
-import { ApiError } from "../../core/errors.js";
+import { ApiError, AuthenticationError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 import { createEmulator, DEV_API_KEY } from "../../emulator/index.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Io, reportError } from "../output.js";
+import { apiKeyOf, checkBaseUrl } from "../connection.js";
+import { ENV, envValue } from "../env.js";
+import {
+  EXIT_AUTH,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  flagError,
+  type Io,
+  MissingCredentialsError,
+  reportError,
+} from "../output.js";
 import { type Step, summarize, type TourState, tour } from "./demo-tour.js";
 
 export interface DemoFlags {
@@ -21,20 +33,57 @@ export function registerDemoCommand(program: Command, io: Io, setExit: (code: nu
     .command("demo")
     .description("run every action once against the embedded emulator (or --base-url with --api-key)")
     .option("--base-url <url>", "run against this Klaviyo-compatible server instead of the embedded emulator")
-    .option("--api-key <key>", "the private API key for --base-url")
+    .option("--api-key <key>", "the private API key for --base-url; default $KLAVIYO_API_KEY")
     .option("--yes", "with --base-url: do not ask before creating and deleting data there")
+    .addHelpText(
+      "after",
+      `
+The tour creates, changes and deletes data, so it runs on the embedded emulator unless --base-url names a server:
+$KLAVIYO_BASE_URL alone does not send it anywhere (it says so), and $KLAVIYO_API_KEY is the key for --base-url.
+Exit codes: 0 every step succeeded, 1 a step failed, 2 bad usage or not confirmed, 3 the key was refused.
+
+Examples:
+  $ klaviyo demo
+  $ klaviyo demo --base-url "$KLAVIYO_BASE_URL" --yes`,
+    )
     .action(async (flags: DemoFlags) => {
-      if (Boolean(flags.baseUrl) !== Boolean(flags.apiKey)) {
-        io.stderr("error: --base-url and --api-key go together\n");
-        setExit(EXIT_USAGE);
-        return;
-      }
       try {
-        setExit(await runDemo(io, flags));
+        setExit(await runDemo(io, demoTarget(flags, io)));
       } catch (error) {
         setExit(reportError(error, io, flags.apiKey ? [flags.apiKey] : []));
       }
     });
+}
+
+/**
+ * Where the tour runs: the server of --base-url, with --api-key or else $KLAVIYO_API_KEY (checked before anything
+ * is sent), or the embedded emulator; when the environment names a server the tour is not sent to, it says so.
+ */
+export function demoTarget(flags: DemoFlags, io: Io, env: NodeJS.ProcessEnv = process.env): DemoFlags {
+  if (flags.baseUrl === undefined) {
+    if (flags.apiKey !== undefined) throw flagError("--api-key", "is for --base-url: give --base-url too");
+    if (flags.yes) throw flagError("--yes", "is for --base-url: the embedded emulator asks nothing");
+    const named = envValue(ENV.baseUrl, env);
+    if (named !== undefined) {
+      io.stderr(
+        `${ENV.baseUrl} is set, but the tour creates and deletes data, so it runs on the embedded emulator; to run it there: klaviyo demo --base-url "$${ENV.baseUrl}"\n`,
+      );
+    }
+    return {};
+  }
+  const baseUrl = checkBaseUrl(flags.baseUrl, "--base-url");
+  const key = apiKeyOf(flags, env);
+  if (key === undefined || key === "") {
+    throw new MissingCredentialsError([
+      {
+        label: "API Key",
+        key: "apiKey",
+        message: `is required with --base-url: give --api-key or set ${ENV.apiKey}`,
+      },
+    ]);
+  }
+  apiKey(key); // malformed: refused here, by label, before anything is sent
+  return { baseUrl, apiKey: key, ...(flags.yes ? { yes: true } : {}) };
 }
 
 /** Asks on a terminal; elsewhere (a pipe, CI) only `--yes` says yes. */
@@ -81,6 +130,7 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   const state: TourState = {};
   const width = Math.max(...steps.map((s) => s.action.length + (s.note ? s.note.length + 3 : 0)));
   let failures = 0;
+  let refused = 0;
   for (const step of steps) {
     const started = performance.now();
     lastStatus = 0;
@@ -96,6 +146,7 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
       }
     } catch (error) {
       failures++;
+      if (error instanceof AuthenticationError) refused++;
       if (error instanceof ApiError) lastStatus = error.status;
       line = `FAILED: ${redact(error instanceof Error ? error.message : String(error), [key])}`;
     }
@@ -105,7 +156,7 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   }
   const distinct = new Set(steps.map((s) => s.action)).size;
   io.stdout(`${steps.length - failures}/${steps.length} steps succeeded (${distinct} actions)\n`);
-  return failures === 0 ? EXIT_OK : EXIT_FAILURE;
+  return failures === 0 ? EXIT_OK : refused > 0 ? EXIT_AUTH : EXIT_FAILURE;
 }
 
 /** Runs one step of the tour (each step's inputs were typed by its key where it was written: `Step`). */

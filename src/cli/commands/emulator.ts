@@ -4,6 +4,7 @@ import { type FaultSpec, parseFaults } from "../../emulator/faults.js";
 import { type OAuthClient, parseOAuthClients } from "../../emulator/oauth.js";
 import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
 import { type StartOptions, startEmulator } from "../../emulator/server.js";
+import { ENV, envValue } from "../env.js";
 import type { Io } from "../output.js";
 import { stopSignal } from "../signals.js";
 
@@ -25,6 +26,8 @@ export interface EmulatorFlags {
   readonly seedEvents?: number;
   readonly oauthClients?: readonly OAuthClient[];
   readonly accessTokenTtl?: number;
+  /** $KLAVIYO_API_KEY, accepted (every scope) beside the development key when no --api-key is given. */
+  readonly environmentKey?: string;
 }
 
 type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[]; oauthClient?: string[] };
@@ -74,6 +77,45 @@ export function parseApiKeyOption(value: string): ApiKeyOption {
   return { key, scopes };
 }
 
+/** The port of $KLAVIYO_BASE_URL when it names this machine over http with a port (http://127.0.0.1:8089). */
+function loopbackPort(env: NodeJS.ProcessEnv): number | undefined {
+  const value = envValue(ENV.baseUrl, env);
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" || url.port === "") return undefined;
+    return url.hostname === "127.0.0.1" || url.hostname === "localhost" ? Number(url.port) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The port of a redirect URI `klaviyo auth login` can listen on (`http://127.0.0.1:PORT/callback`), if it is one. */
+function loginPort(redirectUri: string): string | undefined {
+  return /^http:\/\/127\.0\.0\.1:(\d+)\/callback$/.exec(redirectUri)?.[1];
+}
+
+/**
+ * What an OAuth app needs to know about this emulator: its four URLs, and the `klaviyo auth login` line that logs
+ * in with it (the secret is never printed: login reads $KLAVIYO_CLIENT_SECRET or asks for it).
+ */
+export function oauthClientLines(client: OAuthClient, url: string): string {
+  const lines = [
+    `OAuth client ${client.clientId}: authorize at ${url}/oauth/authorize, tokens at ${url}/oauth/token, revoke at ${url}/oauth/revoke; API base URL ${url}.`,
+  ];
+  const port = client.redirectUris.map(loginPort).find((p) => p !== undefined);
+  if (port !== undefined) {
+    lines.push(
+      `  Log in (the client secret from $KLAVIYO_CLIENT_SECRET, or asked for): klaviyo auth login --base-url ${url} --client-id ${client.clientId} --port ${port}`,
+    );
+  } else {
+    lines.push(
+      `  klaviyo auth login listens on http://127.0.0.1:PORT/callback: give ${client.clientId} such a redirect URI to log in with it.`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 /**
  * Serves the emulator until `until` settles, then closes it. Prints the listening line (the only stdout line)
  * and, when no key was given, which development key is accepted. Keys given on the command line are never
@@ -90,7 +132,11 @@ export async function runEmulatorCommand(
     rateLimits: flags.rateLimits,
     latencyMs: flags.latency,
     faults: flags.faults,
-    ...(flags.apiKey.length > 0 ? { apiKeys: flags.apiKey } : {}),
+    ...(flags.apiKey.length > 0
+      ? { apiKeys: flags.apiKey }
+      : flags.environmentKey !== undefined && flags.environmentKey !== DEV_API_KEY
+        ? { apiKeys: [{ key: flags.environmentKey }, { key: DEV_API_KEY }] }
+        : {}),
     ...(flags.dataFile ? { dataFile: flags.dataFile } : {}),
     ...(flags.seed ? { seed: flags.seed } : {}),
     ...(flags.seedProfiles ? { seedProfiles: flags.seedProfiles } : {}),
@@ -100,15 +146,17 @@ export async function runEmulatorCommand(
   };
   const running = await startEmulator(options);
   if (flags.apiKey.length === 0) {
-    io.stderr(`No --api-key given: accepting the development key ${DEV_API_KEY} (every scope).\n`);
+    const also =
+      flags.environmentKey !== undefined && flags.environmentKey !== DEV_API_KEY
+        ? ` and the key in $${ENV.apiKey}`
+        : "";
+    io.stderr(`No --api-key given: accepting the development key ${DEV_API_KEY}${also} (every scope).\n`);
   }
-  for (const { clientId } of flags.oauthClients ?? []) {
-    io.stderr(
-      `OAuth client ${clientId}: authorize at ${running.url}/oauth/authorize, tokens at ${running.url}/oauth/token.\n`,
-    );
-  }
+  for (const client of flags.oauthClients ?? []) io.stderr(oauthClientLines(client, running.url));
+  // Stopping is listened for before the line is printed: whoever waits for the line may stop it at once.
+  const stopped = until();
   io.stdout(`Klaviyo emulator listening on ${running.url}\n`);
-  await until();
+  await stopped;
   running.emulator.flush();
   await running.close();
   io.stderr("Klaviyo emulator stopped.\n");
@@ -119,11 +167,16 @@ export function registerEmulatorCommand(program: Command): void {
   program
     .command("emulator")
     .description("serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)")
-    .option("--port <n>", "port to listen on; 0 picks a free one", usage(parseInteger("--port", 0, 65535)), 0)
+    .option(
+      "--port <n>",
+      "port to listen on; 0 picks a free one; default: the port of $KLAVIYO_BASE_URL when it is http://127.0.0.1:PORT, else 0",
+      usage(parseInteger("--port", 0, 65535)),
+      0,
+    )
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option(
       "--api-key <key>",
-      'accept this private key, with every scope, or only some: "KEY:accounts:read lists:read" (repeatable)',
+      'accept this private key, with every scope, or only some: "KEY:accounts:read lists:read" (repeatable); without it, the development key and $KLAVIYO_API_KEY',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
@@ -168,6 +221,19 @@ export function registerEmulatorCommand(program: Command): void {
       "lifetime of OAuth access tokens (default 3600)",
       usage(parseInteger("--access-token-ttl", 1, 31_536_000)),
     )
+    .addHelpText(
+      "after",
+      `
+It prints its URL on stdout (Klaviyo emulator listening on URL); point the CLI at it with
+KLAVIYO_BASE_URL=URL and KLAVIYO_API_KEY=${DEV_API_KEY} (the key it accepts without --api-key).
+With those set first (KLAVIYO_BASE_URL=http://127.0.0.1:PORT), it listens on that port and accepts that key.
+With --oauth-client, it prints the OAuth URLs and the klaviyo auth login line for each app.
+
+Examples:
+  $ klaviyo emulator --seed demo
+  $ klaviyo emulator --rate-limits off --seed-profiles 100000
+  $ klaviyo emulator --seed demo --oauth-client my-app:my-secret:http://127.0.0.1:8765/callback`,
+    )
     .action(async (raw: RawFlags, command: Command) => {
       const output = command.configureOutput();
       const io: Io = {
@@ -190,8 +256,13 @@ export function registerEmulatorCommand(program: Command): void {
         const message = error instanceof Error ? error.message : String(error);
         return command.error(`error: option '--oauth-client' is invalid: ${message}`, { exitCode: 2 });
       }
+      // Where $KLAVIYO_BASE_URL says the emulator is (a port on this machine), unless --port says otherwise.
+      const envPort =
+        command.getOptionValueSource("port") === "default" ? loopbackPort(process.env) : undefined;
+      if (envPort !== undefined) io.stderr(`Listening on port ${envPort}, the port of $${ENV.baseUrl}.\n`);
+      const environmentKey = apiKey.length === 0 ? envValue(ENV.apiKey) : undefined;
       const flags: EmulatorFlags = {
-        port: raw.port ?? 0,
+        port: envPort ?? raw.port ?? 0,
         host: raw.host ?? "127.0.0.1",
         apiKey,
         rateLimits: raw.rateLimits ?? "real",
@@ -203,12 +274,14 @@ export function registerEmulatorCommand(program: Command): void {
         ...(raw.seedEvents ? { seedEvents: raw.seedEvents } : {}),
         ...(oauthClients.length > 0 ? { oauthClients } : {}),
         ...(raw.accessTokenTtl ? { accessTokenTtl: raw.accessTokenTtl } : {}),
+        ...(environmentKey !== undefined ? { environmentKey } : {}),
       };
       try {
         await runEmulatorCommand(flags, io, stopSignal);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        command.error(`error: cannot start the emulator on ${flags.host}:${flags.port}: ${message}`, {
+        const hint = envPort !== undefined ? ` (the port of $${ENV.baseUrl}: --port 0 picks a free one)` : "";
+        command.error(`error: cannot start the emulator on ${flags.host}:${flags.port}: ${message}${hint}`, {
           exitCode: 1,
         });
       }

@@ -1,17 +1,33 @@
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { Readable } from "node:stream";
 import type { Command } from "commander";
 import { idSchema } from "../../actions/inputs.js";
 import { InputValidationError } from "../../core/errors.js";
+import { declaredEvents } from "../../ingest/events.js";
 import {
   type IngestProgress,
   type IngestResult,
   ingestEvents,
   ingestSubscriptions,
 } from "../../ingest/index.js";
-import { readRecords } from "../../ingest/ndjson.js";
+import { readRecords, UnreadableRecord } from "../../ingest/ndjson.js";
 import { parse } from "../../klaviyo/schema.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
-import { EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
+import { bulkExitCode, EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
 
 type Kind = "events" | "subscribe" | "unsubscribe";
@@ -46,7 +62,16 @@ function concurrencyOf(flags: IngestFlags): number | undefined {
   return n;
 }
 
-/** Writes unsent items as NDJSON to a temporary file, renamed over `path` at the end (so the input may be `path`). */
+/**
+ * The key under which `--unsent` writes a rejected record's reason beside the record, and which ingest ignores
+ * when it reads a record: a re-run of that file sends the records as they are (fixed or not).
+ */
+export const REJECTED_KEY = "_rejected";
+
+/**
+ * Writes the records left for a re-run as NDJSON to a temporary file, renamed over `path` at the end (so the
+ * input may be `path`).
+ */
 function unsentWriter(path: string | undefined) {
   if (path === undefined) return undefined;
   const temporary = `${path}.${process.pid}.tmp`;
@@ -57,6 +82,11 @@ function unsentWriter(path: string | undefined) {
       writeSync(fd, `${JSON.stringify(item)}\n`);
       count++;
     },
+    /** A line as it is (a record that was not valid JSON). */
+    writeText(text: string) {
+      writeSync(fd, `${text}\n`);
+      count++;
+    },
     /** `keep`: always; `written`: only if something was written (a run that failed part-way). */
     close(keep: "always" | "written") {
       closeSync(fd);
@@ -65,6 +95,134 @@ function unsentWriter(path: string | undefined) {
       return count;
     },
   };
+}
+
+const isRecordObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A record without the reason an earlier `--unsent` wrote beside it. */
+function withoutReason(record: unknown): unknown {
+  if (!isRecordObject(record) || !(REJECTED_KEY in record)) return record;
+  const { [REJECTED_KEY]: _reason, ...rest } = record;
+  return rest;
+}
+
+async function* withoutReasons(records: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+  for await (const record of records) yield withoutReason(record);
+}
+
+/** "line 701: not valid JSON …" → "not valid JSON …": positions are the summary's 0-based `index`. */
+const reasonText = (reason: string) => reason.replace(/^line \d+: /, "");
+
+/**
+ * The records of an NDJSON file with the text of those that are not valid JSON (for `--unsent`), split as the
+ * ingestion splits them: at each newline, a `\r` before it dropped, blank lines skipped.
+ */
+async function* ndjsonLines(path: string): AsyncGenerator<{ record: unknown } | { text: string }> {
+  const entry = (raw: string) => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") return undefined;
+    try {
+      return { record: JSON.parse(line) as unknown };
+    } catch {
+      return { text: line };
+    }
+  };
+  let pending = "";
+  let first = true;
+  for await (const chunk of createReadStream(path, { encoding: "utf8" })) {
+    pending += first ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
+    first = false;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const e = entry(line);
+      if (e) yield e;
+    }
+  }
+  const last = entry(pending);
+  if (last) yield last;
+}
+
+/** Whether a file holds a JSON array (its first character that is not white space is `[`), else NDJSON. */
+function holdsArray(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(4096);
+    for (let offset = 0; ; ) {
+      const n = readSync(fd, buffer, 0, buffer.length, offset);
+      if (n === 0) return false;
+      const text = buffer
+        .subarray(0, n)
+        .toString("utf8")
+        .replace(/^\uFEFF/, "")
+        .trimStart();
+      if (text !== "") return text.startsWith("[");
+      offset += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes the rejected records of a run to the `--unsent` file, each with its reason under `_rejected`: the input
+ * is read again (positions counted as the run counted them: a record takes one, an event bulk entry one per
+ * event). A line that is not valid JSON is written as it is; an element of a JSON array that is not, as its
+ * reason alone (its text cannot be recovered).
+ */
+async function writeRejected(
+  kind: Kind,
+  path: string,
+  rejected: IngestResult["rejected"],
+  out: NonNullable<ReturnType<typeof unsentWriter>>,
+): Promise<void> {
+  const reasons = new Map<number, string>();
+  for (const { index, reason } of rejected) reasons.set(index, reasonText(reason));
+  const positionsOf = (record: unknown) =>
+    kind === "events" && !(record instanceof UnreadableRecord) ? declaredEvents(record) : 1;
+  const entries: AsyncIterable<{ record: unknown } | { text: string }> = holdsArray(path)
+    ? (async function* () {
+        for await (const record of readRecords(path)) yield { record };
+      })()
+    : ndjsonLines(path);
+  let position = 0;
+  let left = reasons.size;
+  for await (const entry of entries) {
+    if (left === 0) break;
+    const record = "record" in entry ? withoutReason(entry.record) : undefined;
+    const count = "record" in entry ? positionsOf(record) : 1;
+    const mine: string[] = [];
+    for (let p = position; p < position + count; p++) {
+      const reason = reasons.get(p);
+      if (reason === undefined) continue;
+      mine.push(count > 1 ? `event ${p - position}: ${reason}` : reason);
+      left--;
+    }
+    position += count;
+    if (mine.length === 0) continue;
+    if ("text" in entry) out.writeText(entry.text);
+    else if (record instanceof UnreadableRecord || !isRecordObject(record))
+      out.write({ [REJECTED_KEY]: mine.join("; ") });
+    else out.write({ [REJECTED_KEY]: mine.join("; "), ...record });
+  }
+}
+
+/** Standard input copied to a file as it is read, so that `--unsent` can read its rejected records again. */
+function spooled(path: string): Readable {
+  const fd = openSync(path, "w");
+  return Readable.from(
+    (async function* () {
+      try {
+        for await (const chunk of process.stdin) {
+          writeSync(fd, chunk as Buffer);
+          yield chunk as Buffer;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    })(),
+  );
 }
 
 /** Progress on stderr, on a terminal only: read, accepted, the rate and the requests in flight, ~5 times a second. */
@@ -107,7 +265,9 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     process.off("SIGTERM", onSignal);
   };
   let unsent: ReturnType<typeof unsentWriter>;
+  let spool: string | undefined;
   try {
+    checkConnectionFlags(flags);
     const concurrency = concurrencyOf(flags);
     if (flags.listId !== undefined && !parse(idSchema, flags.listId).success)
       throw usageError("--list-id", "listId", "must be a list ID, such as Y6nRLr");
@@ -123,7 +283,9 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     const meter = progressMeter(io);
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const source = readRecords(file === "-" ? process.stdin : file);
+    // Standard input is kept aside (with --unsent) to write its rejected records after the run.
+    if (file === "-" && unsent) spool = `${flags.unsent}.${process.pid}.input.tmp`;
+    const source = withoutReasons(readRecords(file !== "-" ? file : spool ? spooled(spool) : process.stdin));
     const options = {
       signal: controller.signal,
       ...(concurrency !== undefined ? { concurrency } : {}),
@@ -143,13 +305,18 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
       });
     }
     meter.done();
+    if (unsent && result.rejected.length > 0) {
+      await writeRejected(kind, file === "-" ? (spool as string) : file, result.rejected, unsent);
+    }
     const written = unsent?.close("always");
     unsent = undefined;
     const { requests, ...summary } = result;
+    const shown = { ...(flags.verbose ? result : summary) };
+    shown.rejected = result.rejected.map((r) => ({ index: r.index, reason: reasonText(r.reason) }));
     io.stdout(
       formatJson(
         {
-          ...(flags.verbose ? result : summary),
+          ...shown,
           ...(written !== undefined && flags.unsent !== undefined
             ? { unsentFile: flags.unsent, unsentWritten: written }
             : {}),
@@ -157,12 +324,13 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
         io.stdoutIsTerminal === true,
       ),
     );
-    return result.complete ? EXIT_OK : EXIT_FAILURE;
+    return bulkExitCode(result);
   } catch (error) {
     unsent?.close("written");
     const code = reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
     return code === EXIT_OK ? EXIT_FAILURE : code;
   } finally {
+    if (spool) rmSync(spool, { force: true });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -176,15 +344,21 @@ export function registerIngestCommand(program: Command, io: Io, setExit: (code: 
     .addHelpText(
       "after",
       `
-Each record is checked as it is read: a bad one is rejected with its position and the rest go on. The summary
-(total, accepted, rejected, failed, unsent, complete) is printed as JSON on stdout; progress goes to stderr on a
-terminal. Exit code 0 only when every record was accepted. With --unsent FILE, the records without an answer
-(unsent after an interrupt or a stopping error, and failed ones) are written there as NDJSON, for a re-run.
+Each record is checked as it is read: a bad one is rejected with its reason and the rest go on. The summary
+(total, accepted, rejected, failed, unsent, complete) is printed as JSON on stdout; positions (rejected[].index,
+failed, unsent) count records from 0 in file order (blank lines skipped; an event bulk entry of N events takes
+N). Progress goes to stderr on a terminal. With --unsent FILE, every record not accepted is written there as
+NDJSON for a re-run: unsent ones (after an interrupt or a stopping error), failed ones, and rejected ones with
+their reason beside them under "_rejected" (ingest ignores that key when it reads a record): fix those, run the
+file again.
+Exit codes: 0 every record accepted; 2 some rejected (bad input), every other one accepted; 1 some failed or
+unsent (the API or the network); 3 Klaviyo refused the credentials, or there were none.
 
 Examples:
+  $ printf '%s\\n' '{"metric": "Placed Order", "profile": {"email": "sarah.mason@example.com"}, "value": 29.98}' > orders.ndjson
   $ klaviyo ingest events orders.ndjson --unsent left.ndjson
   $ klaviyo ingest events left.ndjson --unsent left.ndjson
-  $ cat people.json | klaviyo ingest subscribe - --list-id Y6nRLr`,
+  $ echo '[{"email": "sarah.mason@example.com"}]' | klaviyo ingest subscribe - --list-id "$(klaviyo run list-lists --limit 1 --format id)"`,
     );
   for (const kind of ["events", "subscribe", "unsubscribe"] as const) {
     const sub = ingest
@@ -196,7 +370,7 @@ Examples:
       )
       .option(
         "--unsent <file>",
-        "write the records without an answer (unsent or failed) to this file as NDJSON, for a re-run",
+        'write every record not accepted to this file as NDJSON, for a re-run: unsent, failed, and rejected ones (with their reason under "_rejected")',
       );
     if (kind !== "events") {
       sub.option(

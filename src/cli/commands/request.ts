@@ -2,8 +2,22 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { actionContext, validateInputs } from "../../actions/define.js";
 import { getAction } from "../../actions/index.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
-import { EXIT_OK, type Format, formatOutput, type Io, parseFormat, reportError } from "../output.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
+import {
+  EXIT_OK,
+  type Format,
+  flagError,
+  formatJson,
+  formatOutput,
+  type Io,
+  parseFormat,
+  reportError,
+} from "../output.js";
 import { addOutputOptions, type OutputFlags } from "./run.js";
 
 interface RequestFlags extends ConnectionFlags, OutputFlags {
@@ -31,11 +45,16 @@ export function registerRequestCommand(program: Command, io: Io, setExit: (code:
     .addHelpText(
       "after",
       `
+Paths only: an absolute URL, or a path that would leave the connection's host, is refused before sending. The
+request is sent once unless --max-retries N: then it is tried again after a 429, a 5xx, a timeout or a network
+error, whatever the method (POST included: only when repeating it cannot do the work twice).
+
 Examples:
   $ klaviyo request GET /api/lists -q 'fields[list]=name' -q 'page[size]=5'
   $ klaviyo request POST /api/lists -d '{"data": {"type": "list", "attributes": {"name": "VIP"}}}'
-  $ klaviyo request PATCH /api/profiles/01GDDKASAP8TKDDA2GRZDSVP4H -d @patch.json
-  $ klaviyo request GET /client/reviews --no-auth -q company_id=AbC123`,
+  $ echo '{"data": {"type": "list", "attributes": {"name": "From stdin"}}}' | klaviyo request POST /api/lists -d -
+  $ klaviyo request GET /api/lists --format id
+  $ klaviyo request DELETE "/api/lists/$(klaviyo run create-list --list-name Draft --format id)"`,
     );
   addConnectionOptions(command);
   addOutputOptions(command, false);
@@ -43,7 +62,9 @@ Examples:
     const action = getAction("raw-request");
     if (!action) throw new Error("raw-request action missing");
     try {
-      const format: Format = flags.format ? parseFormat(flags.format) : "json";
+      checkConnectionFlags(flags);
+      const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
+      checkRequestFlags(flags, format);
       let data: unknown;
       if (flags.data !== undefined) {
         data =
@@ -61,8 +82,12 @@ Examples:
         ...(flags.header ? { header: flags.header } : {}),
         ...(flags.responseType ? { responseType: flags.responseType } : {}),
         ...(flags.auth === false ? { excludeAuthorization: true } : {}),
+        // The action makes the attempts itself: --max-retries is its Max Retry Count (0 unless given).
+        ...(flags.maxRetries !== undefined ? { maxRetryCount: Number(flags.maxRetries) } : {}),
       });
-      const client = clientFromFlags(flags);
+      const client = clientFromFlags(flags, process.env, {
+        credentials: flags.auth === false ? "optional" : "required",
+      });
       const output = (await action.perform(actionContext(action, client), values)) as {
         status: number;
         headers: unknown;
@@ -70,17 +95,45 @@ Examples:
       };
       if (!flags.include && output.data instanceof Uint8Array) {
         process.stdout.write(output.data);
+      } else if (typeof output.data === "string" && !flags.include) {
+        io.stdout(`${output.data}\n`);
       } else {
-        const shown = flags.include ? output : output.data;
-        io.stdout(
-          typeof shown === "string" && !flags.include
-            ? `${shown}\n`
-            : formatOutput(shown ?? null, format, io.stdoutIsTerminal === true),
-        );
+        const shown = flags.include ? output : (output.data ?? null);
+        const pretty = io.stdoutIsTerminal === true;
+        const text = formatOutput(shown, format ?? "json", pretty);
+        if (text !== undefined) io.stdout(text);
+        else if (format === "id") {
+          throw flagError(
+            "--format",
+            "id: the response holds no resources, so no IDs (the request was sent)",
+          );
+        } else {
+          io.stderr(`note: --format ${format}: the response holds no resources (data); printed as JSON\n`);
+          io.stdout(formatJson(shown, pretty));
+        }
       }
       setExit(EXIT_OK);
     } catch (error) {
       setExit(reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true));
     }
   });
+}
+
+/** The flags that cannot go together, or would be ignored, refused before anything is sent. */
+function checkRequestFlags(flags: RequestFlags, format: Format | undefined): void {
+  if (flags.auth === false && flags.apiKey !== undefined)
+    throw flagError("--api-key", "is not sent with --no-auth: give one of them");
+  if (flags.revision !== undefined && (flags.header ?? []).some((h) => /^\s*revision\s*:/i.test(h)))
+    throw flagError("--revision", "and a revision header (-H) both set the revision: give one of them");
+  const type = flags.responseType ?? "json";
+  if (format !== undefined && type !== "json")
+    throw flagError(
+      "--format",
+      `applies to JSON responses; --response-type ${type} prints the body as it is`,
+    );
+  if (flags.include && (format === "table" || format === "id"))
+    throw flagError(
+      "--format",
+      `${format} shows the body's resources, and -i prints {status, headers, data}: give one of them`,
+    );
 }

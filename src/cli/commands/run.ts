@@ -5,15 +5,25 @@ import { actions, getAction } from "../../actions/index.js";
 import { flagOf, holdsFiles, type InputDefinition } from "../../actions/inputs.js";
 import { manifest } from "../../actions/manifest.js";
 import { InputValidationError } from "../../core/errors.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
+import { partitionFieldFor } from "../../core/partition.js";
+import {
+  addConnectionOptions,
+  type ConnectionFlags,
+  checkConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
+import { exampleFor, formatExample } from "../examples.js";
 import {
   EXIT_OK,
   EXIT_USAGE,
   type Format,
+  flagError,
   formatJson,
   formatOutput,
   type Io,
+  isBulkReport,
   parseFormat,
+  reportBulk,
   reportError,
 } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
@@ -55,7 +65,18 @@ export function inputsFromFlags(
 ): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   if (typeof flags.inputs === "string") {
-    const text = String(readArgument(flags.inputs === "-" ? "-" : `@${flags.inputs}`, false, stdin));
+    let text: string;
+    try {
+      text = String(readArgument(flags.inputs === "-" ? "-" : `@${flags.inputs}`, false, stdin));
+    } catch (error) {
+      throw new InputValidationError([
+        {
+          label: "--inputs",
+          key: "inputs",
+          message: `cannot read ${flags.inputs}: ${(error as Error).message}`,
+        },
+      ]);
+    }
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
@@ -97,10 +118,16 @@ export interface OutputFlags {
 /** Output and diagnostics flags shared by `run` and `request`. */
 export function addOutputOptions(command: Command, list: boolean): Command {
   command
-    .option("--format <format>", "json (pretty on a terminal, one line when piped), ndjson or table")
+    .option(
+      "--format <format>",
+      "json (pretty on a terminal, one line when piped), ndjson, table (resources as rows) or id (their IDs, one per line, for $(…))",
+    )
     .option("--verbose", "on error, print the whole error (never a secret)");
   if (list) {
-    command.option("--all", "every page, streamed as NDJSON items as they arrive (constant memory)");
+    command.option(
+      "--all",
+      "every page, streamed as NDJSON items as they arrive (constant memory); with --limit N, the first N items",
+    );
     command.option(
       "--parallel [n]",
       "with --all: walk the list in time partitions, N at once (default 4), where the endpoint can filter by " +
@@ -111,11 +138,14 @@ export function addOutputOptions(command: Command, list: boolean): Command {
 }
 
 /** `--parallel [N]` as partitions walked at once (twice as many partitions are cut), or undefined. */
-function parallelOf(flags: OutputFlags): number | undefined {
+function parallelOf(flags: OutputFlags & { cursor?: unknown }): number | undefined {
   if (flags.parallel === undefined || flags.parallel === false) return undefined;
-  const problem = (message: string) =>
-    new InputValidationError([{ label: "--parallel", key: "parallel", message }]);
+  const problem = (message: string) => flagError("--parallel", message);
   if (!flags.all) throw problem("needs --all (it walks every page)");
+  if (flags.cursor !== undefined)
+    throw problem(
+      "walks the whole collection in partitions, so it cannot continue from --cursor: give one of them",
+    );
   if (flags.parallel === true) return 4;
   const n = Number(flags.parallel);
   if (!/^\d+$/.test(flags.parallel) || !Number.isInteger(n) || n < 1 || n > 64) {
@@ -142,6 +172,84 @@ function progress(io: Io): { add(n: number): void; done(): void } {
   };
 }
 
+function isListAction(action: AnyAction): boolean {
+  return Object.values(action.inputs).some((d) => d.key === "limit");
+}
+
+/** The actions whose result is a report of what was done (a job, an ingestion, an HTTP exchange), not resources. */
+const REPORT_RESULTS = new Set([
+  "bulk-create-events",
+  "create-event",
+  "raw-request",
+  "subscribe-profiles",
+  "unsubscribe-profiles",
+]);
+
+/**
+ * What an action returns, as the output formats see it: resources (a list's items, or one resource's document),
+ * a deletion (`{deleted: true, id}`), or a report with no resources in it.
+ */
+export function resultShape(action: AnyAction): "resources" | "deleted" | "report" {
+  if (REPORT_RESULTS.has(action.key)) return "report";
+  if (action.key.startsWith("delete-")) return "deleted";
+  return "resources";
+}
+
+/** Refuses, before anything is sent, an output format this action's result cannot be shown in. */
+function checkFormat(action: AnyAction, format: Format | undefined, all: boolean): void {
+  const shape = resultShape(action);
+  if (format === "table" && shape !== "resources") {
+    throw flagError(
+      "--format",
+      `table shows resources, and ${action.label} returns ${shape === "deleted" ? "{deleted, id}" : "a report of what was done"}: leave --format out for JSON`,
+    );
+  }
+  if (format === "id" && shape === "report") {
+    throw flagError(
+      "--format",
+      `id prints resource IDs, and ${action.label} returns none: leave --format out for JSON`,
+    );
+  }
+  if (all && (format === "json" || format === "table")) {
+    throw flagError(
+      "--format",
+      `${format} cannot be used with --all, which streams items as they arrive: NDJSON (the default, or --format ndjson) or --format id; for a ${format === "table" ? "table" : "JSON document"} of the first N items, give --limit N without --all`,
+    );
+  }
+}
+
+/**
+ * Raw Request makes its own attempts (Max Retry Count, which --max-retries gives when it is not given itself), has
+ * its own timeout (Timeout) and may carry its own revision header: a connection flag that one of those would
+ * override without a word is refused.
+ */
+function checkRawRequestFlags(flags: Record<string, unknown> & ConnectionFlags): void {
+  if (flags.maxRetries !== undefined && flags.maxRetryCount !== undefined)
+    throw flagError(
+      "--max-retries",
+      "and --max-retry-count both set Raw Request's retries: give one of them",
+    );
+  if (flags.timeout !== undefined && flags.timeoutMs !== undefined)
+    throw flagError("--timeout", "and --timeout-ms both set the per-attempt timeout: give one of them");
+  const headers = Array.isArray(flags.header) ? (flags.header as unknown[]) : [];
+  if (flags.revision !== undefined && headers.some((h) => /^\s*revision\s*[:=]/i.test(String(h))))
+    throw flagError("--revision", "and a revision --header both set the revision: give one of them");
+}
+
+/** Thrown from the sink when `--all --limit N` has written its N items: the walk stops there. */
+class LimitReached extends Error {}
+
+/** Writes an output in its format; `undefined` text (no resources) cannot happen for a format `checkFormat` let by. */
+function writeOutput(output: unknown, format: Format, io: Io): void {
+  const text = formatOutput(output, format, io.stdoutIsTerminal === true);
+  if (text !== undefined) {
+    io.stdout(text);
+    return;
+  }
+  io.stderr(`note: --format ${format}: the result holds no resources; printed as JSON\n`);
+  io.stdout(formatJson(output, io.stdoutIsTerminal === true));
+}
+
 /** Performs an action with CLI flags and writes its output; returns the exit code. */
 export async function runWithFlags(
   action: AnyAction,
@@ -149,49 +257,78 @@ export async function runWithFlags(
   io: Io,
 ): Promise<number> {
   try {
+    checkConnectionFlags(flags);
     const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
+    checkFormat(action, format, flags.all === true);
+    if (action.key === "raw-request") checkRawRequestFlags(flags);
     const parallel = parallelOf(flags);
-    const values = validateInputs(action, inputsFromFlags(action, flags), { text: true });
+    const raw = inputsFromFlags(action, flags);
+    // Raw Request makes the attempts itself (the transport one each): --max-retries is its Max Retry Count.
+    if (action.key === "raw-request" && flags.maxRetries !== undefined && raw.maxRetryCount === undefined)
+      raw.maxRetryCount = flags.maxRetries;
+    const values = validateInputs(action, raw, { text: true });
     const client = clientFromFlags(flags);
-    if (flags.all) tuneHeapForStreaming();
     if (flags.all) {
-      // Every page, each item one NDJSON line as it arrives: nothing is held but the current page. With
-      // --parallel, time partitions walked `parallel` at a time, pages merged as they arrive.
+      tuneHeapForStreaming();
+      // Every page, each item one NDJSON line (or its ID) as it arrives: nothing is held but the current page.
+      // With --parallel, time partitions walked `parallel` at a time, pages merged as they arrive; with --limit N,
+      // the walk stops once N items are written.
+      const limit = typeof values.limit === "number" ? values.limit : undefined;
+      const stop = new AbortController();
       const meter = progress(io);
+      let written = 0;
       const sink = (items: readonly unknown[]) => {
-        for (const item of items) io.stdout(formatJson(item, false));
-        meter.add(items.length);
+        const take = limit === undefined ? items : items.slice(0, limit - written);
+        for (const item of take) {
+          io.stdout(format === "id" ? `${(item as { id?: string }).id ?? ""}\n` : formatJson(item, false));
+        }
+        written += take.length;
+        meter.add(take.length);
+        if (limit !== undefined && written >= limit) {
+          const reached = new LimitReached(`--limit ${limit} reached`);
+          stop.abort(reached);
+          throw reached;
+        }
       };
+      if (parallel !== undefined && !partitionable(action)) {
+        io.stderr(
+          `note: --parallel: ${action.label} cannot be split by creation time, so its pages are walked one after another\n`,
+        );
+      }
       const partitions =
         parallel !== undefined ? { concurrency: parallel, partitions: 2 * parallel } : undefined;
-      await action.perform(
-        actionContext(action, client, { stream: { sink, ...(partitions ? { partitions } : {}) } }),
-        values,
-      );
+      try {
+        await action.perform(
+          actionContext(action, client, {
+            signal: stop.signal,
+            stream: { sink, ...(partitions ? { partitions } : {}) },
+          }),
+          values,
+        );
+      } catch (error) {
+        if (!(stop.signal.reason instanceof LimitReached)) throw error;
+      }
       meter.done();
       return EXIT_OK;
     }
     const output = await action.perform(actionContext(action, client), values);
-    io.stdout(formatOutput(output, format ?? "json", io.stdoutIsTerminal === true));
-    return EXIT_OK;
+    writeOutput(output, format ?? "json", io);
+    // A bulk action's report says what became of every item: anything not accepted is not a success.
+    if (!isBulkReport(output)) return EXIT_OK;
+    return reportBulk(action.label, output, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
   } catch (error) {
     return reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
   }
 }
 
-function isListAction(action: AnyAction): boolean {
-  return Object.values(action.inputs).some((d) => d.key === "limit");
+/** Whether `--parallel` can cut this list action's collection by creation time. */
+function partitionable(action: AnyAction): boolean {
+  return action.operation !== undefined && partitionFieldFor(action.operation) !== undefined;
 }
 
-/** An example command line for an action: its required inputs, with their examples. */
-export function exampleFor(action: AnyAction): string {
-  const parts = [`klaviyo run ${action.key}`];
-  for (const def of Object.values(action.inputs)) {
-    if (!def.required) continue;
-    const value = def.example ?? (def.type === "json" ? "'{…}'" : def.key.endsWith("Id") ? "ID" : "VALUE");
-    parts.push(`--${flagOf(def.key)} ${/\s/.test(value) ? `'${value}'` : value}`);
-  }
-  return parts.join(" ");
+/** The help text of an action's example. */
+export function exampleHelp(action: AnyAction): string {
+  return formatExample(exampleFor(action));
 }
 
 /** `klaviyo run <action> --<input> VALUE…`: one subcommand per action, its flags generated from the inputs. */
@@ -204,10 +341,15 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
     .addHelpText(
       "after",
       `
+List actions give one page by default; --limit N gathers pages until N items (one JSON document); --all streams
+every item as NDJSON (--all --limit N: the first N). --format id prints only the IDs, for $(…) in a POSIX shell.
+Exit codes: 0 success, 1 API or network error, 2 bad usage or input, 3 authentication (no key or login, or refused).
+
 Examples:
   $ klaviyo run list-lists --format table
-  $ klaviyo run get-profile --profile-id 01GDDKASAP8TKDDA2GRZDSVP4H --additional-fields subscriptions
+  $ klaviyo run get-profile --profile-id "$(klaviyo run list-profile --limit 1 --format id)" --additional-fields subscriptions
   $ klaviyo run list-profile --all > profiles.ndjson
+  $ klaviyo run list-profile --all --limit 5 --format id
   $ echo '{"listName": "VIP"}' | klaviyo run create-list --inputs -`,
     );
   for (const action of actions) {
@@ -216,7 +358,7 @@ Examples:
     sub.option("--inputs <file|->", "the inputs as a JSON object, from a file or standard input (-)");
     addConnectionOptions(sub);
     addOutputOptions(sub, isListAction(action));
-    sub.addHelpText("after", `\nExample:\n  $ ${exampleFor(action)}`);
+    sub.addHelpText("after", `\n${exampleHelp(action)}`);
     sub.action(async (flags: Record<string, unknown> & ConnectionFlags & OutputFlags) => {
       setExit(await runWithFlags(action, flags, io));
     });
@@ -246,13 +388,17 @@ export function registerActionsCommand(
         setExit(EXIT_USAGE);
         return;
       }
-      io.stdout(`${action.label} (${action.key})\n${action.description}\n\nInputs:\n`);
+      io.stdout(
+        `${action.label} (${action.key})\n${action.description}\n\nInputs (label, CLI flag, library input key):\n`,
+      );
       for (const def of Object.values(action.inputs)) {
         const facts = [def.type, def.required ? "required" : "optional"];
         if (def.default !== undefined) facts.push(`default ${JSON.stringify(def.default)}`);
-        io.stdout(`  ${def.label}  --${flagOf(def.key)}  (${facts.join(", ")})\n      ${def.comments}\n`);
+        io.stdout(
+          `  ${def.label}  --${flagOf(def.key)}  ${def.key}  (${facts.join(", ")})\n      ${def.comments}\n`,
+        );
       }
-      io.stdout(`\nExample:\n  ${exampleFor(action)}\n`);
+      io.stdout(`\n${exampleHelp(action)}`);
       setExit(EXIT_OK);
     });
   program

@@ -3,8 +3,14 @@ import { InputValidationError } from "../../core/errors.js";
 import { RateLimiter } from "../../core/rate-limit.js";
 import { DEV_API_KEY } from "../../emulator/auth.js";
 import { type PlaygroundOptions, startPlayground } from "../../playground/server.js";
-import { addConnectionOptions, type ConnectionFlags, clientFromFlags } from "../connection.js";
-import { ENV } from "../env.js";
+import {
+  addConnectionOptions,
+  apiKeyOf,
+  baseUrlOf,
+  type ConnectionFlags,
+  clientFromFlags,
+} from "../connection.js";
+import { ENV, envValue } from "../env.js";
 import { EXIT_FAILURE, EXIT_OK, type Io, reportError } from "../output.js";
 import { stopSignal } from "../signals.js";
 
@@ -47,8 +53,8 @@ export function playgroundOptions(flags: UiFlags, env: NodeJS.ProcessEnv = proce
       },
     ]);
   }
-  const key = flags.apiKey ?? env[ENV.apiKey];
-  const emulator = flags.emulator === true || (key === undefined && flags.baseUrl === undefined);
+  const key = apiKeyOf(flags, env);
+  const emulator = flags.emulator === true || (key === undefined && baseUrlOf(flags, env) === undefined);
   // The shared flags (--revision, --timeout, --max-retries, --rate-limit-scale) checked as every command does.
   const client = emulator
     ? clientFromFlags({ ...flags, apiKey: DEV_API_KEY }, {})
@@ -115,10 +121,22 @@ export async function runUi(
       `Connected to ${options.baseUrl} with ${options.auth?.kind === "oauth" ? "the stored OAuth login" : "an API key"}` +
         " (held by this process: the page never sees it).\n",
     );
+    const fromEnv = [
+      flags.baseUrl === undefined && envValue(ENV.baseUrl, env) !== undefined ? ENV.baseUrl : undefined,
+      flags.apiKey === undefined && envValue(ENV.apiKey, env) !== undefined ? ENV.apiKey : undefined,
+    ].filter((name) => name !== undefined);
+    if (fromEnv.length > 0) {
+      io.stderr(
+        `${fromEnv.join(" and ")} ${fromEnv.length > 1 ? "are" : "is"} set, so this is that server, not the embedded emulator: ` +
+          "no inspector, and no demo data unless it has them. For the embedded emulator: klaviyo ui --emulator\n",
+      );
+    }
   }
+  // Stopping is listened for before the address is printed: whoever waits for it may stop it at once.
+  const stopped = until();
   io.stdout(`Playground: ${playground.url}\n`);
   io.stderr("Open the address above (it holds the access token). Stop with Ctrl-C.\n");
-  await until();
+  await stopped;
   await playground.close();
   io.stderr("Playground stopped.\n");
   return EXIT_OK;
@@ -132,19 +150,23 @@ export function registerUiCommand(program: Command, io: Io, setExit: (code: numb
       "serve the playground, a web page on 127.0.0.1 to run every action and inspect the emulator, until interrupted",
     )
     .option("--port <n>", "port to listen on; 0 (the default) picks a free one")
-    .option("--emulator", "run on the embedded emulator with demo data (the default when no key is given)");
+    .option(
+      "--emulator",
+      "run on the embedded emulator with demo data, even with $KLAVIYO_BASE_URL or $KLAVIYO_API_KEY set (the default when neither is)",
+    );
   addConnectionOptions(command);
   command.addHelpText(
     "after",
     `
 The page is served on 127.0.0.1 only, at an address holding a random token; the API key stays in this process.
-Without a key (--api-key, $KLAVIYO_API_KEY) and without --base-url it runs on the embedded emulator with demo
-data; --base-url without a key uses the login of klaviyo auth login.
+Without a key (--api-key, $KLAVIYO_API_KEY) and without a base URL (--base-url, $KLAVIYO_BASE_URL) it runs on the
+embedded emulator with demo data and its inspector; with them, on that server (it says so), and a base URL
+without a key uses the login of klaviyo auth login. --emulator runs on the embedded emulator whatever the
+environment says.
 
 Examples:
   $ klaviyo ui
-  $ klaviyo ui --port 8765
-  $ klaviyo ui --api-key "$KLAVIYO_API_KEY"`,
+  $ klaviyo ui --emulator`,
   );
   command.action(async (flags: UiFlags) => {
     setExit(await runUi(flags, io, stopSignal));

@@ -1,0 +1,192 @@
+/**
+ * The example of every action, as `klaviyo run <action> --help` and `klaviyo describe <action>` print it: shell
+ * lines that run as pasted (in a POSIX shell) against `klaviyo emulator --seed demo` with `KLAVIYO_BASE_URL` and
+ * `KLAVIYO_API_KEY` pointing at it, and against a real account alike. Values come from the inputs' own `example`,
+ * quoted for the shell; an input that needs an ID gets it from a line before, which reads the first one the
+ * account holds (`--format id`) or, for what an example changes or deletes and for what the demo account holds
+ * none of, makes one first with the creating action's own example. `test/cli/examples.test.ts` runs them all.
+ */
+import type { AnyAction } from "../actions/define.js";
+import { getAction } from "../actions/index.js";
+import { flagOf, type InputDefinition } from "../actions/inputs.js";
+
+/** Shell lines run in order (a later one uses what an earlier one set), and what they need said beside them. */
+export interface Example {
+  readonly lines: readonly string[];
+  readonly note?: string;
+}
+
+type IdName =
+  | "account"
+  | "list"
+  | "profile"
+  | "event"
+  | "newList"
+  | "newTemplate"
+  | "newSegment"
+  | "newCampaign"
+  | "newImage";
+
+/** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
+type IdSource =
+  | { readonly variable: string; readonly read: string }
+  | { readonly variable: string; readonly make: string; readonly needs?: readonly IdName[] };
+
+const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
+  account: { variable: "ACCOUNT_ID", read: "list-accounts" },
+  list: { variable: "LIST_ID", read: "list-lists" },
+  profile: { variable: "PROFILE_ID", read: "list-profile" },
+  event: { variable: "EVENT_ID", read: "list-events" },
+  newList: { variable: "LIST_ID", make: "create-list" },
+  newTemplate: { variable: "TEMPLATE_ID", make: "create-template" },
+  newSegment: { variable: "SEGMENT_ID", make: "create-segment" },
+  newCampaign: { variable: "CAMPAIGN_ID", make: "create-campaign", needs: ["list"] },
+  newImage: { variable: "IMAGE_ID", make: "upload-image" },
+};
+
+interface Spec {
+  /** Optional inputs the example gives too (required ones always are), in this order. */
+  readonly show?: readonly string[];
+  /** Inputs whose value is an ID from a line before. */
+  readonly ids?: Readonly<Record<string, IdName>>;
+  /** Values other than the input's own example (where the example would repeat a name made the line before). */
+  readonly values?: Readonly<Record<string, string>>;
+  readonly note?: string;
+}
+
+/** Every action's example, by key (a test checks that every action has one). */
+const SPECS: Readonly<Record<string, Spec>> = {
+  "bulk-create-events": {},
+  "create-campaign": { ids: { includedAudiences: "list" } },
+  "create-event": { show: ["properties", "value", "valueCurrency"] },
+  "create-list": { show: ["listName"] },
+  "create-profile": {
+    show: ["email", "firstName", "lastName"],
+    values: { email: "ada.lovelace@example.com", firstName: "Ada", lastName: "Lovelace" },
+    note: "run again, it fails with Klaviyo's 409: a profile with that email exists",
+  },
+  "create-segment": {},
+  "create-template": { show: ["html"] },
+  "delete-campaign": { ids: { campaignId: "newCampaign" }, note: "makes a campaign, then deletes it" },
+  "delete-list": { ids: { listId: "newList" }, note: "makes a list, then deletes it" },
+  "delete-segment": { ids: { segmentId: "newSegment" }, note: "makes a segment, then deletes it" },
+  "delete-template": { ids: { templateId: "newTemplate" }, note: "makes a template, then deletes it" },
+  "get-account": { ids: { accountId: "account" }, show: ["fields"] },
+  "get-campaign": { ids: { campaignId: "newCampaign" } },
+  "get-event": { ids: { eventId: "event" }, show: ["include"] },
+  "get-image": { ids: { imageId: "newImage" } },
+  "get-list": { ids: { listId: "list" }, show: ["includeProfileCount"] },
+  "get-profile": { ids: { profileId: "profile" }, show: ["additionalFields"] },
+  "get-segment": { ids: { segmentId: "newSegment" } },
+  "get-template": { ids: { templateId: "newTemplate" } },
+  "list-accounts": {},
+  "list-campaigns": { show: ["filter"] },
+  "list-events": { show: ["sort", "pageSize"], values: { pageSize: "5" } },
+  "list-images": { show: ["pageSize"], values: { pageSize: "5" } },
+  "list-list-profiles": { ids: { listId: "list" }, show: ["pageSize"], values: { pageSize: "5" } },
+  "list-lists": { show: ["fields"] },
+  "list-profile": { show: ["filter"] },
+  "list-segments": {},
+  "list-templates": {},
+  "raw-request": { show: ["queryParameter"] },
+  "subscribe-profiles": { ids: { listId: "list" }, show: ["listId"] },
+  "unsubscribe-profiles": { ids: { listId: "list" }, show: ["listId"] },
+  "update-campaign": {
+    ids: { campaignId: "newCampaign" },
+    show: ["name"],
+    values: { name: "Spring sale (final)" },
+  },
+  "update-image": { ids: { imageId: "newImage" }, show: ["imageHidden"] },
+  "update-list": {
+    ids: { listId: "newList" },
+    show: ["listName"],
+    values: { listName: "Weekly newsletter" },
+    note: "makes a list, then renames it",
+  },
+  "update-profile": { ids: { profileId: "profile" }, show: ["properties"] },
+  "update-segment": { ids: { segmentId: "newSegment" }, show: ["isStarred"] },
+  "update-template": {
+    ids: { templateId: "newTemplate" },
+    show: ["name"],
+    values: { name: "Monthly newsletter (v2)" },
+  },
+  "upload-image": { show: ["imageUrl", "imageName"] },
+};
+
+/** The keys of the actions that have an example (every action should). */
+export const EXAMPLE_KEYS: readonly string[] = Object.keys(SPECS);
+
+/** Text the shell passes through as it is, unquoted. */
+const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * `value` as one shell word: bare when plain; else single-quoted, or double-quoted when it holds a `'` but nothing
+ * a double-quoted word would expand (`"`, `$`, a backquote, `\`, `!`); else single-quoted with `'\''` for each `'`.
+ */
+export function shellQuote(value: string): string {
+  if (PLAIN.test(value)) return value;
+  if (!value.includes("'")) return `'${value}'`;
+  if (!/["$`\\!]/.test(value)) return `"${value}"`;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function inputValue(action: AnyAction, def: InputDefinition, spec: Spec): string {
+  const value = spec.values?.[def.key] ?? def.example;
+  if (value === undefined) throw new Error(`internal: ${action.key}'s input ${def.key} has no example`);
+  return value;
+}
+
+/** The command of an action's example, `ID` inputs as `"$VARIABLE"`. */
+function commandLine(action: AnyAction, spec: Spec): string {
+  const parts = [`klaviyo run ${action.key}`];
+  const shown = new Set(spec.show ?? []);
+  for (const def of Object.values(action.inputs)) {
+    if (!def.required && !shown.has(def.key)) continue;
+    const id = spec.ids?.[def.key];
+    const value = id ? `"$${ID_SOURCES[id].variable}"` : shellQuote(inputValue(action, def, spec));
+    parts.push(`--${flagOf(def.key)} ${value}`);
+  }
+  return parts.join(" ");
+}
+
+/** The lines that set an ID's variable (and those it needs first), in order. */
+function idLines(name: IdName, into: string[]): void {
+  const source: IdSource = ID_SOURCES[name];
+  if ("needs" in source) for (const need of source.needs ?? []) idLines(need, into);
+  let command: string;
+  if ("read" in source) {
+    // The first one: a list action takes --limit 1 (one item of the first page); List Accounts has one item.
+    const paged = Object.values(actionOf(source.read).inputs).some((d) => d.key === "limit");
+    command = `klaviyo run ${source.read}${paged ? " --limit 1" : ""} --format id`;
+  } else command = `${commandLine(actionOf(source.make), SPECS[source.make] ?? {})} --format id`;
+  const line = `${source.variable}=$(${command})`;
+  if (!into.includes(line)) into.push(line);
+}
+
+function actionOf(key: string): AnyAction {
+  const action = getAction(key);
+  if (!action) throw new Error(`internal: no action ${key}`);
+  return action;
+}
+
+/** The example of an action: its lines, and what it does beyond its name when that needs saying. */
+export function exampleFor(action: AnyAction): Example {
+  const spec = SPECS[action.key];
+  if (!spec) return { lines: [commandLine(action, {})] };
+  const lines: string[] = [];
+  for (const name of Object.values(spec.ids ?? {})) idLines(name, lines);
+  lines.push(commandLine(action, spec));
+  const variables = [...new Set(lines.slice(0, -1).map((line) => line.slice(0, line.indexOf("="))))];
+  const from =
+    variables.length === 0
+      ? undefined
+      : `${variables.join(" and ")} from the line${lines.length > 2 ? "s" : ""} before`;
+  const note = spec.note ?? from;
+  return { lines, ...(note ? { note } : {}) };
+}
+
+/** An example as help text prints it: a heading, then each line after `$ `. */
+export function formatExample(example: Example, heading = "Example"): string {
+  const title = example.note ? `${heading} (${example.note}):` : `${heading}:`;
+  return `${title}\n${example.lines.map((line) => `  $ ${line}`).join("\n")}\n`;
+}
