@@ -151,13 +151,13 @@ export const timeoutStage: Middleware = (next) => async (req) => {
 export function rateLimitStage(
   limiter: RateLimiter,
   auth: AuthStrategy | undefined,
-  heard: LimitsHeard,
+  heard?: LimitsHeard,
 ): Middleware {
   return (next) => async (req) => {
     if (!req.tier) return next(req);
     // Read per request: an OAuth strategy knows its installation (its id) only once its tokens are loaded.
     const credential = auth?.id ?? "anonymous";
-    if (heard.off) {
+    if (heard?.off) {
       const res = await next(req);
       hearLimits(heard, res.headers);
       // The emulator's limits came back on with this very request, which it counted: count it here too.
@@ -171,7 +171,7 @@ export function rateLimitStage(
       if (wait > 0) throw limiterRefusal(req, wait);
     }
     const res = await next(req);
-    hearLimits(heard, res.headers);
+    if (heard) hearLimits(heard, res.headers);
     limiter.observe(credential, req.tier, res.rateLimit);
     return res;
   };

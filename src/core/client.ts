@@ -55,7 +55,11 @@ export interface KlaviyoClientOptions {
   timeoutMs?: number;
   /** Overrides of the retry policy (see `DEFAULT_RETRY_POLICY`). */
   retry?: Partial<RetryPolicy>;
-  /** The limiter to wait on; `false` turns client-side limiting off (the server's 429s are still honoured). */
+  /**
+   * The limiter to wait on; `false` turns client-side limiting off (the server's 429s are still honoured). By
+   * default, the process's shared limiter at Klaviyo's limits, which stands aside for an emulator that says it
+   * enforces none (`X-Emulator-Rate-Limits: off`); a limiter given here is always used.
+   */
   rateLimiter?: RateLimiter | false;
   clock?: Clock;
   /** Random source for backoff jitter. */
@@ -162,8 +166,11 @@ export class KlaviyoClient {
     // Only the stages this client needs: each costs an async frame on every request.
     const stages: Middleware[] = [retryStage(this.clock, options.random ?? Math.random)];
     stages.push(authStage(this.auth));
-    if (limiter)
-      stages.push(rateLimitStage(limiter, this.auth, limitsHeardFor(options.fetch, this.baseUrl.origin)));
+    if (limiter) {
+      // The default limiter stands aside for an emulator that enforces no limits; a limiter given is used as given.
+      const heard = options.rateLimiter ? undefined : limitsHeardFor(options.fetch, this.baseUrl.origin);
+      stages.push(rateLimitStage(limiter, this.auth, heard));
+    }
     stages.push(timeoutStage);
     this.handler = compose(stages, fetchStage(fetchImpl, this.clock));
   }

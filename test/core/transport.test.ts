@@ -4,6 +4,7 @@ import { runAction, runActionByKey } from "../../src/actions/index.js";
 import type { FetchLike } from "../../src/core/chain.js";
 import { KlaviyoClient, type KlaviyoClientOptions } from "../../src/core/client.js";
 import { type Clock, FakeClock, systemClock } from "../../src/core/clock.js";
+import { limitsHeardFor } from "../../src/core/emulator-limits.js";
 import {
   ApiError,
   AuthenticationError,
@@ -238,33 +239,26 @@ describe("the client's own limiter, and emulators without limits", () => {
     expect(emulator.requests.filter((r) => r.status === 429)).toEqual([]);
   });
 
-  it("a new client of an emulator without limits knows it from its first request", async () => {
+  it("clients of one emulator share what it said; a limiter given is used as given", async () => {
     const clock = new FakeClock(Date.parse("2026-11-26T12:00:00.000Z"));
     const emulator = createEmulator({ apiKeys: [{ key: KEY }], clock, rateLimits: "off" });
-    const limiter = new RateLimiter({ clock });
-    const make = () =>
-      new KlaviyoClient({
-        apiKey: KEY,
-        baseUrl: emulator.baseUrl,
-        fetch: emulator.fetch,
-        clock,
-        rateLimiter: limiter,
-      });
-    await make().request({ method: "GET", path: "/api/accounts" });
-    // Get Account allows 1 a second: counted by the shared limiter, the second client's request would wait.
-    await make().request({ method: "GET", path: "/api/accounts" });
-    expect(clock.sleeps).toEqual([]);
-    // Klaviyo never sends the header: a client of another server keeps pacing.
-    const other = createEmulator({ apiKeys: [{ key: KEY }], clock });
-    const paced = new KlaviyoClient({
+    const origin = new URL(emulator.baseUrl).origin;
+    expect(limitsHeardFor(emulator.fetch, origin).off).toBe(false);
+    const first = new KlaviyoClient({ apiKey: KEY, baseUrl: emulator.baseUrl, fetch: emulator.fetch, clock });
+    await first.request({ method: "GET", path: "/api/accounts" });
+    // Every later client of this emulator starts out knowing; another server (Klaviyo) has said nothing.
+    expect(limitsHeardFor(emulator.fetch, origin).off).toBe(true);
+    expect(limitsHeardFor(createEmulator().fetch, origin).off).toBe(false);
+    expect(limitsHeardFor(undefined, "https://a.klaviyo.com").off).toBe(false);
+    // A limiter given (the CLI's --rate-limit-scale, say) paces even here: Get Account, 1 a second.
+    const given = new KlaviyoClient({
       apiKey: KEY,
-      baseUrl: other.baseUrl,
-      fetch: other.fetch,
+      baseUrl: emulator.baseUrl,
+      fetch: emulator.fetch,
       clock,
-      rateLimiter: limiter,
+      rateLimiter: new RateLimiter({ clock }),
     });
-    await paced.request({ method: "GET", path: "/api/accounts" });
-    await paced.request({ method: "GET", path: "/api/accounts" });
+    for (let i = 0; i < 3; i++) await given.request({ method: "GET", path: "/api/accounts" });
     expect(clock.sleeps.length).toBeGreaterThan(0);
   });
 });

@@ -248,7 +248,7 @@ describe("state", () => {
       outcomes.push(result.code);
       expect(result.stdout + result.stderr).not.toContain(CLIENT_SECRET);
     }
-    expect(outcomes).toEqual([3, 3, 3, 1]);
+    expect(outcomes).toEqual([3, 3, 3, 3]);
     expect(tokenCalls()).toEqual(before);
     // The browser's visits to /oauth/authorize are all the OAuth host saw.
     expect(oauthHost.requests.slice(oauthBefore).map((r) => `${r.method} ${r.url.split("?")[0]}`)).toEqual(

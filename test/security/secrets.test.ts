@@ -745,7 +745,7 @@ describe("the real binary: every command, --verbose included", () => {
     const codes = results.map((r) => r.code);
     // Each failed as it should (so each error really was provoked), none crashed.
     expect(codes).toEqual([
-      0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 1, 0, 0, 0, 0, 0, 0, 0,
+      0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2, 3, 0, 0, 0, 0, 0, 0, 0,
     ]);
     expect(results[4]?.stderr).toMatch(/409/);
     expect(results[5]?.stderr).toMatch(/429/);
@@ -764,7 +764,8 @@ describe("the real binary: every command, --verbose included", () => {
       () => cli(["demo", "--base-url", emulator.url, "--api-key", UNKNOWN_KEY, "--yes"]),
       () => cli(["demo"], key),
     ]);
-    expect(demos.map((d) => d.code)).toEqual([0, 1, 0]);
+    // A key Klaviyo refuses is an authentication failure: exit 3, as the README's table says.
+    expect(demos.map((d) => d.code)).toEqual([0, 3, 0]);
     expect(demos[1]?.stdout).toMatch(/FAILED: Klaviyo API 401/);
     expectNoLeaks(outputs);
   });
@@ -815,7 +816,7 @@ describe("the real binary: every command, --verbose included", () => {
       callback.searchParams.delete("code");
       callback.searchParams.set("error", "access_denied");
     });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     // Log in again (the secret as a flag this time), log out; log in, and log out with the revoke URL down.
     expect((await login(["--client-secret", CLIENT_SECRET], {})).code).toBe(0);
     plantFromFile();
