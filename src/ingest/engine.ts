@@ -30,6 +30,12 @@ export interface IngestOptions {
    * identically.
    */
   onUnsent?: (item: unknown, position: number) => void;
+  /**
+   * Called for every item refused, with the reason (also in the result's `rejected`): refused as read (`item` as
+   * read: a record that did not parse is an `UnreadableRecord` holding its text), or refused by Klaviyo (`item` in
+   * the form `onUnsent` gets). With `onUnsent`, everything not accepted can be written out, fixed and sent again.
+   */
+  onRejected?: (item: unknown, position: number, reason: string) => void;
   /** The clock that stamps events read without a time (milliseconds since the epoch); default `Date.now`. */
   now?: () => number;
 }
@@ -174,6 +180,7 @@ export interface IngestionSpec<T> {
   signal: AbortSignal | undefined;
   onProgress: ((progress: IngestProgress) => void) | undefined;
   onUnsent: ((item: unknown, position: number) => void) | undefined;
+  onRejected: ((item: unknown, position: number, reason: string) => void) | undefined;
   /**
    * Called once a request is complete, before it waits for a free slot: where its body is put together, so that
    * a request waiting or in flight holds its body only, not its items (which `unsentOf` then stands in for).
@@ -219,8 +226,10 @@ export class Ingestion<T> {
     this.result.total += count;
   }
 
-  reject(position: number, reason: string): void {
-    this.result.rejected.push({ index: position, reason });
+  /** An item refused as read, taking `count` positions: rejected; it goes to `onRejected` as read. */
+  reject(position: number, item: unknown, count: number, reason: string): void {
+    for (let i = 0; i < count; i++) this.result.rejected.push({ index: position + i, reason });
+    this.spec.onRejected?.(item, position, reason);
   }
 
   /** An item read after the run stopped, taking `count` positions: unsent; it goes to `onUnsent` as read. */
@@ -302,9 +311,11 @@ export class Ingestion<T> {
       if (error instanceof ApiError) report.httpStatus = error.status;
       if (error instanceof ApiError && error.status >= 400 && error.status < 500 && !stopsTheRun(error)) {
         const mapped = this.spec.reasons(error, batch);
-        for (const m of batch.members) this.reject(m.position, mapped.get(m.position) ?? message);
+        const reasons = new Map<number, string>();
+        for (const m of batch.members) reasons.set(m.position, mapped.get(m.position) ?? message);
         for (const r of batch.riders)
-          this.reject(r.position, `the same event as position ${r.of}: ${mapped.get(r.of) ?? message}`);
+          reasons.set(r.position, `the same event as position ${r.of}: ${mapped.get(r.of) ?? message}`);
+        this.refused(batch, reasons);
         report.status = "rejected";
       } else if (stopsTheRun(error)) {
         this.stopReason ??= this.spec.signal?.aborted
@@ -320,11 +331,32 @@ export class Ingestion<T> {
 
   private giveUp(batch: Batch<T>, as: "unsent" | "failed"): void {
     const list = as === "unsent" ? this.result.unsent : this.result.failed;
-    const { onUnsent, unsentOf, unsentForm } = this.spec;
-    const forms = onUnsent && unsentOf ? unsentOf(batch) : undefined;
+    const { onUnsent } = this.spec;
+    const form = onUnsent ? this.formsOf(batch) : undefined;
     for (const m of [...batch.members, ...batch.riders]) {
       list.push(m.position);
-      onUnsent?.(forms ? forms.get(m.position) : unsentForm(m.value), m.position);
+      if (onUnsent && form) onUnsent(form(m), m.position);
     }
+  }
+
+  /** A request Klaviyo refused: each of its items rejected with its reason, and given to `onRejected`. */
+  private refused(batch: Batch<T>, reasons: ReadonlyMap<number, string>): void {
+    const { onRejected } = this.spec;
+    const form = onRejected ? this.formsOf(batch) : undefined;
+    for (const m of [...batch.members, ...batch.riders]) {
+      const reason = reasons.get(m.position) as string;
+      this.result.rejected.push({ index: m.position, reason });
+      if (onRejected && form) onRejected(form(m), m.position, reason);
+    }
+  }
+
+  /** Each item of a request in the form it is read again (the same form for `onUnsent` and `onRejected`). */
+  private formsOf(batch: Batch<T>): (m: { position: number; value?: T }) => unknown {
+    const { unsentOf, unsentForm } = this.spec;
+    if (unsentOf) {
+      const forms = unsentOf(batch);
+      return (m) => forms.get(m.position);
+    }
+    return (m) => unsentForm(m.value as T);
   }
 }

@@ -87,6 +87,7 @@ function commonSpec(options: IngestOptions) {
     signal: options.signal,
     onProgress: options.onProgress,
     onUnsent: options.onUnsent,
+    onRejected: options.onRejected,
   };
 }
 

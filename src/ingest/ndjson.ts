@@ -15,6 +15,8 @@ export class UnreadableRecord {
     /** The line (counted from 1) where the record starts. */
     readonly line: number,
     readonly reason: string,
+    /** The record's text as it stood, when it could be cut out (a broken array ends with no text). */
+    readonly text?: string,
   ) {}
 
   toString(): string {
@@ -30,6 +32,7 @@ function parseRecord(text: string, line: number): unknown {
     return new UnreadableRecord(
       line,
       `not valid JSON (${error instanceof Error ? error.message : String(error)}): ${JSON.stringify(preview)}`,
+      text,
     );
   }
 }

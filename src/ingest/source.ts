@@ -71,7 +71,7 @@ export async function ingestSource<R, T>(
       const read = reader.read(raw);
       if ("reason" in read) {
         ingestion.read(read.positions);
-        for (let i = 0; i < read.positions; i++) ingestion.reject(position + i, read.reason);
+        ingestion.reject(position, raw, read.positions, read.reason);
         position += read.positions;
       } else {
         ingestion.read(read.values.length);

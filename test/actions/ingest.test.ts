@@ -205,6 +205,66 @@ describe("readRecords and the ingestion of files", () => {
     expect(t.emulator.state.events.size).toBe(998);
   });
 
+  it("onRejected gets every refused item with its reason: as read, and as sent when Klaviyo refuses a request", async () => {
+    const t = setup();
+    const refusedOnce = { done: false };
+    // Klaviyo refuses the first bulk request whole, pointing at its second entry's event (a stand-in server answer:
+    // what the emulator validates, the client checks before sending).
+    const client = new KlaviyoClient({
+      apiKey: ACTION_KEY,
+      baseUrl: t.emulator.baseUrl,
+      rateLimiter: false,
+      fetch: async (input, init) => {
+        if (refusedOnce.done) return t.emulator.fetch(input, init);
+        refusedOnce.done = true;
+        const pointer =
+          "/data/attributes/events-bulk-create/data/1/attributes/events/data/0/attributes/properties";
+        const error = {
+          id: "x",
+          status: 400,
+          code: "invalid",
+          title: "Invalid input.",
+          detail: "Too many properties.",
+          source: { pointer },
+        };
+        return new Response(JSON.stringify({ errors: [error] }), {
+          status: 400,
+          headers: { "content-type": "application/vnd.api+json" },
+        });
+      },
+    });
+    const items = [
+      event(0, { unique_id: "a", profile: { email: "a@example.com" } }),
+      '{"metric": broken',
+      event(1, { unique_id: "b", profile: { email: "b@example.com" } }),
+    ];
+    const lines = `${items.map((i) => (typeof i === "string" ? i : JSON.stringify(i))).join("\n")}\n`;
+    const got: Array<{ item: unknown; position: number; reason: string }> = [];
+    const out = await ingestEvents(client, readRecords(tempFile("events.ndjson", lines)), {
+      onRejected: (item, position, reason) => got.push({ item, position, reason }),
+    });
+    expect(out.rejected.map((r) => r.index)).toEqual([0, 1, 2]);
+    expect(got.map((g) => g.position).sort()).toEqual([0, 1, 2]);
+    const asRead = got.find((g) => g.position === 1);
+    expect(asRead?.item).toBeInstanceOf(UnreadableRecord);
+    expect((asRead?.item as UnreadableRecord | undefined)?.text).toBe('{"metric": broken');
+    const pointed = got.find((g) => g.position === 2);
+    expect(pointed?.reason).toMatch(/Too many properties/);
+    expect(pointed?.item).toMatchObject({
+      metric: "Placed Order",
+      unique_id: "b",
+      profile: { type: "profile", attributes: { email: "b@example.com" } },
+    });
+    expect(got.find((g) => g.position === 0)?.item).toMatchObject({
+      unique_id: "a",
+      time: "2026-03-01T12:00:00Z",
+    });
+    // What onRejected got, sent again, is accepted.
+    const sentItems = got.filter((g) => g.position !== 1).map((g) => g.item);
+    const again = await ingestEvents(client, sentItems);
+    expect(again).toMatchObject({ accepted: 2, complete: true });
+  });
+
   it("a JSON array file is read element by element, before the file is read to its end", async () => {
     const t = setup();
     const events = Array.from({ length: 3000 }, (_, i) => event(i));

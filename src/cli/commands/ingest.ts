@@ -1,18 +1,7 @@
-import {
-  closeSync,
-  createReadStream,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { Readable } from "node:stream";
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { idSchema } from "../../actions/inputs.js";
 import { InputValidationError } from "../../core/errors.js";
-import { declaredEvents } from "../../ingest/events.js";
 import {
   type IngestProgress,
   type IngestResult,
@@ -82,9 +71,20 @@ function unsentWriter(path: string | undefined) {
       writeSync(fd, `${JSON.stringify(item)}\n`);
       count++;
     },
-    /** A line as it is (a record that was not valid JSON). */
-    writeText(text: string) {
-      writeSync(fd, `${text}\n`);
+    /**
+     * A rejected record, with its reason beside it under `_rejected`; one that was not valid JSON as its line
+     * stood (its reason is in the summary), a value that is not an object under `_value`.
+     */
+    writeRejected(item: unknown, _position: number, reason: string) {
+      const why = reasonText(reason);
+      if (item instanceof UnreadableRecord) {
+        writeSync(fd, `${item.text ?? JSON.stringify({ [REJECTED_KEY]: why })}\n`);
+      } else {
+        const record = isRecordObject(item)
+          ? { [REJECTED_KEY]: why, ...item }
+          : { [REJECTED_KEY]: why, _value: item };
+        writeSync(fd, `${JSON.stringify(record)}\n`);
+      }
       count++;
     },
     /** `keep`: always; `written`: only if something was written (a run that failed part-way). */
@@ -113,117 +113,6 @@ async function* withoutReasons(records: AsyncIterable<unknown>): AsyncGenerator<
 
 /** "line 701: not valid JSON …" → "not valid JSON …": positions are the summary's 0-based `index`. */
 const reasonText = (reason: string) => reason.replace(/^line \d+: /, "");
-
-/**
- * The records of an NDJSON file with the text of those that are not valid JSON (for `--unsent`), split as the
- * ingestion splits them: at each newline, a `\r` before it dropped, blank lines skipped.
- */
-async function* ndjsonLines(path: string): AsyncGenerator<{ record: unknown } | { text: string }> {
-  const entry = (raw: string) => {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") return undefined;
-    try {
-      return { record: JSON.parse(line) as unknown };
-    } catch {
-      return { text: line };
-    }
-  };
-  let pending = "";
-  let first = true;
-  for await (const chunk of createReadStream(path, { encoding: "utf8" })) {
-    pending += first ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
-    first = false;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      const e = entry(line);
-      if (e) yield e;
-    }
-  }
-  const last = entry(pending);
-  if (last) yield last;
-}
-
-/** Whether a file holds a JSON array (its first character that is not white space is `[`), else NDJSON. */
-function holdsArray(path: string): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const buffer = Buffer.alloc(4096);
-    for (let offset = 0; ; ) {
-      const n = readSync(fd, buffer, 0, buffer.length, offset);
-      if (n === 0) return false;
-      const text = buffer
-        .subarray(0, n)
-        .toString("utf8")
-        .replace(/^\uFEFF/, "")
-        .trimStart();
-      if (text !== "") return text.startsWith("[");
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Writes the rejected records of a run to the `--unsent` file, each with its reason under `_rejected`: the input
- * is read again (positions counted as the run counted them: a record takes one, an event bulk entry one per
- * event). A line that is not valid JSON is written as it is; an element of a JSON array that is not, as its
- * reason alone (its text cannot be recovered).
- */
-async function writeRejected(
-  kind: Kind,
-  path: string,
-  rejected: IngestResult["rejected"],
-  out: NonNullable<ReturnType<typeof unsentWriter>>,
-): Promise<void> {
-  const reasons = new Map<number, string>();
-  for (const { index, reason } of rejected) reasons.set(index, reasonText(reason));
-  const positionsOf = (record: unknown) =>
-    kind === "events" && !(record instanceof UnreadableRecord) ? declaredEvents(record) : 1;
-  const entries: AsyncIterable<{ record: unknown } | { text: string }> = holdsArray(path)
-    ? (async function* () {
-        for await (const record of readRecords(path)) yield { record };
-      })()
-    : ndjsonLines(path);
-  let position = 0;
-  let left = reasons.size;
-  for await (const entry of entries) {
-    if (left === 0) break;
-    const record = "record" in entry ? withoutReason(entry.record) : undefined;
-    const count = "record" in entry ? positionsOf(record) : 1;
-    const mine: string[] = [];
-    for (let p = position; p < position + count; p++) {
-      const reason = reasons.get(p);
-      if (reason === undefined) continue;
-      mine.push(count > 1 ? `event ${p - position}: ${reason}` : reason);
-      left--;
-    }
-    position += count;
-    if (mine.length === 0) continue;
-    if ("text" in entry) out.writeText(entry.text);
-    else if (record instanceof UnreadableRecord || !isRecordObject(record))
-      out.write({ [REJECTED_KEY]: mine.join("; ") });
-    else out.write({ [REJECTED_KEY]: mine.join("; "), ...record });
-  }
-}
-
-/** Standard input copied to a file as it is read, so that `--unsent` can read its rejected records again. */
-function spooled(path: string): Readable {
-  const fd = openSync(path, "w");
-  return Readable.from(
-    (async function* () {
-      try {
-        for await (const chunk of process.stdin) {
-          writeSync(fd, chunk as Buffer);
-          yield chunk as Buffer;
-        }
-      } finally {
-        closeSync(fd);
-      }
-    })(),
-  );
-}
 
 /** Progress on stderr, on a terminal only: read, accepted, the rate and the requests in flight, ~5 times a second. */
 function progressMeter(io: Io) {
@@ -265,7 +154,6 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     process.off("SIGTERM", onSignal);
   };
   let unsent: ReturnType<typeof unsentWriter>;
-  let spool: string | undefined;
   try {
     checkConnectionFlags(flags);
     const concurrency = concurrencyOf(flags);
@@ -283,14 +171,12 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     const meter = progressMeter(io);
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    // Standard input is kept aside (with --unsent) to write its rejected records after the run.
-    if (file === "-" && unsent) spool = `${flags.unsent}.${process.pid}.input.tmp`;
-    const source = withoutReasons(readRecords(file !== "-" ? file : spool ? spooled(spool) : process.stdin));
+    const source = withoutReasons(readRecords(file !== "-" ? file : process.stdin));
     const options = {
       signal: controller.signal,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(meter.update ? { onProgress: meter.update } : {}),
-      ...(unsent ? { onUnsent: unsent.write } : {}),
+      ...(unsent ? { onUnsent: unsent.write, onRejected: unsent.writeRejected } : {}),
     };
     let result: IngestResult;
     if (kind === "events") result = await ingestEvents(client, source, options);
@@ -305,9 +191,6 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
       });
     }
     meter.done();
-    if (unsent && result.rejected.length > 0) {
-      await writeRejected(kind, file === "-" ? (spool as string) : file, result.rejected, unsent);
-    }
     const written = unsent?.close("always");
     unsent = undefined;
     const { requests, ...summary } = result;
@@ -330,7 +213,6 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     const code = reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
     return code === EXIT_OK ? EXIT_FAILURE : code;
   } finally {
-    if (spool) rmSync(spool, { force: true });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
