@@ -104,12 +104,14 @@ export async function listOutput<Op extends OperationId>(
           ...(request.signal ? { signal: request.signal } : {}),
           ...parallel,
           ...(paging.pageSize !== undefined ? { pageSize: paging.pageSize } : {}),
+          ...(paging.limit !== undefined ? { limit: paging.limit } : {}),
         })
       : client.paginate<T>({
           ...request,
           ...(paging.pageSize !== undefined ? { pageSize: paging.pageSize } : {}),
           ...(paging.cursor ? { cursor: paging.cursor } : {}),
-          ...(sink ? {} : paging.limit !== undefined ? { limit: paging.limit } : { maxPages: 1 }),
+          // Streamed, every page up to `limit` items; gathered, one page unless `limit` asks for more.
+          ...(paging.limit !== undefined ? { limit: paging.limit } : sink ? {} : { maxPages: 1 }),
         });
   for await (const page of walk) {
     pages++;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runAction } from "../../src/actions/index.js";
 import { ConflictError, NotFoundError } from "../../src/core/errors.js";
 import { actionsSetup, bodyOf, refused } from "./helpers.js";
 
@@ -261,6 +262,25 @@ describe("List Profile", () => {
     const url = new URL((sent.at(-1) as Request).url);
     expect(url.searchParams.get("filter")).toBe("equals(email,'p3@example.com')");
     expect(url.searchParams.get("page[size]")).toBe("100");
+  });
+
+  it("streamed to a sink, Limit still bounds what is walked: one cursor or time partitions", async () => {
+    const { client, sent } = actionsSetup();
+    for (let i = 0; i < 7; i++) await runAction("create-profile", { email: `s${i}@example.com` }, { client });
+    for (const partitions of [undefined, { concurrency: 2, partitions: 4 }]) {
+      const got: unknown[] = [];
+      const before = sent.length;
+      await runAction(
+        "list-profile",
+        { pageSize: 2, limit: 3 },
+        {
+          client,
+          stream: { sink: (items) => void got.push(...items), ...(partitions ? { partitions } : {}) },
+        },
+      );
+      expect(got).toHaveLength(3);
+      if (!partitions) expect(sent.length - before).toBe(2); // pages of 2, 1: nothing walked past the limit
+    }
   });
 
   it("refuses a filter on a field Klaviyo does not filter by, a bad sort and a page size over 100", async () => {

@@ -236,9 +236,6 @@ function checkRawRequestFlags(flags: Record<string, unknown> & ConnectionFlags):
     throw flagError("--revision", "and a revision --header both set the revision: give one of them");
 }
 
-/** Thrown from the sink when `--all --limit N` has written its N items: the walk stops there. */
-class LimitReached extends Error {}
-
 /** Writes an output in its format; `undefined` text (no resources) cannot happen for a format `checkFormat` let by. */
 function writeOutput(output: unknown, format: Format, io: Io): void {
   const text = formatOutput(output, format, io.stdoutIsTerminal === true);
@@ -272,23 +269,13 @@ export async function runWithFlags(
       tuneHeapForStreaming();
       // Every page, each item one NDJSON line (or its ID) as it arrives: nothing is held but the current page.
       // With --parallel, time partitions walked `parallel` at a time, pages merged as they arrive; with --limit N,
-      // the walk stops once N items are written.
-      const limit = typeof values.limit === "number" ? values.limit : undefined;
-      const stop = new AbortController();
+      // the action stops the walk at N items.
       const meter = progress(io);
-      let written = 0;
       const sink = (items: readonly unknown[]) => {
-        const take = limit === undefined ? items : items.slice(0, limit - written);
-        for (const item of take) {
+        for (const item of items) {
           io.stdout(format === "id" ? `${(item as { id?: string }).id ?? ""}\n` : formatJson(item, false));
         }
-        written += take.length;
-        meter.add(take.length);
-        if (limit !== undefined && written >= limit) {
-          const reached = new LimitReached(`--limit ${limit} reached`);
-          stop.abort(reached);
-          throw reached;
-        }
+        meter.add(items.length);
       };
       if (parallel !== undefined && !partitionable(action)) {
         io.stderr(
@@ -297,17 +284,10 @@ export async function runWithFlags(
       }
       const partitions =
         parallel !== undefined ? { concurrency: parallel, partitions: 2 * parallel } : undefined;
-      try {
-        await action.perform(
-          actionContext(action, client, {
-            signal: stop.signal,
-            stream: { sink, ...(partitions ? { partitions } : {}) },
-          }),
-          values,
-        );
-      } catch (error) {
-        if (!(stop.signal.reason instanceof LimitReached)) throw error;
-      }
+      await action.perform(
+        actionContext(action, client, { stream: { sink, ...(partitions ? { partitions } : {}) } }),
+        values,
+      );
       meter.done();
       return EXIT_OK;
     }
