@@ -14,9 +14,10 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actions } from "../../src/actions/index.js";
-import { buildProgram, main } from "../../src/cli/main.js";
+import { buildProgram } from "../../src/cli/main.js";
 import { DEV_API_KEY, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { BIN, requireBuild } from "../helpers/cli.js";
+import { runInProcess } from "../helpers/cli-in-process.js";
 
 /** One example: shell lines run in order in one shell, from where it was printed. */
 interface Example {
@@ -26,21 +27,7 @@ interface Example {
   expectedExit?: Array<number | undefined>;
 }
 
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(["node", "klaviyo", ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+const inProcess = runInProcess;
 
 /** Every command's path, from the commander definitions (each top-level command registered as it runs). */
 async function commandPaths(): Promise<string[][]> {

@@ -16,8 +16,9 @@ import { flagOf } from "../../src/actions/inputs.js";
 import { inputsFromFlags, resultShape } from "../../src/cli/commands/run.js";
 import { playgroundOptions } from "../../src/cli/commands/ui.js";
 import { exampleFor } from "../../src/cli/examples.js";
-import { buildProgram, main } from "../../src/cli/main.js";
+import { buildProgram } from "../../src/cli/main.js";
 import { DEV_API_KEY, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { type InProcessResult, runInProcess } from "../helpers/cli-in-process.js";
 import { closedPort, startServer, type TestServer } from "../helpers/servers.js";
 
 /** What the recording server saw of one request. */
@@ -27,27 +28,9 @@ interface Seen {
   body: string;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = InProcessResult;
 
-async function cli(args: readonly string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(["node", "klaviyo", ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stdoutIsTerminal: false,
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runInProcess;
 
 /** A usage error (exit 2) whose message names every one of `flags`. */
 function expectRefused(result: Result, ...flags: string[]): void {
