@@ -28,6 +28,7 @@ export const layers = {
       "test/contract/api-types.test.ts",
       "test/contract/operations.test.ts",
       "test/contract/spec-labels.test.ts",
+      "test/core/latency.test.ts",
       "test/core/pure.test.ts",
       "test/core/retry.test.ts",
       "test/emulator/fields.test.ts",

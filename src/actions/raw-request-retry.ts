@@ -56,7 +56,8 @@ export function rawRetryPolicy(settings: RawRetrySettings): RetryPolicy {
 /**
  * Whether attempt number `attempt` (0 = the first) should be followed by another, and after how long: the
  * transport's decision, with the jittered backoff replaced by the fixed Retry Delay (ms) when exponential backoff
- * is off. A `Retry-After` the server sent is always what is waited.
+ * is off. A `Retry-After` the server sent is always what is waited (with the transport's jitter on top, up to
+ * `retryAfterJitterMs`, so that processes of one account do not retry in step).
  */
 export function decideRawRetry(
   settings: RawRetrySettings,

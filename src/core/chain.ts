@@ -4,6 +4,7 @@ import type { AuthStrategy } from "./auth-strategy.js";
 import type { Clock } from "./clock.js";
 import { hearLimits, type LimitsHeard } from "./emulator-limits.js";
 import { ConnectionError, RateLimitError, type RateLimitState, TimeoutError } from "./errors.js";
+import { LatencyWindow } from "./latency.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { type AttemptOutcome, decideRetry, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
@@ -41,6 +42,9 @@ export interface WireResponse {
   readonly rateLimit: RateLimitState;
   /** Attempts made, the first included. */
   attempts: number;
+  /** When the request was handed to `fetch`, and when the answer's headers came (by the client's clock). */
+  readonly sentAt: number;
+  readonly receivedAt: number;
 }
 
 export type Handler = (request: WireRequest) => Promise<WireResponse>;
@@ -73,10 +77,12 @@ export function readRateLimit(headers: Headers, now: number): RateLimitState {
 }
 
 /** The innermost stage: one `fetch`, body read to the end. Network failures become `ConnectionError`. */
-export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
+export function fetchStage(fetchImpl: FetchLike, clock: Clock, latency?: LatencyWindow): Handler {
   return async (req) => {
     let response: Response | undefined;
     let bytes: Uint8Array;
+    let receivedAt: number;
+    const sentAt = clock.now();
     try {
       response = await fetchImpl(req.url.href, {
         method: req.method,
@@ -85,6 +91,8 @@ export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
         signal: req.signal ?? null,
         redirect: "manual",
       });
+      receivedAt = clock.now();
+      latency?.add(receivedAt - sentAt);
       bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason;
@@ -96,6 +104,8 @@ export function fetchStage(fetchImpl: FetchLike, clock: Clock): Handler {
       bytes,
       rateLimit: readRateLimit(response.headers, clock.now()),
       attempts: 1,
+      sentAt,
+      receivedAt,
     };
   };
 }
@@ -151,8 +161,11 @@ export const timeoutStage: Middleware = (next) => async (req) => {
 export function rateLimitStage(
   limiter: RateLimiter,
   auth: AuthStrategy | undefined,
+  clock: Clock,
   heard?: LimitsHeard,
 ): Middleware {
+  // From taking a slot to the answer's headers, per attempt: the guard band the windows are counted with.
+  const slots = new LatencyWindow();
   return (next) => async (req) => {
     if (!req.tier) return next(req);
     // Read per request: an OAuth strategy knows its installation (its id) only once its tokens are loaded.
@@ -161,16 +174,23 @@ export function rateLimitStage(
       const res = await next(req);
       hearLimits(heard, res.headers);
       // The emulator's limits came back on with this very request, which it counted: count it here too.
-      if (!heard.off) limiter.tryAcquire(credential, req.tier);
+      if (!heard.off) limiter.tryAcquire(credential, req.tier, slots.guardMs());
       return res;
     }
     // An aborted call is refused before it takes a place in the windows that nothing would then use.
     req.signal?.throwIfAborted();
-    if (!limiter.tryAcquire(credential, req.tier)) {
-      const wait = await limiter.acquire(credential, req.tier, req.signal, req.retry.maxRetryAfterMs);
+    // The slot is taken here, as late as the chain allows: the body is ready, only the timeout's timer and
+    // `fetch` come after.
+    const guard = slots.guardMs();
+    if (!limiter.tryAcquire(credential, req.tier, guard)) {
+      const wait = await limiter.acquire(credential, req.tier, req.signal, req.retry.maxRetryAfterMs, guard);
       if (wait > 0) throw limiterRefusal(req, wait);
     }
+    const slotAt = clock.now();
     const res = await next(req);
+    slots.add(res.receivedAt - slotAt);
+    // The limiter let it through and the server refused it: it arrived where it was not counted.
+    if (res.status === 429) slots.penalize();
     if (heard) hearLimits(heard, res.headers);
     limiter.observe(credential, req.tier, res.rateLimit);
     return res;

@@ -26,6 +26,7 @@ import {
   type RateLimitState,
   redactErrors,
 } from "./errors.js";
+import { LatencyWindow } from "./latency.js";
 import { type CallArgs, operationRequest } from "./operation-call.js";
 import { type Page, type PaginateOptions, paginate, paginateItems } from "./pagination.js";
 import { RateLimiter, sharedRateLimiter } from "./rate-limit.js";
@@ -143,6 +144,11 @@ export class KlaviyoClient {
   readonly clock: Clock;
   /** The rate-limit state of the most recent response. */
   lastRateLimit: RateLimitState | undefined;
+  /**
+   * How long this client's server takes to answer (from sending to the answer's headers, the last 64 attempts):
+   * what ingestion and partitioned export size their requests in flight by (`inFlightFor`).
+   */
+  readonly latency = new LatencyWindow();
   private readonly handler: Handler;
   private readonly limited: boolean;
   private readonly userAgent: string;
@@ -169,10 +175,10 @@ export class KlaviyoClient {
     if (limiter) {
       // The default limiter stands aside for an emulator that enforces no limits; a limiter given is used as given.
       const heard = options.rateLimiter ? undefined : limitsHeardFor(options.fetch, this.baseUrl.origin);
-      stages.push(rateLimitStage(limiter, this.auth, heard));
+      stages.push(rateLimitStage(limiter, this.auth, this.clock, heard));
     }
     stages.push(timeoutStage);
-    this.handler = compose(stages, fetchStage(fetchImpl, this.clock));
+    this.handler = compose(stages, fetchStage(fetchImpl, this.clock, this.latency));
   }
 
   /** Sends one request through the chain and returns the parsed answer; 4xx/5xx throw a typed `ApiError`. */

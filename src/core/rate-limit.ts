@@ -1,6 +1,7 @@
-import { type RateTier, type WindowSpec, windowsOf } from "../klaviyo/rate-window.js";
+import { MINUTE, type RateTier, type WindowSpec, windowsOf } from "../klaviyo/rate-window.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { RateLimitState } from "./errors.js";
+import { MIN_GUARD_MS } from "./latency.js";
 import { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
 
 export { InMemoryRateLimitStore, type RateLimitKey, type RateLimitStore } from "./rate-store.js";
@@ -10,8 +11,9 @@ export interface RateLimiterOptions {
   /** Multiplies every tier's limits (e.g. 0.8 to leave headroom for other clients of the same account). */
   scale?: number;
   /**
-   * A request sent this close (ms) to the end of a window is counted in the next one too, since it may
-   * arrive there (default 50: network time to Klaviyo, and the event loop's delays).
+   * A request sent this close (ms) to the end of a window is counted in the next one too, since it may arrive
+   * there. Given, it is fixed. By default each client's own learned band is used (`LatencyWindow`: the longest
+   * recent time from a slot to an answer, widened by any 429 let through; at least 50 ms).
    */
   guardMs?: number;
   /**
@@ -33,7 +35,8 @@ export interface RateLimiterOptions {
 export class RateLimiter {
   private readonly clock: Clock;
   private readonly scale: number;
-  private readonly guardMs: number;
+  /** A fixed guard band, when one was given; otherwise each request's own (`guardFor`). */
+  private readonly fixedGuardMs: number | undefined;
   private readonly store: RateLimitStore;
   /** The store answers synchronously: `tryAcquire` can count without a promise. */
   private readonly synchronous: boolean;
@@ -46,7 +49,7 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.scale = options.scale ?? 1;
-    this.guardMs = options.guardMs ?? 50;
+    this.fixedGuardMs = options.guardMs;
     this.store = options.store ?? new InMemoryRateLimitStore();
     this.synchronous = this.store.synchronous === true;
   }
@@ -67,20 +70,30 @@ export class RateLimiter {
    * Counts a request and returns true if it may go right now, without waiting (the common, cheap path).
    * With an asynchronous store (Redis) it counts nothing and returns false: the caller then uses `acquire`.
    */
-  tryAcquire(credential: string, tier: RateTier): boolean {
+  /** The guard band for a request: the fixed one, else the caller's learned one, else the narrowest. */
+  private guardFor(learnedMs: number | undefined): number {
+    return this.fixedGuardMs ?? learnedMs ?? MIN_GUARD_MS;
+  }
+
+  tryAcquire(credential: string, tier: RateTier, guardMs?: number): boolean {
     if (!this.synchronous) return false;
     const key: RateLimitKey = { credential, tier: tier.name };
-    return this.store.take(key, this.windows(tier), this.guardMs, this.clock.now()) === 0;
+    return this.store.take(key, this.windows(tier), this.guardFor(guardMs), this.clock.now()) === 0;
   }
 
   /**
    * How long a request would have to wait now (0 = it may go). Only a store that can tell without counting
    * (the in-memory one) answers; for another store this is 0 and `acquire` is the authority.
    */
-  waitMs(credential: string, tier: RateTier): number {
+  waitMs(credential: string, tier: RateTier, guardMs?: number): number {
     const store = this.store as RateLimitStore & Partial<Pick<InMemoryRateLimitStore, "waitMs">>;
     if (typeof store.waitMs !== "function") return 0;
-    return store.waitMs({ credential, tier: tier.name }, this.windows(tier), this.guardMs, this.clock.now());
+    return store.waitMs(
+      { credential, tier: tier.name },
+      this.windows(tier),
+      this.guardFor(guardMs),
+      this.clock.now(),
+    );
   }
 
   /**
@@ -93,12 +106,14 @@ export class RateLimiter {
     tier: RateTier,
     signal?: AbortSignal,
     maxWaitMs = Number.POSITIVE_INFINITY,
+    guardMs?: number,
   ): Promise<number> {
     const key: RateLimitKey = { credential, tier: tier.name };
     const windows = this.windows(tier);
+    const guard = this.guardFor(guardMs);
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      const taken = this.store.take(key, windows, this.guardMs, this.clock.now());
+      const taken = this.store.take(key, windows, guard, this.clock.now());
       const wait = typeof taken === "number" ? taken : await taken;
       if (wait <= 0) return 0;
       if (wait > maxWaitMs) return wait;
@@ -106,8 +121,24 @@ export class RateLimiter {
     }
   }
 
+  /** The server's count of the steady window, taken as a floor of ours (a store that counts alone only). */
+  private reconcile(credential: string, tier: RateTier, state: RateLimitState): void {
+    if (!this.store.reconcile) return;
+    const steady = steadyWindowOf(this.windows(tier), state);
+    if (!steady || state.limit === undefined || state.remaining === undefined) return;
+    // The server's limit is the account's; ours may be scaled down: count in proportion.
+    const used = Math.ceil(((state.limit - state.remaining) * steady.limit) / Math.max(1, state.limit));
+    const endsAt = state.observedAt + (state.resetSeconds ?? 0) * 1000;
+    try {
+      this.store.reconcile({ credential, tier: tier.name }, steady.lengthMs, used, endsAt, this.clock.now());
+    } catch {
+      // A store's failure never fails the response it was told about.
+    }
+  }
+
   /** Takes in what a response said about the account's remaining quota. */
   observe(credential: string, tier: RateTier, state: RateLimitState): void {
+    this.reconcile(credential, tier, state);
     let until = 0;
     if (state.retryAfterMs !== undefined) until = state.observedAt + state.retryAfterMs;
     else if (state.remaining !== undefined && state.remaining <= 0 && state.resetSeconds !== undefined) {
@@ -122,6 +153,15 @@ export class RateLimiter {
       // A store's failure never fails the response it was told about.
     }
   }
+}
+
+/**
+ * Klaviyo reports its steady (per-minute) window in `RateLimit-Limit`, `-Remaining` and `-Reset`: what it has
+ * counted there includes every other process on the account, which a store counting alone cannot see.
+ */
+function steadyWindowOf(windows: readonly WindowSpec[], state: RateLimitState): WindowSpec | undefined {
+  if (state.limit === undefined || state.remaining === undefined || state.resetSeconds === undefined) return;
+  return windows.find((w) => w.lengthMs === MINUTE);
 }
 
 let shared: RateLimiter | undefined;

@@ -33,6 +33,12 @@ export interface RateLimitStore {
    * `RateLimit-Remaining: 0`). The latest `until` wins; an earlier one never shortens a block. Never rejects.
    */
   block(key: RateLimitKey, until: number, now: number): void | Promise<void>;
+  /**
+   * Optional: the server reported, for the window of `lengthMs` that ends at `endsAt`, that `used` requests are
+   * counted in it (its `RateLimit-*` headers); a store that counts alone takes that as its floor, so that other
+   * processes' requests on the same account count here too. A shared store (Redis) counts them already.
+   */
+  reconcile?(key: RateLimitKey, lengthMs: number, used: number, endsAt: number, now: number): void;
 }
 
 interface Bucket {
@@ -51,8 +57,8 @@ export class InMemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, Map<string, Bucket>>();
 
   /**
-   * The bucket is made with the windows and guard of its first request; later requests of the same
-   * (credential, tier) are counted in it (a limiter passes the same windows for a tier every time).
+   * The bucket is made with the windows of its first request; later requests of the same (credential, tier) are
+   * counted in it (a limiter passes the same windows for a tier every time), each with the guard it is given.
    */
   private bucket(key: RateLimitKey): Bucket {
     let byCredential = this.buckets.get(key.tier);
@@ -69,7 +75,8 @@ export class InMemoryRateLimitStore implements RateLimitStore {
   }
 
   private static windowsOf(bucket: Bucket, windows: readonly WindowSpec[], guardMs: number): TierWindows {
-    bucket.windows ??= new TierWindows(windows, guardMs);
+    if (!bucket.windows) bucket.windows = new TierWindows(windows, guardMs);
+    else if (bucket.windows.windows[0]?.guardMs !== guardMs) bucket.windows.setGuard(guardMs);
     return bucket.windows;
   }
 
@@ -99,5 +106,15 @@ export class InMemoryRateLimitStore implements RateLimitStore {
   block(key: RateLimitKey, until: number): void {
     const bucket = this.bucket(key);
     if (until > bucket.blockedUntil) bucket.blockedUntil = until;
+  }
+
+  reconcile(key: RateLimitKey, lengthMs: number, used: number, endsAt: number, now: number): void {
+    const window = this.bucket(key).windows?.windows.find((w) => w.spec.lengthMs === lengthMs);
+    if (!window) return;
+    // Only when the server's window is this one: its reset is rounded up to whole seconds and read an answer's
+    // way later, so its end is a little after ours; a server whose windows are not aligned with ours (or a
+    // window already rolled over) says nothing about our counts.
+    if (Math.abs(window.resetInMs(now) + now - endsAt) > 5000 || lengthMs < 30_000) return;
+    window.atLeast(now, used);
   }
 }

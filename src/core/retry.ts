@@ -23,6 +23,11 @@ export interface RetryPolicy {
    * `RateLimitError` is raised at once, with `retryAfterMs` telling the caller when to come back.
    */
   readonly maxRetryAfterMs: number;
+  /**
+   * Added to a `Retry-After` wait, uniform in [0, this): processes of one account that each limit on their own
+   * (no shared Redis store) would otherwise all retry at the same instant and meet the same 429 again.
+   */
+  readonly retryAfterJitterMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
@@ -34,6 +39,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   baseDelayMs: 500,
   maxDelayMs: 20_000,
   maxRetryAfterMs: 60_000,
+  retryAfterJitterMs: 500,
 });
 
 export function retryPolicy(...overrides: Array<Partial<RetryPolicy> | undefined>): RetryPolicy {
@@ -106,7 +112,7 @@ export function decideRetry(
   if (!eligible) return { retry: false, reason: "not retryable" };
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > policy.maxRetryAfterMs) return { retry: false, reason: "Retry-After too long" };
-    return { retry: true, delayMs: retryAfterMs };
+    return { retry: true, delayMs: retryAfterMs + Math.floor(random() * policy.retryAfterJitterMs) };
   }
   return { retry: true, delayMs: backoffDelay(policy, attempt, random) };
 }

@@ -17,8 +17,11 @@
  * be read takes one, or as many events as it declares); for subscriptions they count profiles.
  */
 
+import { builtins } from "../core/builtins.js";
 import type { KlaviyoClient } from "../core/client.js";
 import type { ApiError } from "../core/errors.js";
+import { inFlightFor } from "../core/latency.js";
+import { getOperation } from "../klaviyo/operations.js";
 import type { IngestionSpec, IngestOptions, IngestResult } from "./engine.js";
 import type { BulkEvent } from "./event-records.js";
 import {
@@ -49,8 +52,11 @@ export type {
 export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./events.js";
 export type { IngestSource } from "./source.js";
 
-/** Twice the burst: with Klaviyo’s latency a request is in flight for a good part of a second, so 10 at once would leave the 10/s tier under-used; the limiter still keeps every window within the tier. */
-export const DEFAULT_CONCURRENCY = 20;
+/**
+ * The most requests an ingestion keeps in flight when it sizes them itself (each holds a body of up to 5 MB):
+ * by default it keeps as many as reach the tier's ceiling at the latency it observes (`inFlightFor`).
+ */
+export const MAX_DEFAULT_CONCURRENCY = 20;
 
 export interface IngestEventsOptions extends IngestOptions {
   /** Events per request, at most (and by default) Klaviyo's 1,000. */
@@ -67,11 +73,34 @@ export interface IngestEventsOptions extends IngestOptions {
   conflictingRepeats?: ConflictingRepeats;
 }
 
-function concurrencyOf(options: IngestOptions): number {
-  const n = options.concurrency ?? DEFAULT_CONCURRENCY;
+/**
+ * The requests in flight: the caller's number, or as many as reach the operation's ceiling at the latency the
+ * client has observed so far (re-read before each request, so it follows the network as answers come in).
+ */
+function concurrencyOf(
+  client: KlaviyoClient,
+  options: IngestOptions,
+  operation: string,
+): number | (() => number) {
+  const n = options.concurrency;
+  if (n === undefined) {
+    const { tier } = getOperation(operation);
+    return () => inFlightFor(tier, client.latency.max(), MAX_DEFAULT_CONCURRENCY);
+  }
   if (!(Number.isInteger(n) && n >= 1))
     throw new RangeError(`concurrency must be a whole number >= 1, not ${n}`);
   return n;
+}
+
+/**
+ * The caller's signal, seen through one listener: every request in flight (and every wait in the limiter) listens
+ * on the ingestion's own signal, more listeners than Node's default of 10 would let pass without a warning.
+ */
+function ownSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (!signal) return undefined;
+  const own = AbortSignal.any([signal]);
+  builtins.events.setMaxListeners(0, own);
+  return own;
 }
 
 function batchSizeOf(size: number | undefined, max: number): number {
@@ -81,10 +110,15 @@ function batchSizeOf(size: number | undefined, max: number): number {
   return size;
 }
 
-function commonSpec(options: IngestOptions) {
+function commonSpec(
+  client: KlaviyoClient,
+  options: IngestOptions,
+  operation: string,
+  signal: AbortSignal | undefined,
+) {
   return {
-    concurrency: concurrencyOf(options),
-    signal: options.signal,
+    concurrency: concurrencyOf(client, options, operation),
+    signal,
     onProgress: options.onProgress,
     onUnsent: options.onUnsent,
     onRejected: options.onRejected,
@@ -97,13 +131,13 @@ async function runEvents<R>(
   reader: ItemReader<R, PackedEvent>,
   options: IngestEventsOptions,
 ): Promise<IngestResult> {
-  const { signal } = options;
+  const signal = ownSignal(options.signal);
   return ingestSource(
     source,
     reader,
     eventRules(batchSizeOf(options.batchSize, 1000), options.conflictingRepeats ?? "later-request"),
     {
-      ...commonSpec(options),
+      ...commonSpec(client, options, "bulk_create_events", signal),
       ...eventSender((body) =>
         client.request({
           method: "POST",
@@ -224,8 +258,10 @@ export async function ingestSubscriptions(
   options: IngestSubscriptionsOptions = {},
 ): Promise<IngestResult> {
   const now = options.now ?? (() => Date.now());
+  const signal = ownSignal(options.signal);
+  const operation = mode === "subscribe" ? "bulk_subscribe_profiles" : "bulk_unsubscribe_profiles";
   const spec: IngestionSpec<IngestProfile> = {
-    ...commonSpec(options),
+    ...commonSpec(client, options, operation, signal),
     async send(batch) {
       await client.request({
         method: "POST",
@@ -238,8 +274,8 @@ export async function ingestSubscriptions(
           batch.members.map((m) => m.value.profile),
           options,
         ),
-        operation: mode === "subscribe" ? "bulk_subscribe_profiles" : "bulk_unsubscribe_profiles",
-        signal: options.signal,
+        operation,
+        signal,
         idempotent: mode === "unsubscribe",
       });
     },

@@ -50,7 +50,8 @@ export class FixedWindow {
   private carried = 0;
   constructor(
     readonly spec: WindowSpec,
-    readonly guardMs = 0,
+    /** The guard band; a client may change it between requests as it learns the network's delay. */
+    public guardMs = 0,
   ) {}
 
   private roll(now: number): void {
@@ -82,6 +83,12 @@ export class FixedWindow {
     this.used += 1;
     if (this.guarded(now)) this.carried += 1;
   }
+
+  /** At least `used` requests are counted in the window of `now` (what the server says it has counted). */
+  atLeast(now: number, used: number): void {
+    this.roll(now);
+    if (used > this.used) this.used = Math.min(used, this.spec.limit);
+  }
 }
 
 /** All windows of one tier, counted together: a request is allowed only when every window has room. */
@@ -94,6 +101,11 @@ export class TierWindows {
   /** The windows of `tier`, its limits multiplied by `scale`. */
   static of(tier: RateTier, scale = 1, guardMs = 0): TierWindows {
     return new TierWindows(windowsOf(tier, scale), guardMs);
+  }
+
+  /** Sets the guard band of every window (see `FixedWindow`): for the requests counted from now on. */
+  setGuard(guardMs: number): void {
+    for (const w of this.windows) w.guardMs = guardMs;
   }
 
   /** 0 when a request may go now, else how long until the fullest window resets. */

@@ -17,6 +17,7 @@ import {
   ServerError,
   TimeoutError,
 } from "../../src/core/errors.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/core/retry.js";
 import { ACTION_KEY, actionsSetup } from "./helpers.js";
 
 const PNG = new Uint8Array(
@@ -366,7 +367,10 @@ describe("Raw Request retries", () => {
     const out = await run({ url: "/api/lists", method: "GET", maxRetryCount: 1, retryDelayMs: 5 });
     expect(out.status).toBe(200);
     expect(calls).toHaveLength(2);
-    expect(clock.sleeps).toEqual([2000]);
+    // Retry-After (2 s) and the transport's jitter, which keeps processes of one account out of step.
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2000);
+    expect(clock.sleeps[0]).toBeLessThan(2000 + DEFAULT_RETRY_POLICY.retryAfterJitterMs);
   });
 
   it("retries 4xx answers only with Retry On All Errors", async () => {
@@ -475,7 +479,7 @@ describe("the retry policy of Raw Request (pure)", () => {
     expect(decideRawRetry(s, "GET", { kind: "status", status: 503 }, 2, half).retry).toBe(false);
     expect(decideRawRetry(s, "GET", { kind: "status", status: 429, retryAfterMs: 1500 }, 0, half)).toEqual({
       retry: true,
-      delayMs: 1500,
+      delayMs: 1500 + 0.5 * DEFAULT_RETRY_POLICY.retryAfterJitterMs,
     });
     expect(
       decideRawRetry(s, "GET", { kind: "status", status: 429, retryAfterMs: 3_600_000 }, 0, half).retry,

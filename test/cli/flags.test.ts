@@ -382,10 +382,22 @@ describe("klaviyo run <action>: each flag acts or is refused, for every action",
       const one = await cli([...args, ...FAST, "--page-size", "1"]);
       expect(one.code, one.stderr).toBe(0);
       expect(JSON.parse(one.stdout)).toHaveProperty("data");
-      const all = await cli([...args, ...FAST, "--all", "--page-size", "1"]);
+      // One cursor, in the collection's order (--parallel 1); --all alone walks time partitions where it can, the
+      // same items in another order.
+      const all = await cli([...args, ...FAST, "--all", "--parallel", "1", "--page-size", "1"]);
       expect(all.code, `${action.key}: ${all.stderr}`).toBe(0);
       const items = all.stdout.split("\n").filter((l) => l !== "");
       for (const item of items) expect(JSON.parse(item)).toHaveProperty("id");
+      const partitioned = await cli([...args, ...FAST, "--all", "--page-size", "1"]);
+      expect(partitioned.code, `${action.key}: ${partitioned.stderr}`).toBe(0);
+      expect(partitioned.stderr).toBe("");
+      expect(
+        partitioned.stdout
+          .split("\n")
+          .filter((l) => l !== "")
+          .sort(),
+        action.key,
+      ).toEqual([...items].sort());
       const capped = await cli([...args, ...FAST, "--all", "--page-size", "1", "--limit", "2"]);
       expect(capped.code, capped.stderr).toBe(0);
       expect(

@@ -8,6 +8,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runAction } from "../../src/actions/index.js";
 import { KlaviyoClient } from "../../src/core/client.js";
+import { FakeClock } from "../../src/core/clock.js";
+import { inFlightFor } from "../../src/core/latency.js";
 import {
   type PartitionOptions,
   partitionBoundaries,
@@ -54,6 +56,9 @@ function setup(options: EmulatorOptions = {}, checked = true) {
   });
   return { emulator, client, sent };
 }
+
+/** Eight partitions, four at once: fixed, where a test counts partitions (by default they follow the latency). */
+const EIGHT = { partitions: 8, concurrency: 4 } as const;
 
 async function collect(items: AsyncGenerator<unknown>): Promise<string[]> {
   const ids: string[] = [];
@@ -138,10 +143,50 @@ describe("partitionBoundaries", () => {
 });
 
 describe("partitionedItems against the emulator", () => {
+  it("sizes the walks by the latency when not told: many at once far from the server, few near it", async () => {
+    for (const [latencyMs, expected] of [
+      [600, 64],
+      [5, 3],
+    ] as const) {
+      const clock = new FakeClock(Date.now());
+      const emulator = createEmulator({ apiKeys: [{ key: KEY }], rateLimits: "off", seedProfiles: 20_000 });
+      let inFlight = 0;
+      let most = 0;
+      const client = new KlaviyoClient({
+        apiKey: KEY,
+        baseUrl: emulator.baseUrl,
+        rateLimiter: false,
+        clock,
+        // Each answer takes `latencyMs` of the client's (virtual) time; the requests still overlap for real.
+        fetch: async (input, init) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          try {
+            const answer = await emulator.fetch(input, init);
+            clock.advance(latencyMs);
+            await new Promise((r) => setTimeout(r, 2));
+            return answer;
+          } finally {
+            inFlight--;
+          }
+        },
+      });
+      const ids = await collect(
+        partitionedItems(client, { method: "GET", path: "/api/profiles", operation: "get_profiles" }),
+      );
+      expect(new Set(ids).size).toBe(20_000);
+      // Get Profiles allows 75 a second: at 600 ms a slot brings back one answer a second, so 64 (the most) at once.
+      expect(inFlightFor({ name: "get_profiles", burst: 75, steady: 750, daily: 0 }, latencyMs, 64)).toBe(
+        expected,
+      );
+      expect(most).toBe(expected);
+    }
+  }, 60_000);
+
   it("yields every profile of a 5,000-profile account exactly once with 8 partitions", async () => {
     const { emulator, client, sent } = setup({ seedProfiles: 5000 });
     const ids = await collect(
-      partitionedItems(client, { method: "GET", path: "/api/profiles", operation: "get_profiles" }),
+      partitionedItems(client, { ...EIGHT, method: "GET", path: "/api/profiles", operation: "get_profiles" }),
     );
     expectExactlyOnce(
       ids,
@@ -183,7 +228,7 @@ describe("partitionedItems against the emulator", () => {
     times.push(...partitionBoundaries(T0, T0 + 80_001, 8).flatMap((b) => Array<number>(40).fill(b - 1000)));
     const expected = addProfiles(emulator.state, times);
     const ids = await collect(
-      partitionedItems(client, { method: "GET", path: "/api/profiles", operation: "get_profiles" }),
+      partitionedItems(client, { ...EIGHT, method: "GET", path: "/api/profiles", operation: "get_profiles" }),
     );
     expectExactlyOnce(ids, expected);
     const filters = walkFilters(sent, "/api/profiles");
@@ -201,6 +246,7 @@ describe("partitionedItems against the emulator", () => {
     const expected = addProfiles(emulator.state, times);
     const ids = await collect(
       partitionedItems(client, {
+        ...EIGHT,
         method: "GET",
         path: "/api/profiles",
         operation: "get_profiles",

@@ -59,7 +59,7 @@ describe("decideRetry", () => {
   const get = { method: "GET", idempotent: false };
   const post = { method: "POST", idempotent: false };
 
-  it("retries 429 for every method, waiting Retry-After exactly", () => {
+  it("retries 429 for every method, waiting Retry-After and a jitter under retryAfterJitterMs", () => {
     for (const method of ["GET", "POST", "PATCH", "DELETE"]) {
       expect(
         decideRetry(
@@ -71,9 +71,21 @@ describe("decideRetry", () => {
         ),
       ).toEqual({
         retry: true,
-        delayMs: 3000,
+        delayMs: 3000 + 0.5 * p.retryAfterJitterMs,
       });
     }
+    // Never earlier than Retry-After, never later than it plus the jitter; none at all when the jitter is 0.
+    const at = (r: number, jitter = p.retryAfterJitterMs) =>
+      decideRetry(
+        { ...p, retryAfterJitterMs: jitter },
+        get,
+        { kind: "status", status: 429, retryAfterMs: 3000 },
+        0,
+        () => r,
+      );
+    expect(at(0)).toEqual({ retry: true, delayMs: 3000 });
+    expect(at(0.999_999)).toEqual({ retry: true, delayMs: 3000 + p.retryAfterJitterMs - 1 });
+    expect(at(0.7, 0)).toEqual({ retry: true, delayMs: 3000 });
   });
   it("backs off on 429 without Retry-After", () => {
     expect(decideRetry(p, post, { kind: "status", status: 429 }, 1, half)).toEqual({

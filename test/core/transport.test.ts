@@ -18,6 +18,7 @@ import {
   TimeoutError,
 } from "../../src/core/errors.js";
 import { RateLimiter } from "../../src/core/rate-limit.js";
+import { DEFAULT_RETRY_POLICY } from "../../src/core/retry.js";
 import { createEmulator, DEV_API_KEY, startEmulator } from "../../src/emulator/index.js";
 import { checkedFetch } from "../helpers/contract.js";
 import { closedPort, startServer, type TestServer } from "../helpers/servers.js";
@@ -155,7 +156,8 @@ describe("rate limits", () => {
     expect(res.status).toBe(200);
     expect(res.attempts).toBe(2);
     expect(emulator.requests.map((r) => r.status)).toEqual([200, 429, 200]);
-    expect(clock.sleeps).toEqual([1000]);
+    // Retry-After (1 s), and the jitter that keeps processes of one account out of step (random 0.5 here).
+    expect(clock.sleeps).toEqual([1000 + 0.5 * DEFAULT_RETRY_POLICY.retryAfterJitterMs]);
   });
 
   it("never collects a 429 when the client-side limiter knows the tier: it waits instead", async () => {

@@ -248,7 +248,7 @@ Examples:
       .description(DESCRIPTIONS[kind])
       .option(
         "--concurrency <n>",
-        "requests in flight at once, 1 to 100 (default 20); the rate limit still applies",
+        "requests in flight at once, 1 to 100 (default: as many as reach the rate limit at the latency observed, at most 20); the rate limit still applies",
       )
       .option(
         "--unsent <file>",

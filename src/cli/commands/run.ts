@@ -126,19 +126,25 @@ export function addOutputOptions(command: Command, list: boolean): Command {
   if (list) {
     command.option(
       "--all",
-      "every page, streamed as NDJSON items as they arrive (constant memory); with --limit N, the first N items",
+      "every item, streamed as NDJSON as the pages arrive (constant memory); where the endpoint can filter by " +
+        "creation time, in time partitions walked at once, as many as reach the rate limit at the latency " +
+        "observed (every item exactly once, not in order); with --sort, --cursor or --limit N (the first N), " +
+        "one cursor in order",
     );
     command.option(
       "--parallel [n]",
-      "with --all: walk the list in time partitions, N at once (default 4), where the endpoint can filter by " +
-        "creation time; every item still exactly once, but not in order",
+      "with --all: time partitions walked N at once (without N: sized by the latency, as --all does by default); " +
+        "--parallel 1 walks one cursor, in order",
     );
   }
   return command;
 }
 
-/** `--parallel [N]` as partitions walked at once (twice as many partitions are cut), or undefined. */
-function parallelOf(flags: OutputFlags & { cursor?: unknown }): number | undefined {
+/**
+ * `--parallel [N]`: the partitions walked at once (`"auto"`: sized by the latency), 1 for one cursor, or undefined
+ * when not given.
+ */
+function parallelOf(flags: OutputFlags & { cursor?: unknown }): number | "auto" | undefined {
   if (flags.parallel === undefined || flags.parallel === false) return undefined;
   const problem = (message: string) => flagError("--parallel", message);
   if (!flags.all) throw problem("needs --all (it walks every page)");
@@ -146,12 +152,33 @@ function parallelOf(flags: OutputFlags & { cursor?: unknown }): number | undefin
     throw problem(
       "walks the whole collection in partitions, so it cannot continue from --cursor: give one of them",
     );
-  if (flags.parallel === true) return 4;
+  if (flags.parallel === true) return "auto";
   const n = Number(flags.parallel);
   if (!/^\d+$/.test(flags.parallel) || !Number.isInteger(n) || n < 1 || n > 64) {
     throw problem("must be a whole number from 1 to 64");
   }
   return n;
+}
+
+/**
+ * How `--all` walks: time partitions (sized by the latency unless `--parallel N` says) where the endpoint allows,
+ * or one cursor, in the collection's order: asked for (`--parallel 1`), or implied by a sort, a cursor to continue
+ * from or `--limit` (the first N items).
+ */
+function walkOf(
+  action: AnyAction,
+  parallel: number | "auto" | undefined,
+  values: Record<string, unknown>,
+): { partitions?: number; concurrency?: number } | undefined {
+  if (!partitionable(action) || parallel === 1) return undefined;
+  if (
+    parallel === undefined &&
+    (values.sort !== undefined || values.cursor !== undefined || values.limit !== undefined)
+  )
+    return undefined;
+  return parallel === undefined || parallel === "auto"
+    ? {}
+    : { concurrency: parallel, partitions: 2 * parallel };
 }
 
 /** Progress on stderr for long walks, only on a terminal: items so far and the rate. */
@@ -277,13 +304,12 @@ export async function runWithFlags(
         }
         meter.add(items.length);
       };
-      if (parallel !== undefined && !partitionable(action)) {
+      if (parallel !== undefined && parallel !== 1 && !partitionable(action)) {
         io.stderr(
           `note: --parallel: ${action.label} cannot be split by creation time, so its pages are walked one after another\n`,
         );
       }
-      const partitions =
-        parallel !== undefined ? { concurrency: parallel, partitions: 2 * parallel } : undefined;
+      const partitions = walkOf(action, parallel, values);
       await action.perform(
         actionContext(action, client, { stream: { sink, ...(partitions ? { partitions } : {}) } }),
         values,
