@@ -33,6 +33,7 @@ export const layers = {
       "test/core/retry.test.ts",
       "test/emulator/fields.test.ts",
       "test/emulator/filter-eval.test.ts",
+      "test/emulator/latency.test.ts",
     ],
     exclude: [],
   },
@@ -61,6 +62,7 @@ export const layers = {
       "test/emulator/cli.test.ts",
       "test/emulator/fields.test.ts",
       "test/emulator/filter-eval.test.ts",
+      "test/emulator/latency.test.ts",
     ],
   },
   e2e: {

@@ -1,6 +1,6 @@
 /**
  * Admin routes under `/__emulator/` (a prefix Klaviyo never uses, so they cannot be mistaken for its API):
- * health, reset, the request log, and faults, latency and rate limits changed while running. They need no
+ * health, reset, the request log, and faults, delays and rate limits changed while running. They need no
  * key: the emulator listens on loopback only, for the tests and tools of the machine it runs on.
  */
 import { Hono } from "hono";
@@ -10,6 +10,7 @@ import { parse } from "../klaviyo/schema.js";
 import type { RequestRecord } from "./connection.js";
 import type { EmulatorBindings } from "./env.js";
 import { FAULT_KINDS, type FaultSpec } from "./faults.js";
+import { checkLatency, type LatencyMs } from "./latency.js";
 import type { RateLimitMode } from "./rate-limit.js";
 import { readBodyWithin } from "./request-body.js";
 
@@ -17,9 +18,15 @@ export interface AdminControls {
   readonly requests: readonly RequestRecord[];
   reset(): void;
   clearRequests(): void;
-  config(): { faults: readonly FaultSpec[]; latencyMs: number; rateLimits: RateLimitMode };
+  config(): {
+    faults: readonly FaultSpec[];
+    latencyMs: LatencyMs;
+    requestLatencyMs: LatencyMs;
+    rateLimits: RateLimitMode;
+  };
   setFaults(faults: readonly FaultSpec[]): void;
-  setLatency(ms: number): void;
+  setLatency(latency: LatencyMs): void;
+  setRequestLatency(latency: LatencyMs): void;
   setRateLimits(mode: RateLimitMode): void;
   counts(): Record<string, number>;
 }
@@ -34,7 +41,9 @@ const configSchema = v.strictObject({
       }),
     ),
   ),
-  latencyMs: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(600_000))),
+  // Milliseconds or [min, max]: checked by `checkLatency` below, whose messages name the bounds.
+  latencyMs: v.optional(v.unknown()),
+  requestLatencyMs: v.optional(v.unknown()),
   rateLimits: v.optional(
     v.union([
       v.literal("real"),
@@ -87,9 +96,20 @@ export function adminRoutes(controls: AdminControls): Hono<{ Bindings: EmulatorB
     const parsed = parse(configSchema, body);
     if (!parsed.success)
       return problem(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    const { faults, latencyMs, rateLimits } = parsed.data;
+    const { faults, rateLimits } = parsed.data;
+    // Every value is checked before any is applied: a refused config changes nothing.
+    let latencyMs: LatencyMs | undefined;
+    let requestLatencyMs: LatencyMs | undefined;
+    try {
+      if (parsed.data.latencyMs !== undefined) latencyMs = checkLatency(parsed.data.latencyMs, "latencyMs");
+      if (parsed.data.requestLatencyMs !== undefined)
+        requestLatencyMs = checkLatency(parsed.data.requestLatencyMs, "requestLatencyMs");
+    } catch (error) {
+      return problem(400, error instanceof Error ? error.message : String(error));
+    }
     if (faults) controls.setFaults(faults);
     if (latencyMs !== undefined) controls.setLatency(latencyMs);
+    if (requestLatencyMs !== undefined) controls.setRequestLatency(requestLatencyMs);
     if (rateLimits) controls.setRateLimits(rateLimits);
     return c.json(controls.config());
   });

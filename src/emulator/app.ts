@@ -1,16 +1,17 @@
 /**
  * A local stand-in for `https://a.klaviyo.com`: the same paths, authentication, revision check, rate limits and
- * error documents, with injectable faults and latency, usable in-process (`emulator.fetch`) or on a real port
- * (`startEmulator`).
+ * error documents, with injectable faults and network delays (of requests and of answers), usable in-process
+ * (`emulator.fetch`) or on a real port (`startEmulator`).
  */
 import { Hono } from "hono";
 import { adminRoutes } from "./admin.js";
 import { authenticate, DEV_API_KEY } from "./auth.js";
 import type { EmulatorBindings } from "./bindings.js";
-import { connection, isDroppedConnection, type RequestRecord } from "./connection.js";
+import { connection, followCallerSignal, isDroppedConnection, type RequestRecord } from "./connection.js";
 import type { EmulatorEnv } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
 import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
+import { checkLatency, drawLatency, type LatencyMs } from "./latency.js";
 import { lookupOperation, notImplemented } from "./lookup.js";
 import {
   createOAuthServer,
@@ -37,12 +38,25 @@ export interface EmulatorOptions {
   readonly apiKeys?: ReadonlyArray<{ readonly key: string; readonly scopes?: readonly string[] }>;
   /** Default `real`. */
   readonly rateLimits?: RateLimitMode;
-  /** Added to every request, with a real timer. */
-  readonly latencyMs?: number;
+  /**
+   * The delay of every answer, after the request is handled (the time Klaviyo takes to serve it, and the way
+   * back), with a real timer: milliseconds, or `[min, max]` drawn uniformly per request. Default 0.
+   */
+  readonly latencyMs?: LatencyMs;
+  /**
+   * The one-way delay of every request on its way in, before it is counted against the rate limits and handled
+   * (Klaviyo's gateway counts a request when it arrives), with a real timer: milliseconds, or `[min, max]` drawn
+   * uniformly per request. A client that aborts meanwhile is as if it never sent the request. Default 0.
+   */
+  readonly requestLatencyMs?: LatencyMs;
   readonly faults?: readonly FaultSpec[];
-  /** Draws for faults; default `Math.random`. */
+  /** Draws for faults and for latency ranges; default `Math.random`. */
   readonly random?: () => number;
-  /** Time for rate windows; default `Date.now`. */
+  /**
+   * Time for rate windows and for the request log's `at`; default `Date.now`. The delays are real time
+   * whatever the clock: with a `FakeClock`, a request is counted at the clock's time when its request delay
+   * ends, which is the time it was sent unless something advanced the clock meanwhile.
+   */
   readonly clock?: { now(): number };
   /**
    * Load the state from this JSON snapshot (when it exists) and save it there after every change, atomically.
@@ -80,7 +94,10 @@ export interface Emulator {
   /** The latest requests answered, oldest first. */
   readonly requests: readonly RequestRecord[];
   setFaults(faults: readonly FaultSpec[]): void;
-  setLatency(ms: number): void;
+  /** Changes the delay of answers (milliseconds or `[min, max]`), for requests that enter from now on. */
+  setLatency(latency: LatencyMs): void;
+  /** Changes the one-way delay of requests (milliseconds or `[min, max]`), for requests sent from now on. */
+  setRequestLatency(latency: LatencyMs): void;
   /** Changes the limits; every count starts afresh. */
   setRateLimits(mode: RateLimitMode): void;
   /** The limits it enforces now. */
@@ -98,12 +115,6 @@ export interface Emulator {
 }
 
 export const IN_PROCESS_BASE_URL = "http://klaviyo.emulator.local";
-
-function checkLatency(ms: number): number {
-  if (!(Number.isFinite(ms) && ms >= 0))
-    throw new Error(`Latency must be a number of milliseconds >= 0, not ${ms}`);
-  return ms;
-}
 
 /** Builds an emulator with one seeded account; see `EmulatorOptions` for what can be tuned. */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
@@ -127,8 +138,16 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   for (const { key, scopes } of options.apiKeys ?? [{ key: DEV_API_KEY }])
     registry.addApiKey(key, account.id, scopes);
   const limiter = new RateLimiter(options.rateLimits ?? "real", clock);
-  const injector = new FaultInjector(options.faults ?? [], options.random ?? Math.random);
-  let latencyMs = checkLatency(options.latencyMs ?? 0);
+  const random = options.random ?? Math.random;
+  const injector = new FaultInjector(options.faults ?? [], random);
+  let latencyMs = checkLatency(options.latencyMs ?? 0, "latencyMs");
+  let requestLatencyMs = checkLatency(options.requestLatencyMs ?? 0, "requestLatencyMs");
+  const setLatency = (latency: LatencyMs) => {
+    latencyMs = checkLatency(latency, "latencyMs");
+  };
+  const setRequestLatency = (latency: LatencyMs) => {
+    requestLatencyMs = checkLatency(latency, "requestLatencyMs");
+  };
   const requests: RequestRecord[] = [];
   const oauth = createOAuthServer({
     clients: options.oauthClients ?? [],
@@ -149,18 +168,25 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       clearRequests: () => {
         requests.length = 0;
       },
-      config: () => ({ faults: injector.get(), latencyMs, rateLimits: limiter.getMode() }),
+      config: () => ({ faults: injector.get(), latencyMs, requestLatencyMs, rateLimits: limiter.getMode() }),
       setFaults: (faults) => injector.set(faults),
-      setLatency: (ms) => {
-        latencyMs = checkLatency(ms);
-      },
+      setLatency,
+      setRequestLatency,
       setRateLimits: (mode) => limiter.setMode(mode),
       counts: () => Object.fromEntries(TABLE_NAMES.map((name) => [name, state[name].size])),
     }),
   );
   app.route("/oauth", oauth.routes);
   app.use("*", announceRateLimits(limiter));
-  app.use("*", connection({ log: requests, latencyMs: () => latencyMs, now: () => clock.now() }));
+  app.use(
+    "*",
+    connection({
+      log: requests,
+      requestLatencyMs: () => drawLatency(requestLatencyMs, random),
+      latencyMs: () => drawLatency(latencyMs, random),
+      now: () => clock.now(),
+    }),
+  );
   app.use("*", lookupOperation());
   // Past the lookup every request addresses an operation: the stages apply to all of them, not by a path
   // prefix, which `//api/profiles` (an operation's path to the lookup, not under `/api/`) would slip past.
@@ -190,6 +216,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const request = new Request(input, signal ? { ...init, signal: null } : init);
     if (!signal) return Promise.resolve(app.fetch(request));
     if (signal.aborted) return Promise.reject(signal.reason);
+    // The request delay still hears the caller's abort: a request abandoned on its way never arrives.
+    followCallerSignal(request, signal);
     // Like `fetch`, give up as soon as the caller aborts, even while the emulator is still "thinking".
     return new Promise<Response>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
@@ -207,9 +235,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     account,
     requests,
     setFaults: (faults) => injector.set(faults),
-    setLatency: (ms) => {
-      latencyMs = checkLatency(ms);
-    },
+    setLatency,
+    setRequestLatency,
     setRateLimits: (mode) => limiter.setMode(mode),
     get rateLimits() {
       return limiter.getMode();

@@ -1,6 +1,7 @@
 /**
- * The outermost stage: added latency (after the request is handled), the request log, and dropping the
- * connection when a `reset` fault fired.
+ * The outermost stage: the network between the client and Klaviyo (a request's delay on its way in, before it
+ * is counted or handled; its answer's delay after it is handled), the request log, and dropping the connection
+ * when a `reset` fault fired.
  * On a real port the socket is reset (the client sees ECONNRESET); in-process, `app.fetch` rejects exactly as
  * undici's `fetch` does when a connection drops.
  */
@@ -32,8 +33,8 @@ export interface RequestRecord {
   /** The size of the body the emulator read, in bytes. */
   readonly bodyBytes?: number;
   /**
-   * When the request reached the pipeline (ms since the epoch, by `ConnectionOptions.now`, default `Date.now`),
-   * to check rate windows. A non-enumerable property: read it by name.
+   * When the request arrived (ms since the epoch, by `ConnectionOptions.now`, default `Date.now`), to check rate
+   * windows: after its request delay, at the moment it was counted against the rate limits.
    */
   readonly at: number;
 }
@@ -73,14 +74,30 @@ function loggedBody(
   }
 }
 
+const callerSignals = new WeakMap<Request, AbortSignal>();
+
+/**
+ * In-process, `emulator.fetch` races the caller's signal instead of handing it to the `Request` (see app.ts);
+ * this tells the request delay which signal to honour for `request`.
+ * @internal
+ */
+export function followCallerSignal(request: Request, signal: AbortSignal): void {
+  callerSignals.set(request, signal);
+}
+
 export interface ConnectionOptions {
   readonly log: RequestRecord[];
+  /** The delay of this request's answer, drawn once per request as it enters. */
   readonly latencyMs: () => number;
+  /** The one-way delay of this request on its way in, drawn once per request as it enters; default none. */
+  readonly requestLatencyMs?: () => number;
   /** The clock of `at`; default `Date.now`. */
   readonly now?: () => number;
 }
 
-/** Sleeps the configured latency, runs the pipeline, logs the outcome and drops the connection if asked.
+/**
+ * Holds the request for its request delay, runs the pipeline, holds the answer for its latency, logs the outcome
+ * and drops the connection if asked.
  * @internal The emulator's own pipeline; its types are hono's, kept out of the published declarations.
  */
 export function connection(options: ConnectionOptions): MiddlewareHandler<EmulatorEnv> {
@@ -90,9 +107,21 @@ export function connection(options: ConnectionOptions): MiddlewareHandler<Emulat
     c.set("fault", undefined);
     c.set("bodyBytes", undefined);
     c.set("bodyText", undefined);
+    // Both delays are drawn as the request enters (the request's first), so that a seeded `random` gives the
+    // same delays to the same sequence of requests.
+    const requestDelay = options.requestLatencyMs ? options.requestLatencyMs() : 0;
     const latency = options.latencyMs();
+    if (requestDelay > 0) {
+      // On its way in. A client that gives up meanwhile (its signal in-process, its socket on a port) ends the
+      // wait with an AbortError: the request never arrives, so it is neither counted, handled nor logged.
+      // The delay is real time (a timer), whatever `now` says: with a fake clock that nobody advances meanwhile,
+      // the request arrives, and is counted, at the same fake instant it was sent.
+      const raw = c.req.raw;
+      await sleep(requestDelay, undefined, { signal: callerSignals.get(raw) ?? raw.signal });
+    }
     // Counted and handled on arrival, as Klaviyo's gateway counts a request against the rate limit when it
-    // comes in; the answer is then held back by the latency (the time Klaviyo takes to serve it).
+    // comes in: the stages after this one (the rate limits among them) run now, and `at` is this moment. The
+    // answer is then held back by the latency (the time Klaviyo takes to serve it, and the way back).
     const at = options.now ? options.now() : Date.now();
     await next();
     if (latency > 0) await sleep(latency, undefined, { signal: c.req.raw.signal });

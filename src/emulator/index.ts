@@ -9,6 +9,7 @@ export {
 export { API_KEY_SCHEME, CredentialRegistry, DEV_API_KEY, knownScopes, type Principal } from "./auth.js";
 export { REQUEST_LOG_LIMIT, type RequestRecord } from "./connection.js";
 export { FAULT_KINDS, type FaultKind, type FaultSpec, parseFaults } from "./faults.js";
+export { checkLatency, type LatencyMs, MAX_LATENCY_MS, parseLatency } from "./latency.js";
 export {
   checkOAuthClients,
   DEFAULT_ACCESS_TOKEN_TTL_SECONDS,

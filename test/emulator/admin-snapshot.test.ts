@@ -57,6 +57,7 @@ describe("admin routes under /__emulator/", () => {
     expect(await put.json()).toEqual({
       faults: [{ kind: "503", probability: 1 }],
       latencyMs: 0,
+      requestLatencyMs: 0,
       rateLimits: "off",
     });
     expect((await e.fetch(`${e.baseUrl}/api/accounts`, { headers })).status).toBe(503);

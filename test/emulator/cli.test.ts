@@ -70,12 +70,42 @@ describe("bad option values exit 2 with a clear message", () => {
     [["--rate-limits", "scale=0"], /greater than 0/],
     [["--port", "70000"], /--port must be a whole number/],
     [["--latency", "-5"], /--latency must be a whole number/],
+    [["--latency", "300-100"], /--latency: the range 300-100 runs backwards/],
+    [["--latency", "100-abc"], /--latency must be a whole number of milliseconds .* or a range MIN-MAX/],
+    [["--request-latency", "-5"], /--request-latency must be a whole number/],
+    [["--request-latency", "1.5"], /--request-latency must be a whole number/],
+    [["--request-latency", "80-20"], /--request-latency: the range 80-20 runs backwards/],
+    [["--request-latency", "20-700000"], /--request-latency must be .* from 0 to 600000/],
     [["--api-key", `${KEY}:not:a-scope`], /Unknown Klaviyo scope/],
   ])("%j", async (args, message) => {
     const { exitCode, stderr } = await parseBad(args);
     expect(exitCode).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).not.toContain(KEY);
+  });
+});
+
+describe("--request-latency and --latency: N or MIN-MAX", () => {
+  function parsed(args: string[]): Record<string, unknown> {
+    const program = new Command("klaviyo").exitOverride();
+    registerEmulatorCommand(program);
+    const command = program.commands.find((c) => c.name() === "emulator") as Command;
+    command.parseOptions(args);
+    return command.opts();
+  }
+
+  it("reads a fixed delay as a number and a range as [min, max]; without them, no request delay", () => {
+    expect(parsed(["--request-latency", "20-80", "--latency", "100-300"])).toMatchObject({
+      requestLatency: [20, 80],
+      latency: [100, 300],
+    });
+    expect(parsed(["--request-latency", "50", "--latency", "200"])).toMatchObject({
+      requestLatency: 50,
+      latency: 200,
+    });
+    const none = parsed([]);
+    expect(none.requestLatency).toBeUndefined();
+    expect(none.latency).toBe(0);
   });
 });
 
@@ -155,6 +185,36 @@ async function firstLine(child: ChildProcess): Promise<string> {
   throw new Error(`no line on stdout; got ${JSON.stringify(text)}`);
 }
 
+describe("runEmulatorCommand with delays", () => {
+  it("serves with the request delay and the answer's range it was given", async () => {
+    const { out, io } = capture();
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const done = runEmulatorCommand(
+      flags({ requestLatency: [150, 150], latency: [0, 0] }),
+      io,
+      () => stopped,
+    );
+    await waitFor(() => out.stdout.includes("\n"));
+    const url = out.stdout.trim().split(" ").at(-1) as string;
+    try {
+      const config = await (await fetch(`${url}/__emulator/config`)).json();
+      expect(config).toMatchObject({ requestLatencyMs: [150, 150], latencyMs: [0, 0] });
+      const sent = Date.now();
+      expect((await fetch(`${url}/api/accounts`, { headers: klaviyoHeaders() })).status).toBe(200);
+      const log = (await (await fetch(`${url}/__emulator/requests`)).json()) as {
+        requests: { at: number }[];
+      };
+      expect((log.requests[0]?.at as number) - sent).toBeGreaterThanOrEqual(148);
+    } finally {
+      stop();
+      await done;
+    }
+  });
+});
+
 describe("klaviyo emulator, as a process", () => {
   it.each(["SIGTERM", "SIGINT"] as const)(
     "serves until %s, then exits 0",
@@ -182,6 +242,46 @@ describe("klaviyo emulator, as a process", () => {
     },
     30_000,
   );
+
+  it("--request-latency 150 --latency 50-60: the config says so, and a request takes both", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", CLI, "emulator", "--port", "0", "--request-latency", "150", "--latency", "50-60"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      const line = await firstLine(child);
+      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1] as string;
+      const config = await (await fetch(`${url}/__emulator/config`)).json();
+      expect(config).toMatchObject({ requestLatencyMs: 150, latencyMs: [50, 60] });
+      const sent = Date.now();
+      expect((await fetch(`${url}/api/accounts`, { headers: klaviyoHeaders() })).status).toBe(200);
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(198);
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  }, 30_000);
+
+  it("a bad --request-latency exits 2 before listening, naming the flag", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", CLI, "emulator", "--request-latency", "80-20"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk) => {
+      stdout += String(chunk);
+    });
+    child.stderr?.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const [code] = await once(child, "exit");
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/--request-latency: the range 80-20 runs backwards/);
+  }, 30_000);
 
   it("a bad option exits 2 before listening", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", CLI, "emulator", "--faults", "reset=2"], {

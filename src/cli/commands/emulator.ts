@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { checkScopes, DEV_API_KEY } from "../../emulator/auth.js";
 import { type FaultSpec, parseFaults } from "../../emulator/faults.js";
+import { type LatencyMs, parseLatency } from "../../emulator/latency.js";
 import { type OAuthClient, parseOAuthClients } from "../../emulator/oauth.js";
 import { parseRateLimitMode, type RateLimitMode } from "../../emulator/rate-limit.js";
 import { type StartOptions, startEmulator } from "../../emulator/server.js";
@@ -18,7 +19,10 @@ export interface EmulatorFlags {
   readonly host: string;
   readonly apiKey: readonly ApiKeyOption[];
   readonly rateLimits: RateLimitMode;
-  readonly latency: number;
+  /** The delay of every answer: milliseconds, or `[min, max]` drawn per request. */
+  readonly latency: LatencyMs;
+  /** The one-way delay of every request before it is counted (`--request-latency`); default none. */
+  readonly requestLatency?: LatencyMs;
   readonly faults: readonly FaultSpec[];
   readonly dataFile?: string;
   readonly seed?: "demo";
@@ -131,6 +135,7 @@ export async function runEmulatorCommand(
     host: flags.host,
     rateLimits: flags.rateLimits,
     latencyMs: flags.latency,
+    ...(flags.requestLatency !== undefined ? { requestLatencyMs: flags.requestLatency } : {}),
     faults: flags.faults,
     ...(flags.apiKey.length > 0
       ? { apiKeys: flags.apiKey }
@@ -186,9 +191,14 @@ export function registerEmulatorCommand(program: Command): void {
       "real",
     )
     .option(
+      "--request-latency <ms>",
+      "one-way delay of every request before Klaviyo counts it against the rate limits, in milliseconds: N, or MIN-MAX drawn per request (such as 20-80)",
+      usage((value: string) => parseLatency(value, "--request-latency")),
+    )
+    .option(
       "--latency <ms>",
-      "milliseconds added to every request",
-      usage(parseInteger("--latency", 0, 600_000)),
+      "delay of every answer, after the request is handled, in milliseconds: N, or MIN-MAX drawn per request (such as 100-300)",
+      usage((value: string) => parseLatency(value, "--latency")),
       0,
     )
     .option(
@@ -232,6 +242,7 @@ With --oauth-client, it prints the OAuth URLs and the klaviyo auth login line fo
 Examples:
   $ klaviyo emulator --seed demo
   $ klaviyo emulator --rate-limits off --seed-profiles 100000
+  $ klaviyo emulator --seed demo --request-latency 20-80 --latency 100-300
   $ klaviyo emulator --seed demo --oauth-client my-app:my-secret:http://127.0.0.1:8765/callback`,
     )
     .action(async (raw: RawFlags, command: Command) => {
@@ -267,6 +278,7 @@ Examples:
         apiKey,
         rateLimits: raw.rateLimits ?? "real",
         latency: raw.latency ?? 0,
+        ...(raw.requestLatency !== undefined ? { requestLatency: raw.requestLatency } : {}),
         faults: raw.faults ?? [],
         ...(raw.dataFile ? { dataFile: raw.dataFile } : {}),
         ...(raw.seed ? { seed: raw.seed } : {}),
