@@ -67,14 +67,16 @@ export class LatencyWindow {
 }
 
 /**
- * Requests to keep in flight to reach `tier`'s ceiling when answers take `latencyMs`: a window's burst is sent as it
- * opens, and each slot in flight brings back `1000 / latency` answers a second, so `burst / (1000 / latency)` slots
- * fill it, plus two for the answers that come late. At least 2, at most `cap` (memory: each holds a request body or
- * a page). Without a latency yet, 250 ms is assumed (Klaviyo from far away).
+ * Requests to keep in flight to reach `tier`'s ceiling when answers take `latencyMs`. A window's burst is best sent
+ * as the window opens: a request sent later in it may fall in the guard band at its end (`LatencyWindow`), where
+ * it counts in two windows. A slot whose answer takes half a second or more brings back one useful answer a
+ * window, so the whole burst must be in flight; nearer the server, a slot is reused within the window, in
+ * proportion. Plus two for the answers that come late. At least 2, at most `cap` (memory: each holds a request body
+ * or a page). Before any answer, 250 ms is assumed (Klaviyo from far away).
  */
 export function inFlightFor(tier: RateTier, latencyMs: number | undefined, cap: number): number {
   const perSecond = tier.burst > 0 ? tier.burst : tier.steady > 0 ? Math.ceil(tier.steady / 60) : 10;
-  const latency = Math.max(1, latencyMs ?? 250);
-  const answersPerSecond = Math.max(1, Math.floor(1000 / latency));
-  return Math.max(2, Math.min(cap, Math.ceil(perSecond / answersPerSecond) + 2));
+  const latency = Math.max(0, latencyMs ?? 250);
+  const share = Math.min(1, (2 * latency) / 1000);
+  return Math.max(2, Math.min(cap, Math.ceil(perSecond * share) + 2));
 }

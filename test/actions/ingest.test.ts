@@ -92,6 +92,40 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+describe("ingestEvents and Node's warnings", () => {
+  it("20 requests waiting on the caller's one signal raise no MaxListenersExceededWarning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      const clock = new FakeClock(Date.parse("2026-03-01T12:00:00.000Z"));
+      const emulator = createEmulator({ apiKeys: [{ key: ACTION_KEY }], rateLimits: "real", clock });
+      const client = new KlaviyoClient({
+        apiKey: ACTION_KEY,
+        baseUrl: emulator.baseUrl,
+        fetch: emulator.fetch,
+        clock,
+      });
+      const controller = new AbortController();
+      const out = await ingestEvents(
+        client,
+        Array.from({ length: 25_000 }, (_, i) => event(i)),
+        {
+          signal: controller.signal,
+          concurrency: 20,
+        },
+      );
+      expect(out.complete).toBe(true);
+      // The limiter made most of them wait (Bulk Create Events: 10 a second), each listening for an abort.
+      expect(clock.sleeps.length).toBeGreaterThan(10);
+      await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
+
 describe("ingestEvents under faults", () => {
   it("20,000 events through 500-after-commit (p=0.1) and reset (p=0.05) end as exactly 20,000; a re-run adds none", async () => {
     const t = setup({ random: seededRandom(7) });

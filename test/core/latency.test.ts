@@ -59,27 +59,30 @@ describe("requests in flight to reach a tier's ceiling", () => {
   const bulkEvents = { name: "bulk_create_events", burst: 10, steady: 150, daily: 0 };
   const getProfiles = { name: "get_profiles", burst: 75, steady: 750, daily: 0 };
 
-  it("grow with the latency: a burst sent as the window opens, each slot bringing back 1000/latency answers", () => {
+  it("grow with the latency: the whole burst in flight from half a second, a share of it nearer", () => {
     expect(inFlightFor(bulkEvents, 5, 20)).toBe(3);
-    expect(inFlightFor(bulkEvents, 160, 20)).toBe(4);
+    expect(inFlightFor(bulkEvents, 160, 20)).toBe(6);
     expect(inFlightFor(bulkEvents, 600, 20)).toBe(12);
+    expect(inFlightFor(getProfiles, 600, 96)).toBe(77);
     expect(inFlightFor(getProfiles, 600, 64)).toBe(64);
-    expect(inFlightFor(getProfiles, 160, 64)).toBe(15);
-    expect(inFlightFor(getProfiles, undefined, 64)).toBe(21); // 250 ms assumed before any answer
+    expect(inFlightFor(getProfiles, 160, 96)).toBe(26);
+    expect(inFlightFor(getProfiles, undefined, 96)).toBe(40); // 250 ms assumed before any answer
   });
 
-  it("property: at least 2, at most the cap, and enough slots for the burst at that latency", () => {
+  it("property: at least 2, at most the cap, never fewer for a longer latency, the whole burst from 500 ms", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 700 }),
         fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 0, max: 3000 }),
         fc.integer({ min: 2, max: 100 }),
-        (burst, latency, cap) => {
-          const n = inFlightFor({ name: "t", burst, steady: burst * 10, daily: 0 }, latency, cap);
+        (burst, a, b, cap) => {
+          const tier = { name: "t", burst, steady: burst * 10, daily: 0 };
+          const n = inFlightFor(tier, a, cap);
           expect(n).toBeGreaterThanOrEqual(2);
           expect(n).toBeLessThanOrEqual(cap);
-          const answersPerSecond = Math.max(1, Math.floor(1000 / Math.max(1, latency)));
-          if (n < cap) expect(n * answersPerSecond).toBeGreaterThanOrEqual(burst);
+          if (a <= b) expect(inFlightFor(tier, b, cap)).toBeGreaterThanOrEqual(n);
+          if (a >= 500) expect(n).toBe(Math.min(cap, burst + 2));
         },
       ),
     );
