@@ -155,13 +155,49 @@ describe("progress", () => {
     };
     const action = getAction("list-profile");
     if (!action) throw new Error("no list-profile");
+    // One cursor: a line per page of 100.
+    const code = await runWithFlags(
+      action,
+      { all: true, parallel: "1", pageSize: "100", apiKey: KEY, baseUrl: emulator.url },
+      io,
+    );
+    expect(code).toBe(0);
+    expect(out.trim().split("\n")).toHaveLength(274);
+    expect(err).toMatch(/\r100 items, \d+\/s\r200 items, \d+\/s\r274 items, \d+\/s\n$/);
+  });
+
+  it("a partitioned --all (the default) counts up to every item, once, as the partitions' pages arrive", async () => {
+    const { runWithFlags } = await import("../../src/cli/commands/run.js");
+    const { getAction } = await import("../../src/actions/index.js");
+    let out = "";
+    let err = "";
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        err += t;
+      },
+      stdoutIsTerminal: false,
+      stderrIsTerminal: true,
+    };
+    const action = getAction("list-profile");
+    if (!action) throw new Error("no list-profile");
     const code = await runWithFlags(
       action,
       { all: true, pageSize: "100", apiKey: KEY, baseUrl: emulator.url },
       io,
     );
     expect(code).toBe(0);
-    expect(out.trim().split("\n")).toHaveLength(274);
-    expect(err).toMatch(/\r100 items, \d+\/s\r200 items, \d+\/s\r274 items, \d+\/s\n$/);
+    const ids = out
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { id: string }).id);
+    expect(new Set(ids).size).toBe(274);
+    expect(ids).toHaveLength(274);
+    expect(err).toMatch(/^(\r\d+ items, \d+\/s)+\n$/);
+    const counts = [...err.matchAll(/\r(\d+) items/g)].map((m) => Number(m[1]));
+    expect(counts.at(-1)).toBe(274);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1] as number);
   });
 });
