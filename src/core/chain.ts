@@ -187,10 +187,12 @@ export function rateLimitStage(
       if (wait > 0) throw limiterRefusal(req, wait);
     }
     const slotAt = clock.now();
+    const takenAt = limiter.now();
     const res = await next(req);
     slots.add(res.receivedAt - slotAt);
     // The limiter let it through and the server refused it: it arrived where it was not counted.
     if (res.status === 429) slots.penalize();
+    else limiter.answered(credential, req.tier, takenAt, guard);
     if (heard) hearLimits(heard, res.headers);
     limiter.observe(credential, req.tier, res.rateLimit);
     return res;

@@ -72,11 +72,12 @@ export class LatencyWindow {
  * it counts in two windows. A slot whose answer takes half a second or more brings back one useful answer a
  * window, so the whole burst must be in flight; nearer the server, a slot is reused within the window, in
  * proportion. Plus two for the answers that come late. At least 2, at most `cap` (memory: each holds a request body
- * or a page). Before any answer, 250 ms is assumed (Klaviyo from far away).
+ * or a page). Before any answer, the whole burst: nothing is known yet, and a burst short at the start is sent late
+ * in its window, where the guard band counts it in the next window too.
  */
 export function inFlightFor(tier: RateTier, latencyMs: number | undefined, cap: number): number {
   const perSecond = tier.burst > 0 ? tier.burst : tier.steady > 0 ? Math.ceil(tier.steady / 60) : 10;
-  const latency = Math.max(0, latencyMs ?? 250);
+  const latency = Math.max(0, latencyMs ?? 500);
   const share = Math.min(1, (2 * latency) / 1000);
   return Math.max(2, Math.min(cap, Math.ceil(perSecond * share) + 2));
 }

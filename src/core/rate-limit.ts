@@ -121,6 +121,25 @@ export class RateLimiter {
     }
   }
 
+  /** The limiter's time: what `answered` compares with (read it right after a request is let through). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * A request let through at `takenAt` (`now()` read right after) was answered now, not with a 429: taken in a
+   * guard band and answered before its window ended, it did not reach the next window, which gets back the place
+   * it held there (see `RateLimitStore.answered`).
+   */
+  answered(credential: string, tier: RateTier, takenAt: number, guardMs?: number): void {
+    if (!this.store.answered) return;
+    try {
+      this.store.answered({ credential, tier: tier.name }, takenAt, this.clock.now(), this.guardFor(guardMs));
+    } catch {
+      // A store's failure never fails the response it was told about.
+    }
+  }
+
   /** The server's count of the steady window, taken as a floor of ours (a store that counts alone only). */
   private reconcile(credential: string, tier: RateTier, state: RateLimitState): void {
     if (!this.store.reconcile) return;

@@ -39,6 +39,12 @@ export interface RateLimitStore {
    * processes' requests on the same account count here too. A shared store (Redis) counts them already.
    */
   reconcile?(key: RateLimitKey, lengthMs: number, used: number, endsAt: number, now: number): void;
+  /**
+   * Optional: a request counted at `takenAt` with `guardMs` was answered at `now`. Taken in a guard band and
+   * answered before its window ended, it reached the server in that window: the place it held in the next window
+   * is given back. Without it (the Redis store), such a request stays counted in both: safe, a little slower.
+   */
+  answered?(key: RateLimitKey, takenAt: number, now: number, guardMs: number): void;
 }
 
 interface Bucket {
@@ -106,6 +112,10 @@ export class InMemoryRateLimitStore implements RateLimitStore {
   block(key: RateLimitKey, until: number): void {
     const bucket = this.bucket(key);
     if (until > bucket.blockedUntil) bucket.blockedUntil = until;
+  }
+
+  answered(key: RateLimitKey, takenAt: number, now: number, guardMs: number): void {
+    this.bucket(key).windows?.answered(takenAt, now, guardMs);
   }
 
   reconcile(key: RateLimitKey, lengthMs: number, used: number, endsAt: number, now: number): void {

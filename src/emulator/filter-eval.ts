@@ -12,7 +12,8 @@ import { type FilterNode, type FilterValue, parseFilterDate } from "../klaviyo/f
 const parsedTimes = new Map<string, number | undefined>();
 const PARSED_TIMES_LIMIT = 200_000;
 
-function timeOf(value: unknown): number | undefined {
+/** A stored datetime (an ISO string or a Date) as epoch milliseconds; undefined for anything else. */
+export function timeOf(value: unknown): number | undefined {
   if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.getTime() : undefined;
   if (typeof value !== "string") return undefined;
   if (parsedTimes.has(value)) return parsedTimes.get(value);

@@ -14,6 +14,8 @@ export interface ResourceRow {
 export class Table<R extends ResourceRow> {
   private readonly rows = new Map<string, R>();
   private nextSeq = 1;
+  /** The rows as an array and what is known of their order, until a row is inserted or deleted. */
+  private snapshot: { rows: R[]; nonDecreasing: Map<string, boolean> } | undefined;
 
   constructor(rows: Iterable<R> = []) {
     for (const row of rows) {
@@ -30,6 +32,7 @@ export class Table<R extends ResourceRow> {
   insert(row: R): R {
     if (this.rows.has(row.id)) throw new Error(`duplicate id ${row.id}`);
     this.rows.set(row.id, row);
+    this.snapshot = undefined;
     return row;
   }
 
@@ -38,6 +41,7 @@ export class Table<R extends ResourceRow> {
   }
 
   delete(id: string): boolean {
+    this.snapshot = undefined;
     return this.rows.delete(id);
   }
 
@@ -46,12 +50,41 @@ export class Table<R extends ResourceRow> {
   }
 
   clear(): void {
+    this.snapshot = undefined;
     this.rows.clear();
   }
 
   /** Rows in creation order. */
   values(): IterableIterator<R> {
     return this.rows.values();
+  }
+
+  /** Rows in creation order, as an array kept until a row is inserted or deleted (do not change it). */
+  ordered(): readonly R[] {
+    this.snapshot ??= { rows: [...this.rows.values()], nonDecreasing: new Map() };
+    return this.snapshot.rows;
+  }
+
+  /**
+   * Whether `time(row)` (epoch ms) is defined and never decreases along `ordered()`: checked once per set of rows,
+   * and only meaningful for a field no row changes after its creation (`created`), which the caller names as `field`.
+   */
+  nonDecreasing(field: string, time: (row: R) => number | undefined): boolean {
+    const rows = this.ordered();
+    const known = this.snapshot?.nonDecreasing.get(field);
+    if (known !== undefined) return known;
+    let last = Number.NEGATIVE_INFINITY;
+    let holds = true;
+    for (const row of rows) {
+      const t = time(row);
+      if (t === undefined || t < last) {
+        holds = false;
+        break;
+      }
+      last = t;
+    }
+    this.snapshot?.nonDecreasing.set(field, holds);
+    return holds;
   }
 
   toJSON(): R[] {

@@ -84,6 +84,21 @@ export class FixedWindow {
     if (this.guarded(now)) this.carried += 1;
   }
 
+  /**
+   * A request taken at `takenAt` within this window's guard band `guardMs` (so counted in the next window too) had
+   * its answer by `now`, before the window ended: it reached the server inside this window, so the next window
+   * gets back the place it held there. `takenAt` is read just after the take: one taken within 2 ms of the band's
+   * start (it may have been taken just before it, uncounted there) stays counted.
+   */
+  answered(takenAt: number, now: number, guardMs: number): void {
+    const length = this.spec.lengthMs;
+    const end = windowStart(takenAt, length) + length;
+    if (now >= end || now < takenAt || end - takenAt > guardMs - 2) return;
+    if (windowStart(takenAt - 2, length) !== end - length) return;
+    this.roll(now);
+    if (this.start + length === end && this.carried > 0) this.carried -= 1;
+  }
+
   /** At least `used` requests are counted in the window of `now` (what the server says it has counted). */
   atLeast(now: number, used: number): void {
     this.roll(now);
@@ -122,6 +137,11 @@ export class TierWindows {
     if (this.waitMs(now) > 0) return false;
     this.take(now);
     return true;
+  }
+
+  /** A request taken in a guard band was answered before its window ended (see `FixedWindow.answered`). */
+  answered(takenAt: number, now: number, guardMs: number): void {
+    for (const w of this.windows) w.answered(takenAt, now, guardMs);
   }
 
   /** Counts one request in every window (the caller has checked `waitMs`). */

@@ -66,7 +66,9 @@ describe("requests in flight to reach a tier's ceiling", () => {
     expect(inFlightFor(getProfiles, 600, 96)).toBe(77);
     expect(inFlightFor(getProfiles, 600, 64)).toBe(64);
     expect(inFlightFor(getProfiles, 160, 96)).toBe(26);
-    expect(inFlightFor(getProfiles, undefined, 96)).toBe(40); // 250 ms assumed before any answer
+    // Before any answer, the whole burst (and the two spare).
+    expect(inFlightFor(getProfiles, undefined, 96)).toBe(77);
+    expect(inFlightFor(bulkEvents, undefined, 20)).toBe(12);
   });
 
   it("property: at least 2, at most the cap, never fewer for a longer latency, the whole burst from 500 ms", () => {

@@ -87,6 +87,72 @@ describe("the guard band (a request that may arrive in the next window)", () => 
   });
 });
 
+describe("a band request answered before its window ends (it reached the server inside it)", () => {
+  it("gives the next window back the place it held there; answered later, it keeps it", () => {
+    const w = new FixedWindow({ limit: 2, lengthMs: SECOND }, 100);
+    w.take(10_950); // in the band: counted in the window from 11_000 too
+    w.take(10_960);
+    expect(w.remaining(11_000 - 1)).toBe(0);
+    w.answered(10_950, 10_990, 100); // answered at 10_990: it arrived before 11_000
+    w.answered(10_960, 11_010, 100); // answered after the edge: it may have arrived after it
+    expect(w.remaining(11_000)).toBe(1);
+  });
+
+  it("changes nothing for a request taken outside the band, or within 2 ms of its start", () => {
+    const w = new FixedWindow({ limit: 3, lengthMs: SECOND }, 100);
+    w.take(10_500); // not in the band
+    w.take(10_899); // the band starts at 10_900: taken just before it, read just after
+    w.take(10_950);
+    w.answered(10_500, 10_600, 100);
+    w.answered(10_901, 10_950, 100);
+    // Only the band request of 10_950 was counted in the next window; nothing gave it back.
+    expect(w.remaining(11_000)).toBe(2);
+    w.answered(10_950, 10_999, 100);
+    expect(w.remaining(11_000)).toBe(3);
+  });
+
+  it("property: with answers telling of arrivals before the edge, the server still never counts more than a window's limit", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(10 * SECOND), fc.nat(200), fc.nat(400)), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 12 }),
+        (sends, limit) => {
+          const guard = 200;
+          const client = new FixedWindow({ limit, lengthMs: SECOND }, guard);
+          // Sends and answers in time order; a request's way there is at most the guard, its way back anything.
+          type Step = { at: number; kind: "send" | "answer"; takenAt: number; there: number; back: number };
+          const steps: Step[] = sends.map(([at, there, back]) => ({
+            at,
+            kind: "send",
+            takenAt: at,
+            there: Math.min(there, guard),
+            back,
+          }));
+          const arrivals: number[] = [];
+          steps.sort((a, b) => a.at - b.at);
+          while (steps.length > 0) {
+            const step = steps.shift() as Step;
+            if (step.kind === "answer") {
+              client.answered(step.takenAt, step.at, guard);
+              continue;
+            }
+            if (client.remaining(step.at) <= 0) continue;
+            client.take(step.at);
+            arrivals.push(step.at + step.there);
+            const answer: Step = { ...step, kind: "answer", at: step.at + step.there + step.back };
+            const i = steps.findIndex((s) => s.at > answer.at);
+            steps.splice(i < 0 ? steps.length : i, 0, answer);
+          }
+          const perSecond = new Map<number, number>();
+          for (const t of arrivals)
+            perSecond.set(Math.floor(t / SECOND), (perSecond.get(Math.floor(t / SECOND)) ?? 0) + 1);
+          expect(Math.max(0, ...perSecond.values())).toBeLessThanOrEqual(limit);
+        },
+      ),
+    );
+  });
+});
+
 describe("RateLimiter (client side) with a fake clock", () => {
   it("waits for the burst window rather than failing", async () => {
     const clock = new FakeClock(1_000_000);

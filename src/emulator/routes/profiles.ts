@@ -7,6 +7,7 @@ import { collection } from "../collection.js";
 import { Included, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
+import { timeOf } from "../filter-eval.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
 import { readResourceBody } from "../request-documents.js";
@@ -69,9 +70,15 @@ export function profileRoutes(state: EmulatorState): RouteTable {
     },
 
     get_profiles(c) {
+      const created = (row: ProfileRow) => timeOf(profileField(row, "created"));
       return collection(c, {
         rows: state.profiles.values(),
         field: profileField,
+        // Klaviyo sets `created` when a profile is made and never changes it; the check still guards a store
+        // whose rows came in out of time order (a snapshot written by hand, a clock set back in a test).
+        ...(state.profiles.nonDecreasing("created", created)
+          ? { timeOrdered: { rows: state.profiles.ordered(), field: "created" } }
+          : {}),
         render: (row, query, included) =>
           profileResource(state, query, row, {
             relationships: PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
