@@ -305,7 +305,11 @@ if (PARTS.has("export")) {
         const seconds = await timed(async () => {
           const client = new KlaviyoClient({ apiKey: KEY, baseUrl: url });
           seen = await count(
-            partitionedItems<{ id: string }>(client, { method: "GET", path: "/api/profiles", operation: "get_profiles" }),
+            partitionedItems<{ id: string }>(client, {
+              method: "GET",
+              path: "/api/profiles",
+              operation: "get_profiles",
+            }),
           );
         });
         if (seen !== PROFILES) throw new Error(`partitioned export saw ${seen} of ${PROFILES}`);
@@ -323,7 +327,10 @@ if (PARTS.has("export")) {
         let cursor: string | undefined;
         let n = 0;
         do {
-          const page = await profiles.getProfiles({ pageSize: 100, ...(cursor ? { pageCursor: cursor } : {}) });
+          const page = await profiles.getProfiles({
+            pageSize: 100,
+            ...(cursor ? { pageCursor: cursor } : {}),
+          });
           n += page.body.data.length;
           // The README passes links.next whole; the SDK extracts the cursor itself only from https:// links, so
           // against the emulator's http:// address we take it out as a user would.
@@ -356,7 +363,10 @@ if (PARTS.has("export")) {
       );
       line("official SDK loop", sdk, floor, `   (${(sdk.seconds / ours.seconds).toFixed(1)}x slower)`);
       line("plain fetch loop", plain, floor);
-      figures(`export ${PROFILES} profiles`, network, floor, ours, { "klaviyo-api": sdk, "plain fetch": plain });
+      figures(`export ${PROFILES} profiles`, network, floor, ours, {
+        "klaviyo-api": sdk,
+        "plain fetch": plain,
+      });
     } finally {
       child.kill("SIGTERM");
     }

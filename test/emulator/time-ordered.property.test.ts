@@ -58,7 +58,8 @@ describe("a filter on created, answered from the first row inside its bounds", (
         async (conditions, size, updatedBefore) => {
           const text = conditions.map(([op, b]) => `${op}(created,${new Date(b).toISOString()})`);
           // A condition on another field beside the bounds, which the shortcut must leave to the row test.
-          if (updatedBefore !== undefined) text.push(`less-than(updated,${new Date(updatedBefore).toISOString()})`);
+          if (updatedBefore !== undefined)
+            text.push(`less-than(updated,${new Date(updatedBefore).toISOString()})`);
           const filter = text.length === 1 ? (text[0] as string) : `and(${text.join(",")})`;
           const got = await walk(`filter=${encodeURIComponent(filter)}&page%5Bsize%5D=${size}`);
           const want = all.filter(
