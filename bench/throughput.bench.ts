@@ -130,6 +130,20 @@ async function eventCount(url: string): Promise<number> {
   return ((await admin(url, "/health")) as { resources: { events: number } }).resources.events;
 }
 
+/**
+ * A plain fetch loop as a careful user writes one: on a 429 it waits the `Retry-After` Klaviyo sends and sends
+ * again (without it a loop "finishes" having stored nothing).
+ */
+async function fetchPolitely(url: string, init: RequestInit): Promise<Response> {
+  for (;;) {
+    const res = await fetch(url, init);
+    if (res.status !== 429) return res;
+    await res.arrayBuffer();
+    const wait = Number(res.headers.get("retry-after") ?? 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000 * (Number.isFinite(wait) ? wait : 1)));
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const HEADERS = { revision: "2026-07-15", Accept: "application/vnd.api+json" };
 
@@ -224,6 +238,7 @@ if (PARTS.has("ingest")) {
         }
       });
       const sdk = { seconds: sdkSeconds, throttled: await throttled(url) };
+      if ((await eventCount(url)) !== EVENTS) throw new Error("the SDK loop did not store every event");
 
       await resetFor(url, true);
       const plainSeconds = await timed(async () => {
@@ -252,7 +267,7 @@ if (PARTS.has("ingest")) {
               },
             });
           }
-          const res = await fetch(`${url}/api/event-bulk-create-jobs`, {
+          const res = await fetchPolitely(`${url}/api/event-bulk-create-jobs`, {
             method: "POST",
             headers: {
               ...HEADERS,
@@ -263,10 +278,13 @@ if (PARTS.has("ingest")) {
               data: { type: "event-bulk-create-job", attributes: { "events-bulk-create": { data } } },
             }),
           });
+          if (res.status !== 202) throw new Error(`plain fetch: ${res.status} ${await res.text()}`);
           await res.arrayBuffer();
         }
       });
       const plain = { seconds: plainSeconds, throttled: await throttled(url) };
+      if ((await eventCount(url)) !== EVENTS)
+        throw new Error("the plain fetch loop did not store every event");
 
       console.log(
         `\n1. Ingest ${EVENTS} events, ${requests} requests (network ${network.text} ms each way; 10/s, 150/m; floor ${floor.toFixed(2)} s)`,
@@ -344,11 +362,16 @@ if (PARTS.has("export")) {
       await resetFor(url, false);
       const plainSeconds = await timed(async () => {
         let next: string | undefined = `${url}/api/profiles?page%5Bsize%5D=100`;
+        let n = 0;
         while (next) {
-          const res = await fetch(next, { headers: { ...HEADERS, Authorization: `Klaviyo-API-Key ${KEY}` } });
-          const body = (await res.json()) as { links?: { next?: string } };
+          const res = await fetchPolitely(next, {
+            headers: { ...HEADERS, Authorization: `Klaviyo-API-Key ${KEY}` },
+          });
+          const body = (await res.json()) as { data: unknown[]; links?: { next?: string } };
+          n += body.data.length;
           next = body.links?.next;
         }
+        if (n !== PROFILES) throw new Error(`plain fetch walk saw ${n}`);
       });
       const plain = { seconds: plainSeconds, throttled: await throttled(url) };
 
