@@ -24,8 +24,8 @@ import { createSegment, deleteSegment, getSegment, listSegments, updateSegment }
 import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "./templates.js";
 
-/** Every action's definition, each once. */
-const definitions = [
+/** The actions of the specification (`connector-spec.txt`), each once. */
+const specification = [
   bulkCreateEvents,
   createCampaign,
   createEvent,
@@ -65,6 +65,18 @@ const definitions = [
   updateTemplate,
   uploadImage,
 ] as const;
+
+/**
+ * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
+ * a profile, add it to a list, send a campaign, …), each once.
+ */
+const everyday = [] as const;
+
+/** Every action's definition, each once. */
+const definitions = [...specification, ...everyday] as const;
+
+/** The keys of the actions beyond the specification. */
+export const EVERYDAY_ACTION_KEYS: readonly string[] = everyday.map((a: AnyAction) => a.key);
 
 type Definitions = (typeof definitions)[number];
 

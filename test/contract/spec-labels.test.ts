@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { specFactsJson } from "../../scripts/spec-facts.js";
-import { actions } from "../../src/actions/index.js";
+import { actions, EVERYDAY_ACTION_KEYS } from "../../src/actions/index.js";
 import { manifest } from "../../src/actions/manifest.js";
 import { parseSpec, SPEC_FACTS_PATH, SPEC_PATH, specAvailable, specFacts } from "../helpers/spec.js";
 
@@ -57,9 +57,21 @@ describe("the manifest against the specification's facts (test/fixtures/spec-fac
     },
   );
 
-  it("the registry and the manifest have exactly the actions of the specification", () => {
-    expect(m.actions.map((a) => a.label).sort()).toEqual(facts.actions.map((a) => a.label).sort());
-    expect(actions).toHaveLength(facts.actions.length);
+  it("the registry and the manifest have exactly the actions of the specification, and the everyday ones beside", () => {
+    const specified = new Set(facts.actions.map((a) => a.label));
+    const everyday = new Set(EVERYDAY_ACTION_KEYS);
+    expect(
+      m.actions
+        .filter((a) => !everyday.has(a.key))
+        .map((a) => a.label)
+        .sort(),
+    ).toEqual([...specified].sort());
+    expect(actions).toHaveLength(facts.actions.length + everyday.size);
+    // An everyday action never takes a specified action's label or key.
+    for (const a of m.actions.filter((a) => everyday.has(a.key))) {
+      expect(specified.has(a.label), a.label).toBe(false);
+      expect(a.key).toBe(a.label.toLowerCase().replace(/[^a-z0-9]+/g, "-"));
+    }
   });
 });
 
