@@ -3,11 +3,17 @@ import { actions } from "./index.js";
 import { input } from "./inputs.js";
 
 /**
- * The smallest set of OAuth scopes that covers every action: the union of the scopes of the operations they call,
- * as Klaviyo's OpenAPI document lists them.
+ * The smallest set of OAuth scopes that covers every action: the union of the scopes of the operations they call
+ * (their own and `alsoCalls`), as Klaviyo's OpenAPI document lists them.
  */
 export const DEFAULT_SCOPES = [
-  ...new Set(actions.flatMap((action) => (action.operation ? getOperation(action.operation).scopes : []))),
+  ...new Set(
+    actions.flatMap((action) =>
+      [...(action.operation ? [action.operation] : []), ...(action.alsoCalls ?? [])].flatMap(
+        (id) => getOperation(id).scopes,
+      ),
+    ),
+  ),
 ]
   .sort()
   .join(" ");

@@ -60,6 +60,11 @@ export interface ActionDefinition<
   readonly description: string;
   /** The Klaviyo operation it calls (`get_account`): its rate tier, scopes and `send`. */
   readonly operation?: Op;
+  /**
+   * Other operations it may call besides its own (a job it polls, identifiers it resolves): their scopes join the
+   * connection's default set.
+   */
+  readonly alsoCalls?: readonly OperationId[];
   readonly inputs: I;
   perform(context: ActionContext<Op>, inputs: InputValues<I>): Promise<O>;
 }
