@@ -118,6 +118,34 @@ function linkWith(requestUrl: string, cursor: string): string {
   return url.toString();
 }
 
+/**
+ * The first page of a walk sorted by the `timeOrdered` field (a walk's first request, the oldest or newest items),
+ * read from that end of the rows instead of sorting them all: the matching rows nearest the end, one more than a
+ * page (so the caller knows there are more), and every row tied with the last of them (ties are ordered by
+ * creation, not by the direction). Undefined where the shortcut does not apply. The caller sorts what it gets.
+ */
+function firstBySortedField<R extends ResourceRow>(
+  spec: CollectionSpec<R>,
+  sort: { field: string; descending: boolean },
+  size: number,
+  keep: (row: R) => boolean,
+): R[] | undefined {
+  const ordered = spec.timeOrdered;
+  if (!ordered || sort.field !== ordered.field) return undefined;
+  const { rows } = ordered;
+  const picked: R[] = [];
+  let boundary: unknown;
+  for (let n = 0; n < rows.length; n++) {
+    const row = rows[sort.descending ? rows.length - 1 - n : n] as R;
+    const value = spec.field(row, ordered.field);
+    if (picked.length > size && value !== boundary) break;
+    if (!keep(row)) continue;
+    picked.push(row);
+    if (picked.length === size + 1) boundary = value;
+  }
+  return picked;
+}
+
 /** Answers a collection request: filtered, sorted, one page, with `links.next` / `prev` when there are more. */
 export function collection<R extends ResourceRow>(c: EmulatorContext, spec: CollectionSpec<R>): Response {
   const query = readQuery(c);
@@ -169,7 +197,9 @@ export function collection<R extends ResourceRow>(c: EmulatorContext, spec: Coll
   }
   if (!fast) {
     matching = [];
-    for (const row of spec.rows) if (keep(row)) matching.push({ row, k: key(row), s: row.seq });
+    const ends = sort && !cursor ? firstBySortedField(spec, sort, size, keep) : undefined;
+    if (ends) matching = ends.map((row) => ({ row, k: key(row), s: row.seq }));
+    else for (const row of spec.rows) if (keep(row)) matching.push({ row, k: key(row), s: row.seq });
     matching.sort(order);
     end = matching.length;
     if (cursor?.d === "n") {

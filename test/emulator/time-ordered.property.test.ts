@@ -4,7 +4,7 @@
  * the profiles answered are exactly those a test of every row would give, in the same order.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createEmulator } from "../../src/emulator/index.js";
 import { Table } from "../../src/emulator/store.js";
 
@@ -41,10 +41,31 @@ const OPERATORS = {
 } as const;
 type Operator = keyof typeof OPERATORS;
 
+/** Profiles made in two groups of `n / 2`, each group at one millisecond: `created` has long ties. */
+async function makeTied(n: number): Promise<void> {
+  const at = Date.now();
+  const now = vi.spyOn(Date, "now");
+  for (let i = 0; i < n; i++) {
+    now.mockReturnValue(at + (i < n / 2 ? 0 : 1));
+    const res = await emulator.fetch(
+      new Request(`${emulator.baseUrl}/api/profiles`, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/vnd.api+json" },
+        body: JSON.stringify({ data: { type: "profile", attributes: { email: `tied${i}@example.com` } } }),
+      }),
+    );
+    expect(res.status).toBe(201);
+  }
+  now.mockRestore();
+}
+
 describe("a filter on created, answered from the first row inside its bounds", () => {
   it("property: the same profiles, in the same order, as testing every row", async () => {
+    await makeTied(40);
     const all = await walk("page%5Bsize%5D=100");
-    expect(all).toHaveLength(240);
+    expect(all).toHaveLength(280);
+    const created = all.map((p) => p.attributes.created);
+    expect(new Set(created).size, "two groups of 20 share a created time").toBe(created.length - 38);
     const times = all.map((p) => Date.parse(p.attributes.created));
     const lo = times[0] as number;
     const hi = times.at(-1) as number;
@@ -53,20 +74,33 @@ describe("a filter on created, answered from the first row inside its bounds", (
     await fc.assert(
       fc.asyncProperty(
         fc.array(condition, { minLength: 1, maxLength: 3 }),
-        fc.integer({ min: 1, max: 100 }),
+        fc.oneof(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 100 })),
         fc.option(bound, { nil: undefined }),
-        async (conditions, size, updatedBefore) => {
+        fc.constantFrom(undefined, "created", "-created"),
+        async (conditions, size, updatedBefore, sort) => {
           const text = conditions.map(([op, b]) => `${op}(created,${new Date(b).toISOString()})`);
           // A condition on another field beside the bounds, which the shortcut must leave to the row test.
           if (updatedBefore !== undefined)
             text.push(`less-than(updated,${new Date(updatedBefore).toISOString()})`);
           const filter = text.length === 1 ? (text[0] as string) : `and(${text.join(",")})`;
-          const got = await walk(`filter=${encodeURIComponent(filter)}&page%5Bsize%5D=${size}`);
-          const want = all.filter(
+          const sorted = sort ? `&sort=${sort}` : "";
+          const got = await walk(`filter=${encodeURIComponent(filter)}&page%5Bsize%5D=${size}${sorted}`);
+          const matched = all.filter(
             (p, i) =>
               conditions.every(([op, b]) => OPERATORS[op](times[i] as number, b)) &&
               (updatedBefore === undefined || Date.parse(p.attributes.updated) < updatedBefore),
           );
+          // Sorted by created, ties in creation order (the unsorted walk's), whichever the direction.
+          const place = new Map(all.map((p, i) => [p.id, i]));
+          const want = sort
+            ? [...matched].sort((a, b) => {
+                const byTime = Date.parse(a.attributes.created) - Date.parse(b.attributes.created);
+                const direction = sort === "-created" ? -1 : 1;
+                return byTime !== 0
+                  ? byTime * direction
+                  : (place.get(a.id) as number) - (place.get(b.id) as number);
+              })
+            : matched;
           expect(got.map((p) => p.id)).toEqual(want.map((p) => p.id));
         },
       ),
