@@ -111,6 +111,34 @@ function event(i: number): Record<string, unknown> {
   };
 }
 
+/**
+ * The entries of one Bulk Create Events request from event `from` (1000 of them, at most), each one event of one
+ * profile; `naming` gives the attributes whose names or types a caller writes its own way.
+ */
+function bulkEntries(
+  from: number,
+  naming: (e: Record<string, unknown>) => Record<string, unknown>,
+): unknown[] {
+  const data: unknown[] = [];
+  for (let i = from; i < Math.min(EVENTS, from + 1000); i++) {
+    const e = event(i);
+    const attributes = {
+      properties: e.properties,
+      value: e.value,
+      metric: { data: { type: "metric", attributes: { name: e.metric } } },
+      ...naming(e),
+    };
+    data.push({
+      type: "event-bulk-create",
+      attributes: {
+        profile: { data: { type: "profile", attributes: e.profile } },
+        events: { data: [{ type: "event", attributes }] },
+      },
+    });
+  }
+  return data;
+}
+
 async function* events(n: number): AsyncGenerator<Record<string, unknown>> {
   for (let i = 0; i < n; i++) yield event(i);
 }
@@ -208,30 +236,11 @@ if (PARTS.has("ingest")) {
       sdkApi.basePath = url;
       const sdkSeconds = await timed(async () => {
         for (let from = 0; from < EVENTS; from += 1000) {
-          const data = [];
-          for (let i = from; i < Math.min(EVENTS, from + 1000); i++) {
-            const e = event(i);
-            data.push({
-              type: "event-bulk-create",
-              attributes: {
-                profile: { data: { type: "profile", attributes: e.profile } },
-                events: {
-                  data: [
-                    {
-                      type: "event",
-                      attributes: {
-                        properties: e.properties,
-                        time: new Date(e.time as string),
-                        value: e.value,
-                        uniqueId: e.unique_id,
-                        metric: { data: { type: "metric", attributes: { name: e.metric } } },
-                      },
-                    },
-                  ],
-                },
-              },
-            });
-          }
+          // The SDK's own names (camelCase, a Date), which it turns into the wire's.
+          const data = bulkEntries(from, (e) => ({
+            time: new Date(e.time as string),
+            uniqueId: e.unique_id,
+          }));
           await sdkApi.bulkCreateEvents({
             data: { type: "event-bulk-create-job", attributes: { eventsBulkCreate: { data } } },
           } as never);
@@ -243,30 +252,7 @@ if (PARTS.has("ingest")) {
       await resetFor(url, true);
       const plainSeconds = await timed(async () => {
         for (let from = 0; from < EVENTS; from += 1000) {
-          const data = [];
-          for (let i = from; i < Math.min(EVENTS, from + 1000); i++) {
-            const e = event(i);
-            data.push({
-              type: "event-bulk-create",
-              attributes: {
-                profile: { data: { type: "profile", attributes: e.profile } },
-                events: {
-                  data: [
-                    {
-                      type: "event",
-                      attributes: {
-                        properties: e.properties,
-                        time: e.time,
-                        value: e.value,
-                        unique_id: e.unique_id,
-                        metric: { data: { type: "metric", attributes: { name: e.metric } } },
-                      },
-                    },
-                  ],
-                },
-              },
-            });
-          }
+          const data = bulkEntries(from, (e) => ({ time: e.time, unique_id: e.unique_id }));
           const res = await fetchPolitely(`${url}/api/event-bulk-create-jobs`, {
             method: "POST",
             headers: {

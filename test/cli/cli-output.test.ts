@@ -138,7 +138,8 @@ describe("exit codes and errors", () => {
 });
 
 describe("progress", () => {
-  it("on a terminal, --all reports items and rate on stderr; the items still go to stdout", async () => {
+  /** Runs List Profile with `flags`, stderr a terminal and stdout not: the exit code and what each received. */
+  async function listProfilesOnATerminal(flags: Record<string, unknown>) {
     const { runWithFlags } = await import("../../src/cli/commands/run.js");
     const { getAction } = await import("../../src/actions/index.js");
     let out = "";
@@ -155,39 +156,24 @@ describe("progress", () => {
     };
     const action = getAction("list-profile");
     if (!action) throw new Error("no list-profile");
-    // One cursor: a line per page of 100.
     const code = await runWithFlags(
       action,
-      { all: true, parallel: "1", pageSize: "100", apiKey: KEY, baseUrl: emulator.url },
+      { all: true, pageSize: "100", apiKey: KEY, baseUrl: emulator.url, ...flags },
       io,
     );
+    return { code, out, err };
+  }
+
+  it("on a terminal, --all reports items and rate on stderr; the items still go to stdout", async () => {
+    // One cursor: a line per page of 100.
+    const { code, out, err } = await listProfilesOnATerminal({ parallel: "1" });
     expect(code).toBe(0);
     expect(out.trim().split("\n")).toHaveLength(274);
     expect(err).toMatch(/\r100 items, \d+\/s\r200 items, \d+\/s\r274 items, \d+\/s\n$/);
   });
 
   it("a partitioned --all (the default) counts up to every item, once, as the partitions' pages arrive", async () => {
-    const { runWithFlags } = await import("../../src/cli/commands/run.js");
-    const { getAction } = await import("../../src/actions/index.js");
-    let out = "";
-    let err = "";
-    const io = {
-      stdout: (t: string) => {
-        out += t;
-      },
-      stderr: (t: string) => {
-        err += t;
-      },
-      stdoutIsTerminal: false,
-      stderrIsTerminal: true,
-    };
-    const action = getAction("list-profile");
-    if (!action) throw new Error("no list-profile");
-    const code = await runWithFlags(
-      action,
-      { all: true, pageSize: "100", apiKey: KEY, baseUrl: emulator.url },
-      io,
-    );
+    const { code, out, err } = await listProfilesOnATerminal({});
     expect(code).toBe(0);
     const ids = out
       .trim()

@@ -263,28 +263,9 @@ describe("klaviyo emulator, as a process", () => {
     }
   }, 30_000);
 
-  it("a bad --request-latency exits 2 before listening, naming the flag", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", CLI, "emulator", "--request-latency", "80-20"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => {
-      stdout += String(chunk);
-    });
-    child.stderr?.on("data", (chunk) => {
-      stderr += String(chunk);
-    });
-    const [code] = await once(child, "exit");
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(stderr).toMatch(/--request-latency: the range 80-20 runs backwards/);
-  }, 30_000);
-
-  it("a bad option exits 2 before listening", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "emulator", "--faults", "reset=2"], {
+  /** Runs `klaviyo emulator …args` to its end: its exit code and what it printed. */
+  async function emulatorCli(args: string[]): Promise<{ code: unknown; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "emulator", ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -296,6 +277,18 @@ describe("klaviyo emulator, as a process", () => {
       stderr += String(chunk);
     });
     const [code] = await once(child, "exit");
+    return { code, stdout, stderr };
+  }
+
+  it("a bad --request-latency exits 2 before listening, naming the flag", async () => {
+    const { code, stdout, stderr } = await emulatorCli(["--request-latency", "80-20"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/--request-latency: the range 80-20 runs backwards/);
+  }, 30_000);
+
+  it("a bad option exits 2 before listening", async () => {
+    const { code, stdout, stderr } = await emulatorCli(["--faults", "reset=2"]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/between 0 and 1/);

@@ -1,4 +1,11 @@
-import { DEV_API_KEY, type Emulator } from "../../src/emulator/index.js";
+import { afterEach } from "vitest";
+import {
+  DEV_API_KEY,
+  type Emulator,
+  type RunningEmulator,
+  type StartOptions,
+  startEmulator,
+} from "../../src/emulator/index.js";
 import { SPEC_REVISION } from "../../src/klaviyo/operations.js";
 import { checkedFetch } from "../helpers/contract.js";
 
@@ -53,4 +60,22 @@ export async function onlyError(res: Response): Promise<KlaviyoErrorEntry> {
     throw new Error(`errors[0] lacks source/links/meta: ${JSON.stringify(error)}`);
   }
   return error;
+}
+
+/**
+ * Emulators on free loopback ports, each closed when its test ends: the function returned starts one with
+ * `defaults` and the options it is given over them.
+ */
+export function servedEmulators(
+  defaults: StartOptions = {},
+): (options?: StartOptions) => Promise<RunningEmulator> {
+  const running: RunningEmulator[] = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) await r.close();
+  });
+  return async (options = {}) => {
+    const r = await startEmulator({ ...defaults, ...options });
+    running.push(r);
+    return r;
+  };
 }

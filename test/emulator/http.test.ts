@@ -8,27 +8,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  createEmulator,
-  DEV_API_KEY,
-  type RunningEmulator,
-  type StartOptions,
-  startEmulator,
-} from "../../src/emulator/index.js";
-import { klaviyoHeaders, onlyError } from "./helpers.js";
-
-const running: RunningEmulator[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
+import { describe, expect, it } from "vitest";
+import { createEmulator, DEV_API_KEY } from "../../src/emulator/index.js";
+import { klaviyoHeaders, onlyError, servedEmulators } from "./helpers.js";
 
 /** An emulator on a free loopback port until the test ends. */
-async function serve(options: StartOptions = {}): Promise<RunningEmulator> {
-  const r = await startEmulator({ rateLimits: "off", ...options });
-  running.push(r);
-  return r;
-}
+const serve = servedEmulators({ rateLimits: "off" });
 
 interface RawAnswer {
   status: number;

@@ -7,28 +7,12 @@
  */
 import { request as httpRequest } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/core/clock.js";
-import {
-  createEmulator,
-  DEV_API_KEY,
-  type Emulator,
-  type RunningEmulator,
-  type StartOptions,
-  startEmulator,
-} from "../../src/emulator/index.js";
-import { klaviyoHeaders } from "./helpers.js";
+import { createEmulator, DEV_API_KEY, type Emulator } from "../../src/emulator/index.js";
+import { klaviyoHeaders, servedEmulators } from "./helpers.js";
 
-const running: RunningEmulator[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.close();
-});
-
-async function serve(options: StartOptions = {}): Promise<RunningEmulator> {
-  const r = await startEmulator(options);
-  running.push(r);
-  return r;
-}
+const serve = servedEmulators();
 
 /** A `random` that returns `values` in turn (again from the first when they run out). */
 function sequence(...values: number[]): () => number {
