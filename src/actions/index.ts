@@ -15,6 +15,7 @@ import {
   validateInputs,
 } from "./define.js";
 import { bulkCreateEvents, createEvent, getEvent, listEvents } from "./events.js";
+import { getFlow, listFlows, updateFlowStatus } from "./flows.js";
 import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
@@ -23,6 +24,7 @@ import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
 import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "./templates.js";
+import { cloneTemplate, renderTemplate } from "./templates-everyday.js";
 
 /** The actions of the specification (`connector-spec.txt`), each once. */
 const specification = [
@@ -70,7 +72,7 @@ const specification = [
  * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
  * a profile, add it to a list, send a campaign, …), each once.
  */
-const everyday = [] as const;
+const everyday = [listFlows, getFlow, updateFlowStatus, renderTemplate, cloneTemplate] as const;
 
 /** Every action's definition, each once. */
 const definitions = [...specification, ...everyday] as const;
@@ -162,6 +164,7 @@ export async function runActionByKey(
 export * from "./accounts.js";
 export * from "./campaigns.js";
 export * from "./events.js";
+export * from "./flows.js";
 export * from "./images.js";
 export * from "./lists.js";
 export * from "./profiles.js";
@@ -169,4 +172,5 @@ export * from "./raw-request.js";
 export * from "./segments.js";
 export * from "./subscriptions.js";
 export * from "./templates.js";
+export * from "./templates-everyday.js";
 export type { ActionDefinition };

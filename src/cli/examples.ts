@@ -25,7 +25,8 @@ type IdName =
   | "newTemplate"
   | "newSegment"
   | "newCampaign"
-  | "newImage";
+  | "newImage"
+  | "flow";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -42,6 +43,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   newSegment: { variable: "SEGMENT_ID", make: "create-segment" },
   newCampaign: { variable: "CAMPAIGN_ID", make: "create-campaign", needs: ["list"] },
   newImage: { variable: "IMAGE_ID", make: "upload-image" },
+  flow: { variable: "FLOW_ID", read: "list-flows" },
 };
 
 interface Spec {
@@ -111,6 +113,15 @@ const SPECS: Readonly<Record<string, Spec>> = {
     values: { name: "Monthly newsletter (v2)" },
   },
   "upload-image": { show: ["imageUrl", "imageName"] },
+  "list-flows": { show: ["filter"] },
+  "get-flow": { ids: { flowId: "flow" }, show: ["include"] },
+  "update-flow-status": {
+    ids: { flowId: "flow" },
+    show: ["status"],
+    note: "sets the first flow to manual: its messages then wait to be sent by hand",
+  },
+  "render-template": { ids: { templateId: "newTemplate" }, show: ["context"] },
+  "clone-template": { ids: { templateId: "newTemplate" }, show: ["name"] },
 };
 
 /** The keys of the actions that have an example (every action should). */

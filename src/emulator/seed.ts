@@ -5,6 +5,7 @@
 import { recordEvent } from "./resources/events-model.js";
 import type { EventAttributesInput } from "./resources/events-schema.js";
 import { insertProfile } from "./resources/profile-model.js";
+import { seedFlows } from "./seed-flows.js";
 import type { EmulatorState } from "./state.js";
 import { isoNow, shortId } from "./store.js";
 
@@ -118,7 +119,10 @@ export function seedEvents(state: EmulatorState, count: number, now = Date.now()
   return recorded;
 }
 
-/** The `demo` seed: 24 profiles in three lists, so every read has something to show. */
+/**
+ * The `demo` seed: 24 profiles in three lists, 60 events, and four flows (one archived), so every read has
+ * something to show.
+ */
 export function seedDemo(state: EmulatorState, now = Date.now()): void {
   const profiles = seedProfiles(state, 24, now);
   const lists = [
@@ -133,4 +137,5 @@ export function seedDemo(state: EmulatorState, now = Date.now()): void {
     if (i % 6 === 1) state.memberships.get(lists[2] as string)?.set(profileId, joined);
   });
   seedEvents(state, 60, now);
+  seedFlows(state, lists[0] as string, now);
 }

@@ -108,6 +108,8 @@ export interface EmulatorState {
   readonly images: Table<ImageRow>;
   readonly metrics: Table<ResourceRow>;
   readonly events: Table<EventRow>;
+  /** Flows, their definition (triggers, actions) in `attributes.definition` (flows-model.ts). */
+  readonly flows: Table<ResourceRow>;
   /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
   readonly eventKeys: Set<string>;
   /**
@@ -128,6 +130,7 @@ export const TABLE_NAMES = [
   "images",
   "metrics",
   "events",
+  "flows",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -152,6 +155,7 @@ export function createState(
     images: new Table(rows.images),
     metrics: new Table(rows.metrics),
     events: new Table(rows.events),
+    flows: new Table(rows.flows),
     eventKeys: new Set(eventKeys),
     profileIndex: new Map(),
   };

@@ -10,7 +10,7 @@ let emulator: Awaited<ReturnType<typeof startCliEmulator>>;
 
 beforeAll(async () => {
   requireBuild();
-  emulator = await startCliEmulator(["--api-key", KEY]);
+  emulator = await startCliEmulator(["--api-key", KEY, "--seed", "demo"]);
 });
 afterAll(async () => {
   expect(await emulator.stop()).toBe(0);

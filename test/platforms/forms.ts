@@ -20,9 +20,10 @@ export const CLIENT_SECRET = "cs_platform_secret_0123456789abcdef";
 export const PLATFORM_KEY = "pk_platform_test_key_0123456789abcdef";
 
 /** An emulator that knows a private key and an OAuth app, with every request held against the OpenAPI document. */
-export function platformEmulator() {
+export function platformEmulator(options: { seed?: "demo" } = {}) {
   const emulator = createEmulator({
     rateLimits: "off",
+    ...options,
     apiKeys: [{ key: PLATFORM_KEY }],
     oauthClients: [
       { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: ["https://app.example/cb"] },

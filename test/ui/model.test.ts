@@ -43,6 +43,9 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Subscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Unsubscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Raw Request")).toBe("Other");
+    expect(groupOf("Update Flow Status")).toBe("Flows");
+    expect(groupOf("Render Template")).toBe("Templates");
+    expect(groupOf("Clone Template")).toBe("Templates");
   });
 
   it("puts every action of the manifest in a group, Other last, and finds them by name", () => {
@@ -52,6 +55,7 @@ describe("grouping actions by resource", () => {
       "Accounts",
       "Campaigns",
       "Events",
+      "Flows",
       "Images",
       "Lists",
       "Profiles",

@@ -90,6 +90,8 @@ const VERBS = new Set([
   "merge",
   "suppress",
   "unsuppress",
+  "render",
+  "clone",
 ]);
 
 function plural(noun: string): string {

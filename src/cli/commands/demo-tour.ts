@@ -117,13 +117,22 @@ export function tour(run: string): Step[] {
       inputs: () => ({
         name: `Demo welcome ${run}`,
         editorType: "CODE",
-        html: "<html><body><h1>Welcome</h1></body></html>",
+        html: "<html><body><h1>Welcome, {{ first_name|default:'friend' }}</h1></body></html>",
       }),
       keep: keepAs("templateId"),
     },
     { action: "get-template", inputs: (s) => ({ templateId: id(s.templateId) }) },
     { action: "update-template", inputs: (s) => ({ templateId: id(s.templateId), text: "Welcome" }) },
     { action: "list-templates", inputs: () => ({}) },
+    {
+      action: "render-template",
+      inputs: (s) => ({ templateId: id(s.templateId), context: { first_name: "Ada" } }),
+    },
+    {
+      action: "clone-template",
+      inputs: (s) => ({ templateId: id(s.templateId), name: `Demo welcome copy ${run}` }),
+      keep: keepAs("templateCloneId"),
+    },
     {
       action: "create-segment",
       inputs: () => ({
@@ -167,6 +176,23 @@ export function tour(run: string): Step[] {
     },
     { action: "list-campaigns", inputs: () => ({ filter: "equals(messages.channel,'email')" }) },
     {
+      // A draft flow, so that a tour on a real account never holds back a live one's messages.
+      action: "list-flows",
+      inputs: () => ({ filter: "equals(status,'draft')", pageSize: 5 }),
+      keep: keepAs("flowId"),
+    },
+    { action: "get-flow", inputs: (s) => ({ flowId: id(s.flowId), include: "flow-actions" }) },
+    {
+      action: "update-flow-status",
+      note: "to manual",
+      inputs: (s) => ({ flowId: id(s.flowId), status: "manual" }),
+    },
+    {
+      action: "update-flow-status",
+      note: "back to draft",
+      inputs: (s) => ({ flowId: id(s.flowId), status: "draft" }),
+    },
+    {
       action: "upload-image",
       note: "from file",
       inputs: () => ({ fileData: new Uint8Array(PNG), imageName: `demo-dot-${run}` }),
@@ -190,6 +216,11 @@ export function tour(run: string): Step[] {
     { action: "delete-campaign", inputs: (s) => ({ campaignId: id(s.campaignId) }) },
     { action: "delete-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },
     { action: "delete-template", inputs: (s) => ({ templateId: id(s.templateId) }) },
+    {
+      action: "delete-template",
+      note: "the clone",
+      inputs: (s) => ({ templateId: id(s.templateCloneId) }),
+    },
     { action: "delete-list", inputs: (s) => ({ listId: id(s.listId) }) },
   ];
 }

@@ -113,7 +113,8 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
     baseUrl = flags.baseUrl;
     key = flags.apiKey;
   } else {
-    const emulator = createEmulator();
+    // The demo seed: the flows the tour reads and sets (flows cannot be made through the API the tour uses).
+    const emulator = createEmulator({ seed: "demo" });
     baseFetch = emulator.fetch;
     baseUrl = emulator.baseUrl;
     key = DEV_API_KEY;

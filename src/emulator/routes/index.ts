@@ -3,12 +3,14 @@ import type { EmulatorState } from "../state.js";
 import { accountRoutes } from "./accounts.js";
 import { campaignRoutes } from "./campaigns.js";
 import { eventRoutes } from "./events.js";
+import { flowRoutes } from "./flows.js";
 import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
 import { profileRoutes } from "./profiles.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
 import { templateRoutes } from "./templates.js";
+import { templateEverydayRoutes } from "./templates-everyday.js";
 
 /** Every operation the emulator implements, by operation id; the others answer 501. */
 export function implementedRoutes(state: EmulatorState): RouteTable {
@@ -22,5 +24,7 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...campaignRoutes(state),
     ...templateRoutes(state),
     ...imageRoutes(state),
+    ...flowRoutes(state),
+    ...templateEverydayRoutes(state),
   };
 }
