@@ -8,6 +8,7 @@ import { listRoutes } from "./lists.js";
 import { profileRoutes } from "./profiles.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
+import { tagRoutes } from "./tags.js";
 import { templateRoutes } from "./templates.js";
 
 /** Every operation the emulator implements, by operation id; the others answer 501. */
@@ -22,5 +23,6 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...campaignRoutes(state),
     ...templateRoutes(state),
     ...imageRoutes(state),
+    ...tagRoutes(state),
   };
 }
