@@ -198,8 +198,10 @@ async function changeMembers(
   }
   const { client, signal } = ctx;
   const wanted = unique(emails ?? [], (e) => e.toLowerCase());
-  const byEmail =
-    wanted.length > 0 ? await lookUp(client, "email", wanted, signal) : new Map<string, string>();
+  // Klaviyo matches email addresses whatever their case; the lookup asks for each address as given and in lower
+  // case, so its profile is found whichever way the address was stored.
+  const forms = unique(wanted.flatMap((e) => [e, e.toLowerCase()]));
+  const byEmail = forms.length > 0 ? await lookUp(client, "email", forms, signal) : new Map<string, string>();
   const notFoundEmails = wanted.filter((e) => !byEmail.has(e.toLowerCase()));
   const ids = unique([...(profileIds ?? []), ...wanted.flatMap((e) => byEmail.get(e.toLowerCase()) ?? [])]);
   const send = (part: readonly string[]) =>
