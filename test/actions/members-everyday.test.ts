@@ -11,6 +11,7 @@ import { KlaviyoClient } from "../../src/core/client.js";
 import { NotFoundError } from "../../src/core/errors.js";
 import { insertList } from "../../src/emulator/resources/lists-model.js";
 import { insertProfile } from "../../src/emulator/resources/profile-model.js";
+import { isoNow } from "../../src/emulator/store.js";
 import { expectNoContractProblems } from "../helpers/contract.js";
 import { ACTION_KEY, actionsSetup, bodyOf, refused } from "./helpers.js";
 
@@ -220,45 +221,54 @@ describe("Remove Profiles from List", () => {
 });
 
 describe("List Segment Profiles", () => {
+  /**
+   * A segment of a list's members, the profiles joining the list one second apart after the segment was made:
+   * each joined the segment when it joined the list.
+   */
   async function segmentOf(n: number) {
     const setup = withProfiles(n);
     const list = await setup.run<Doc>("create-list", { listName: "Source" });
-    await setup.run("add-profiles-to-list", { listId: list.data.id, profileIds: setup.ids });
     const segment = await setup.run<Doc>("create-segment", {
       name: "In the list",
       conditionGroups: [
         { conditions: [{ type: "profile-group-membership", is_member: true, group_ids: [list.data.id] }] },
       ],
     });
-    return { ...setup, segmentId: segment.data.id, listId: list.data.id };
+    const created = Date.parse(String(segment.data.attributes.created));
+    const joined = setup.ids.map((_, i) => isoNow(created + (i + 1) * 1000));
+    const members = setup.emulator.state.memberships.get(list.data.id);
+    setup.ids.forEach((id, i) => members?.set(id, joined[i] as string));
+    return { ...setup, segmentId: segment.data.id, listId: list.data.id, joined };
   }
 
-  it("lists the segment's members with joined_group_at, filtered and sorted by it, page by page", async () => {
-    const { run, sent, segmentId, ids } = await segmentOf(5);
+  it("lists the segment's members with joined_group_at (when they joined), filtered and sorted by it", async () => {
+    const { run, sent, segmentId, ids, joined } = await segmentOf(5);
     const page = await run<ListResult>("list-segment-profiles", {
       segmentId,
       pageSize: 2,
       fields: "email,joined_group_at",
     });
-    expect(page.data).toHaveLength(2);
+    expect(page.data.map((p) => p.attributes)).toEqual([
+      { email: "member0@example.com", joined_group_at: joined[0] },
+      { email: "member1@example.com", joined_group_at: joined[1] },
+    ]);
     expect(page.nextCursor).toBeDefined();
-    expect(typeof page.data[0]?.attributes.joined_group_at).toBe("string");
     const url = new URL((sent.at(-1) as Request).url);
     expect(url.pathname).toBe(`/api/segments/${segmentId}/profiles`);
     expect(url.searchParams.get("fields[profile]")).toBe("email,joined_group_at");
-    const all = await run<ListResult>("list-segment-profiles", {
+    const next = await run<ListResult>("list-segment-profiles", {
       segmentId,
-      limit: 100,
-      sort: "-joined_group_at",
+      pageSize: 2,
+      cursor: page.nextCursor,
     });
-    expect(all.data.map((p) => p.id).sort()).toEqual([...ids].sort());
-    const times = all.data.map((p) => String(p.attributes.joined_group_at));
-    expect([...times].sort().reverse()).toEqual(times);
-    const future = await run<ListResult>("list-segment-profiles", {
+    expect(next.data.map((p) => p.id)).toEqual(ids.slice(2, 4));
+    const sorted = await run<ListResult>("list-segment-profiles", { segmentId, sort: "-joined_group_at" });
+    expect(sorted.data.map((p) => p.id)).toEqual([...ids].reverse());
+    const late = await run<ListResult>("list-segment-profiles", {
       segmentId,
-      filter: "greater-than(joined_group_at,2999-01-01T00:00:00Z)",
+      filter: `greater-or-equal(joined_group_at,${joined[3]?.replace("+00:00", "Z")})`,
     });
-    expect(future.data).toHaveLength(0);
+    expect(late.data.map((p) => p.id)).toEqual(ids.slice(3));
     const one = await run<ListResult>("list-segment-profiles", {
       segmentId,
       filter: `any(profile_id,['${ids[2]}'])`,
@@ -267,8 +277,8 @@ describe("List Segment Profiles", () => {
     expectNoContractProblems();
   });
 
-  it("streams every member once in time partitions (--all)", async () => {
-    const { client, segmentId, ids } = await segmentOf(250);
+  it("streams every member once, in time partitions of joined_group_at (--all)", async () => {
+    const { client, sent, segmentId, ids } = await segmentOf(250);
     const seen: string[] = [];
     const result = (await runActionByKey(
       "list-segment-profiles",
@@ -286,6 +296,8 @@ describe("List Segment Profiles", () => {
     expect(result.pages).toBeGreaterThanOrEqual(3);
     expect(seen).toHaveLength(ids.length);
     expect(new Set(seen)).toEqual(new Set(ids));
+    const filters = sent.map((r) => new URL(r.url).searchParams.get("filter") ?? "");
+    expect(filters.some((f) => f.includes("less-than(joined_group_at,"))).toBe(true);
   });
 
   it("refuses a filter on a field segments do not allow, before sending", async () => {
