@@ -25,7 +25,8 @@ type IdName =
   | "newTemplate"
   | "newSegment"
   | "newCampaign"
-  | "newImage";
+  | "newImage"
+  | "tag";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -42,6 +43,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   newSegment: { variable: "SEGMENT_ID", make: "create-segment" },
   newCampaign: { variable: "CAMPAIGN_ID", make: "create-campaign", needs: ["list"] },
   newImage: { variable: "IMAGE_ID", make: "upload-image" },
+  tag: { variable: "TAG_ID", read: "list-tags" },
 };
 
 interface Spec {
@@ -111,6 +113,18 @@ const SPECS: Readonly<Record<string, Spec>> = {
     values: { name: "Monthly newsletter (v2)" },
   },
   "upload-image": { show: ["imageUrl", "imageName"] },
+  "add-profiles-to-list": { ids: { listId: "list", profileIds: "profile" }, show: ["profileIds"] },
+  "remove-profiles-from-list": { ids: { listId: "list", profileIds: "profile" }, show: ["profileIds"] },
+  "list-segment-profiles": {
+    ids: { segmentId: "newSegment" },
+    show: ["pageSize"],
+    values: { pageSize: "5" },
+    note: "makes a segment, then lists its profiles",
+  },
+  "list-tags": { show: ["filter"] },
+  "create-tag": { note: "run again, it fails with a 409: the tag group has a tag of that name" },
+  "tag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
+  "untag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
 };
 
 /** The keys of the actions that have an example (every action should). */

@@ -5,6 +5,7 @@
 import { recordEvent } from "./resources/events-model.js";
 import type { EventAttributesInput } from "./resources/events-schema.js";
 import { insertProfile } from "./resources/profile-model.js";
+import { insertTag } from "./resources/tags-model.js";
 import type { EmulatorState } from "./state.js";
 import { isoNow, shortId } from "./store.js";
 
@@ -133,4 +134,7 @@ export function seedDemo(state: EmulatorState, now = Date.now()): void {
     if (i % 6 === 1) state.memberships.get(lists[2] as string)?.set(profileId, joined);
   });
   seedEvents(state, 60, now);
+  // Two tags in the default tag group, the first on the newsletter list.
+  insertTag(state, "Newsletter", undefined).lists.push(lists[0] as string);
+  insertTag(state, "Seasonal", undefined);
 }
