@@ -237,7 +237,9 @@ describe("List Segment Profiles", () => {
     const created = Date.parse(String(segment.data.attributes.created));
     const joined = setup.ids.map((_, i) => isoNow(created + (i + 1) * 1000));
     const members = setup.emulator.state.memberships.get(list.data.id);
-    setup.ids.forEach((id, i) => members?.set(id, joined[i] as string));
+    setup.ids.forEach((id, i) => {
+      members?.set(id, joined[i] as string);
+    });
     return { ...setup, segmentId: segment.data.id, listId: list.data.id, joined };
   }
 

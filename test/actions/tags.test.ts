@@ -28,7 +28,7 @@ describe("Create Tag", () => {
     expect(tag.data.type).toBe("tag");
     expect(tag.data.attributes).toEqual({ name: "Spring sale" });
     expect(await bodyOf(sent.at(-1))).toEqual({ data: { type: "tag", attributes: { name: "Spring sale" } } });
-    const groupId = (tag.data.relationships?.["tag-group"]?.data as { id: string }).id;
+    const groupId = (tag.data.relationships?.["tag-group"]?.data as { id: string } | undefined)?.id ?? "";
     expect(emulator.state.tagGroups.get(groupId)?.attributes).toMatchObject({ default: true });
     await expect(run("create-tag", { name: "Spring sale" })).rejects.toBeInstanceOf(ConflictError);
     expectNoContractProblems();
