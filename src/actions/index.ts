@@ -19,10 +19,12 @@ import { getFlow, listFlows, updateFlowStatus } from "./flows.js";
 import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
+import { addProfilesToList, listSegmentProfiles, removeProfilesFromList } from "./members.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
 import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
+import { createTag, listTags, tagResources, untagResources } from "./tags.js";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "./templates.js";
 import { cloneTemplate, renderTemplate } from "./templates-everyday.js";
 
@@ -72,7 +74,20 @@ const specification = [
  * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
  * a profile, add it to a list, send a campaign, …), each once.
  */
-const everyday = [listFlows, getFlow, updateFlowStatus, renderTemplate, cloneTemplate] as const;
+const everyday = [
+  listFlows,
+  getFlow,
+  updateFlowStatus,
+  renderTemplate,
+  cloneTemplate,
+  addProfilesToList,
+  removeProfilesFromList,
+  listSegmentProfiles,
+  listTags,
+  createTag,
+  tagResources,
+  untagResources,
+] as const;
 
 /** Every action's definition, each once. */
 const definitions = [...specification, ...everyday] as const;
@@ -167,10 +182,12 @@ export * from "./events.js";
 export * from "./flows.js";
 export * from "./images.js";
 export * from "./lists.js";
+export * from "./members.js";
 export * from "./profiles.js";
 export * from "./raw-request.js";
 export * from "./segments.js";
 export * from "./subscriptions.js";
+export * from "./tags.js";
 export * from "./templates.js";
 export * from "./templates-everyday.js";
 export type { ActionDefinition };

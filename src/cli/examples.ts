@@ -26,7 +26,8 @@ type IdName =
   | "newSegment"
   | "newCampaign"
   | "newImage"
-  | "flow";
+  | "flow"
+  | "tag";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -44,6 +45,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   newCampaign: { variable: "CAMPAIGN_ID", make: "create-campaign", needs: ["list"] },
   newImage: { variable: "IMAGE_ID", make: "upload-image" },
   flow: { variable: "FLOW_ID", read: "list-flows" },
+  tag: { variable: "TAG_ID", read: "list-tags" },
 };
 
 interface Spec {
@@ -122,6 +124,18 @@ const SPECS: Readonly<Record<string, Spec>> = {
   },
   "render-template": { ids: { templateId: "newTemplate" }, show: ["context"] },
   "clone-template": { ids: { templateId: "newTemplate" }, show: ["name"] },
+  "add-profiles-to-list": { ids: { listId: "list", profileIds: "profile" }, show: ["profileIds"] },
+  "remove-profiles-from-list": { ids: { listId: "list", profileIds: "profile" }, show: ["profileIds"] },
+  "list-segment-profiles": {
+    ids: { segmentId: "newSegment" },
+    show: ["pageSize"],
+    values: { pageSize: "5" },
+    note: "makes a segment, then lists its profiles",
+  },
+  "list-tags": { show: ["filter"] },
+  "create-tag": { note: "run again, it fails with a 409: the tag group has a tag of that name" },
+  "tag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
+  "untag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
 };
 
 /** The keys of the actions that have an example (every action should). */

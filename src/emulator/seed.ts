@@ -5,6 +5,7 @@
 import { recordEvent } from "./resources/events-model.js";
 import type { EventAttributesInput } from "./resources/events-schema.js";
 import { insertProfile } from "./resources/profile-model.js";
+import { insertTag } from "./resources/tags-model.js";
 import { seedFlows } from "./seed-flows.js";
 import type { EmulatorState } from "./state.js";
 import { isoNow, shortId } from "./store.js";
@@ -138,4 +139,7 @@ export function seedDemo(state: EmulatorState, now = Date.now()): void {
   });
   seedEvents(state, 60, now);
   seedFlows(state, lists[0] as string, now);
+  // Two tags in the default tag group, the first on the newsletter list.
+  insertTag(state, "Newsletter", undefined).lists.push(lists[0] as string);
+  insertTag(state, "Seasonal", undefined);
 }

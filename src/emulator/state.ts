@@ -91,6 +91,15 @@ export interface ImageRow extends ResourceRow {
   contentType: string;
 }
 
+/** A tag: the tag group it belongs to and the resources it is on (ids, in tagging order), by relationship. */
+export interface TagRow extends ResourceRow {
+  groupId: string;
+  lists: string[];
+  segments: string[];
+  campaigns: string[];
+  flows: string[];
+}
+
 /**
  * Everything the emulator holds, in wire form (so a snapshot is plain JSON). Tables keep creation order, which
  * pagination relies on.
@@ -117,6 +126,9 @@ export interface EmulatorState {
    * every profile: with 100,000 profiles a bulk job would otherwise cost seconds. Kept by profile-model.ts.
    */
   readonly profileIndex: Map<string, string>;
+  readonly tags: Table<TagRow>;
+  /** Tag groups; the default one is made when first needed (`defaultTagGroup`). */
+  readonly tagGroups: Table<ResourceRow>;
 }
 
 /** The state's tables of resources, by name (what a snapshot stores). */
@@ -130,6 +142,8 @@ export const TABLE_NAMES = [
   "images",
   "metrics",
   "events",
+  "tags",
+  "tagGroups",
   "flows",
 ] as const;
 
@@ -158,6 +172,8 @@ export function createState(
     flows: new Table(rows.flows),
     eventKeys: new Set(eventKeys),
     profileIndex: new Map(),
+    tags: new Table(rows.tags),
+    tagGroups: new Table(rows.tagGroups),
   };
 }
 

@@ -90,7 +90,10 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
     expect(res.code).toBe(0);
     const lines = res.stdout.trim().split("\n");
     expect(lines).toHaveLength(registry.length);
-    expect(lines[0]).toMatch(/^bulk-create-events\s+Bulk Create Events$/);
+    // In label order: the first is the first label (Add Profiles to List once the everyday actions joined).
+    expect(lines.map((line) => line.split(/\s+/)[0])).toEqual(registry.map((a) => a.key));
+    expect(lines[0]).toMatch(/^add-profiles-to-list\s+Add Profiles to List$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^bulk-create-events\s+Bulk Create Events$/));
     expect(lines).toContainEqual(expect.stringMatching(/^raw-request\s+Raw Request$/));
     const manifest = await runCli(["manifest"]);
     expect(manifest.code).toBe(0);

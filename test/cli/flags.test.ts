@@ -126,10 +126,14 @@ async function exampleArgs(action: AnyAction): Promise<string[]> {
     vars.set(m[1], result.stdout.trim());
   }
   // Create Profile's example fails the second time (its note says so: the email is taken): each run its own.
+  // So does Create Tag's (the tag group has a tag of that name): each run its own name.
   return words(lines.at(-1) as string, vars)
     .slice(1)
     .map((word) =>
       word.replace(/^([\w.]+)@example\.com$/, (_m, user: string) => `${user}+${++runs}@example.com`),
+    )
+    .map((word, i, all) =>
+      action.key === "create-tag" && all[i - 1] === "--name" ? `${word} ${++runs}` : word,
     );
 }
 let runs = 0;

@@ -68,6 +68,9 @@ function otherInputs(action: AnyAction, idKey: string): Record<string, unknown> 
   for (const def of defs) if (def.required && def.example !== undefined) out[def.key] = def.example;
   const change = defs.find((d) => !d.required && d.type === "text" && d.example !== undefined);
   if (action.key.startsWith("update-") && change) out[change.key] = change.example;
+  // Adding or removing members needs profiles, by ID or by email: neither input is required on its own.
+  const members = defs.find((d) => d.key === "profileIds");
+  if (action.key.endsWith("-list") && members?.example !== undefined) out[members.key] = members.example;
   return out;
 }
 

@@ -42,6 +42,8 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Upload Image")).toBe("Images");
     expect(groupOf("Subscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Unsubscribe Profiles")).toBe("Subscriptions");
+    expect(groupOf("Tag Resources")).toBe("Tags");
+    expect(groupOf("Untag Resources")).toBe("Tags");
     expect(groupOf("Raw Request")).toBe("Other");
     expect(groupOf("Update Flow Status")).toBe("Flows");
     expect(groupOf("Render Template")).toBe("Templates");
@@ -61,6 +63,7 @@ describe("grouping actions by resource", () => {
       "Profiles",
       "Segments",
       "Subscriptions",
+      "Tags",
       "Templates",
       "Other",
     ]);

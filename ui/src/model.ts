@@ -102,14 +102,15 @@ function plural(noun: string): string {
 
 /**
  * The resource an action belongs to, from its label: the noun after the verb, in the plural ("Create Profile" →
- * Profiles, "List List Profiles" → Lists, "Bulk Create Events" → Events); subscribing is Subscriptions; anything
- * else (such as Raw Request) is Other.
+ * Profiles, "List List Profiles" → Lists, "Bulk Create Events" → Events); subscribing is Subscriptions, tagging and
+ * untagging Tags; anything else (such as Raw Request) is Other.
  */
 export function groupOf(label: string): string {
   const words = label.trim().split(/\s+/);
   if (words[0]?.toLowerCase() === "bulk") words.shift();
   const verb = words[0]?.toLowerCase() ?? "";
   if (verb === "subscribe" || verb === "unsubscribe") return "Subscriptions";
+  if (verb === "tag" || verb === "untag") return "Tags";
   const noun = words[1];
   if (!VERBS.has(verb) || !noun) return "Other";
   const name = plural(noun);

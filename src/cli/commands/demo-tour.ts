@@ -87,6 +87,14 @@ export function tour(run: string): Step[] {
       inputs: (s) => ({ profiles: [{ email: email("grace") }], listId: id(s.listId) }),
     },
     {
+      action: "add-profiles-to-list",
+      inputs: (s) => ({ listId: id(s.listId), profileIds: [id(s.profileId)], emails: [email("grace")] }),
+    },
+    {
+      action: "remove-profiles-from-list",
+      inputs: (s) => ({ listId: id(s.listId), emails: [email("grace")] }),
+    },
+    {
       action: "create-event",
       inputs: () => ({
         name: "Viewed Product",
@@ -152,6 +160,10 @@ export function tour(run: string): Step[] {
       keep: keepAs("segmentId"),
     },
     { action: "get-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },
+    {
+      action: "list-segment-profiles",
+      inputs: (s) => ({ segmentId: id(s.segmentId), fields: "email,joined_group_at" }),
+    },
     { action: "update-segment", inputs: (s) => ({ segmentId: id(s.segmentId), isStarred: true }) },
     { action: "list-segments", inputs: () => ({}) },
     {
@@ -175,6 +187,28 @@ export function tour(run: string): Step[] {
       inputs: (s) => ({ campaignId: id(s.campaignId), name: `Demo relaunch ${run}` }),
     },
     { action: "list-campaigns", inputs: () => ({ filter: "equals(messages.channel,'email')" }) },
+    { action: "create-tag", inputs: () => ({ name: `Demo ${run}` }), keep: keepAs("tagId") },
+    { action: "list-tags", inputs: () => ({ filter: `starts-with(name,'Demo')`, includeTagGroup: true }) },
+    {
+      action: "tag-resources",
+      note: "list",
+      inputs: (s) => ({ tagId: id(s.tagId), resourceIds: [id(s.listId)] }),
+    },
+    {
+      action: "tag-resources",
+      note: "campaign",
+      inputs: (s) => ({ tagId: id(s.tagId), resourceType: "campaign", resourceIds: [id(s.campaignId)] }),
+    },
+    {
+      action: "untag-resources",
+      note: "list",
+      inputs: (s) => ({ tagId: id(s.tagId), resourceIds: [id(s.listId)] }),
+    },
+    {
+      action: "untag-resources",
+      note: "campaign",
+      inputs: (s) => ({ tagId: id(s.tagId), resourceType: "campaign", resourceIds: [id(s.campaignId)] }),
+    },
     {
       // A draft flow, so that a tour on a real account never holds back a live one's messages.
       action: "list-flows",
@@ -233,6 +267,14 @@ export function summarize(output: unknown): string {
     const rejected = (o.rejected as unknown[] | undefined)?.length ?? 0;
     return `accepted ${o.accepted}/${o.total}${rejected ? `, rejected ${rejected}` : ""} in ${(o.requests as unknown[] | undefined)?.length ?? 0} request(s)`;
   }
+  if (Array.isArray(o.profileIds) && typeof o.listId === "string") {
+    const done = typeof o.added === "number" ? `added ${o.added}` : `removed ${String(o.removed)}`;
+    const missing = o.notFound as { profileIds: unknown[]; emails: unknown[] } | undefined;
+    const notFound = (missing?.profileIds.length ?? 0) + (missing?.emails.length ?? 0);
+    return `${done}/${o.profileIds.length}${notFound ? `, ${notFound} not found` : ""} in ${(o.requests as unknown[] | undefined)?.length ?? 0} request(s)`;
+  }
+  if ((o.tagged === true || o.untagged === true) && Array.isArray(o.resourceIds))
+    return `${o.tagged ? "tagged" : "untagged"} ${o.resourceIds.length} ${String(o.resourceType)}(s)`;
   if (o.deleted === true) return `deleted ${String(o.id)}`;
   if (o.accepted === true) return `accepted (metric ${String(o.metric ?? "?")})`;
   if (typeof o.status === "number" && "data" in o && !Array.isArray(o.data)) {

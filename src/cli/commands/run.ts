@@ -210,6 +210,10 @@ const REPORT_RESULTS = new Set([
   "raw-request",
   "subscribe-profiles",
   "unsubscribe-profiles",
+  "add-profiles-to-list",
+  "remove-profiles-from-list",
+  "tag-resources",
+  "untag-resources",
 ]);
 
 /**

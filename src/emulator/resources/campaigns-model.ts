@@ -15,6 +15,7 @@ import type {
   SendStrategyInput,
   TrackingOptionsInput,
 } from "./campaigns-schema.js";
+import { tagsRelationship } from "./tags-model.js";
 
 export const CAMPAIGN_PATH = "campaigns";
 export const MESSAGE_PATH = "campaign-messages";
@@ -260,7 +261,6 @@ export function renderCampaign(
       data: row.messageIds.map((id) => ({ type: "campaign-message", id })),
       links: link("campaign-messages"),
     },
-    // Tags are not modelled: the relationship is always empty.
-    tags: { data: [], links: link("tags") },
+    tags: tagsRelationship(state, "campaigns", row.id, query, link("tags"), included, true),
   });
 }

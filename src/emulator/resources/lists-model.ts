@@ -14,6 +14,7 @@ import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow, type ResourceRow, shortId } from "../store.js";
 import { memberCount } from "./lists-members.js";
+import { tagsRelationship } from "./tags-model.js";
 
 export const OPT_IN_PROCESSES = ["single_opt_in", "double_opt_in"] as const;
 export type OptInProcess = (typeof OPT_IN_PROCESSES)[number];
@@ -65,8 +66,9 @@ export function listAttributes(
 }
 
 /**
- * A list resource object. `included` is given on the endpoints that can include `tags` / `flow-triggers`: the
- * emulator keeps neither, so an included relationship has empty data.
+ * A list resource object. `included` is given on the endpoints that can include `tags` / `flow-triggers`: tags
+ * are kept (their identifiers as data, the tags in `included`); flows do not trigger from lists here, so an
+ * included `flow-triggers` has empty data.
  */
 export function listResource(
   state: EmulatorState,
@@ -76,6 +78,13 @@ export function listResource(
 ): JsonApiResource {
   const relationships: Record<string, Relationship> = {};
   for (const name of LIST_RELATIONSHIPS) {
+    if (name === "tags") {
+      const links = relationshipLinks(query, "lists", row.id, name);
+      relationships[name] = included
+        ? tagsRelationship(state, "lists", row.id, query, links, included)
+        : { links };
+      continue;
+    }
     relationships[name] = {
       ...(included && query.include.has(name) ? { data: [] } : {}),
       links: relationshipLinks(query, "lists", row.id, name),

@@ -6,7 +6,7 @@
  * permissions, funnels) match no one.
  */
 import type { EmulatorState, ProfileRow } from "../state.js";
-import type { ResourceRow } from "../store.js";
+import { isoNow, type ResourceRow } from "../store.js";
 import { matchFilter, matchMeasurement, timeOf } from "./segments-match.js";
 
 type Json = Record<string, unknown>;
@@ -136,9 +136,59 @@ function matchesDefinition(ctx: Context, segment: ResourceRow, profile: ProfileR
 }
 
 /**
- * The profiles in a segment now, in profile creation order, each with when it joined (the later of the
- * profile's creation and the segment's: the emulator evaluates membership on demand, not as it changes).
+ * Since when a satisfied condition has held, where the state knows it: membership of a list since the profile
+ * joined it (of the earliest list it is in, of those named), of a segment since it joined that segment; any other
+ * condition since the beginning (0): the emulator keeps no history of properties or consent.
  */
+function conditionSince(ctx: Context, condition: Json, profile: ProfileRow): number {
+  if (condition.type !== "profile-group-membership" || condition.is_member !== true) return 0;
+  let since = Number.POSITIVE_INFINITY;
+  for (const id of arr(condition.group_ids).map(String)) {
+    if (!inGroup(ctx, id, profile, condition.timeframe_filter)) continue;
+    const listJoined = ctx.state.memberships.get(id)?.get(profile.id);
+    const segment = listJoined === undefined ? ctx.state.segments.get(id) : undefined;
+    const joined =
+      listJoined !== undefined
+        ? timeOf(listJoined)
+        : segment && !ctx.visiting.has(id)
+          ? joinedAt(ctx, segment, profile)
+          : undefined;
+    since = Math.min(since, joined ?? 0);
+  }
+  return Number.isFinite(since) ? since : 0;
+}
+
+/**
+ * When the profile joined the segment, for a profile that matches it: the latest of the segment's creation, the
+ * profile's creation and the time its conditions started to hold (`conditionSince`: a group holds from its
+ * earliest satisfied condition, the definition from its latest group). Klaviyo says `joined_group_at` is when the
+ * profile joined; the emulator evaluates membership on demand, so this reading reconstructs the first time the
+ * profile matched from what the state records, and is stable from one request to the next.
+ */
+function joinedAt(ctx: Context, segment: ResourceRow, profile: ProfileRow): number {
+  ctx.visiting.add(segment.id);
+  try {
+    let since = Math.max(
+      timeOf(String(segment.attributes.created ?? "")) ?? 0,
+      timeOf(String(profile.attributes.created ?? "")) ?? 0,
+    );
+    for (const group of arr(obj(segment.attributes.definition).condition_groups).map(obj)) {
+      const conditions = arr(group.conditions).map(obj);
+      // A matching profile satisfies every group; one without a membership condition holds since 0.
+      if (!conditions.some((c) => c.type === "profile-group-membership" && c.is_member === true)) continue;
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const c of conditions) {
+        if (conditionMatches(ctx, c, profile)) earliest = Math.min(earliest, conditionSince(ctx, c, profile));
+      }
+      if (Number.isFinite(earliest)) since = Math.max(since, earliest);
+    }
+    return since;
+  } finally {
+    ctx.visiting.delete(segment.id);
+  }
+}
+
+/** The profiles in a segment now, in profile creation order, each with when it joined (`joinedAt`). */
 export function segmentMembers(
   state: EmulatorState,
   segment: ResourceRow,
@@ -146,11 +196,11 @@ export function segmentMembers(
 ): Map<ProfileRow, string> {
   const ctx: Context = { state, now, visiting: new Set([segment.id]) };
   const members = new Map<ProfileRow, string>();
-  const since = String(segment.attributes.created ?? "");
   for (const profile of state.profiles.values()) {
     if (!matchesDefinition(ctx, segment, profile)) continue;
-    const created = String(profile.attributes.created ?? "");
-    members.set(profile, (timeOf(created) ?? 0) > (timeOf(since) ?? 0) ? created : since);
+    ctx.visiting.delete(segment.id);
+    members.set(profile, isoNow(joinedAt(ctx, segment, profile)));
+    ctx.visiting.add(segment.id);
   }
   return members;
 }

@@ -5,11 +5,12 @@
  */
 import * as v from "valibot";
 import { segmentDefinition } from "../../klaviyo/segment-conditions.js";
-import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
+import { type Included, type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";
 import { isoNow, type ResourceRow, shortId } from "../store.js";
 import { segmentMembers } from "./segments-members.js";
+import { tagsRelationship } from "./tags-model.js";
 
 /** The path segment of segment URLs (`/api/segments/{id}/`). */
 export const SEGMENT_PATH = "segments";
@@ -124,17 +125,22 @@ export function insertSegment(
 }
 
 /** The segment resource object; `profile_count` when `additional-fields[segment]` asks for it. */
-export function renderSegment(state: EmulatorState, row: ResourceRow, query: QueryContext): JsonApiResource {
+export function renderSegment(
+  state: EmulatorState,
+  row: ResourceRow,
+  query: QueryContext,
+  included?: Included,
+): JsonApiResource {
   const attributes: Record<string, unknown> = { ...row.attributes };
   if (query.additional.get("segment")?.has("profile_count")) {
     attributes.profile_count = segmentMembers(state, row).size;
   }
   const link = (relation: string) => relationshipLinks(query, SEGMENT_PATH, row.id, relation);
-  // Tags and flows are not modelled: asked for, they are empty relationships and add nothing to `included`.
+  // Flows are not linked to segments here: asked for, they are an empty relationship; tags are kept.
   const asked = (relation: string) => (query.include.has(relation) ? { data: [] } : {});
   return resource(query, "segment", SEGMENT_PATH, row.id, attributes, {
     profiles: { links: link("profiles") },
-    tags: { ...asked("tags"), links: link("tags") },
+    tags: tagsRelationship(state, "segments", row.id, query, link("tags"), included),
     "flow-triggers": { ...asked("flow-triggers"), links: link("flow-triggers") },
   });
 }

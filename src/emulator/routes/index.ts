@@ -9,6 +9,7 @@ import { listRoutes } from "./lists.js";
 import { profileRoutes } from "./profiles.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
+import { tagRoutes } from "./tags.js";
 import { templateRoutes } from "./templates.js";
 import { templateEverydayRoutes } from "./templates-everyday.js";
 
@@ -26,5 +27,6 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...imageRoutes(state),
     ...flowRoutes(state),
     ...templateEverydayRoutes(state),
+    ...tagRoutes(state),
   };
 }

@@ -4,7 +4,7 @@
  * a segment, whose membership is evaluated from the state on each request.
  */
 import { collection } from "../collection.js";
-import { empty, resource, single } from "../documents.js";
+import { empty, Included, resource, single } from "../documents.js";
 import type { EmulatorContext, RouteTable } from "../env.js";
 import { EmulatorProblem, invalidBody, notFound } from "../errors.js";
 import { readQuery } from "../query.js";
@@ -44,14 +44,15 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
       return collection(c, {
         rows: state.segments.values(),
         field: segmentField,
-        render: (row, query) => renderSegment(state, row, query),
+        render: (row, query, included) => renderSegment(state, row, query, included),
       });
     },
 
     get_segment(c) {
       const query = readQuery(c);
       const row = findSegment(state, c);
-      return single(c.req.url, renderSegment(state, row, query));
+      const included = new Included();
+      return single(c.req.url, renderSegment(state, row, query, included), included);
     },
 
     async create_segment(c) {
