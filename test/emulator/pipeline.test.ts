@@ -141,12 +141,12 @@ describe("routing", () => {
   });
 
   it("an operation Klaviyo has but the emulator does not is 501 naming the operation id", async () => {
-    const res = await get(em, "/api/flows/Y6nRLr");
+    const res = await get(em, "/api/coupons/SUMMER");
     expect(res.status).toBe(501);
     const error = await onlyError(res);
     expect(error.code).toBe("not_implemented");
-    expect(error.detail).toContain("get_flow");
-    expect(em.requests.at(-1)).toMatchObject({ operationId: "get_flow", status: 501, handled: false });
+    expect(error.detail).toContain("get_coupon");
+    expect(em.requests.at(-1)).toMatchObject({ operationId: "get_coupon", status: 501, handled: false });
   });
 
   it("answers with and without a trailing slash", async () => {
@@ -192,7 +192,7 @@ describe("secrecy", () => {
       ["/api/accounts", klaviyoHeaders(`${SECRET}x`)],
       ["/api/accounts", { Authorization: `Bearer ${SECRET}`, revision: SPEC_REVISION }],
       ["/api/accounts", klaviyoHeaders(SECRET, { revision: SECRET })],
-      ["/api/flows", klaviyoHeaders(SECRET)],
+      ["/api/coupons", klaviyoHeaders(SECRET)],
       [`/api/${SECRET}`, klaviyoHeaders(SECRET)],
     ];
     const statuses: number[] = [];

@@ -117,7 +117,7 @@ describe("the Activepieces piece: its definition", () => {
 });
 
 async function runTour(auth: (setup: ReturnType<typeof platformEmulator>) => unknown) {
-  const setup = platformEmulator();
+  const setup = platformEmulator({ seed: "demo" });
   const piece = createKlaviyoPiece({ client: setup.client });
   const value = auth(setup);
   const state: TourState = {};

@@ -143,7 +143,7 @@ describe("the Prismatic component: its definition", () => {
 
 /** Runs the whole tour through spectral's harness with one connection; returns the outputs by step. */
 async function runTour(harnessConnection: (em: ReturnType<typeof platformEmulator>) => unknown) {
-  const setup = platformEmulator();
+  const setup = platformEmulator({ seed: "demo" });
   const harness = createHarness(createComponent({ client: setup.client }));
   const connection = harnessConnection(setup);
   const state: TourState = {};
