@@ -8,6 +8,13 @@ import { InputValidationError } from "../core/errors.js";
 import { getAccount, listAccounts } from "./accounts.js";
 import { createCampaign, deleteCampaign, getCampaign, listCampaigns, updateCampaign } from "./campaigns.js";
 import {
+  assignTemplateToCampaignMessage,
+  cancelCampaignSend,
+  cloneCampaign,
+  getCampaignSendJob,
+  sendCampaign,
+} from "./campaigns-send.js";
+import {
   type ActionDefinition,
   type AnyAction,
   actionContext,
@@ -18,6 +25,7 @@ import { bulkCreateEvents, createEvent, getEvent, listEvents } from "./events.js
 import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
+import { getMetric, listMetrics, queryMetricAggregates } from "./metrics.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
@@ -70,7 +78,16 @@ const specification = [
  * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
  * a profile, add it to a list, send a campaign, …), each once.
  */
-const everyday = [] as const;
+const everyday = [
+  assignTemplateToCampaignMessage,
+  sendCampaign,
+  getCampaignSendJob,
+  cancelCampaignSend,
+  cloneCampaign,
+  listMetrics,
+  getMetric,
+  queryMetricAggregates,
+] as const;
 
 /** Every action's definition, each once. */
 const definitions = [...specification, ...everyday] as const;
@@ -161,9 +178,11 @@ export async function runActionByKey(
 
 export * from "./accounts.js";
 export * from "./campaigns.js";
+export * from "./campaigns-send.js";
 export * from "./events.js";
 export * from "./images.js";
 export * from "./lists.js";
+export * from "./metrics.js";
 export * from "./profiles.js";
 export * from "./raw-request.js";
 export * from "./segments.js";
