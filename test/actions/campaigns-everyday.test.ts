@@ -145,7 +145,7 @@ describe("Send Campaign, end to end", () => {
     >("list-events", { filter: `equals(metric_id,'${metricId}')`, pageSize: 100 });
     const profiles = events.data.map((e) => e.relationships.profile.data.id).sort();
     expect(profiles).toEqual(recipients);
-    const messageId = (campaign.data.relationships?.["campaign-messages"]?.data as Array<{ id: string }>)[0]
+    const messageId = (campaign.data.relationships?.["campaign-messages"]?.data as Array<{ id: string }>)?.[0]
       ?.id;
     for (const event of events.data) {
       expect(event.attributes.event_properties).toMatchObject({
@@ -302,7 +302,7 @@ describe("Clone Campaign", () => {
     const messages = clone.data.relationships?.["campaign-messages"]?.data as Array<{ id: string }>;
     expect(messages).toHaveLength(1);
     const copy = t.emulator.state.campaignMessages.get(messages[0]?.id ?? "");
-    const original = (assigned.data.relationships?.template?.data as { id: string }).id;
+    const original = (assigned.data.relationships?.template?.data as { id: string } | undefined)?.id;
     expect(copy?.templateId).toBeTruthy();
     expect(copy?.templateId).not.toBe(original);
     expect(copy?.attributes.send_times).toEqual([]);
