@@ -180,8 +180,9 @@ export const cancelCampaignSend = defineAction({
   key: "cancel-campaign-send",
   label: "Cancel Campaign Send",
   description:
-    "Stops a campaign that is still queued or sending. Cancel ends the campaign for good (its status becomes Cancelled); Revert puts it back to Draft, to be changed and sent again. A send job that is complete cannot be stopped. Klaviyo answers with no content; the result names the job, the campaign and the action taken. Limited to 10 requests per second, 150 per minute. Needs the campaigns:write scope.",
+    "Stops a campaign that is still queued or sending. Cancel ends the campaign for good (its status becomes Cancelled); Revert puts it back to Draft, to be changed and sent again. A send job that is complete cannot be stopped. Klaviyo answers with no content, so the job is read back afterwards: the result is the job as Klaviyo now holds it (status cancelled), with the campaign's ID and the action taken beside it. Limited to 10 requests per second, 150 per minute. Needs the campaigns:write scope (and campaigns:read to read the job back).",
   operation: "cancel_campaign_send",
+  alsoCalls: ["get_campaign_send_job"],
   inputs: {
     sendJobId: sendJobIdInput(),
     action: input.enum(
@@ -196,12 +197,18 @@ export const cancelCampaignSend = defineAction({
       ["cancel", "revert"] as const,
     ),
   },
-  async perform({ send }, { sendJobId, action }) {
+  async perform({ client, send, signal }, { sendJobId, action }) {
     await send({
       path: { id: sendJobId },
       body: { data: { type: "campaign-send-job", id: sendJobId, attributes: { action } } },
     });
-    return { id: sendJobId, sendJobId, campaignId: sendJobId, action, done: true as const };
+    const job = await client.call("get_campaign_send_job", {
+      path: { id: sendJobId },
+      ...(signal ? { signal } : {}),
+    });
+    const body = job.body as { data: unknown; links?: unknown };
+    // Klaviyo names a campaign's send job by the campaign's ID.
+    return { ...body, sendJobId, campaignId: sendJobId, action };
   },
 });
 

@@ -134,35 +134,37 @@ export const AGGREGATE_DIMENSIONS = [
 
 const AGGREGATE_SORTS = [...AGGREGATE_DIMENSIONS, ...AGGREGATE_MEASUREMENTS].flatMap((k) => [k, `-${k}`]);
 
-/** A list of text given as a JSON array or comma-separated text (names may hold spaces: Campaign Name). */
-function listOf<T extends string>(allowed: readonly T[], what: string) {
-  return v.pipe(
-    v.union([v.array(v.string()), v.string()], `must be a list of ${what} or comma-separated text`),
-    v.transform((raw) =>
-      (Array.isArray(raw) ? raw : raw.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
-    ),
-    checkWith((names: string[], ctx) => {
-      const unknown = names.filter((n) => !(allowed as readonly string[]).includes(n));
-      if (unknown.length > 0)
-        ctx.addIssue({ message: `${unknown.join(", ")}: not ${what}; allowed: ${allowed.join(", ")}` });
-      else if (names.length === 0)
-        ctx.addIssue({ message: `must name at least one of ${allowed.join(", ")}` });
-    }),
-  ) as unknown as v.GenericSchema<unknown, T[]>;
+const CONDITION = /^\s*([a-z-]+)\(\s*([^,()]+?)\s*,\s*([\s\S]*?)\s*\)\s*$/;
+const QUOTED = /^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")$/;
+const QUOTED_LIST =
+  /^\[\s*(?:(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*(?:,\s*(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*)*)\]$/;
+
+/** What is wrong with one extra condition, or `undefined`. */
+function conditionProblem(condition: string): string | undefined {
+  const m = CONDITION.exec(condition);
+  if (!m) return `'${condition}' is not a condition such as equals($message,'01J…')`;
+  const [, operator = "", field = "", value = ""] = m;
+  if (field === "datetime") return `'${condition}': give the time range with Start and End, not here`;
+  if (!(AGGREGATE_DIMENSIONS as readonly string[]).includes(field))
+    return `'${condition}': ${field} is not one of Klaviyo's dimensions (${AGGREGATE_DIMENSIONS.join(", ")})`;
+  if (operator === "equals" && !QUOTED.test(value))
+    return `'${condition}': equals takes a quoted text, e.g. equals(${field},'value')`;
+  if (operator === "any" && !QUOTED_LIST.test(value))
+    return `'${condition}': any takes a list of quoted texts, e.g. any(${field},['a','b'])`;
+  return undefined;
 }
 
-const CONDITION = /^\s*[a-z-]+\(\s*[^,()]+?\s*,[\s\S]*\)\s*$/;
-
-/** Extra filter conditions: one condition as text, or a JSON array of them; never on datetime (Start and End). */
+/**
+ * Extra filter conditions: one condition as text, or a JSON array of them, each on one of Klaviyo's dimensions;
+ * never on datetime (Start and End give it).
+ */
 const extraFilterSchema = v.pipe(
   v.union([v.array(v.string()), v.string()], "must be a condition or a JSON array of conditions"),
   v.transform((raw) => (Array.isArray(raw) ? raw : [raw]).map((s) => s.trim()).filter((s) => s.length > 0)),
   checkWith((conditions: string[], ctx) => {
     for (const condition of conditions) {
-      if (!CONDITION.test(condition))
-        ctx.addIssue({ message: `'${condition}' is not a condition such as equals($message,'01J…')` });
-      else if (/^\s*[a-z-]+\(\s*datetime\s*,/.test(condition))
-        ctx.addIssue({ message: `'${condition}': give the time range with Start and End, not here` });
+      const problem = conditionProblem(condition);
+      if (problem) ctx.addIssue({ message: problem });
     }
   }),
 ) as unknown as v.GenericSchema<unknown, string[]>;
@@ -189,7 +191,7 @@ export const queryMetricAggregates = defineAction({
         required: true,
         comments:
           "The first moment counted (inclusive), ISO 8601: 2026-07-01T00:00:00Z, or a date (2026-07-01, midnight UTC). A time without an offset is UTC.",
-        example: "2026-07-01T00:00:00Z",
+        example: "2026-06-01T00:00:00Z",
       },
       "datetime",
     ),
@@ -204,19 +206,18 @@ export const queryMetricAggregates = defineAction({
       },
       "datetime",
     ),
-    measurements: {
-      ...input.json<Array<(typeof AGGREGATE_MEASUREMENTS)[number]>>(
-        {
-          key: "measurements",
-          label: "Measurements",
-          comments:
-            "What to measure, as a JSON array or comma-separated text: count (events), sum_value (the sum of their value) and unique (distinct profiles). Defaults to count.",
-          default: ["count"],
-          example: "count,unique",
-        },
-        listOf(AGGREGATE_MEASUREMENTS, "measurements"),
-      ),
-    },
+    measurements: input.fields(
+      {
+        key: "measurements",
+        label: "Measurements",
+        comments:
+          "What to measure, as a list or comma-separated text: count (events), sum_value (the sum of their value) and unique (distinct profiles). Defaults to count.",
+        default: ["count"],
+        example: "count,unique",
+      },
+      AGGREGATE_MEASUREMENTS,
+      (unknown) => `${unknown.join(", ")}: not measurements; allowed: ${AGGREGATE_MEASUREMENTS.join(", ")}`,
+    ),
     interval: input.enum(
       {
         key: "interval",
@@ -245,16 +246,16 @@ export const queryMetricAggregates = defineAction({
       ),
       checks: "an IANA time zone name, case-sensitive, other than Factory, Europe/Kyiv and Pacific/Kanton",
     },
-    by: input.json<string[]>(
+    by: input.fields(
       {
         key: "by",
         label: "By",
         comments:
-          "Dimensions to group by, as a JSON array or comma-separated text: $message (the message ID), Campaign Name, Subject, Message Name, $campaign_channel, $flow, $value_currency, Email Domain, URL, List, … (Klaviyo's list). Leave empty for one row of totals.",
+          "Dimensions to group by, as a list or comma-separated text: $message (the message ID), Campaign Name, Subject, Message Name, $campaign_channel, $flow, $value_currency, Email Domain, URL, List, … (Klaviyo's list). Leave empty for one row of totals.",
         example: "$message",
       },
-      listOf(AGGREGATE_DIMENSIONS, "dimensions"),
-      "each name one of Klaviyo's dimensions",
+      AGGREGATE_DIMENSIONS,
+      (unknown) => `${unknown.join(", ")}: not dimensions; allowed: ${AGGREGATE_DIMENSIONS.join(", ")}`,
     ),
     filter: input.json<string[]>(
       {
@@ -313,7 +314,8 @@ export const queryMetricAggregates = defineAction({
     }
     const attributes = {
       metric_id: values.metricId,
-      measurements: values.measurements,
+      // An empty list is taken as the default: Klaviyo measures at least one thing.
+      measurements: values.measurements?.length ? values.measurements : ["count"],
       interval: values.interval,
       timezone: values.timezone,
       filter: [

@@ -228,7 +228,11 @@ describe("Send Campaign, end to end", () => {
     const cancelled = await t.run<{ sendJobId: string; action: string }>("cancel-campaign-send", {
       sendJobId: sent.sendJobId,
     });
-    expect(cancelled).toMatchObject({ sendJobId: sent.sendJobId, action: "cancel" });
+    expect(cancelled).toMatchObject({
+      sendJobId: sent.sendJobId,
+      action: "cancel",
+      data: { attributes: { status: "cancelled" } },
+    });
     expect(
       (await t.run<Doc>("get-campaign-send-job", { sendJobId: sent.sendJobId })).data.attributes.status,
     ).toBe("cancelled");

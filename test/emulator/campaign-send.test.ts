@@ -90,7 +90,7 @@ describe("campaign send jobs", () => {
     const c = await withTemplate(t, [list]);
     const res = await send(t, c.id);
     expect(res.status).toBe(202);
-    expect((await res.json()).data).toMatchObject({
+    expect(((await res.json()) as { data: unknown }).data).toMatchObject({
       type: "campaign-send-job",
       id: c.id,
       attributes: { status: "queued" },
@@ -247,7 +247,7 @@ const aggregateBody = (attributes: Record<string, unknown>) => ({
 
 /** The local calendar parts of an instant in a zone, as Intl formats them (the oracle). */
 function local(zone: string, ms: number) {
-  const parts = Object.fromEntries(
+  const parts: Record<string, string> = Object.fromEntries(
     new Intl.DateTimeFormat("en-US", {
       timeZone: zone,
       hourCycle: "h23",
@@ -264,7 +264,9 @@ function local(zone: string, ms: number) {
   return {
     date: `${parts.year}-${parts.month}-${parts.day}`,
     time: `${parts.hour}:${parts.minute}`,
-    ...parts,
+    minute: parts.minute,
+    weekday: parts.weekday,
+    day: parts.day,
   };
 }
 

@@ -43,6 +43,11 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Subscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Unsubscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Raw Request")).toBe("Other");
+    expect(groupOf("Send Campaign")).toBe("Campaigns");
+    expect(groupOf("Cancel Campaign Send")).toBe("Campaigns");
+    expect(groupOf("Clone Campaign")).toBe("Campaigns");
+    expect(groupOf("Assign Template to Campaign Message")).toBe("Campaigns");
+    expect(groupOf("Query Metric Aggregates")).toBe("Metrics");
   });
 
   it("puts every action of the manifest in a group, Other last, and finds them by name", () => {
@@ -54,6 +59,7 @@ describe("grouping actions by resource", () => {
       "Events",
       "Images",
       "Lists",
+      "Metrics",
       "Profiles",
       "Segments",
       "Subscriptions",

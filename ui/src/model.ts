@@ -90,6 +90,9 @@ const VERBS = new Set([
   "merge",
   "suppress",
   "unsuppress",
+  "send",
+  "cancel",
+  "clone",
 ]);
 
 function plural(noun: string): string {
@@ -108,8 +111,10 @@ export function groupOf(label: string): string {
   if (words[0]?.toLowerCase() === "bulk") words.shift();
   const verb = words[0]?.toLowerCase() ?? "";
   if (verb === "subscribe" || verb === "unsubscribe") return "Subscriptions";
-  const noun = words[1];
-  if (!VERBS.has(verb) || !noun) return "Other";
+  // "Assign Template to Campaign Message" belongs to what is assigned to: Campaigns.
+  const to = words.findIndex((w) => w.toLowerCase() === "to");
+  const noun = verb === "assign" && to > 0 ? words[to + 1] : words[1];
+  if ((!VERBS.has(verb) && verb !== "assign") || !noun) return "Other";
   const name = plural(noun);
   return name.charAt(0).toUpperCase() + name.slice(1);
 }

@@ -26,10 +26,9 @@ const SORTS = [...DIMENSIONS, ...MEASUREMENTS].flatMap((key) => [key, `-${key}`]
 /** Rows a page when `page_size` is not given (Klaviyo's default). */
 export const DEFAULT_AGGREGATE_PAGE = 500;
 /**
- * The emulator's bound on `page_size` and on the buckets of one query (Klaviyo documents neither; these keep one
- * request from asking the emulator for unbounded work).
+ * The emulator's bound on the buckets of one query (Klaviyo documents none; it keeps one request from asking the
+ * emulator for unbounded work). `page_size` has no upper bound documented, and none here.
  */
-export const MAX_AGGREGATE_PAGE = 10_000;
 export const MAX_BUCKETS = 10_000;
 
 const body = v.strictObject({
@@ -45,9 +44,7 @@ const body = v.strictObject({
       interval: v.optional(
         v.nullable(v.picklist(INTERVALS, `The interval must be one of: ${INTERVALS.join(", ")}.`)),
       ),
-      page_size: v.optional(
-        v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_AGGREGATE_PAGE))),
-      ),
+      page_size: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1)))),
       by: v.optional(v.nullable(v.array(v.picklist(DIMENSIONS, "Not a supported dimension.")))),
       return_fields: v.optional(v.nullable(v.array(v.string()))),
       filter: v.array(v.string()),
@@ -127,7 +124,10 @@ function readFilters(
         throw problem(at, `any(${field},[…]) takes a list of quoted strings.`);
       range.filters.push({ dimension: field, values });
     } else {
-      throw problem(at, `'${operator}' is not supported here: dimensions take equals or any.`);
+      throw problem(
+        at,
+        `'${operator}' is not supported by this emulator on dimensions: it takes equals and any.`,
+      );
     }
   });
   if (range.start === undefined || range.end === undefined) {
@@ -186,6 +186,14 @@ export function metricRoutes(state: EmulatorState): RouteTable {
       if (!state.metrics.get(a.metric_id))
         throw notFound(`A metric with id '${a.metric_id}' does not exist.`);
       const interval = a.interval ?? "day";
+      const unitMs = { hour: 3_600_000, day: 86_400_000, week: 604_800_000, month: 2_419_200_000 }[interval];
+      const buckets = Math.ceil((range.end - range.start) / unitMs);
+      if (buckets > MAX_BUCKETS) {
+        throw problem(
+          `${ATTRIBUTES}/interval`,
+          `The range holds about ${buckets} ${interval}s; more than ${MAX_BUCKETS} dates a query is not supported by this emulator.`,
+        );
+      }
       const result = aggregate(state, {
         metricId: a.metric_id,
         measurements: a.measurements,
@@ -195,12 +203,6 @@ export function metricRoutes(state: EmulatorState): RouteTable {
         by,
         sort: a.sort,
       });
-      if (result.dates.length > MAX_BUCKETS) {
-        throw problem(
-          `${ATTRIBUTES}/interval`,
-          `The range holds ${result.dates.length} ${interval}s; this emulator answers at most ${MAX_BUCKETS} dates a query.`,
-        );
-      }
       const offset = readCursor(a.page_cursor);
       const size = a.page_size ?? DEFAULT_AGGREGATE_PAGE;
       const rows = result.rows.slice(offset, offset + size);
