@@ -90,7 +90,10 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
     expect(res.code).toBe(0);
     const lines = res.stdout.trim().split("\n");
     expect(lines).toHaveLength(registry.length);
-    expect(lines[0]).toMatch(/^bulk-create-events\s+Bulk Create Events$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^bulk-create-events\s+Bulk Create Events$/));
+    // In label order.
+    const labels = lines.map((l) => l.replace(/^\S+\s+/, ""));
+    expect(labels).toEqual([...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect(lines).toContainEqual(expect.stringMatching(/^raw-request\s+Raw Request$/));
     const manifest = await runCli(["manifest"]);
     expect(manifest.code).toBe(0);
