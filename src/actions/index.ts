@@ -8,6 +8,13 @@ import { InputValidationError } from "../core/errors.js";
 import { getAccount, listAccounts } from "./accounts.js";
 import { createCampaign, deleteCampaign, getCampaign, listCampaigns, updateCampaign } from "./campaigns.js";
 import {
+  assignTemplateToCampaignMessage,
+  cancelCampaignSend,
+  cloneCampaign,
+  getCampaignSendJob,
+  sendCampaign,
+} from "./campaigns-send.js";
+import {
   type ActionDefinition,
   type AnyAction,
   actionContext,
@@ -20,6 +27,7 @@ import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
 import { addProfilesToList, listSegmentProfiles, removeProfilesFromList } from "./members.js";
+import { getMetric, listMetrics, queryMetricAggregates } from "./metrics.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
@@ -87,6 +95,14 @@ const everyday = [
   createTag,
   tagResources,
   untagResources,
+  assignTemplateToCampaignMessage,
+  sendCampaign,
+  getCampaignSendJob,
+  cancelCampaignSend,
+  cloneCampaign,
+  listMetrics,
+  getMetric,
+  queryMetricAggregates,
 ] as const;
 
 /** Every action's definition, each once. */
@@ -178,11 +194,13 @@ export async function runActionByKey(
 
 export * from "./accounts.js";
 export * from "./campaigns.js";
+export * from "./campaigns-send.js";
 export * from "./events.js";
 export * from "./flows.js";
 export * from "./images.js";
 export * from "./lists.js";
 export * from "./members.js";
+export * from "./metrics.js";
 export * from "./profiles.js";
 export * from "./raw-request.js";
 export * from "./segments.js";

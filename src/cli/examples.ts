@@ -27,7 +27,10 @@ type IdName =
   | "newCampaign"
   | "newImage"
   | "flow"
-  | "tag";
+  | "tag"
+  | "metric"
+  | "assignedMessage"
+  | "sentCampaign";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -46,6 +49,13 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   newImage: { variable: "IMAGE_ID", make: "upload-image" },
   flow: { variable: "FLOW_ID", read: "list-flows" },
   tag: { variable: "TAG_ID", read: "list-tags" },
+  metric: { variable: "METRIC_ID", read: "list-metrics" },
+  assignedMessage: {
+    variable: "MESSAGE_ID",
+    make: "assign-template-to-campaign-message",
+    needs: ["newCampaign", "newTemplate"],
+  },
+  sentCampaign: { variable: "SEND_JOB_ID", make: "send-campaign", needs: ["assignedMessage"] },
 };
 
 interface Spec {
@@ -56,6 +66,8 @@ interface Spec {
   /** Values other than the input's own example (where the example would repeat a name made the line before). */
   readonly values?: Readonly<Record<string, string>>;
   readonly note?: string;
+  /** What must be made before the example's own line, though no input of it names it. */
+  readonly needs?: readonly IdName[];
 }
 
 /** Every action's example, by key (a test checks that every action has one). */
@@ -136,6 +148,32 @@ const SPECS: Readonly<Record<string, Spec>> = {
   "create-tag": { note: "run again, it fails with a 409: the tag group has a tag of that name" },
   "tag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
   "untag-resources": { ids: { tagId: "tag", resourceIds: "list" }, show: ["resourceType"] },
+  "assign-template-to-campaign-message": {
+    ids: { templateId: "newTemplate", campaignId: "newCampaign" },
+    show: ["campaignId"],
+    note: "makes a campaign and a template, then gives the campaign's message the template",
+  },
+  "send-campaign": {
+    ids: { campaignId: "newCampaign" },
+    needs: ["assignedMessage"],
+    note: "makes a campaign and a template, assigns it, then sends the campaign",
+  },
+  "get-campaign-send-job": {
+    ids: { sendJobId: "sentCampaign" },
+    note: "sends a new campaign, then reads its job",
+  },
+  "cancel-campaign-send": {
+    ids: { sendJobId: "sentCampaign" },
+    show: ["action"],
+    note: "sends a new campaign, then puts it back to Draft",
+  },
+  "clone-campaign": { ids: { campaignId: "newCampaign" }, show: ["newName"] },
+  "list-metrics": {},
+  "get-metric": { ids: { metricId: "metric" }, show: ["fields"] },
+  "query-metric-aggregates": {
+    ids: { metricId: "metric" },
+    show: ["measurements", "interval", "timezone"],
+  },
 };
 
 /** The keys of the actions that have an example (every action should). */
@@ -199,7 +237,7 @@ export function exampleFor(action: AnyAction): Example {
   const spec = SPECS[action.key];
   if (!spec) return { lines: [commandLine(action, {})] };
   const lines: string[] = [];
-  for (const name of Object.values(spec.ids ?? {})) idLines(name, lines);
+  for (const name of [...Object.values(spec.ids ?? {}), ...(spec.needs ?? [])]) idLines(name, lines);
   lines.push(commandLine(action, spec));
   const variables = [...new Set(lines.slice(0, -1).map((line) => line.slice(0, line.indexOf("="))))];
   const from =

@@ -86,6 +86,19 @@ export interface CampaignMessageRow extends ResourceRow {
   templateId: string | null;
 }
 
+/**
+ * The send job of a campaign (Send Campaign): its ID is the campaign's; `attributes.status` is Klaviyo's
+ * (`queued`, `processing`, `complete`, `cancelled`); its stages' times (epoch ms) are fixed when it is made.
+ */
+export interface CampaignSendJobRow extends ResourceRow {
+  readonly campaignId: string;
+  readonly queuedAt: number;
+  readonly processingAt: number;
+  readonly completeAt: number;
+  /** How many events the job recorded on completion (not on the wire). */
+  recipients?: number;
+}
+
 /** An uploaded image; `bytes` only for file uploads (data URIs and URLs keep what they were given). */
 export interface ImageRow extends ResourceRow {
   contentType: string;
@@ -119,6 +132,7 @@ export interface EmulatorState {
   readonly events: Table<EventRow>;
   /** Flows, their definition (triggers, actions) in `attributes.definition` (flows-model.ts). */
   readonly flows: Table<ResourceRow>;
+  readonly campaignSendJobs: Table<CampaignSendJobRow>;
   /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
   readonly eventKeys: Set<string>;
   /**
@@ -145,6 +159,7 @@ export const TABLE_NAMES = [
   "tags",
   "tagGroups",
   "flows",
+  "campaignSendJobs",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -170,6 +185,7 @@ export function createState(
     metrics: new Table(rows.metrics),
     events: new Table(rows.events),
     flows: new Table(rows.flows),
+    campaignSendJobs: new Table(rows.campaignSendJobs),
     eventKeys: new Set(eventKeys),
     profileIndex: new Map(),
     tags: new Table(rows.tags),

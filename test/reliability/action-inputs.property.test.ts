@@ -138,6 +138,7 @@ function poolsOf(emulator: Emulator): IdPools {
     segment: ids(state.segments.values()),
     template: ids(state.templates.values()),
     image: ids(state.images.values()),
+    metric: ids(state.metrics.values()),
   };
 }
 
@@ -174,12 +175,22 @@ const UNFORESEEABLE_400: ReadonlyArray<{ at: RegExp; detail: RegExp; method?: st
     detail:
       /^(There is no (list or segment|metric|profile|image) with id '|A profile with id '.*' does not exist)/,
   },
-  { at: /^page\[cursor\]$/, detail: /^Invalid page cursor/ },
+  { at: /^(page\[cursor\]|\/data\/attributes\/page_cursor)$/, detail: /^Invalid page cursor/ },
   // What is behind an image URL is Klaviyo's to fetch (the emulator, offline, judges by the file extension).
   { at: /^\/data\/attributes\/import_from_url$/, detail: /^The image format is not supported/ },
   // Clear Fields emptying the identifiers a profile holds: which ones it holds is the server's to know (Create
   // Profile, which knows all it sends, checks this itself).
   { at: /^\/data\/attributes$/, detail: /^At least one identifier .* is required/, method: "PATCH" },
+  // What the emulator cannot compute (dimensions Klaviyo derives from data it does not hold): its own limit,
+  // said so, not a refusal of Klaviyo's.
+  { at: /^\/data\/attributes\/((by|filter)\/\d+|interval)$/, detail: /not supported by this emulator/ },
+  // Sending: whether the campaign is still a Draft, its messages have their content, its send job is still under
+  // way, is the account's state.
+  {
+    at: /^\/data\/(id|attributes\/action)$/,
+    detail:
+      /(only a campaign in Draft can be sent|has no template|has no SMS body|only a Draft campaign's messages can be changed|only a queued or processing send can be)/,
+  },
 ];
 
 function stateDependent400(exchange: Exchange, error: Exchange["errors"][number]): boolean {

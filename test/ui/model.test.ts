@@ -48,6 +48,11 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Update Flow Status")).toBe("Flows");
     expect(groupOf("Render Template")).toBe("Templates");
     expect(groupOf("Clone Template")).toBe("Templates");
+    expect(groupOf("Send Campaign")).toBe("Campaigns");
+    expect(groupOf("Cancel Campaign Send")).toBe("Campaigns");
+    expect(groupOf("Clone Campaign")).toBe("Campaigns");
+    expect(groupOf("Assign Template to Campaign Message")).toBe("Campaigns");
+    expect(groupOf("Query Metric Aggregates")).toBe("Metrics");
   });
 
   it("puts every action of the manifest in a group, Other last, and finds them by name", () => {
@@ -60,6 +65,7 @@ describe("grouping actions by resource", () => {
       "Flows",
       "Images",
       "Lists",
+      "Metrics",
       "Profiles",
       "Segments",
       "Subscriptions",

@@ -91,6 +91,8 @@ const VERBS = new Set([
   "suppress",
   "unsuppress",
   "render",
+  "send",
+  "cancel",
   "clone",
 ]);
 
@@ -111,8 +113,10 @@ export function groupOf(label: string): string {
   const verb = words[0]?.toLowerCase() ?? "";
   if (verb === "subscribe" || verb === "unsubscribe") return "Subscriptions";
   if (verb === "tag" || verb === "untag") return "Tags";
-  const noun = words[1];
-  if (!VERBS.has(verb) || !noun) return "Other";
+  // "Assign Template to Campaign Message" belongs to what is assigned to: Campaigns.
+  const to = words.findIndex((w) => w.toLowerCase() === "to");
+  const noun = verb === "assign" && to > 0 ? words[to + 1] : words[1];
+  if ((!VERBS.has(verb) && verb !== "assign") || !noun) return "Other";
   const name = plural(noun);
   return name.charAt(0).toUpperCase() + name.slice(1);
 }

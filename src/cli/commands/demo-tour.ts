@@ -227,6 +227,41 @@ export function tour(run: string): Step[] {
       inputs: (s) => ({ flowId: id(s.flowId), status: "draft" }),
     },
     {
+      action: "assign-template-to-campaign-message",
+      inputs: (s) => ({ campaignId: id(s.campaignId), templateId: id(s.templateId) }),
+    },
+    {
+      action: "send-campaign",
+      inputs: (s) => ({ campaignId: id(s.campaignId) }),
+      keep: (output, state) => {
+        state.sendJobId = (output as { sendJobId?: string } | undefined)?.sendJobId;
+      },
+    },
+    { action: "get-campaign-send-job", inputs: (s) => ({ sendJobId: id(s.sendJobId) }) },
+    {
+      action: "clone-campaign",
+      inputs: (s) => ({ campaignId: id(s.campaignId), newName: `Demo relaunch copy ${run}` }),
+      keep: keepAs("cloneId"),
+    },
+    { action: "send-campaign", note: "the copy", inputs: (s) => ({ campaignId: id(s.cloneId) }) },
+    {
+      action: "cancel-campaign-send",
+      note: "back to Draft",
+      inputs: (s) => ({ sendJobId: id(s.cloneId), action: "revert" }),
+    },
+    { action: "list-metrics", inputs: () => ({}), keep: keepAs("metricId") },
+    { action: "get-metric", inputs: (s) => ({ metricId: id(s.metricId) }) },
+    {
+      action: "query-metric-aggregates",
+      inputs: (s) => ({
+        metricId: id(s.metricId),
+        start: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+        end: new Date(Date.now() + 86_400_000).toISOString(),
+        measurements: ["count", "unique"],
+        interval: "week",
+      }),
+    },
+    {
       action: "upload-image",
       note: "from file",
       inputs: () => ({ fileData: new Uint8Array(PNG), imageName: `demo-dot-${run}` }),
@@ -248,6 +283,7 @@ export function tour(run: string): Step[] {
       inputs: () => ({ url: "/api/metrics", method: "GET", queryParameter: { "fields[metric]": "name" } }),
     },
     { action: "delete-campaign", inputs: (s) => ({ campaignId: id(s.campaignId) }) },
+    { action: "delete-campaign", note: "the copy", inputs: (s) => ({ campaignId: id(s.cloneId) }) },
     { action: "delete-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },
     { action: "delete-template", inputs: (s) => ({ templateId: id(s.templateId) }) },
     {

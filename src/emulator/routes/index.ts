@@ -1,11 +1,14 @@
 import type { RouteTable } from "../env.js";
+import { settleSendJobs } from "../resources/campaign-send.js";
 import type { EmulatorState } from "../state.js";
 import { accountRoutes } from "./accounts.js";
+import { campaignSendRoutes } from "./campaign-send.js";
 import { campaignRoutes } from "./campaigns.js";
 import { eventRoutes } from "./events.js";
 import { flowRoutes } from "./flows.js";
 import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
+import { metricRoutes } from "./metrics.js";
 import { profileRoutes } from "./profiles.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
@@ -15,7 +18,7 @@ import { templateEverydayRoutes } from "./templates-everyday.js";
 
 /** Every operation the emulator implements, by operation id; the others answer 501. */
 export function implementedRoutes(state: EmulatorState): RouteTable {
-  return {
+  return withSendJobs(state, {
     ...accountRoutes(state),
     ...profileRoutes(state),
     ...listRoutes(state),
@@ -28,5 +31,23 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...flowRoutes(state),
     ...templateEverydayRoutes(state),
     ...tagRoutes(state),
-  };
+    ...campaignSendRoutes(state),
+    ...metricRoutes(state),
+  });
+}
+
+/**
+ * Every handler first moves campaign send jobs on to where their time has brought them (Klaviyo sends in the
+ * background), so that every operation sees the account as it is now.
+ */
+function withSendJobs(state: EmulatorState, routes: RouteTable): RouteTable {
+  return Object.fromEntries(
+    Object.entries(routes).map(([operation, handler]) => [
+      operation,
+      (c: Parameters<typeof handler>[0]) => {
+        if (state.campaignSendJobs.size > 0) settleSendJobs(state);
+        return handler(c);
+      },
+    ]),
+  ) as RouteTable;
 }
