@@ -19,6 +19,14 @@ import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
+import {
+  createOrUpdateProfile,
+  findProfile,
+  mergeProfiles,
+  requestProfileDeletion,
+  suppressProfiles,
+  unsuppressProfiles,
+} from "./profiles-everyday.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
 import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
@@ -70,7 +78,14 @@ const specification = [
  * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
  * a profile, add it to a list, send a campaign, …), each once.
  */
-const everyday = [] as const;
+const everyday = [
+  createOrUpdateProfile,
+  findProfile,
+  mergeProfiles,
+  requestProfileDeletion,
+  suppressProfiles,
+  unsuppressProfiles,
+] as const;
 
 /** Every action's definition, each once. */
 const definitions = [...specification, ...everyday] as const;
@@ -165,6 +180,7 @@ export * from "./events.js";
 export * from "./images.js";
 export * from "./lists.js";
 export * from "./profiles.js";
+export * from "./profiles-everyday.js";
 export * from "./raw-request.js";
 export * from "./segments.js";
 export * from "./subscriptions.js";

@@ -91,6 +91,15 @@ export interface ImageRow extends ResourceRow {
   contentType: string;
 }
 
+/** A bulk (un)suppression job; its work is done when it is created, its status advances as it is read. */
+export interface SuppressionJobRow extends ResourceRow {
+  readonly kind: "suppress" | "unsuppress";
+  readonly listId: string | null;
+  readonly segmentId: string | null;
+  /** What the job did, shown once its status is `complete`. */
+  readonly outcome: { readonly completed: number; readonly skipped: number };
+}
+
 /**
  * Everything the emulator holds, in wire form (so a snapshot is plain JSON). Tables keep creation order, which
  * pagination relies on.
@@ -115,6 +124,7 @@ export interface EmulatorState {
    * every profile: with 100,000 profiles a bulk job would otherwise cost seconds. Kept by profile-model.ts.
    */
   readonly profileIndex: Map<string, string>;
+  readonly suppressionJobs: Table<SuppressionJobRow>;
 }
 
 /** The state's tables of resources, by name (what a snapshot stores). */
@@ -128,6 +138,7 @@ export const TABLE_NAMES = [
   "images",
   "metrics",
   "events",
+  "suppressionJobs",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -154,6 +165,7 @@ export function createState(
     events: new Table(rows.events),
     eventKeys: new Set(eventKeys),
     profileIndex: new Map(),
+    suppressionJobs: new Table(rows.suppressionJobs),
   };
 }
 

@@ -6,6 +6,7 @@ import { eventRoutes } from "./events.js";
 import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
 import { profileRoutes } from "./profiles.js";
+import { profileEverydayRoutes } from "./profiles-everyday.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
 import { templateRoutes } from "./templates.js";
@@ -22,5 +23,6 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...campaignRoutes(state),
     ...templateRoutes(state),
     ...imageRoutes(state),
+    ...profileEverydayRoutes(state),
   };
 }
