@@ -301,7 +301,11 @@ describe("Request Profile Deletion", () => {
 
 describe("Suppress and Unsuppress Profiles", () => {
   const suppressionOf = (emulator: ReturnType<typeof actionsSetup>["emulator"], id: string) =>
-    ((emulator.state.profiles.get(id)?.subscriptions.email as Json).marketing as Json).suppression;
+    (
+      (emulator.state.profiles.get(id)?.subscriptions.email as Json | undefined)?.marketing as
+        | Json
+        | undefined
+    )?.suppression;
 
   it("suppresses any number of emails 100 a job, reporting each job; Get Profile shows USER_SUPPRESSED; unsuppress lifts it", async () => {
     const { run, emulator, sent } = actionsSetup();
