@@ -387,7 +387,7 @@ export const requestProfileDeletion = defineAction({
   key: "request-profile-deletion",
   label: "Request Profile Deletion",
   description:
-    "Asks Klaviyo to delete a person's data for good (a GDPR or CCPA deletion request): every profile matching the identifier, with its events and list memberships. Exactly one identifier per request: an email address, a phone number or a profile ID (checked before sending). Klaviyo accepts the request (202) and carries it out shortly after; it cannot be undone, and the deleted profile then appears on the account's Deleted Profiles page. Returns the identifier the request named and that it was accepted. Limited to 3 requests per second, 60 per minute. Needs the data-privacy:write scope.",
+    "Asks Klaviyo to delete a person's data for good (a GDPR or CCPA deletion request): every profile matching the identifier, with its events and list memberships. Exactly one identifier per request: an email address, a phone number or a profile ID (checked before sending). Klaviyo accepts the request (202) and carries it out shortly after; it cannot be undone, and the deleted profile then appears on the account's Deleted Profiles page. Returns the identifier the request named and that it was accepted (requested: true, httpStatus 202). Limited to 3 requests per second, 60 per minute. Needs the data-privacy:write scope.",
   operation: "request_profile_deletion",
   inputs: deletionInputs,
   async perform({ send }, values) {
@@ -407,7 +407,7 @@ export const requestProfileDeletion = defineAction({
       body: { data: { type: "data-privacy-deletion-job", attributes: { profile: { data: profile } } } },
     });
     return {
-      accepted: true,
+      requested: true,
       httpStatus: res.status,
       identifier: { [key === "profileId" ? "id" : key === "email" ? "email" : "phone_number"]: value },
     };

@@ -265,7 +265,7 @@ describe("Request Profile Deletion", () => {
     const byPhone = await run<Upserted>("create-or-update-profile", { phoneNumber: "+15005550007" });
     const byId = await run<Upserted>("create-or-update-profile", { externalId: "crm-x" });
     const out = await run("request-profile-deletion", { email: "gone@example.com" });
-    expect(out).toEqual({ accepted: true, httpStatus: 202, identifier: { email: "gone@example.com" } });
+    expect(out).toEqual({ requested: true, httpStatus: 202, identifier: { email: "gone@example.com" } });
     expect(await bodyOf(sent.at(-1))).toEqual({
       data: {
         type: "data-privacy-deletion-job",
