@@ -52,7 +52,13 @@ function listInput<const R extends boolean>(
     v.array(item),
     v.minLength(1, `must name at least one ${what.replace(/s$/, "")}`),
   ) as unknown as InputDefinition<string[], R, string | string[]>["schema"];
-  return { ...base, type: "fields", required: (base.required ?? false) as R, schema };
+  return {
+    ...base,
+    type: "fields",
+    required: (base.required ?? false) as R,
+    schema,
+    checks: `at least one item; each item (of the list, or between the commas) checked as one of the ${what}`,
+  };
 }
 
 /** Refuses unless exactly one of the inputs named by `keys` was given, naming them all. */

@@ -25,7 +25,8 @@ type IdName =
   | "newTemplate"
   | "newSegment"
   | "newCampaign"
-  | "newImage";
+  | "newImage"
+  | "newProfile";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -42,6 +43,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   newSegment: { variable: "SEGMENT_ID", make: "create-segment" },
   newCampaign: { variable: "CAMPAIGN_ID", make: "create-campaign", needs: ["list"] },
   newImage: { variable: "IMAGE_ID", make: "upload-image" },
+  newProfile: { variable: "OTHER_PROFILE_ID", make: "create-or-update-profile" },
 };
 
 interface Spec {
@@ -111,6 +113,23 @@ const SPECS: Readonly<Record<string, Spec>> = {
     values: { name: "Monthly newsletter (v2)" },
   },
   "upload-image": { show: ["imageUrl", "imageName"] },
+  // Everyday profile actions.
+  "create-or-update-profile": {
+    show: ["email", "firstName", "lastName"],
+    note: "run again, it updates the same profile: created is then false",
+  },
+  "find-profile": { show: ["email", "match"] },
+  "merge-profiles": {
+    ids: { profileId: "profile", sourceProfileIds: "newProfile" },
+    note: "makes (or updates) a profile, then merges it into the account's first profile",
+  },
+  "request-profile-deletion": {
+    ids: { profileId: "newProfile" },
+    show: ["profileId"],
+    note: "makes (or updates) a profile, then asks for its deletion",
+  },
+  "suppress-profiles": { show: ["emails"] },
+  "unsuppress-profiles": { show: ["emails"] },
 };
 
 /** The keys of the actions that have an example (every action should). */

@@ -43,6 +43,9 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Subscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Unsubscribe Profiles")).toBe("Subscriptions");
     expect(groupOf("Raw Request")).toBe("Other");
+    expect(groupOf("Create or Update Profile")).toBe("Profiles");
+    expect(groupOf("Find Profile")).toBe("Profiles");
+    expect(groupOf("Request Profile Deletion")).toBe("Profiles");
   });
 
   it("puts every action of the manifest in a group, Other last, and finds them by name", () => {
@@ -61,7 +64,8 @@ describe("grouping actions by resource", () => {
       "Other",
     ]);
     const found = groupActions(actions, "create prof").flatMap((g) => g.actions.map((a) => a.key));
-    expect(found).toEqual(["create-profile"]);
+    // Every word is found in the name: Create or Update Profile matches too.
+    expect(found).toEqual(["create-or-update-profile", "create-profile"]);
     expect(groupActions(actions, "subscriptions").flatMap((g) => g.actions.map((a) => a.key))).toEqual([
       "subscribe-profiles",
       "unsubscribe-profiles",

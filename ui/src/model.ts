@@ -90,6 +90,8 @@ const VERBS = new Set([
   "merge",
   "suppress",
   "unsuppress",
+  "find",
+  "request",
 ]);
 
 function plural(noun: string): string {
@@ -106,6 +108,8 @@ function plural(noun: string): string {
 export function groupOf(label: string): string {
   const words = label.trim().split(/\s+/);
   if (words[0]?.toLowerCase() === "bulk") words.shift();
+  // "Create or Update Profile": the second verb joins the first.
+  if (words[1]?.toLowerCase() === "or") words.splice(1, 2);
   const verb = words[0]?.toLowerCase() ?? "";
   if (verb === "subscribe" || verb === "unsubscribe") return "Subscriptions";
   const noun = words[1];

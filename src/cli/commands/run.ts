@@ -210,6 +210,10 @@ const REPORT_RESULTS = new Set([
   "raw-request",
   "subscribe-profiles",
   "unsubscribe-profiles",
+  "merge-profiles",
+  "request-profile-deletion",
+  "suppress-profiles",
+  "unsuppress-profiles",
 ]);
 
 /**
