@@ -192,7 +192,8 @@ export const createOrUpdateProfile = defineAction({
         label,
       );
     }
-    const res = await send({ body });
+    // An upsert sent twice leaves the same profile (no append is ever sent): safe to retry after a dropped answer.
+    const res = await send({ body, idempotent: true });
     const doc = res.body as { data: unknown; links?: unknown };
     return { created: res.status === 201, ...doc } as CreateOrUpdateProfileOutput;
   },
@@ -411,6 +412,8 @@ export const requestProfileDeletion = defineAction({
         : { type: "profile", attributes: { [key === "email" ? "email" : "phone_number"]: value } };
     const res = await send({
       body: { data: { type: "data-privacy-deletion-job", attributes: { profile: { data: profile } } } },
+      // Asking twice for the same deletion deletes no more: safe to retry after a dropped answer.
+      idempotent: true,
     });
     return {
       requested: true,

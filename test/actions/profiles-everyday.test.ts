@@ -153,6 +153,13 @@ describe("Find Profile", () => {
     });
     const all = await run<Found>("find-profile", { email: "grace@example.com", match: "all" });
     expect((all.data as unknown[]).length).toBe(1);
+    // An address with a quote in it is one literal, escaped.
+    const quoted = await run<Upserted>("create-or-update-profile", { email: "o'brien@example.com" });
+    const found = await run<Found>("find-profile", { email: "o'brien@example.com" });
+    expect((found.data as { id: string }).id).toBe(quoted.data.id);
+    expect(new URL((sent.at(-1) as Request).url).searchParams.get("filter")).toBe(
+      "equals(email,'o\\'brien@example.com')",
+    );
   });
 
   it("refuses none or two identifiers, naming the three inputs, before sending", async () => {
