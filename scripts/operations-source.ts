@@ -114,6 +114,12 @@ export const CONNECTOR_OPERATIONS = [
   "update_template",
   "upload_image_from_file",
   "upload_image_from_url",
+  // Everyday profile actions (#19).
+  "create_or_update_profile",
+  "get_bulk_suppress_profiles_job",
+  "get_bulk_suppress_profiles_jobs",
+  "get_bulk_unsuppress_profiles_job",
+  "get_bulk_unsuppress_profiles_jobs",
 ] as const;
 
 export interface SpecDocument {

@@ -29,6 +29,14 @@ import { createList, deleteList, getList, listListProfiles, listLists, updateLis
 import { addProfilesToList, listSegmentProfiles, removeProfilesFromList } from "./members.js";
 import { getMetric, listMetrics, queryMetricAggregates } from "./metrics.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
+import {
+  createOrUpdateProfile,
+  findProfile,
+  mergeProfiles,
+  requestProfileDeletion,
+  suppressProfiles,
+  unsuppressProfiles,
+} from "./profiles-everyday.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
 import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
@@ -103,6 +111,12 @@ const everyday = [
   listMetrics,
   getMetric,
   queryMetricAggregates,
+  createOrUpdateProfile,
+  findProfile,
+  mergeProfiles,
+  requestProfileDeletion,
+  suppressProfiles,
+  unsuppressProfiles,
 ] as const;
 
 /** Every action's definition, each once. */
@@ -202,6 +216,7 @@ export * from "./lists.js";
 export * from "./members.js";
 export * from "./metrics.js";
 export * from "./profiles.js";
+export * from "./profiles-everyday.js";
 export * from "./raw-request.js";
 export * from "./segments.js";
 export * from "./subscriptions.js";

@@ -30,7 +30,8 @@ type IdName =
   | "tag"
   | "metric"
   | "assignedMessage"
-  | "sentCampaign";
+  | "sentCampaign"
+  | "newProfile";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -56,6 +57,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
     needs: ["newCampaign", "newTemplate"],
   },
   sentCampaign: { variable: "SEND_JOB_ID", make: "send-campaign", needs: ["assignedMessage"] },
+  newProfile: { variable: "OTHER_PROFILE_ID", make: "create-or-update-profile" },
 };
 
 interface Spec {
@@ -174,6 +176,23 @@ const SPECS: Readonly<Record<string, Spec>> = {
     ids: { metricId: "metric" },
     show: ["measurements", "interval", "timezone"],
   },
+  // Everyday profile actions.
+  "create-or-update-profile": {
+    show: ["email", "firstName", "lastName"],
+    note: "run again, it updates the same profile: created is then false",
+  },
+  "find-profile": { show: ["email", "match"] },
+  "merge-profiles": {
+    ids: { profileId: "profile", sourceProfileIds: "newProfile" },
+    note: "makes (or updates) a profile, then merges it into the account's first profile",
+  },
+  "request-profile-deletion": {
+    ids: { profileId: "newProfile" },
+    show: ["profileId"],
+    note: "makes (or updates) a profile, then asks for its deletion",
+  },
+  "suppress-profiles": { show: ["emails"] },
+  "unsuppress-profiles": { show: ["emails"] },
 };
 
 /** The keys of the actions that have an example (every action should). */

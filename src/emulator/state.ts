@@ -113,6 +113,15 @@ export interface TagRow extends ResourceRow {
   flows: string[];
 }
 
+/** A bulk (un)suppression job; its work is done when it is created, its status advances as it is read. */
+export interface SuppressionJobRow extends ResourceRow {
+  readonly kind: "suppress" | "unsuppress";
+  readonly listId: string | null;
+  readonly segmentId: string | null;
+  /** What the job did, shown once its status is `complete`. */
+  readonly outcome: { readonly completed: number; readonly skipped: number };
+}
+
 /**
  * Everything the emulator holds, in wire form (so a snapshot is plain JSON). Tables keep creation order, which
  * pagination relies on.
@@ -143,6 +152,7 @@ export interface EmulatorState {
   readonly tags: Table<TagRow>;
   /** Tag groups; the default one is made when first needed (`defaultTagGroup`). */
   readonly tagGroups: Table<ResourceRow>;
+  readonly suppressionJobs: Table<SuppressionJobRow>;
 }
 
 /** The state's tables of resources, by name (what a snapshot stores). */
@@ -160,6 +170,7 @@ export const TABLE_NAMES = [
   "tagGroups",
   "flows",
   "campaignSendJobs",
+  "suppressionJobs",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -190,6 +201,7 @@ export function createState(
     profileIndex: new Map(),
     tags: new Table(rows.tags),
     tagGroups: new Table(rows.tagGroups),
+    suppressionJobs: new Table(rows.suppressionJobs),
   };
 }
 

@@ -56,7 +56,8 @@ const FORM = "multipart/form-data; boundary=x";
 
 /** Bytes each route reads at most (its 413 threshold). */
 function bodyLimit(op: Operation): number {
-  if (op.id === "create_profile" || op.id === "update_profile") return PROFILE_BODY_LIMIT;
+  if (op.id === "create_profile" || op.id === "update_profile" || op.id === "create_or_update_profile")
+    return PROFILE_BODY_LIMIT;
   if (op.id === "upload_image_from_url") return URL_BODY_LIMIT;
   if (op.id === MULTIPART_OPERATION) return MULTIPART_LIMIT;
   return MAX_JSON_BYTES;

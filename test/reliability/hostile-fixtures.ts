@@ -5,6 +5,7 @@
  */
 
 import type { Emulator } from "../../src/emulator/index.js";
+import { insertProfile } from "../../src/emulator/resources/profile-model.js";
 import { implementedRoutes } from "../../src/emulator/routes/index.js";
 import { createState, seedAccount } from "../../src/emulator/state.js";
 import { allOperations, type Operation } from "../../src/klaviyo/operations.js";
@@ -37,6 +38,9 @@ export interface BodyFixture {
 }
 
 let counter = 0;
+
+/** By an emulator's seeded profile: makes a new profile in that emulator to merge into it (see `seedResources`). */
+const mergeSources = new Map<string, () => string>();
 /** A value no other call returns, so creates never collide (409 `duplicate_profile`). */
 export const unique = (prefix: string): string => `${prefix}${++counter}`;
 
@@ -308,6 +312,69 @@ export const BODIES: Readonly<Record<string, BodyFixture>> = {
       data: { type: "image", id: s.images as string, attributes: { name: unique("pic-"), hidden: true } },
     }),
   },
+  // Everyday profile operations (#19).
+  create_or_update_profile: {
+    status: 201,
+    body: () => ({
+      data: {
+        type: "profile",
+        attributes: {
+          email: `${unique("up")}@example.com`,
+          external_id: unique("up-ext-"),
+          first_name: "Lin",
+          location: { city: "Oslo", latitude: 59.91, longitude: "10.75" },
+          properties: { plan: "pro" },
+        },
+        meta: { patch_properties: { append: { tags: "new" } } },
+      },
+    }),
+    freeForm: ["/data/attributes/properties", "/data/meta/patch_properties/append"],
+    anyType: ["/data/attributes/location/latitude", "/data/attributes/location/longitude"],
+  },
+  merge_profiles: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "profile-merge",
+        id: s.profiles as string,
+        relationships: {
+          profiles: { data: [{ type: "profile", id: mergeSources.get(s.profiles as string)?.() ?? "none" }] },
+        },
+      },
+    }),
+  },
+  request_profile_deletion: {
+    status: 202,
+    body: () => ({
+      data: {
+        type: "data-privacy-deletion-job",
+        attributes: {
+          profile: { data: { type: "profile", attributes: { email: `${unique("gone")}@example.com` } } },
+        },
+      },
+    }),
+  },
+  bulk_suppress_profiles: {
+    status: 202,
+    body: () => ({
+      data: {
+        type: "profile-suppression-bulk-create-job",
+        attributes: {
+          profiles: { data: [{ type: "profile", attributes: { email: `${unique("sup")}@example.com` } }] },
+        },
+      },
+    }),
+  },
+  bulk_unsuppress_profiles: {
+    status: 202,
+    body: (s) => ({
+      data: {
+        type: "profile-suppression-bulk-delete-job",
+        attributes: {},
+        relationships: { list: { data: { type: "list", id: s.lists as string } } },
+      },
+    }),
+  },
 };
 
 /** The operation that takes a multipart body rather than JSON. */
@@ -422,5 +489,25 @@ export async function seedResources(em: Emulator, fetch: FetchLike, base: string
   seeds.events = last(em.state.events.values());
   seeds.metrics = last(em.state.metrics.values());
   seeds["campaign-messages"] = last(em.state.campaignMessages.values());
+  for (const [collection, type] of [
+    ["profile-suppression-bulk-create-jobs", "profile-suppression-bulk-create-job"],
+    ["profile-suppression-bulk-delete-jobs", "profile-suppression-bulk-delete-job"],
+  ] as const) {
+    const job = await fetch(`${base}/api/${collection}`, {
+      method: "POST",
+      headers: klaviyoHeaders(undefined, { "Content-Type": "application/vnd.api+json" }),
+      body: JSON.stringify({
+        data: { type, attributes: {}, relationships: { list: { data: { type: "list", id: seeds.lists } } } },
+      }),
+    });
+    if (job.status !== 202) throw new Error(`seeding a ${type}: ${job.status}`);
+    seeds[collection] = ((await job.json()) as { data: { id: string } }).data.id;
+  }
+  // Profiles to merge into this emulator's seeded profile, made afresh for each body (a merge deletes its source),
+  // outside the API so that a fixture is still built synchronously.
+  mergeSources.set(
+    seeds.profiles,
+    () => insertProfile(em.state, { email: `${unique("merged")}@example.com` }).id,
+  );
   return seeds;
 }

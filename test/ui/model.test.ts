@@ -53,6 +53,9 @@ describe("grouping actions by resource", () => {
     expect(groupOf("Clone Campaign")).toBe("Campaigns");
     expect(groupOf("Assign Template to Campaign Message")).toBe("Campaigns");
     expect(groupOf("Query Metric Aggregates")).toBe("Metrics");
+    expect(groupOf("Create or Update Profile")).toBe("Profiles");
+    expect(groupOf("Find Profile")).toBe("Profiles");
+    expect(groupOf("Request Profile Deletion")).toBe("Profiles");
   });
 
   it("puts every action of the manifest in a group, Other last, and finds them by name", () => {
@@ -74,7 +77,8 @@ describe("grouping actions by resource", () => {
       "Other",
     ]);
     const found = groupActions(actions, "create prof").flatMap((g) => g.actions.map((a) => a.key));
-    expect(found).toEqual(["create-profile"]);
+    // Every word is found in the name: Create or Update Profile matches too.
+    expect(found).toEqual(["create-or-update-profile", "create-profile"]);
     expect(groupActions(actions, "subscriptions").flatMap((g) => g.actions.map((a) => a.key))).toEqual([
       "subscribe-profiles",
       "unsubscribe-profiles",

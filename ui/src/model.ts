@@ -94,6 +94,8 @@ const VERBS = new Set([
   "send",
   "cancel",
   "clone",
+  "find",
+  "request",
 ]);
 
 function plural(noun: string): string {
@@ -110,6 +112,8 @@ function plural(noun: string): string {
 export function groupOf(label: string): string {
   const words = label.trim().split(/\s+/);
   if (words[0]?.toLowerCase() === "bulk") words.shift();
+  // "Create or Update Profile": the second verb joins the first.
+  if (words[1]?.toLowerCase() === "or") words.splice(1, 2);
   const verb = words[0]?.toLowerCase() ?? "";
   if (verb === "subscribe" || verb === "unsubscribe") return "Subscriptions";
   if (verb === "tag" || verb === "untag") return "Tags";

@@ -75,6 +75,36 @@ export function tour(run: string): Step[] {
     { action: "update-profile", inputs: (s) => ({ profileId: id(s.profileId), lastName: "Lovelace" }) },
     { action: "list-profile", inputs: () => ({ filter: `equals(email,'${email("ada")}')` }) },
     {
+      action: "create-or-update-profile",
+      note: "created",
+      inputs: () => ({ email: email("lin"), firstName: "Lin", title: "Buyer" }),
+      keep: keepAs("upsertedId"),
+    },
+    {
+      action: "create-or-update-profile",
+      note: "updated",
+      inputs: () => ({ email: email("lin"), lastName: "Wei", clearFields: "title" }),
+    },
+    { action: "find-profile", inputs: () => ({ email: email("lin") }) },
+    { action: "suppress-profiles", inputs: () => ({ emails: [email("lin")] }) },
+    { action: "unsuppress-profiles", inputs: () => ({ emails: [email("lin")] }) },
+    {
+      action: "create-or-update-profile",
+      note: "second, to merge",
+      inputs: () => ({ externalId: `demo-${run}-lin`, properties: { source: "pos" } }),
+      keep: keepAs("mergedId"),
+    },
+    {
+      action: "merge-profiles",
+      inputs: (s) => ({ profileId: id(s.upsertedId), sourceProfileIds: [id(s.mergedId)] }),
+    },
+    {
+      action: "create-or-update-profile",
+      note: "third, to delete",
+      inputs: () => ({ email: email("temp") }),
+    },
+    { action: "request-profile-deletion", inputs: () => ({ email: email("temp") }) },
+    {
       action: "subscribe-profiles",
       inputs: (s) => ({
         profiles: [{ email: email("ada") }, { email: email("grace") }],

@@ -214,6 +214,10 @@ const REPORT_RESULTS = new Set([
   "remove-profiles-from-list",
   "tag-resources",
   "untag-resources",
+  "merge-profiles",
+  "request-profile-deletion",
+  "suppress-profiles",
+  "unsuppress-profiles",
 ]);
 
 /**

@@ -165,3 +165,30 @@ export function unsubscribeSms(
   m.last_updated = ctx.stamp;
   m[`can_receive_sms_${kind}`] = false;
 }
+
+/**
+ * A manual suppression (Bulk Suppress Profiles): a global `USER_SUPPRESSED` suppression, so the profile cannot
+ * receive email marketing whatever its consent. Returns false when it already had one (nothing changes then).
+ */
+export function suppressEmail(row: ProfileRow, ctx: ConsentContext): boolean {
+  const m = slot(row, "email", "marketing");
+  const suppression = suppressionsOf(m, "suppression");
+  if (suppression.some((s) => s.reason === "USER_SUPPRESSED")) return false;
+  m.suppression = [...suppression, { reason: "USER_SUPPRESSED", timestamp: ctx.stamp }];
+  m.last_updated = ctx.stamp;
+  return true;
+}
+
+/**
+ * Bulk Unsuppress Profiles: lifts `USER_SUPPRESSED` only ("unsubscribed profiles and suppressed profiles with
+ * reason INVALID_EMAIL or HARD_BOUNCE remain unchanged"). Returns whether there was one to lift.
+ */
+export function unsuppressEmail(row: ProfileRow, ctx: ConsentContext): boolean {
+  const m = slot(row, "email", "marketing");
+  const suppression = suppressionsOf(m, "suppression");
+  const kept = suppression.filter((s) => s.reason !== "USER_SUPPRESSED");
+  if (kept.length === suppression.length) return false;
+  m.suppression = kept;
+  m.last_updated = ctx.stamp;
+  return true;
+}

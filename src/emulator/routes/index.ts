@@ -10,6 +10,7 @@ import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
 import { metricRoutes } from "./metrics.js";
 import { profileRoutes } from "./profiles.js";
+import { profileEverydayRoutes } from "./profiles-everyday.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
 import { tagRoutes } from "./tags.js";
@@ -33,6 +34,7 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...tagRoutes(state),
     ...campaignSendRoutes(state),
     ...metricRoutes(state),
+    ...profileEverydayRoutes(state),
   });
 }
 
