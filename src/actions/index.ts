@@ -18,6 +18,7 @@ import { bulkCreateEvents, createEvent, getEvent, listEvents } from "./events.js
 import { getImage, listImages, updateImage, uploadImage } from "./images.js";
 import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
+import { bulkImportProfiles } from "./profile-import.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
 import { rawRequest } from "./raw-request.js";
 import { createSegment, deleteSegment, getSegment, listSegments, updateSegment } from "./segments.js";
@@ -70,7 +71,7 @@ const specification = [
  * The everyday actions beyond the specification: what users of the peers' integrations do most (create or update
  * a profile, add it to a list, send a campaign, …), each once.
  */
-const everyday = [] as const;
+const everyday = [bulkImportProfiles] as const;
 
 /** Every action's definition, each once. */
 const definitions = [...specification, ...everyday] as const;
@@ -164,6 +165,7 @@ export * from "./campaigns.js";
 export * from "./events.js";
 export * from "./images.js";
 export * from "./lists.js";
+export * from "./profile-import.js";
 export * from "./profiles.js";
 export * from "./raw-request.js";
 export * from "./segments.js";

@@ -1,4 +1,5 @@
 /** What the emulator holds: the accounts credentials belong to and every resource the connector's actions touch. */
+import type { ImportJobRow } from "./resources/profile-import-jobs.js";
 import { type ResourceRow, Table } from "./store.js";
 
 export interface StreetAddress {
@@ -110,6 +111,8 @@ export interface EmulatorState {
   readonly events: Table<EventRow>;
   /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
   readonly eventKeys: Set<string>;
+  /** Bulk Import Profiles jobs, with what each did and its import errors. */
+  readonly profileImportJobs: Table<ImportJobRow>;
   /**
    * Profile identifiers (`email\0ada@example.com`) → profile id, so finding a profile by email does not scan
    * every profile: with 100,000 profiles a bulk job would otherwise cost seconds. Kept by profile-model.ts.
@@ -128,6 +131,7 @@ export const TABLE_NAMES = [
   "images",
   "metrics",
   "events",
+  "profileImportJobs",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -153,6 +157,7 @@ export function createState(
     metrics: new Table(rows.metrics),
     events: new Table(rows.events),
     eventKeys: new Set(eventKeys),
+    profileImportJobs: new Table(rows.profileImportJobs),
     profileIndex: new Map(),
   };
 }

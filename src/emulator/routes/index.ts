@@ -5,6 +5,7 @@ import { campaignRoutes } from "./campaigns.js";
 import { eventRoutes } from "./events.js";
 import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
+import { profileImportRoutes } from "./profile-import.js";
 import { profileRoutes } from "./profiles.js";
 import { segmentRoutes } from "./segments.js";
 import { subscriptionRoutes } from "./subscriptions.js";
@@ -17,6 +18,7 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...profileRoutes(state),
     ...listRoutes(state),
     ...subscriptionRoutes(state),
+    ...profileImportRoutes(state),
     ...eventRoutes(state),
     ...segmentRoutes(state),
     ...campaignRoutes(state),
