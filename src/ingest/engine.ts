@@ -206,7 +206,8 @@ export interface IngestionSpec<T> {
    */
   prepare?(batch: Batch<T>): void;
   /** Sends one request; rejects with the client's error. Resolves to its outcome when not all was accepted. */
-  send(batch: Batch<T>): Promise<SendOutcome | undefined | void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sender that returns nothing (every item accepted) is a `Promise<void>`
+  send(batch: Batch<T>): Promise<SendOutcome | void>;
   /** Reasons by position from a refusal's error pointers. */
   reasons(error: ApiError, batch: Batch<T>): Map<number, string>;
   /** What `onUnsent` gets for an item. */

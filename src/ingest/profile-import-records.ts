@@ -66,7 +66,7 @@ function checkLocation(value: unknown, problems: string[]): void {
   }
   for (const [key, member] of Object.entries(value)) {
     if (!(LOCATION_KEYS as readonly string[]).includes(key)) {
-      problems.push(`location: unknown member "${key}"; a location takes ${LOCATION_KEYS.join(", ")}`);
+      problems.push(`location: unknown member "${key}" (a location takes ${LOCATION_KEYS.join(", ")})`);
     } else if (key === "latitude" || key === "longitude") {
       const bound = key === "latitude" ? 90 : 180;
       const n =
@@ -84,7 +84,7 @@ function checkAttributes(attributes: Record<string, unknown>, where: string, byI
   const problems: string[] = [];
   for (const [key, value] of Object.entries(attributes)) {
     if (!(IMPORT_ATTRIBUTES as readonly string[]).includes(key)) {
-      problems.push(`${where}unknown member "${key}"; a profile takes ${IMPORT_ATTRIBUTES.join(", ")}`);
+      problems.push(`${where}unknown member "${key}" (a profile takes ${IMPORT_ATTRIBUTES.join(", ")})`);
     } else if (key === "location") {
       checkLocation(value, problems);
     } else if (key === "properties") {
@@ -130,7 +130,7 @@ export function normaliseImportProfile(item: unknown): { profile: ImportProfile;
   } else {
     for (const key of Object.keys(item)) {
       if (!["type", "id", "attributes", "meta"].includes(key))
-        problems.push(`unknown member "${key}"; a Klaviyo profile object takes type, id, attributes, meta`);
+        problems.push(`unknown member "${key}" (a Klaviyo profile object takes type, id, attributes, meta)`);
     }
     if (item.type !== "profile") problems.push(`type must be "profile", not ${JSON.stringify(item.type)}`);
     if (item.id !== undefined && item.id !== null) {
