@@ -67,10 +67,10 @@ export const bulkImportProfiles = defineAction({
       "each item checked as a profile: an identifier (email address, E.164 phone number, external ID), known attributes, at most 100 KB",
     ),
     listId: listIdInput,
-    timeout: input.number(
+    waitTimeout: input.number(
       {
-        key: "timeout",
-        label: "Timeout",
+        key: "waitTimeout",
+        label: "Wait Timeout",
         comments:
           "How long to wait, in seconds, for all the jobs to complete (default 300, at most 3600). Jobs not created by then are reported unsent; profiles of jobs still running are reported failed, with the job's ID to read later.",
         example: "120",
@@ -79,10 +79,10 @@ export const bulkImportProfiles = defineAction({
       { min: 1, max: 3600, integer: true },
     ),
   },
-  async perform({ client, signal }, { profiles, listId, timeout }) {
+  async perform({ client, signal }, { profiles, listId, waitTimeout }) {
     const result = await importCheckedProfiles(client, profiles, {
       ...(listId !== undefined ? { listId } : {}),
-      deadline: client.clock.now() + (timeout ?? 300) * 1000,
+      deadline: client.clock.now() + (waitTimeout ?? 300) * 1000,
       ...(signal ? { signal } : {}),
     });
     const { duplicates: _none, ...report } = result;

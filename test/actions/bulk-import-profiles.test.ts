@@ -152,7 +152,7 @@ describe("Bulk Import Profiles", () => {
     ]);
     await refused(run({ profiles: [] }));
     await refused(run({ profiles: [{ email: "a@example.com" }], listId: "a b" }));
-    await refused(run({ profiles: [{ email: "a@example.com" }], timeout: 0 }));
+    await refused(run({ profiles: [{ email: "a@example.com" }], waitTimeout: 0 }));
     await refused(run({ profiles: [{ email: "a@example.com", properties: { big: "x".repeat(100_001) } }] }));
     expect(sent.length).toBe(before);
   });
@@ -351,7 +351,7 @@ describe("Bulk Import Profiles", () => {
   it("takes its inputs as text too (the CLI, the platforms)", async () => {
     const values = validateInputs(
       bulkImportProfiles,
-      { profiles: '[{"email":"text@example.com"}]', timeout: "60" },
+      { profiles: '[{"email":"text@example.com"}]', waitTimeout: "60" },
       { text: true },
     );
     const action = bulkImportProfiles as AnyAction;

@@ -272,7 +272,9 @@ Examples:
       .description(DESCRIPTIONS[kind])
       .option(
         "--concurrency <n>",
-        "requests in flight at once, 1 to 100 (default: as many as reach the rate limit at the latency observed, at most 20); the rate limit still applies",
+        kind === "profiles"
+          ? "jobs in flight at once, each from its creation until Klaviyo completes it, 1 to 100 (default 4); the rate limit still applies"
+          : "requests in flight at once, 1 to 100 (default: as many as reach the rate limit at the latency observed, at most 20); the rate limit still applies",
       )
       .option(
         "--unsent <file>",
