@@ -80,6 +80,10 @@ export function profileImportRoutes(state: EmulatorState): RouteTable {
         for (const [i, item] of profiles.entries())
           checkType(item, `/data/attributes/profiles/data/${i}`, "profile");
       }
+      const lists = memberAt(raw, "data", "relationships", "lists", "data");
+      if (Array.isArray(lists))
+        for (const [i, item] of lists.entries())
+          checkType(item, `/data/relationships/lists/data/${i}`, "list");
       const body = validate(importJobBody, raw);
       const listIds = checkImportJob(state, body);
       const row = runImportJob(state, body, listIds, Date.now());
