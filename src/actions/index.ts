@@ -28,6 +28,7 @@ import type { CallerInputs } from "./inputs.js";
 import { createList, deleteList, getList, listListProfiles, listLists, updateList } from "./lists.js";
 import { addProfilesToList, listSegmentProfiles, removeProfilesFromList } from "./members.js";
 import { getMetric, listMetrics, queryMetricAggregates } from "./metrics.js";
+import { bulkImportProfiles } from "./profile-import.js";
 import { createProfile, getProfile, listProfile, updateProfile } from "./profiles.js";
 import {
   createOrUpdateProfile,
@@ -117,6 +118,7 @@ const everyday = [
   requestProfileDeletion,
   suppressProfiles,
   unsuppressProfiles,
+  bulkImportProfiles,
 ] as const;
 
 /** Every action's definition, each once. */
@@ -215,6 +217,7 @@ export * from "./images.js";
 export * from "./lists.js";
 export * from "./members.js";
 export * from "./metrics.js";
+export * from "./profile-import.js";
 export * from "./profiles.js";
 export * from "./profiles-everyday.js";
 export * from "./raw-request.js";

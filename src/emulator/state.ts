@@ -1,4 +1,5 @@
 /** What the emulator holds: the accounts credentials belong to and every resource the connector's actions touch. */
+import type { ImportJobRow } from "./resources/profile-import-jobs.js";
 import { type ResourceRow, Table } from "./store.js";
 
 export interface StreetAddress {
@@ -144,6 +145,8 @@ export interface EmulatorState {
   readonly campaignSendJobs: Table<CampaignSendJobRow>;
   /** `profileId metricId unique_id` of every event recorded, so a repeated `unique_id` records only the first. */
   readonly eventKeys: Set<string>;
+  /** Bulk Import Profiles jobs, with what each did and its import errors. */
+  readonly profileImportJobs: Table<ImportJobRow>;
   /**
    * Profile identifiers (`email\0ada@example.com`) → profile id, so finding a profile by email does not scan
    * every profile: with 100,000 profiles a bulk job would otherwise cost seconds. Kept by profile-model.ts.
@@ -171,6 +174,7 @@ export const TABLE_NAMES = [
   "flows",
   "campaignSendJobs",
   "suppressionJobs",
+  "profileImportJobs",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -198,6 +202,7 @@ export function createState(
     flows: new Table(rows.flows),
     campaignSendJobs: new Table(rows.campaignSendJobs),
     eventKeys: new Set(eventKeys),
+    profileImportJobs: new Table(rows.profileImportJobs),
     profileIndex: new Map(),
     tags: new Table(rows.tags),
     tagGroups: new Table(rows.tagGroups),

@@ -178,6 +178,21 @@ function stopsTheRun(error: unknown): boolean {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * What a request accepted (2xx) came to, when it is not simply "every item accepted": a job Klaviyo ran later
+ * and reported on item by item (Bulk Import Profiles' import errors), or one whose end was not seen.
+ */
+export interface SendOutcome {
+  /** Items the job refused, by input position, with the reason. */
+  rejected?: ReadonlyMap<number, string>;
+  /** Items whose fate is unknown (the job did not finish in time, or could not be read): re-sending is safe. */
+  failed?: ReadonlySet<number>;
+  /** Facts merged into the request's report (a job's id, status and counts). */
+  report?: Record<string, unknown>;
+  /** Why no further request should go (an error every later request would meet); the rest is reported unsent. */
+  stop?: string;
+}
+
 export interface IngestionSpec<T> {
   /** Requests in flight at once: a number, or asked again before each request (sized as answers come in). */
   concurrency: number | (() => number);
@@ -190,8 +205,9 @@ export interface IngestionSpec<T> {
    * a request waiting or in flight holds its body only, not its items (which `unsentOf` then stands in for).
    */
   prepare?(batch: Batch<T>): void;
-  /** Sends one request; rejects with the client's error. */
-  send(batch: Batch<T>): Promise<unknown>;
+  /** Sends one request; rejects with the client's error. Resolves to its outcome when not all was accepted. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sender that returns nothing (every item accepted) is a `Promise<void>`
+  send(batch: Batch<T>): Promise<SendOutcome | void>;
   /** Reasons by position from a refusal's error pointers. */
   reasons(error: ApiError, batch: Batch<T>): Map<number, string>;
   /** What `onUnsent` gets for an item. */
@@ -306,11 +322,14 @@ export class Ingestion<T> {
       return;
     }
     try {
-      await this.spec.send(batch);
-      this.result.accepted += batch.members.length + batch.riders.length;
-      this.result.duplicates += batch.riders.length;
+      const outcome = await this.spec.send(batch);
       report.status = "accepted";
       report.httpStatus = 202;
+      if (outcome) this.settle(batch, report, outcome);
+      else {
+        this.result.accepted += batch.members.length + batch.riders.length;
+        this.result.duplicates += batch.riders.length;
+      }
     } catch (error) {
       const message = messageOf(error);
       report.error = message;
@@ -331,6 +350,30 @@ export class Ingestion<T> {
       } else {
         report.status = "failed";
         this.giveUp(batch, "failed");
+      }
+    }
+  }
+
+  /** A request accepted whose items came to different ends (`SendOutcome`). */
+  private settle(batch: Batch<T>, report: IngestRequestReport, outcome: SendOutcome): void {
+    if (outcome.report) Object.assign(report, outcome.report);
+    if (outcome.stop !== undefined) this.stopReason ??= `not sent: ${outcome.stop}`;
+    const { onUnsent, onRejected } = this.spec;
+    const form = onUnsent || onRejected ? this.formsOf(batch) : undefined;
+    const items: Array<{ position: number; of?: number; value?: T }> = [...batch.members, ...batch.riders];
+    for (const m of items) {
+      const of = m.of ?? m.position;
+      const reason = outcome.rejected?.get(of);
+      if (outcome.failed?.has(of)) {
+        this.result.failed.push(m.position);
+        if (onUnsent && form) onUnsent(form(m), m.position);
+      } else if (reason !== undefined) {
+        const why = of === m.position ? reason : `the same item as position ${of}: ${reason}`;
+        this.result.rejected.push({ index: m.position, reason: why });
+        if (onRejected && form) onRejected(form(m), m.position, why);
+      } else {
+        this.result.accepted++;
+        if (of !== m.position) this.result.duplicates++;
       }
     }
   }

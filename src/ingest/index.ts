@@ -33,6 +33,14 @@ import {
   rawEventReader,
 } from "./events.js";
 import { UnreadableRecord } from "./ndjson.js";
+import {
+  type ImportItem,
+  importRules,
+  type ProfileImportJobOptions,
+  type ProfileImportJobReport,
+  profileImportSender,
+} from "./profile-import.js";
+import { type ImportProfile, normaliseImportProfile } from "./profile-import-records.js";
 import { type IngestSource, type ItemReader, ingestSource } from "./source.js";
 import {
   historicalImportProblems,
@@ -50,6 +58,12 @@ export type {
   IngestResult,
 } from "./engine.js";
 export { type ConflictingRepeats, eventUniqueId, flatEvent } from "./events.js";
+export type {
+  ImportJobAttributes,
+  ProfileImportJobOptions,
+  ProfileImportJobReport,
+} from "./profile-import.js";
+export type { ImportProfile, PlacedImportError } from "./profile-import-records.js";
 export type { IngestSource } from "./source.js";
 
 /**
@@ -303,5 +317,75 @@ export async function ingestSubscriptions(
       size: (p) => Buffer.byteLength(JSON.stringify(p.profile)),
     },
     spec,
+  );
+}
+
+export interface IngestProfilesOptions extends IngestOptions, ProfileImportJobOptions {
+  /** Profiles per job, at most (and by default) Klaviyo's 10,000; jobs also stay within 5 MB. */
+  batchSize?: number;
+}
+
+/** What a profile import came to: the ingestion's account, one report per job. */
+export interface IngestProfilesResult extends IngestResult {
+  requests: ProfileImportJobReport[];
+}
+
+/**
+ * Jobs in flight at once by default: each is in flight from its creation until Klaviyo completes it (seconds to
+ * minutes), so that several are created while earlier ones run.
+ */
+export const DEFAULT_IMPORT_JOBS = 4;
+
+async function runProfileImport<R>(
+  client: KlaviyoClient,
+  source: IngestSource<R>,
+  reader: ItemReader<R, ImportItem>,
+  options: IngestProfilesOptions,
+): Promise<IngestProfilesResult> {
+  const signal = ownSignal(options.signal);
+  const result = await ingestSource(source, reader, importRules(batchSizeOf(options.batchSize, 10_000)), {
+    ...commonSpec(client, options, "bulk_import_profiles", signal),
+    ...(options.concurrency === undefined ? { concurrency: DEFAULT_IMPORT_JOBS } : {}),
+    ...profileImportSender(client, options, signal),
+  });
+  return result as IngestProfilesResult;
+}
+
+/**
+ * Imports profiles (Bulk Import Profiles): each item a profile's attributes in Klaviyo's names (`{email,
+ * phone_number, external_id, first_name, location, properties, …}`) or Klaviyo's profile object, or an
+ * `UnreadableRecord` from `readRecords`, read lazily from `source`. Profiles are created or updated by
+ * identifier, in jobs of at most 10,000 profiles and 5 MB, several at once; each job is waited for and its import
+ * errors are reported at the positions of the profiles they are about. A bad item is rejected as read; never
+ * throws for one, only for bad options.
+ */
+export function ingestProfiles(
+  client: KlaviyoClient,
+  source: IngestSource<unknown>,
+  options: IngestProfilesOptions = {},
+): Promise<IngestProfilesResult> {
+  const reader: ItemReader<unknown, ImportItem> = {
+    read(raw) {
+      if (raw instanceof UnreadableRecord) return { reason: raw.toString(), positions: 1 };
+      const { profile, problems } = normaliseImportProfile(raw);
+      if (problems.length > 0) return { reason: problems.join("; "), positions: 1 };
+      return { values: [{ profile, raw }] };
+    },
+    positions: () => 1,
+  };
+  return runProfileImport(client, source, reader, options);
+}
+
+/** `ingestProfiles` for profiles already checked (`normaliseImportProfile`), as Bulk Import Profiles holds them. */
+export function importCheckedProfiles(
+  client: KlaviyoClient,
+  profiles: Iterable<ImportProfile>,
+  options: IngestProfilesOptions = {},
+): Promise<IngestProfilesResult> {
+  return runProfileImport(
+    client,
+    profiles,
+    { read: (profile) => ({ values: [{ profile, raw: profile }] }), positions: () => 1 },
+    options,
   );
 }

@@ -178,6 +178,7 @@ function expectedFlags(path: string[]): string[] {
   const table: Record<string, string[]> = {
     request: ["--query", "--header", "--data", "--response-type", "--include", "--no-auth", ...CONNECTION],
     "ingest events": ingest,
+    "ingest profiles": [...ingest, "--list-id", "--job-timeout"],
     "ingest subscribe": [...ingest, "--list-id", "--historical-import", "--custom-source"],
     "ingest unsubscribe": [...ingest, "--list-id"],
     ui: ["--port", "--emulator", ...CONNECTION],
@@ -628,6 +629,34 @@ describe("klaviyo ingest: each flag acts or is refused", () => {
     );
     expect(sourced.requests).toHaveLength(1);
     expect(sourced.requests[0]?.body).toContain('"custom_source":"Probe form"');
+
+    // ingest profiles: --list-id adds the imported profiles to the list; --job-timeout is checked.
+    const imported = join(dir, "imported.ndjson");
+    writeFileSync(imported, `${JSON.stringify({ email: "imported@example.com", first_name: "Probe" })}\n`);
+    const importList = (
+      await cli(["run", "create-list", "--list-name", "Imported", "--format", "id"])
+    ).stdout.trim();
+    const importedRun = await cli([
+      "ingest",
+      "profiles",
+      imported,
+      "--list-id",
+      importList,
+      "--job-timeout",
+      "60",
+    ]);
+    expect(importedRun.code, importedRun.stderr).toBe(0);
+    const importedMembers = await cli([
+      "run",
+      "list-list-profiles",
+      "--list-id",
+      importList,
+      "--format",
+      "id",
+    ]);
+    expect(importedMembers.stdout.trim().split("\n")).toHaveLength(1);
+    expectRefused(await cli(["ingest", "profiles", imported, "--list-id", "a b"]), "--list-id");
+    expectRefused(await cli(["ingest", "profiles", imported, "--job-timeout", "0"]), "--job-timeout");
   });
 });
 

@@ -232,6 +232,82 @@ describe("klaviyo ingest, the real binary against the emulator on a real port", 
     expect(rejected).toEqual([{ _rejected: summaryOf(res).rejected[0]?.reason, metric: "No profile" }]);
   });
 
+  it("profiles: imported in jobs and waited for; bad lines and Klaviyo's import errors rejected by position, kept by --unsent for a re-run", async () => {
+    running.emulator.reset();
+    const client = new KlaviyoClient({ apiKey: KEY, baseUrl: running.url, rateLimiter: false });
+    const list = (await runAction("create-list", { listName: "Imported" }, { client })) as {
+      data: { id: string };
+    };
+    await runAction("create-profile", { email: "held@example.com" }, { client });
+    await runAction("create-profile", { email: "other@example.com", externalId: "crm-held" }, { client });
+    const people = Array.from({ length: 12_000 }, (_, i) => ({
+      email: `p${i}@example.com`,
+      first_name: `P${i}`,
+    }));
+    const lines = ndjson(people).split("\n");
+    lines[3] = "{not json";
+    lines[5] = JSON.stringify({ first_name: "No identifier" });
+    // Valid to send; Klaviyo does not import it: its email and its external ID belong to two profiles.
+    lines[11_000] = JSON.stringify({ email: "held@example.com", external_id: "crm-held" });
+    const file = join(dir, "people.ndjson");
+    const left = join(dir, "people-left.ndjson");
+    writeFileSync(file, lines.join("\n"));
+    const res = await runCli(
+      ["ingest", "profiles", file, "--list-id", list.data.id, "--unsent", left, "--verbose"],
+      env,
+    );
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(2); // rejected records, every other one accepted
+    const summary = JSON.parse(res.stdout) as Omit<Summary, "requests"> & {
+      requests: Array<{ items: number; id: string; job_status: string; failed_count: number }>;
+    };
+    expect(summary).toMatchObject({ total: 12_000, accepted: 11_997, failed: [], unsent: [] });
+    expect(summary.rejected.map((r) => r.index)).toEqual([3, 5, 11_000]);
+    expect(summary.rejected[0]?.reason).toMatch(/^not valid JSON/);
+    expect(summary.rejected[1]?.reason).toMatch(/^needs an identifier/);
+    expect(summary.rejected[2]?.reason).toMatch(/duplicate_profile/);
+    expect(summary.requests.map((r) => [r.items, r.job_status, r.failed_count])).toEqual([
+      [10_000, "complete", 0],
+      [1_998, "complete", 1],
+    ]);
+    expect(running.emulator.state.memberships.get(list.data.id)?.size).toBe(11_997);
+    const kept = readFileSync(left, "utf8").trim().split("\n");
+    expect(kept).toHaveLength(3);
+    expect(kept[0]).toBe("{not json");
+    expect(JSON.parse(kept[2] ?? "")).toEqual({
+      _rejected: summary.rejected[2]?.reason,
+      email: "held@example.com",
+      external_id: "crm-held",
+    });
+
+    // Fixed (the reasons may stay: ingest ignores them), the file runs again over itself and completes.
+    writeFileSync(
+      left,
+      `${[
+        { email: "p3@example.com" },
+        { email: "p5@example.com" },
+        { _rejected: "fixed", email: "held@example.com", external_id: "crm-held-2" },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join("\n")}\n`,
+    );
+    const again = await runCli(["ingest", "profiles", left, "--unsent", left], env);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again)).toMatchObject({ total: 3, accepted: 3, complete: true });
+    expect(readFileSync(left, "utf8")).toBe("");
+    expect(running.emulator.state.profiles.size).toBe(12_001);
+  });
+
+  it("profiles: bad --job-timeout exits 2 before anything is sent", async () => {
+    const logged = running.emulator.requests.length;
+    const file = join(dir, "person.ndjson");
+    writeFileSync(file, ndjson([{ email: "a@example.com" }]));
+    const res = await runCli(["ingest", "profiles", file, "--job-timeout", "0"], env);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/--job-timeout: must be a whole number of seconds/);
+    expect(running.emulator.requests).toHaveLength(logged);
+  });
+
   it("exit codes: 1 when requests failed, 3 when the key is refused", async () => {
     running.emulator.reset();
     const file = join(dir, "two.ndjson");

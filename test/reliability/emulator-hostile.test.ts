@@ -13,6 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_JSON_BYTES, MAX_JSON_DEPTH } from "../../src/emulator/body.js";
 import { MULTIPART_LIMIT, URL_BODY_LIMIT } from "../../src/emulator/resources/images-upload.js";
+import { IMPORT_JOB_LIMITS } from "../../src/emulator/resources/profile-import-jobs.js";
 import { PROFILE_BODY_LIMIT } from "../../src/emulator/resources/profiles-body.js";
 import { EVENT_LIMITS } from "../../src/klaviyo/event-limits.js";
 import type { Operation } from "../../src/klaviyo/operations.js";
@@ -59,6 +60,7 @@ function bodyLimit(op: Operation): number {
   if (op.id === "create_profile" || op.id === "update_profile" || op.id === "create_or_update_profile")
     return PROFILE_BODY_LIMIT;
   if (op.id === "upload_image_from_url") return URL_BODY_LIMIT;
+  if (op.id === "bulk_import_profiles") return IMPORT_JOB_LIMITS.bytes;
   if (op.id === MULTIPART_OPERATION) return MULTIPART_LIMIT;
   return MAX_JSON_BYTES;
 }

@@ -177,6 +177,35 @@ export const BODIES: Readonly<Record<string, BodyFixture>> = {
       "/data/attributes/events-bulk-create/data/0/attributes/profile/data/attributes/location/longitude",
     ],
   },
+  bulk_import_profiles: {
+    status: 202,
+    body: (s) => ({
+      data: {
+        type: "profile-bulk-import-job",
+        attributes: {
+          profiles: {
+            data: [
+              {
+                type: "profile",
+                attributes: {
+                  email: `${unique("import")}@example.com`,
+                  first_name: "Ada",
+                  location: { city: "Boston", latitude: 42.36, longitude: -71.06 },
+                  properties: { plan: "gold" },
+                },
+              },
+            ],
+          },
+        },
+        relationships: { lists: { data: [{ type: "list", id: s.lists as string }] } },
+      },
+    }),
+    freeForm: ["/data/attributes/profiles/data/0/attributes/properties"],
+    anyType: [
+      "/data/attributes/profiles/data/0/attributes/location/latitude",
+      "/data/attributes/profiles/data/0/attributes/location/longitude",
+    ],
+  },
   bulk_subscribe_profiles: {
     status: 202,
     body: (s) => ({
@@ -509,5 +538,12 @@ export async function seedResources(em: Emulator, fetch: FetchLike, base: string
     seeds.profiles,
     () => insertProfile(em.state, { email: `${unique("merged")}@example.com` }).id,
   );
+  const job = await fetch(`${base}/api/profile-bulk-import-jobs`, {
+    method: "POST",
+    headers: klaviyoHeaders(undefined, { "Content-Type": "application/vnd.api+json" }),
+    body: JSON.stringify((BODIES.bulk_import_profiles as BodyFixture).body(seeds)),
+  });
+  if (job.status !== 202) throw new Error(`seeding an import job: ${job.status}`);
+  seeds["profile-bulk-import-jobs"] = ((await job.json()) as { data: { id: string } }).data.id;
   return seeds;
 }

@@ -24,6 +24,11 @@ export type Step = {
     inputs(state: TourState): ActionInputs<K>;
     /** Remembers ids for later steps (state.listId = …). */
     keep?(output: unknown, state: TourState): void;
+    /**
+     * A bulk step that sends this many items made to be refused (to show a refusal): it succeeds when exactly
+     * these are rejected and every other item is accepted.
+     */
+    rejects?: number;
   };
 }[ActionKey];
 
@@ -123,6 +128,20 @@ export function tour(run: string): Step[] {
     {
       action: "remove-profiles-from-list",
       inputs: (s) => ({ listId: id(s.listId), emails: [email("grace")] }),
+    },
+    {
+      action: "bulk-import-profiles",
+      note: "one refused",
+      inputs: (s) => ({
+        profiles: [
+          { email: email("grace"), external_id: `demo-${run}-grace`, first_name: "Grace" },
+          { email: email("linus"), first_name: "Linus", properties: { plan: "silver" } },
+          // Ada's email with the external ID just given to Grace: two profiles in one, an import error.
+          { email: email("ada"), external_id: `demo-${run}-grace` },
+        ],
+        listId: id(s.listId),
+      }),
+      rejects: 1,
     },
     {
       action: "create-event",

@@ -6,6 +6,7 @@ import {
   type IngestProgress,
   type IngestResult,
   ingestEvents,
+  ingestProfiles,
   ingestSubscriptions,
 } from "../../ingest/index.js";
 import { readRecords, UnreadableRecord } from "../../ingest/ndjson.js";
@@ -19,7 +20,7 @@ import {
 import { bulkExitCode, EXIT_FAILURE, EXIT_OK, formatJson, type Io, reportError } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
 
-type Kind = "events" | "subscribe" | "unsubscribe";
+type Kind = "events" | "subscribe" | "unsubscribe" | "profiles";
 
 interface IngestFlags extends ConnectionFlags {
   concurrency?: string;
@@ -27,6 +28,7 @@ interface IngestFlags extends ConnectionFlags {
   listId?: string;
   historicalImport?: boolean;
   customSource?: string;
+  jobTimeout?: string;
   verbose?: boolean;
 }
 
@@ -37,10 +39,21 @@ const DESCRIPTIONS: Record<Kind, string> = {
     "subscribe profiles from an NDJSON or JSON array file (- for standard input), 1,000 per job, several jobs at a time",
   unsubscribe:
     "unsubscribe profiles from an NDJSON or JSON array file (- for standard input), 100 per job, several jobs at a time",
+  profiles:
+    "create or update profiles (Bulk Import Profiles) from an NDJSON or JSON array file (- for standard input), in jobs of up to 10,000 profiles and 5 MB, several at a time; each job is waited for and the profiles it could not import are rejected with Klaviyo's reason",
 };
 
 function usageError(label: string, key: string, message: string): InputValidationError {
   return new InputValidationError([{ label, key, message }]);
+}
+
+/** `--job-timeout` in milliseconds (seconds on the command line, 1 to 86,400). */
+function jobTimeoutOf(flags: IngestFlags): number | undefined {
+  if (flags.jobTimeout === undefined) return undefined;
+  const n = /^\d+$/.test(flags.jobTimeout.trim()) ? Number(flags.jobTimeout) : Number.NaN;
+  if (!(n >= 1 && n <= 86_400))
+    throw usageError("--job-timeout", "jobTimeout", "must be a whole number of seconds from 1 to 86400");
+  return n * 1000;
 }
 
 function concurrencyOf(flags: IngestFlags): number | undefined {
@@ -157,6 +170,7 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
   try {
     checkConnectionFlags(flags);
     const concurrency = concurrencyOf(flags);
+    const jobTimeoutMs = jobTimeoutOf(flags);
     if (flags.listId !== undefined && !parse(idSchema, flags.listId).success)
       throw usageError("--list-id", "listId", "must be a list ID, such as Y6nRLr");
     if (file !== "-") {
@@ -180,7 +194,13 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
     };
     let result: IngestResult;
     if (kind === "events") result = await ingestEvents(client, source, options);
-    else {
+    else if (kind === "profiles") {
+      result = await ingestProfiles(client, source, {
+        ...options,
+        ...(flags.listId !== undefined ? { listId: flags.listId.trim() } : {}),
+        ...(jobTimeoutMs !== undefined ? { jobTimeoutMs } : {}),
+      });
+    } else {
       result = await ingestSubscriptions(client, kind, source, {
         ...options,
         ...(flags.listId !== undefined ? { listId: flags.listId.trim() } : {}),
@@ -218,11 +238,13 @@ export async function runIngest(kind: Kind, file: string, flags: IngestFlags, io
   }
 }
 
-/** `klaviyo ingest events|subscribe|unsubscribe <file|->`. */
+/** `klaviyo ingest events|profiles|subscribe|unsubscribe <file|->`. */
 export function registerIngestCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   const ingest = program
     .command("ingest")
-    .description("stream a large NDJSON or JSON array file into Klaviyo: events, subscribe, unsubscribe")
+    .description(
+      "stream a large NDJSON or JSON array file into Klaviyo: events, profiles, subscribe, unsubscribe",
+    )
     .addHelpText(
       "after",
       `
@@ -240,15 +262,19 @@ Examples:
   $ printf '%s\\n' '{"metric": "Placed Order", "profile": {"email": "sarah.mason@example.com"}, "value": 29.98}' > orders.ndjson
   $ klaviyo ingest events orders.ndjson --unsent left.ndjson
   $ klaviyo ingest events left.ndjson --unsent left.ndjson
+  $ printf '%s\\n' '{"email": "sarah.mason@example.com", "first_name": "Sarah"}' '{"external_id": "crm-63f64a2b", "phone_number": "+15005550006"}' > people.ndjson
+  $ klaviyo ingest profiles people.ndjson --unsent left.ndjson
   $ echo '[{"email": "sarah.mason@example.com"}]' | klaviyo ingest subscribe - --list-id "$(klaviyo run list-lists --limit 1 --format id)"`,
     );
-  for (const kind of ["events", "subscribe", "unsubscribe"] as const) {
+  for (const kind of ["events", "profiles", "subscribe", "unsubscribe"] as const) {
     const sub = ingest
       .command(`${kind} <file>`)
       .description(DESCRIPTIONS[kind])
       .option(
         "--concurrency <n>",
-        "requests in flight at once, 1 to 100 (default: as many as reach the rate limit at the latency observed, at most 20); the rate limit still applies",
+        kind === "profiles"
+          ? "jobs in flight at once, each from its creation until Klaviyo completes it, 1 to 100 (default 4); the rate limit still applies"
+          : "requests in flight at once, 1 to 100 (default: as many as reach the rate limit at the latency observed, at most 20); the rate limit still applies",
       )
       .option(
         "--unsent <file>",
@@ -259,7 +285,15 @@ Examples:
         "--list-id <id>",
         kind === "subscribe"
           ? "the list to subscribe the profiles to"
-          : "the list to unsubscribe the profiles from (profiles not in it are unsubscribed globally)",
+          : kind === "profiles"
+            ? "the list to add every imported profile to (no consent is recorded: use ingest subscribe for that)"
+            : "the list to unsubscribe the profiles from (profiles not in it are unsubscribed globally)",
+      );
+    }
+    if (kind === "profiles") {
+      sub.option(
+        "--job-timeout <seconds>",
+        "how long to wait for each job to complete once created (default 1800); the profiles of a job still running then are reported failed, with its id",
       );
     }
     if (kind === "subscribe") {

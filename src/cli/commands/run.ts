@@ -206,6 +206,7 @@ function isListAction(action: AnyAction): boolean {
 /** The actions whose result is a report of what was done (a job, an ingestion, an HTTP exchange), not resources. */
 const REPORT_RESULTS = new Set([
   "bulk-create-events",
+  "bulk-import-profiles",
   "create-event",
   "raw-request",
   "subscribe-profiles",

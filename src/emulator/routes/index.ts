@@ -9,6 +9,7 @@ import { flowRoutes } from "./flows.js";
 import { imageRoutes } from "./images.js";
 import { listRoutes } from "./lists.js";
 import { metricRoutes } from "./metrics.js";
+import { profileImportRoutes } from "./profile-import.js";
 import { profileRoutes } from "./profiles.js";
 import { profileEverydayRoutes } from "./profiles-everyday.js";
 import { segmentRoutes } from "./segments.js";
@@ -24,6 +25,7 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
     ...profileRoutes(state),
     ...listRoutes(state),
     ...subscriptionRoutes(state),
+    ...profileImportRoutes(state),
     ...eventRoutes(state),
     ...segmentRoutes(state),
     ...campaignRoutes(state),
