@@ -5,9 +5,16 @@
  */
 
 import type { Emulator } from "../../src/emulator/index.js";
+import {
+  sendProblem,
+  setSendTiming,
+  startSend,
+  stopSend,
+} from "../../src/emulator/resources/campaign-send.js";
 import { insertProfile } from "../../src/emulator/resources/profile-model.js";
 import { implementedRoutes } from "../../src/emulator/routes/index.js";
-import { createState, seedAccount } from "../../src/emulator/state.js";
+import { seedFlows } from "../../src/emulator/seed-flows.js";
+import { type CampaignRow, createState, seedAccount } from "../../src/emulator/state.js";
 import { allOperations, type Operation } from "../../src/klaviyo/operations.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import type { FetchLike } from "../helpers/contract.js";
@@ -70,6 +77,27 @@ const eventProfile = (): { [key: string]: Json } => ({
   location: { city: "Boston", latitude: "42.36", longitude: -71.06 },
   properties: { tier: "gold" },
 });
+
+/** What a tag is linked to, by the relationship's name: its resource type and the collection seeding it. */
+const TAGGED = { campaigns: "campaign", flows: "flow", lists: "list", segments: "segment" } as const;
+
+/** Tag and Remove Tag from each kind: `{ data: [{ type, id }] }`, 204 (TagCampaignOp, TagFlowOp, …). */
+function tagRelationshipBodies(): Record<string, BodyFixture> {
+  const out: Record<string, BodyFixture> = {};
+  for (const [collection, type] of Object.entries(TAGGED)) {
+    const body = (s: Seeds): Json => ({ data: [{ type, id: s[collection] as string }] });
+    out[`tag_${collection}`] = { status: 204, body };
+    out[`remove_tag_from_${collection}`] = { status: 204, body };
+  }
+  return out;
+}
+
+/**
+ * By an emulator's seeded send job (whose ID is its campaign's): puts the campaign back to Draft before a Send
+ * Campaign case (reverting its live send, as Cancel Campaign Send does), and queues it again before a Cancel
+ * Campaign Send case (as Send Campaign does), so that each case starts from a state where its fixture succeeds.
+ */
+const sendHooks = new Map<string, { toDraft(): void; toQueued(): void }>();
 
 /**
  * A valid body for every implemented write operation that reads one, by operation id. Operations absent here
@@ -404,6 +432,104 @@ export const BODIES: Readonly<Record<string, BodyFixture>> = {
       },
     }),
   },
+  // Everyday campaign, flow, tag, template and metric operations (#19): the bodies as Klaviyo's document defines
+  // them (CampaignCloneQuery, CampaignMessageAssignTemplateQuery, CampaignSendJobCreateQuery,
+  // CampaignSendJobPartialUpdateQuery, FlowUpdateQuery, TagCreateQuery, the tag relationship bodies,
+  // TemplateCloneQuery, TemplateRenderQuery, MetricAggregateQuery).
+  create_campaign_clone: {
+    status: 201,
+    body: (s) => ({
+      data: { type: "campaign", id: s.campaigns as string, attributes: { new_name: unique("Clone ") } },
+    }),
+  },
+  assign_template_to_campaign_message: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "campaign-message",
+        id: s["campaign-messages"] as string,
+        relationships: { template: { data: { type: "template", id: s.templates as string } } },
+      },
+    }),
+  },
+  send_campaign: {
+    status: 202,
+    body: (s) => {
+      sendHooks.get(s["campaign-send-jobs"] as string)?.toDraft();
+      return { data: { type: "campaign-send-job", id: s["campaign-send-jobs"] as string } };
+    },
+  },
+  cancel_campaign_send: {
+    status: 204,
+    body: (s) => {
+      sendHooks.get(s["campaign-send-jobs"] as string)?.toQueued();
+      return {
+        data: {
+          type: "campaign-send-job",
+          id: s["campaign-send-jobs"] as string,
+          // `revert` (not `cancel`) leaves the campaign a Draft, so it can be queued again for the next case.
+          attributes: { action: "revert" },
+        },
+      };
+    },
+  },
+  update_flow: {
+    status: 200,
+    body: (s) => ({ data: { type: "flow", id: s.flows as string, attributes: { status: "manual" } } }),
+  },
+  create_tag: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "tag",
+        attributes: { name: unique("Tag ") },
+        relationships: { "tag-group": { data: { type: "tag-group", id: s["tag-groups"] as string } } },
+      },
+    }),
+  },
+  ...tagRelationshipBodies(),
+  clone_template: {
+    status: 201,
+    body: (s) => ({
+      data: { type: "template", id: s.templates as string, attributes: { name: unique("Copy ") } },
+    }),
+  },
+  render_template: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "template",
+        id: s.templates as string,
+        attributes: { context: { first_name: "Ada", items: ["A", "B"], order: { total: 9.5, paid: true } } },
+      },
+    }),
+    // TemplateRenderQueryResourceObjectAttributes.context: `type: object` with no properties: any members.
+    freeForm: ["/data/attributes/context"],
+  },
+  query_metric_aggregates: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "metric-aggregate",
+        attributes: {
+          metric_id: s.metrics as string,
+          measurements: ["count", "sum_value"],
+          interval: "day",
+          page_size: 500,
+          by: ["$value_currency"],
+          return_fields: ["count"],
+          // An array of strings in the document (not of several types): each a condition on `datetime` or a
+          // dimension.
+          filter: [
+            "greater-or-equal(datetime,2026-01-01T00:00:00)",
+            "less-than(datetime,2026-02-01T00:00:00)",
+          ],
+          timezone: "UTC",
+          sort: "-count",
+        },
+      },
+    }),
+  },
 };
 
 /** The operation that takes a multipart body rather than JSON. */
@@ -485,7 +611,56 @@ export function makers(fetch: FetchLike, base: string, seeds: () => Seeds) {
     segments: make("create_segment", "/api/segments"),
     templates: make("create_template", "/api/templates"),
     campaigns: make("create_campaign", "/api/campaigns"),
+    tags: make("create_tag", "/api/tags"),
   };
+}
+
+async function post(fetch: FetchLike, base: string, path: string, body: Json): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method: "POST",
+    headers: klaviyoHeaders(undefined, { "Content-Type": "application/vnd.api+json" }),
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * A campaign of its own, given a template and sent through the API: its send job (whose ID is the campaign's).
+ * Its stages are made to last hours here, so that the job is still live whenever a case cancels it.
+ */
+async function seedSendJob(em: Emulator, fetch: FetchLike, base: string, seeds: Seeds): Promise<string> {
+  setSendTiming(em.state, { queuedMs: 3_600_000, processingMs: 3_600_000 });
+  const campaignId = await makers(fetch, base, () => seeds).campaigns();
+  const campaign = em.state.campaigns.get(campaignId) as CampaignRow;
+  const assigned = await post(fetch, base, "/api/campaign-message-assign-template", {
+    data: {
+      type: "campaign-message",
+      id: campaign.messageIds[0] as string,
+      relationships: { template: { data: { type: "template", id: seeds.templates as string } } },
+    },
+  });
+  if (assigned.status !== 200) throw new Error(`assigning a template: ${assigned.status}`);
+  const sent = await post(fetch, base, "/api/campaign-send-jobs", {
+    data: { type: "campaign-send-job", id: campaignId },
+  });
+  if (sent.status !== 202) throw new Error(`sending a campaign: ${sent.status} ${await sent.text()}`);
+  const jobId = ((await sent.json()) as { data: { id: string } }).data.id;
+  const live = () => {
+    const status = em.state.campaignSendJobs.get(jobId)?.attributes.status;
+    return status === "queued" || status === "processing";
+  };
+  sendHooks.set(jobId, {
+    toDraft() {
+      const job = em.state.campaignSendJobs.get(jobId);
+      if (job && live()) stopSend(em.state, job, "revert");
+    },
+    toQueued() {
+      if (live()) return;
+      const problem = sendProblem(em.state, campaign);
+      if (problem) throw new Error(`the seeded send job cannot be queued again: ${problem}`);
+      startSend(em.state, campaign);
+    },
+  });
+  return jobId;
 }
 
 /** One resource of every kind a route addresses, created through the API (so the ids are the emulator's own). */
@@ -517,7 +692,14 @@ export async function seedResources(em: Emulator, fetch: FetchLike, base: string
   const last = (rows: Iterable<{ id: string }>) => [...rows].at(-1)?.id as string;
   seeds.events = last(em.state.events.values());
   seeds.metrics = last(em.state.metrics.values());
-  seeds["campaign-messages"] = last(em.state.campaignMessages.values());
+  seeds["campaign-messages"] = em.state.campaigns.get(seeds.campaigns)?.messageIds[0] as string;
+  // There is no Create Flow in the emulator (501): its flows are the demo seed's (a live welcome series first).
+  seeds.flows = seedFlows(em.state, seeds.lists)[0] as string;
+  const groups = await fetch(`${base}/api/tag-groups`, { headers: klaviyoHeaders() });
+  if (groups.status !== 200) throw new Error(`reading tag groups: ${groups.status}`);
+  seeds["tag-groups"] = ((await groups.json()) as { data: Array<{ id: string }> }).data[0]?.id as string;
+  seeds.tags = await make.tags();
+  seeds["campaign-send-jobs"] = await seedSendJob(em, fetch, base, seeds);
   for (const [collection, type] of [
     ["profile-suppression-bulk-create-jobs", "profile-suppression-bulk-create-job"],
     ["profile-suppression-bulk-delete-jobs", "profile-suppression-bulk-delete-job"],
