@@ -125,6 +125,27 @@ describe("klaviyo run, the real binary against the emulator on a real port", () 
 });
 
 describe("klaviyo demo", () => {
+  it("on an account without a draft flow, skips the flow steps saying why, runs the rest and exits 0", async () => {
+    const bare = await startCliEmulator(["--api-key", KEY]);
+    try {
+      const res = await runCli(["demo", "--base-url", bare.url, "--api-key", KEY, "--yes"]);
+      expect(res.code).toBe(0);
+      const rows = res.stdout.trim().split("\n");
+      const skipped = rows.filter((r) => r.includes("skipped: the account has no draft flow"));
+      expect(skipped.map((r) => r.split(/\s+/)[0])).toEqual([
+        "get-flow",
+        "update-flow-status",
+        "update-flow-status",
+      ]);
+      const steps = tour("x").length;
+      expect(rows.at(-1)).toBe(
+        `${steps - 3}/${steps} steps succeeded, 3 skipped (${registry.length} actions)`,
+      );
+    } finally {
+      expect(await bare.stop()).toBe(0);
+    }
+  });
+
   it("runs every one of the actions against the embedded emulator, one row each, and exits 0", async () => {
     const res = await runCli(["demo"]);
     expect(res.code).toBe(0);

@@ -147,12 +147,12 @@ describe("client.call against the emulator", () => {
 
   it("answers an operation the emulator does not implement with 501, as a ServerError, the retry option honoured", async () => {
     const { client, sent } = emulated();
-    const error = await rejection(client.call("get_flows", { retry: { maxRetries: 0 } }));
+    const error = await rejection(client.call("get_coupons", { retry: { maxRetries: 0 } }));
     expect(error).toBeInstanceOf(ServerError);
     expect((error as ServerError).status).toBe(501);
     expect((error as ServerError).errors?.[0]?.code).toBe("not_implemented");
     expect(sent).toHaveLength(1);
-    expect(new URL(sent[0]?.url ?? "").pathname).toBe("/api/flows");
+    expect(new URL(sent[0]?.url ?? "").pathname).toBe("/api/coupons");
   });
 });
 

@@ -132,10 +132,18 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   const width = Math.max(...steps.map((s) => s.action.length + (s.note ? s.note.length + 3 : 0)));
   let failures = 0;
   let refused = 0;
+  let skipped = 0;
   for (const step of steps) {
     const started = performance.now();
     lastStatus = 0;
     let line: string;
+    if (step.when && !state[step.when.has]) {
+      skipped++;
+      const name = step.note ? `${step.action} (${step.note})` : step.action;
+      io.stdout(`${name.padEnd(width)}    -      - ms  skipped: ${step.when.otherwise}
+`);
+      continue;
+    }
     try {
       const output = await runStep(step, state, client);
       step.keep?.(output, state);
@@ -166,7 +174,10 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
     io.stdout(`${name.padEnd(width)}  ${String(lastStatus || "-").padStart(3)}  ${ms} ms  ${line}\n`);
   }
   const distinct = new Set(steps.map((s) => s.action)).size;
-  io.stdout(`${steps.length - failures}/${steps.length} steps succeeded (${distinct} actions)\n`);
+  const skips = skipped > 0 ? `, ${skipped} skipped` : "";
+  io.stdout(
+    `${steps.length - failures - skipped}/${steps.length} steps succeeded${skips} (${distinct} actions)\n`,
+  );
   return failures === 0 ? EXIT_OK : refused > 0 ? EXIT_AUTH : EXIT_FAILURE;
 }
 
