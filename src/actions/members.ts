@@ -81,7 +81,7 @@ const profileIdsInput = (verb: "add" | "remove"): InputDefinition<string[], fals
     {
       key: "profileIds",
       label: "Profile IDs",
-      comments: `${verb === "add" ? "Adding to a list gives no marketing consent: Klaviyo advises Subscribe Profiles for that. " : ""}The IDs of the profiles to ${verb}, such as 01GDDKASAP8TKDDA2GRZDSVP4H (List Profile returns them), as a JSON array or as text separated by commas. Any number: they are sent ${MAX_PROFILES_PER_MEMBERSHIP_REQUEST.toLocaleString("en-US")} per request (Klaviyo's limit); an ID given twice is sent once. Give Profile IDs, Emails or both.`,
+      comments: `${verb === "add" ? "Adding to a list gives no marketing consent: Klaviyo advises Subscribe Profiles for that. " : ""}The IDs of the profiles to ${verb}, such as 01GDDKASAP8TKDDA2GRZDSVP4H (List Profile returns them), as a JSON array or as text separated by commas. Any number: they are sent ${MAX_PROFILES_PER_MEMBERSHIP_REQUEST} per request (Klaviyo's limit); an ID given twice is sent once. Give Profile IDs, Emails or both.`,
       example: "01GDDKASAP8TKDDA2GRZDSVP4H",
     },
     idList,

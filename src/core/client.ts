@@ -117,7 +117,9 @@ function isJsonType(contentType: string | null): boolean {
   return contentType !== null && /[/+]json\b/i.test(contentType);
 }
 
-const decoder = new TextDecoder();
+// Made on first use: constructing the first TextDecoder of a process costs milliseconds at import.
+let decoder: InstanceType<typeof TextDecoder> | undefined;
+const decode = (bytes: Uint8Array): string => (decoder ??= new TextDecoder()).decode(bytes);
 
 /** No key given and none in the environment: refused before anything could be sent without one. */
 function missingKey(): never {
@@ -276,7 +278,7 @@ export class KlaviyoClient {
   private parseBody(res: WireResponse, options: RequestOptions, url: URL): unknown {
     const type = options.responseType ?? "json";
     if (type === "binary") return res.bytes;
-    const text = decoder.decode(res.bytes);
+    const text = decode(res.bytes);
     if (type === "text") return text;
     if (text.trim() === "") return null;
     const contentType = res.headers.get("content-type");
@@ -315,7 +317,7 @@ export class KlaviyoClient {
   private toError(res: WireResponse, method: string, url: URL): ApiError {
     const secrets = this.auth?.secrets() ?? [];
     const contentType = res.headers.get("content-type");
-    const text = decoder.decode(res.bytes);
+    const text = decode(res.bytes);
     let errors: KlaviyoErrorObject[] | undefined;
     if (isJsonType(contentType) || text.trimStart().startsWith("{")) {
       try {
