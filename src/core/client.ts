@@ -119,7 +119,10 @@ function isJsonType(contentType: string | null): boolean {
 
 // Made on first use: constructing the first TextDecoder of a process costs milliseconds at import.
 let decoder: InstanceType<typeof TextDecoder> | undefined;
-const decode = (bytes: Uint8Array): string => (decoder ??= new TextDecoder()).decode(bytes);
+function decode(bytes: Uint8Array): string {
+  if (!decoder) decoder = new TextDecoder();
+  return decoder.decode(bytes);
+}
 
 /** No key given and none in the environment: refused before anything could be sent without one. */
 function missingKey(): never {
