@@ -2,8 +2,15 @@
  * Metrics: list them, get one, and query their aggregates (counts, sums of value and unique profiles over time,
  * grouped by message, campaign and the other dimensions Klaviyo allows).
  */
+
 import * as v from "valibot";
 import { InputValidationError } from "../core/errors.js";
+import {
+  AGGREGATE_DIMENSIONS,
+  AGGREGATE_INTERVALS,
+  AGGREGATE_MEASUREMENTS,
+  AGGREGATE_SORTS,
+} from "../klaviyo/metric-aggregates.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { checkWith } from "../klaviyo/schema.js";
 import { isKnownTimeZone } from "../klaviyo/time-zones.js";
@@ -89,50 +96,11 @@ export const getMetric = defineAction({
   },
 });
 
-export const AGGREGATE_MEASUREMENTS = ["count", "sum_value", "unique"] as const;
-export const AGGREGATE_INTERVALS = ["hour", "day", "week", "month"] as const;
-
-/** The `by` dimensions of Klaviyo's document (`MetricAggregateQuery`). */
-export const AGGREGATE_DIMENSIONS = [
-  "$attributed_channel",
-  "$attributed_flow",
-  "$attributed_message",
-  "$attributed_variation",
-  "$campaign_channel",
-  "$flow",
-  "$flow_channel",
-  "$message",
-  "$message_send_cohort",
-  "$usage_amount",
-  "$value_currency",
-  "$variation",
-  "$variation_send_cohort",
-  "Bot Click",
-  "Bounce Type",
-  "Campaign Name",
-  "Client Canonical",
-  "Client Name",
-  "Client Type",
-  "Email Domain",
-  "Failure Source",
-  "Failure Type",
-  "From Number",
-  "From Phone Region",
-  "Inbox Provider",
-  "List",
-  "Message Format",
-  "Message Name",
-  "Message Type",
-  "Method",
-  "Segment Count",
-  "Subject",
-  "To Number",
-  "To Phone Region",
-  "URL",
-  "form_id",
-] as const;
-
-const AGGREGATE_SORTS = [...AGGREGATE_DIMENSIONS, ...AGGREGATE_MEASUREMENTS].flatMap((k) => [k, `-${k}`]);
+export {
+  AGGREGATE_DIMENSIONS,
+  AGGREGATE_INTERVALS,
+  AGGREGATE_MEASUREMENTS,
+} from "../klaviyo/metric-aggregates.js";
 
 const CONDITION = /^\s*([a-z-]+)\(\s*([^,()]+?)\s*,\s*([\s\S]*?)\s*\)\s*$/;
 const QUOTED = /^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")$/;

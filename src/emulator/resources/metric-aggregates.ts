@@ -17,54 +17,21 @@
  * - Without `by` there is one row (dimensions `[]`), zeros included; with `by`, one row per group that has events,
  *   ordered by the dimensions (or by `sort`), `page_size` rows a page with a cursor to the rest.
  */
+import {
+  AGGREGATE_DIMENSIONS,
+  AGGREGATE_INTERVALS,
+  AGGREGATE_MEASUREMENTS,
+} from "../../klaviyo/metric-aggregates.js";
 import type { EmulatorState, EventRow } from "../state.js";
 
 export { isKnownTimeZone } from "../../klaviyo/time-zones.js";
 
-export const MEASUREMENTS = ["count", "sum_value", "unique"] as const;
+export const MEASUREMENTS = AGGREGATE_MEASUREMENTS;
 export type Measurement = (typeof MEASUREMENTS)[number];
-export const INTERVALS = ["hour", "day", "week", "month"] as const;
+export const INTERVALS = AGGREGATE_INTERVALS;
 export type Interval = (typeof INTERVALS)[number];
-
 /** The `by` dimensions of Klaviyo's document. */
-export const DIMENSIONS = [
-  "$attributed_channel",
-  "$attributed_flow",
-  "$attributed_message",
-  "$attributed_variation",
-  "$campaign_channel",
-  "$flow",
-  "$flow_channel",
-  "$message",
-  "$message_send_cohort",
-  "$usage_amount",
-  "$value_currency",
-  "$variation",
-  "$variation_send_cohort",
-  "Bot Click",
-  "Bounce Type",
-  "Campaign Name",
-  "Client Canonical",
-  "Client Name",
-  "Client Type",
-  "Email Domain",
-  "Failure Source",
-  "Failure Type",
-  "From Number",
-  "From Phone Region",
-  "Inbox Provider",
-  "List",
-  "Message Format",
-  "Message Name",
-  "Message Type",
-  "Method",
-  "Segment Count",
-  "Subject",
-  "To Number",
-  "To Phone Region",
-  "URL",
-  "form_id",
-] as const;
+export const DIMENSIONS = AGGREGATE_DIMENSIONS;
 
 /** Dimensions Klaviyo derives from data the emulator does not hold: refused rather than answered wrongly. */
 export const UNSUPPORTED_DIMENSIONS: ReadonlySet<string> = new Set([

@@ -4,6 +4,7 @@
  * `resources/metric-aggregates.ts` over the stored events, `page_size` rows a page.
  */
 import * as v from "valibot";
+import { AGGREGATE_SORTS } from "../../klaviyo/metric-aggregates.js";
 import { readJson, validate } from "../body.js";
 import type { RouteTable } from "../env.js";
 import { EmulatorProblem, invalidBody, notFound } from "../errors.js";
@@ -21,7 +22,7 @@ import {
 } from "../resources/metric-aggregates.js";
 import type { EmulatorState } from "../state.js";
 
-const SORTS = [...DIMENSIONS, ...MEASUREMENTS].flatMap((key) => [key, `-${key}`]);
+const SORTS = AGGREGATE_SORTS;
 
 /** Rows a page when `page_size` is not given (Klaviyo's default). */
 export const DEFAULT_AGGREGATE_PAGE = 500;
