@@ -4,23 +4,13 @@
  */
 
 import * as v from "valibot";
+import { PROFILE_LOCATION_KEYS } from "../klaviyo/identifiers.js";
 import { FIELDSETS, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
 import { jsonObject, objectOnly, type Schema } from "../klaviyo/schema.js";
 import { type InputDefinition, input } from "./inputs.js";
 
 /** Klaviyo's `ProfileLocation` members, as Create and Update Profile take them. */
-export const LOCATION_KEYS = [
-  "address1",
-  "address2",
-  "city",
-  "country",
-  "region",
-  "zip",
-  "timezone",
-  "latitude",
-  "longitude",
-  "ip",
-] as const;
+export const LOCATION_KEYS = PROFILE_LOCATION_KEYS;
 
 export type ProfileLocation = Partial<
   Record<Exclude<(typeof LOCATION_KEYS)[number], "latitude" | "longitude">, string | null> & {

@@ -9,7 +9,7 @@
 import type { ApiError } from "../core/errors.js";
 import { EVENT_LIMITS, overStringLimit } from "../klaviyo/event-limits.js";
 import { formatTests, isObject, isoDateTime } from "../klaviyo/formats.js";
-import { PROFILE_IDENTIFIERS } from "../klaviyo/identifiers.js";
+import { PROFILE_IDENTIFIERS, PROFILE_LOCATION_KEYS } from "../klaviyo/identifiers.js";
 import { MAX_INPUT_DEPTH } from "../klaviyo/value-guard.js";
 
 export { PROFILE_IDENTIFIERS };
@@ -27,18 +27,7 @@ export const PROFILE_ATTRIBUTES = [
   "properties",
 ] as const;
 
-const LOCATION_KEYS = [
-  "address1",
-  "address2",
-  "city",
-  "country",
-  "latitude",
-  "longitude",
-  "region",
-  "zip",
-  "timezone",
-  "ip",
-];
+const LOCATION_KEYS: readonly string[] = PROFILE_LOCATION_KEYS;
 const META_KEYS = ["patch_properties", "patch_identifiers"];
 
 /** `data` of an event's profile, as Klaviyo takes it. */

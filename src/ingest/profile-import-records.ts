@@ -10,6 +10,7 @@
  */
 
 import { formatTests, isObject } from "../klaviyo/formats.js";
+import { PROFILE_LOCATION_KEYS } from "../klaviyo/identifiers.js";
 import { canonicalJson } from "./event-records.js";
 
 /** Klaviyo's limits for one job: 10,000 profiles, a 5 MB payload, 100 KB per profile (read as 10^3 bytes). */
@@ -42,18 +43,7 @@ export const IMPORT_ATTRIBUTES = [
   "properties",
 ] as const;
 
-const LOCATION_KEYS = [
-  "address1",
-  "address2",
-  "city",
-  "country",
-  "region",
-  "zip",
-  "timezone",
-  "ip",
-  "latitude",
-  "longitude",
-] as const;
+const LOCATION_KEYS: readonly string[] = PROFILE_LOCATION_KEYS;
 
 const describe = (value: unknown) =>
   value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;

@@ -56,3 +56,18 @@ export function idProblem(value: string): string | undefined {
     (/[\s/?#\\]/.test(value) ? "must not contain spaces, slashes, ? or #" : undefined)
   );
 }
+
+/** Klaviyo's `ProfileLocation` members, wherever a profile is written (Create and Update Profile, events' profiles,
+ * profile imports). */
+export const PROFILE_LOCATION_KEYS = [
+  "address1",
+  "address2",
+  "city",
+  "country",
+  "region",
+  "zip",
+  "timezone",
+  "latitude",
+  "longitude",
+  "ip",
+] as const;
