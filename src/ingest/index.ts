@@ -47,7 +47,7 @@ import {
   type JobProfile,
   MAX_PROFILES_PER_REQUEST,
   normaliseProfile,
-  profileIndexOf,
+  reasonsByProfile,
   type SubscriptionMode,
 } from "./subscription-records.js";
 
@@ -293,19 +293,7 @@ export async function ingestSubscriptions(
         idempotent: mode === "unsubscribe",
       });
     },
-    reasons(error: ApiError, batch) {
-      const out = new Map<number, string>();
-      for (const entry of error.errors) {
-        const pointer = entry.source?.pointer;
-        const at = pointer ? profileIndexOf(pointer) : undefined;
-        const member = at === undefined ? undefined : batch.members[at];
-        if (!member) continue;
-        const reason = `${entry.detail ?? entry.title ?? entry.code ?? "refused"} [${pointer}]`;
-        const before = out.get(member.position);
-        out.set(member.position, before === undefined ? reason : `${before}; ${reason}`);
-      }
-      return out;
-    },
+    reasons: (error: ApiError, batch) => reasonsByProfile(error.errors, batch.members),
     unsentForm: (value) => value.raw,
   };
   return ingestSource(

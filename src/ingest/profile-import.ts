@@ -21,7 +21,7 @@ import {
   JOB_ENVELOPE_BYTES,
   type PlacedImportError,
 } from "./profile-import-records.js";
-import { profileIndexOf } from "./subscription-records.js";
+import { reasonsByProfile } from "./subscription-records.js";
 
 /** How long to wait for one job to complete, by default: 30 minutes. */
 export const DEFAULT_JOB_TIMEOUT_MS = 30 * 60_000;
@@ -223,19 +223,7 @@ export function profileImportSender(
         };
       }
     },
-    reasons(error: ApiError, batch) {
-      const out = new Map<number, string>();
-      for (const entry of error.errors) {
-        const pointer = entry.source?.pointer;
-        const at = pointer ? profileIndexOf(pointer) : undefined;
-        const member = at === undefined ? undefined : batch.members[at];
-        if (!member) continue;
-        const reason = `${entry.detail ?? entry.title ?? entry.code ?? "refused"} [${pointer}]`;
-        const before = out.get(member.position);
-        out.set(member.position, before === undefined ? reason : `${before}; ${reason}`);
-      }
-      return out;
-    },
+    reasons: (error: ApiError, batch) => reasonsByProfile(error.errors, batch.members),
     unsentForm: (item) => item.raw,
   };
 }

@@ -421,3 +421,24 @@ export function profileIndexOf(pointer: string): number | undefined {
   const match = /^\/data\/attributes\/profiles\/data\/(\d+)(?:\/|$)/.exec(pointer);
   return match ? Number(match[1]) : undefined;
 }
+
+/**
+ * The reasons Klaviyo gave for refusing a request of profiles, by the position of each profile its errors point
+ * at (`/data/attributes/profiles/data/3/…`), several joined with "; "; errors pointing elsewhere are left out.
+ */
+export function reasonsByProfile(
+  errors: ReadonlyArray<{ detail?: string; title?: string; code?: string; source?: { pointer?: string } }>,
+  members: ReadonlyArray<{ position: number }>,
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const entry of errors) {
+    const pointer = entry.source?.pointer;
+    const at = pointer ? profileIndexOf(pointer) : undefined;
+    const member = at === undefined ? undefined : members[at];
+    if (!member) continue;
+    const reason = `${entry.detail ?? entry.title ?? entry.code ?? "refused"} [${pointer}]`;
+    const before = out.get(member.position);
+    out.set(member.position, before === undefined ? reason : `${before}; ${reason}`);
+  }
+  return out;
+}
