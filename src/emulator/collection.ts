@@ -30,6 +30,11 @@ export interface CollectionSpec<R extends ResourceRow> {
   readonly timeOrdered?: { readonly rows: readonly R[]; readonly field: string };
 }
 
+/** `rows` from index `from` on, read as the walk needs them (no copy of the rest: a page stops early). */
+function* rowsFrom<R>(rows: readonly R[], from: number): Generator<R> {
+  for (let i = from; i < rows.length; i++) yield rows[i] as R;
+}
+
 /** The top-level conditions of `filter` (its `and`'s, or itself) bounding `field` from below and from above. */
 function boundsOn(filter: FilterNode, field: string): { lower: FilterNode[]; upper: FilterNode[] } {
   const lower: FilterNode[] = [];
@@ -176,7 +181,7 @@ export function collection<R extends ResourceRow>(c: EmulatorContext, spec: Coll
   if (fast) {
     let last = Number.NEGATIVE_INFINITY;
     const range = timeRange(spec, filter);
-    const rows = range ? range.rows.slice(range.from) : spec.rows;
+    const rows = range ? rowsFrom(range.rows, range.from) : spec.rows;
     for (const row of rows) {
       if (row.seq < last) {
         fast = false;

@@ -11,7 +11,7 @@
 
 import { formatTests, isObject } from "../klaviyo/formats.js";
 import { PROFILE_LOCATION_KEYS } from "../klaviyo/identifiers.js";
-import { canonicalJson } from "./event-records.js";
+import { canonicalJson, PROFILE_ATTRIBUTES } from "./event-records.js";
 
 /** Klaviyo's limits for one job: 10,000 profiles, a 5 MB payload, 100 KB per profile (read as 10^3 bytes). */
 export const IMPORT_LIMITS = { profiles: 10_000, jobBytes: 5_000_000, profileBytes: 100_000 } as const;
@@ -27,21 +27,10 @@ export interface ImportProfile {
   meta?: Record<string, unknown>;
 }
 
-/** The attributes a profile takes (Klaviyo's `ProfileUpsertQueryResourceObject`). */
-export const IMPORT_ATTRIBUTES = [
-  "email",
-  "phone_number",
-  "external_id",
-  "_kx",
-  "first_name",
-  "last_name",
-  "organization",
-  "locale",
-  "title",
-  "image",
-  "location",
-  "properties",
-] as const;
+/** The attributes a profile takes (Klaviyo's `ProfileUpsertQueryResourceObject`): those of an event's profile but `anonymous_id`. */
+export const IMPORT_ATTRIBUTES: readonly string[] = PROFILE_ATTRIBUTES.filter(
+  (name) => name !== "anonymous_id",
+);
 
 const LOCATION_KEYS: readonly string[] = PROFILE_LOCATION_KEYS;
 
