@@ -41,6 +41,7 @@ export const layers = {
     include: [
       "test/actions/**/*.test.ts",
       "test/emulator/**/*.test.ts",
+      "test/feed/**/*.test.ts",
       "test/platforms/**/*.test.ts",
       "test/sdk/**/*.test.ts",
       "test/auth/oauth-flow.test.ts",

@@ -91,6 +91,8 @@ export {
 export { redact } from "./core/redact.js";
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./core/retry.js";
 export { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "./core/version.js";
+// Change feeds: every change of a stream since a checkpoint, exactly once across runs.
+export * from "./feed/index.js";
 export type { BulkResult, ChunkReport } from "./ingest/bulk.js";
 export {
   type IngestEventsOptions,

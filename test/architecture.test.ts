@@ -18,12 +18,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   auth: ["core", "klaviyo"],
   ingest: ["core", "auth", "klaviyo"],
   actions: ["core", "auth", "ingest", "klaviyo"],
-  "(root)": ["core", "auth", "ingest", "actions", "klaviyo"],
+  feed: ["core", "klaviyo"],
+  "(root)": ["core", "auth", "ingest", "actions", "feed", "klaviyo"],
   redis: ["core", "auth", "klaviyo"],
   emulator: ["core", "klaviyo"],
-  platforms: ["core", "auth", "actions", "klaviyo"],
-  playground: ["core", "auth", "ingest", "actions", "klaviyo", "emulator"],
-  cli: ["core", "auth", "ingest", "actions", "klaviyo", "emulator", "playground", "redis"],
+  platforms: ["core", "auth", "actions", "feed", "klaviyo"],
+  playground: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator"],
+  cli: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator", "playground", "redis"],
 };
 
 /** The npm packages the library itself may load. */

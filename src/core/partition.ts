@@ -83,7 +83,8 @@ export const MAX_AUTO_CONCURRENCY = 96;
 /** Creation times, in order of preference: they never change, so an item stays in one partition. */
 const CANDIDATE_FIELDS = ["created", "created_at", "datetime", "joined_group_at"] as const;
 
-interface FieldSupport {
+/** What an operation allows on a datetime field: the operators of its filter and the directions of its sort. */
+export interface FieldSupport {
   /** `greater-or-equal` is allowed. */
   readonly inclusive: boolean;
   /** `greater-than` is allowed. */
@@ -94,7 +95,8 @@ interface FieldSupport {
   readonly sortDescending: boolean;
 }
 
-function support(operationId: string, field: string): FieldSupport | undefined {
+/** `field`'s datetime filter and sort support on `operationId`, from the OpenAPI document's rules; undefined if none. */
+export function timeFieldSupport(operationId: string, field: string): FieldSupport | undefined {
   const params = OPERATION_PARAMETERS[operationId];
   const rules = params?.filters;
   if (!rules || !Object.hasOwn(rules, field)) return undefined;
@@ -121,7 +123,7 @@ function partitionable(s: FieldSupport | undefined): s is FieldSupport {
  * `get_segments` offer only `greater-than(created)`; `get_images` only the mutable `updated_at`).
  */
 export function partitionFieldFor(operationId: string): string | undefined {
-  return CANDIDATE_FIELDS.find((field) => partitionable(support(operationId, field)));
+  return CANDIDATE_FIELDS.find((field) => partitionable(timeFieldSupport(operationId, field)));
 }
 
 /**
@@ -513,7 +515,7 @@ export async function* partitionedPages<T = unknown>(
   }
   params.delete("page[cursor]");
   const field = options.field ?? partitionFieldFor(operation.id);
-  const s = field === undefined ? undefined : support(operation.id, field);
+  const s = field === undefined ? undefined : timeFieldSupport(operation.id, field);
   const walkOptions = {
     method: "GET" as const,
     path,
