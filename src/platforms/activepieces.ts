@@ -3,8 +3,10 @@
  * (`@activepieces/pieces-framework`, an optional peer dependency: only this entry point loads it). Generated from
  * the same definitions as the library, the CLI and the Prismatic component: auth as a private API key or OAuth 2.0
  * (PKCE S256 on Klaviyo's URLs), and every action with the specification's labels and defaults, our descriptions,
- * and each input as the matching `Property`. Each `run` validates its values by label (before anything is sent)
- * and runs the action with the auth the platform hands in.
+ * and each input as the matching `Property` (an input taking a list's, segment's, campaign's … ID as a dynamic
+ * dropdown of them). Each `run` validates its values by label (before anything is sent) and runs the action with
+ * the auth the platform hands in. The polling triggers (New and Updated Profiles, New Event, Profile Added to
+ * List …) come from `./activepieces-triggers.ts`.
  *
  *   import { klaviyo } from "klaviyo-connector/activepieces";
  */
@@ -22,9 +24,15 @@ import { connections as ourConnections } from "../actions/connections.js";
 import type { AnyAction } from "../actions/define.js";
 import type { InputDefinition } from "../actions/inputs.js";
 import {
-  type AdapterOptions,
+  type ActivepiecesExtrasOptions,
+  authOfValue,
+  type DropdownOptions,
+  pickerDropdown,
+  pieceTriggers,
+  type TriggerOptions,
+} from "./activepieces-triggers.js";
+import {
   actionsOf,
-  authOf,
   COMPONENT_DESCRIPTION,
   DEFAULT_SCOPES,
   KLAVIYO_AUTHORIZE_URL,
@@ -32,6 +40,9 @@ import {
   performFor,
   snakeKey,
 } from "./common.js";
+import { pickerForInput } from "./pickers.js";
+
+export type { DropdownOptions, TriggerOptions };
 
 const [apiKeySpec, oauthSpec] = ourConnections;
 
@@ -103,15 +114,6 @@ export function activepiecesProperty(def: InputDefinition) {
   }
 }
 
-/** The auth a step was handed, as our strategy: an OAuth access token when it has one, else the API key. */
-function authOfValue(auth: unknown) {
-  const value = (auth ?? {}) as { access_token?: unknown; secret_text?: unknown };
-  if (typeof auth === "string") return authOf({ apiKey: auth }, apiKeySpec.label);
-  if (value.access_token !== undefined || value.secret_text === undefined)
-    return authOf({ accessToken: value.access_token }, oauthSpec.label);
-  return authOf({ apiKey: value.secret_text }, apiKeySpec.label);
-}
-
 /** Bytes as base64 text: a step's output must be JSON (a raw request's binary answer, for one). */
 function jsonSafe(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
@@ -128,9 +130,25 @@ function jsonSafe(value: unknown): unknown {
   return value;
 }
 
-function pieceAction(action: AnyAction, options: AdapterOptions): Action {
+/**
+ * An input taking the ID of something a picker offers (List ID, Campaign ID …), as a dynamic dropdown of them;
+ * the value stays the ID, validated as any other by our `validateInputs`.
+ */
+function pickerProperty(def: InputDefinition, options: PieceOptions) {
+  const picker = def.type === "text" ? pickerForInput(def.key) : undefined;
+  if (!picker) return undefined;
+  return pickerDropdown(
+    picker,
+    klaviyoAuth,
+    { displayName: def.label, description: def.comments, required: def.required },
+    options,
+  );
+}
+
+function pieceAction(action: AnyAction, options: PieceOptions): Action {
   const props: InputPropertyMap = {};
-  for (const def of Object.values(action.inputs)) props[def.key] = activepiecesProperty(def);
+  for (const def of Object.values(action.inputs))
+    props[def.key] = pickerProperty(def, options) ?? activepiecesProperty(def);
   return createAction({
     name: snakeKey(action.key),
     displayName: action.label,
@@ -144,7 +162,7 @@ function pieceAction(action: AnyAction, options: AdapterOptions): Action {
   }) as unknown as Action;
 }
 
-export interface PieceOptions extends AdapterOptions {
+export interface PieceOptions extends ActivepiecesExtrasOptions {
   /** The piece's logo; default Activepieces' Klaviyo logo. */
   logoUrl?: string;
   authors?: string[];
@@ -159,7 +177,7 @@ export function createKlaviyoPiece(options: PieceOptions = {}): Piece<PieceAuthP
     logoUrl: options.logoUrl ?? "https://cdn.activepieces.com/pieces/klaviyo.png",
     authors: options.authors ?? ["klaviyo-connector"],
     actions: actionsOf(options).map((a) => pieceAction(a, options)),
-    triggers: [],
+    triggers: pieceTriggers(klaviyoAuth, options),
   });
 }
 

@@ -193,14 +193,11 @@ function text(value: unknown): string | undefined {
   return s === "" ? undefined : s;
 }
 
-/** One poll of `trigger`: the changes since the state, and the state to keep. */
-export async function pollTrigger(
-  trigger: TriggerDefinition,
-  client: KlaviyoClient,
-  options: PollOptions,
-): Promise<PollResult> {
-  const { inputs } = options;
-  const scope: { listId?: string; segmentId?: string; metricId?: string } = {};
+type TriggerScope = { listId?: string; segmentId?: string; metricId?: string };
+
+/** The list, segment or metric a trigger follows, from its inputs; a required one missing is refused by label. */
+function scopeOf(trigger: TriggerDefinition, inputs: Readonly<Record<string, unknown>>): TriggerScope {
+  const scope: TriggerScope = {};
   if (trigger.scope) {
     const value = text(inputs[trigger.scope.key]);
     const input = trigger.inputs.find((i) => i.key === trigger.scope?.key);
@@ -211,7 +208,11 @@ export async function pollTrigger(
     }
     if (value !== undefined) scope[trigger.scope.key] = value;
   }
-  const kept = (options.state as { checkpoint?: unknown } | undefined)?.checkpoint;
+  return scope;
+}
+
+/** The Look-back Date, checked; absent when empty. */
+function sinceOf(inputs: Readonly<Record<string, unknown>>): string | undefined {
   const since = text(inputs.lookBackDate);
   if (since !== undefined && Number.isNaN(Date.parse(since))) {
     throw new InputValidationError([
@@ -222,6 +223,40 @@ export async function pollTrigger(
       },
     ]);
   }
+  return since;
+}
+
+/**
+ * The state a trigger starts from before its first poll, without reading Klaviyo: the checkpoint at the
+ * Look-back Date, or at now. A platform that has a hook for enabling a trigger keeps this, so the first poll
+ * delivers what changed since then, however long after it runs.
+ */
+export function startState(
+  trigger: TriggerDefinition,
+  options: Pick<PollOptions, "inputs" | "now" | "lookbackSeconds">,
+): { readonly checkpoint: FeedCheckpoint } {
+  const since = sinceOf(options.inputs);
+  return {
+    checkpoint: initialCheckpoint({
+      stream: trigger.stream,
+      ...scopeOf(trigger, options.inputs),
+      ...(since !== undefined ? { since } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.lookbackSeconds !== undefined ? { lookbackSeconds: options.lookbackSeconds } : {}),
+    }),
+  };
+}
+
+/** One poll of `trigger`: the changes since the state, and the state to keep. */
+export async function pollTrigger(
+  trigger: TriggerDefinition,
+  client: KlaviyoClient,
+  options: PollOptions,
+): Promise<PollResult> {
+  const { inputs } = options;
+  const scope = scopeOf(trigger, inputs);
+  const kept = (options.state as { checkpoint?: unknown } | undefined)?.checkpoint;
+  const since = sinceOf(inputs);
   const showNew = flag(inputs.showNewRecords, true);
   const showUpdated = flag(inputs.showUpdatedRecords, true);
   const wanted = (c: Change) =>

@@ -9,8 +9,8 @@
  *   framework.
  * - Project B installs the package with both frameworks at the versions of our lock file:
  *   `klaviyo-connector/prismatic` gives a component with every action and both connections whose action runs in
- *   spectral's own harness against the emulator, `klaviyo-connector/activepieces` a piece with every action, and a
- *   consumer importing both subpaths type-checks.
+ *   spectral's own harness against the emulator, `klaviyo-connector/activepieces` a piece with every action and
+ *   every trigger, and a consumer importing both subpaths type-checks.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actions as registry } from "../../src/actions/index.js";
+import { TRIGGERS } from "../../src/platforms/triggers.js";
 import { requireBuild } from "../helpers/cli.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -290,6 +291,7 @@ console.log(JSON.stringify({
   listed: result.data.data.map((a) => a.id),
   seed: SEED_ACCOUNT_ID,
   activepiecesActions: Object.keys(klaviyo.actions()).length,
+  activepiecesTriggers: Object.keys(klaviyo.triggers()).length,
 }));
 `,
       );
@@ -297,6 +299,7 @@ console.log(JSON.stringify({
       expect(out.connections).toEqual(["apiKey", "oauth2"]);
       expect(out.listed).toEqual([out.seed]);
       expect(out.activepiecesActions).toBe(registry.length);
+      expect(out.activepiecesTriggers).toBe(TRIGGERS.length);
     },
     TIMEOUT,
   );
