@@ -23,7 +23,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   redis: ["core", "auth", "klaviyo"],
   emulator: ["core", "klaviyo"],
   platforms: ["core", "auth", "actions", "feed", "klaviyo"],
-  playground: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator"],
+  // The playground runs the platforms' polling triggers and pickers (src/playground/triggers.ts); it is no part of
+  // the library's entry, which the last test holds.
+  playground: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator", "platforms"],
   cli: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator", "playground", "redis"],
 };
 

@@ -129,3 +129,80 @@ export interface Rates {
   now: number;
   tiers: TierRates[];
 }
+
+/** An input of a trigger (`GET /api/triggers`), as the platforms show it. */
+export interface TriggerInputInfo {
+  key: string;
+  label: string;
+  comments: string;
+  type: "date" | "boolean" | "id";
+  required: boolean;
+  default?: boolean;
+  /** The picker offering its values (`GET /api/pickers/:picker`). */
+  picker?: string;
+}
+
+/** A polling trigger: the platforms' definition, as the page needs it. */
+export interface TriggerInfo {
+  key: string;
+  label: string;
+  description: string;
+  /** The change stream it reads (`profiles`, `events`, `list-members`, …). */
+  stream: string;
+  inputs: TriggerInputInfo[];
+}
+
+/** `GET /api/triggers`. */
+export interface TriggerCatalogue {
+  triggers: TriggerInfo[];
+  /**
+   * How far behind now a poll reads (seconds): 0 on the embedded emulator, so a change shows at the next poll a
+   * second later; against Klaviyo the feed's default, so that nothing still being written is skipped.
+   */
+  horizonSeconds: number;
+}
+
+/** A record as Klaviyo sends it (snake_case, nothing dropped). */
+export interface TriggerRecord {
+  type: string;
+  id: string;
+  attributes?: Record<string, unknown>;
+  relationships?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A change a poll delivered: its kind, its time, the record, and the records it names (an event's metric). */
+export interface TriggerChange {
+  stream: string;
+  change: "created" | "updated" | "recorded" | "joined" | "suppressed" | "unsubscribed";
+  at: string;
+  record: TriggerRecord;
+  related?: TriggerRecord[];
+  /** An event found by the lookback (recorded with a past time, or indexed late). */
+  late?: true;
+}
+
+/**
+ * `POST /api/triggers/poll` with `{ key, inputs, state }`: the changes since `state` (absent on the first poll)
+ * and the state to send next time; or why not (`ok: false`, `error`, the state sent kept). The exchanges are what
+ * went over the wire (credentials masked).
+ */
+export interface TriggerPoll {
+  ok: boolean;
+  trigger: string;
+  at: string;
+  ms: number;
+  changes: TriggerChange[];
+  /** Opaque to the page: send it back with the next poll. */
+  state: unknown;
+  /** More changes wait: poll again at once rather than after the interval. */
+  more: boolean;
+  error?: RunError;
+  exchanges: Exchange[];
+}
+
+/** `GET /api/pickers/:picker`: the choices for an input taking an ID (the first ones, `truncated` if more). */
+export interface PickerChoices {
+  options: Array<{ label: string; value: string }>;
+  truncated: boolean;
+}

@@ -50,7 +50,8 @@ function jsonable(value: unknown): unknown {
   );
 }
 
-function describeError(error: unknown, secrets: readonly string[]): RunError {
+/** An error as the page shows it: its name, its message and status, the inputs it names (secrets scrubbed). */
+export function describeError(error: unknown, secrets: readonly string[]): RunError {
   const name = error instanceof Error ? error.name : "Error";
   const message = redact(error instanceof Error ? error.message : String(error), secrets);
   const out: RunError = { name, message };
@@ -78,6 +79,18 @@ export class Runner {
     return this.options.auth.secrets();
   }
 
+  /** A client on the playground's connection whose every exchange is recorded in `recorded`. */
+  client(recorded: Recorded[]): KlaviyoClient {
+    const o = this.options;
+    return new KlaviyoClient({
+      ...o.client,
+      auth: o.auth,
+      baseUrl: o.baseUrl,
+      rateLimiter: o.rateLimiter,
+      fetch: recordingFetch(o.fetch, recorded, () => this.secrets(), o.observe),
+    });
+  }
+
   async run(actionKey: string, inputs: Record<string, unknown>): Promise<RunRecord> {
     const action = getAction(actionKey);
     if (!action) throw new UnknownActionError(`unknown action "${actionKey}"`);
@@ -86,13 +99,7 @@ export class Runner {
     const started = performance.now();
     const recorded: Recorded[] = [];
     const o = this.options;
-    const client = new KlaviyoClient({
-      ...o.client,
-      auth: o.auth,
-      baseUrl: o.baseUrl,
-      rateLimiter: o.rateLimiter,
-      fetch: recordingFetch(o.fetch, recorded, () => this.secrets(), o.observe),
-    });
+    const client = this.client(recorded);
     let ok = false;
     let output: unknown;
     let error: RunError | undefined;

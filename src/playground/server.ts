@@ -27,7 +27,14 @@ import { DEV_API_KEY } from "../emulator/auth.js";
 import { readBodyWithin } from "../emulator/request-body.js";
 import type { Info } from "./contract.js";
 import { Inspector } from "./inspector.js";
-import { type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
+import { describeError, type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
+import {
+  isPickerKey,
+  pickerChoices,
+  pollForPage,
+  triggerCatalogue,
+  UnknownTriggerError,
+} from "./triggers.js";
 
 export interface PlaygroundOptions {
   /** 0 (the default) picks a free port. */
@@ -248,6 +255,35 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
           if (error instanceof UnknownActionError) return json(400, { error: error.message });
           throw error;
         }
+      }
+      case "GET /api/triggers":
+        return json(200, triggerCatalogue(emulatorMode));
+      case "POST /api/triggers/poll": {
+        const { key, inputs, state } = (body ?? {}) as { key?: unknown; inputs?: unknown; state?: unknown };
+        if (typeof key !== "string") return json(400, { error: "the body needs key: the key of a trigger" });
+        if (inputs !== undefined && (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)))
+          return json(400, { error: "inputs must be an object" });
+        try {
+          const poll = await pollForPage(runner, emulatorMode, {
+            key,
+            inputs: (inputs ?? {}) as Record<string, unknown>,
+            state,
+          });
+          return json(200, poll);
+        } catch (error) {
+          if (error instanceof UnknownTriggerError) return json(400, { error: error.message });
+          throw error;
+        }
+      }
+    }
+    const picker = /^GET \/api\/pickers\/([^/]+)$/.exec(route);
+    if (picker) {
+      const name = picker[1] as string;
+      if (!isPickerKey(name)) return json(404, { error: `no such picker: ${name}` });
+      try {
+        return json(200, await pickerChoices(runner, name, url.searchParams.get("search") ?? undefined));
+      } catch (error) {
+        return json(502, { error: describeError(error, runner.secrets()).message });
       }
     }
     if (path === "/api/emulator" || path.startsWith("/api/emulator/")) {

@@ -143,6 +143,41 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
     await page.close();
   });
 
+  it("polls a trigger and lists its items newest first, then a profile made on the Actions tab", async () => {
+    const { page, errors } = await open();
+    await page.getByTestId("tab-triggers").click();
+    await page.getByTestId("trigger-new-and-updated-profiles").click();
+    await page.getByLabel("Look-back Date").fill(new Date(Date.now() - 3_600_000).toISOString());
+    await page.getByTestId("poll-every").fill("1");
+    await page.getByTestId("trigger-start").click();
+    const items = page.getByTestId("trigger-item");
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(24);
+    const count = await items.count();
+    // The fields are locked while it polls; an item opens on its record.
+    expect(await page.getByLabel("Look-back Date").isDisabled()).toBe(true);
+    await items.first().locator("summary").click();
+    expect(await items.first().getByTestId("trigger-item-json").textContent()).toContain('"type": "profile"');
+    // A profile made on the Actions tab arrives while the trigger polls on.
+    const email = `trigger.${Date.now()}@example.com`;
+    await page.getByTestId("tab-actions").click();
+    await page.getByTestId("action-create-profile").click();
+    await page.getByTestId("input-email").fill(email);
+    await page.getByTestId("run").click();
+    await expect
+      .poll(() => page.getByTestId("result-status").textContent(), { timeout: 10_000 })
+      .toContain("201");
+    await page.getByTestId("tab-triggers").click();
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(count + 1);
+    expect(await items.first().textContent()).toContain(email);
+    expect(await page.getByTestId("trigger-status").textContent()).toMatch(/Polling every 1 s · \d+ polls/);
+    await page.screenshot({ path: `${SHOTS}triggers.png` });
+    await page.getByTestId("trigger-stop").click();
+    expect(await page.getByLabel("Look-back Date").isDisabled()).toBe(false);
+    expect(await page.locator("body").textContent()).not.toContain(DEV_API_KEY);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
+
   it("marks the 429s of a burst against an XS-tier action on the rate chart", async () => {
     const { page } = await open();
     await page.getByTestId("tab-inspector").click();

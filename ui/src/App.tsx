@@ -20,8 +20,9 @@ import {
   toInputs,
 } from "./model";
 import { Result } from "./Result";
+import { Triggers } from "./Triggers";
 
-type Tab = "actions" | "inspector";
+type Tab = "actions" | "triggers" | "inspector";
 
 function hostOf(url: string): string {
   try {
@@ -37,6 +38,9 @@ export function App() {
   const [fatal, setFatal] = useState<string | undefined>();
   const [tab, setTab] = useState<Tab>("actions");
   const [runs, setRuns] = useState<Run[]>([]);
+  // The triggers stay mounted once opened, so that a trigger polls on while actions make changes.
+  const [triggersOpened, setTriggersOpened] = useState(false);
+  const [triggerPolling, setTriggerPolling] = useState(false);
 
   useEffect(() => {
     Promise.all([api.info(), api.manifest()])
@@ -69,6 +73,24 @@ export function App() {
             onClick={() => setTab("actions")}
           >
             Actions
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === "triggers"}
+            class={tab === "triggers" ? "on" : ""}
+            data-testid="tab-triggers"
+            onClick={() => {
+              setTriggersOpened(true);
+              setTab("triggers");
+            }}
+          >
+            Triggers
+            {triggerPolling && (
+              <span class="polling-dot" title="a trigger is polling">
+                <span class="sr-only"> (polling)</span>
+              </span>
+            )}
           </button>
           {emulator && (
             <button
@@ -104,6 +126,7 @@ export function App() {
         </div>
       )}
       {manifest && tab === "actions" && <Actions manifest={manifest} runs={runs} setRuns={setRuns} />}
+      {manifest && triggersOpened && <Triggers hidden={tab !== "triggers"} onPolling={setTriggerPolling} />}
       {manifest && tab === "inspector" && emulator && <Inspector />}
       {!manifest && !fatal && <p class="loading muted">Loading…</p>}
     </div>

@@ -17,6 +17,8 @@ interface FieldProps {
   value: FormValue;
   errors: string[] | undefined;
   onChange: (value: FormValue) => void;
+  /** Prefixes its element ids and test ids (`trigger` → `trigger-field-…`, `trigger-input-…`), for a second form. */
+  scope?: string;
 }
 
 const LONG_TEXT = new Set(["html", "amp", "text", "body"]);
@@ -27,8 +29,9 @@ function defaultText(input: ManifestInput): string | undefined {
   return typeof d === "string" ? d : JSON.stringify(d);
 }
 
-export function Field({ input, value, errors, onChange }: FieldProps) {
-  const id = `field-${input.key}`;
+export function Field({ input, value, errors, onChange, scope }: FieldProps) {
+  const ns = scope ? `${scope}-` : "";
+  const id = `${ns}field-${input.key}`;
   const describedBy = `${id}-help${errors ? ` ${id}-error` : ""}`;
   const isGroup = input.type === "fields" && fieldOptions(input) !== undefined;
   const isRows = input.type === "key-value";
@@ -50,9 +53,16 @@ export function Field({ input, value, errors, onChange }: FieldProps) {
         <span class="field-type">{input.type}</span>
         {def !== undefined && <span class="field-default">default: {def}</span>}
       </div>
-      <Control input={input} value={value} onChange={onChange} id={id} describedBy={describedBy} />
+      <Control
+        input={input}
+        value={value}
+        onChange={onChange}
+        id={id}
+        describedBy={describedBy}
+        testid={`${ns}input-${input.key}`}
+      />
       {errors && (
-        <div class="field-error" id={`${id}-error`} role="alert" data-testid={`error-${input.key}`}>
+        <div class="field-error" id={`${id}-error`} role="alert" data-testid={`${ns}error-${input.key}`}>
           {errors.join("; ")}
         </div>
       )}
@@ -71,18 +81,19 @@ interface ControlProps {
   onChange: (value: FormValue) => void;
   id: string;
   describedBy: string;
+  testid: string;
 }
 
 function Control(props: ControlProps) {
-  const { input, value, onChange, id, describedBy } = props;
+  const { input, value, onChange, id, describedBy, testid } = props;
   const common = {
     id,
-    "data-testid": `input-${input.key}`,
+    "data-testid": testid,
     "aria-describedby": describedBy,
     "aria-required": input.required,
   };
   const text = typeof value === "string" ? value : "";
-  const placeholder = defaultText(input) ?? "";
+  const placeholder = defaultText(input) ?? input.placeholder ?? "";
   switch (input.type) {
     case "number": {
       const integer = input.schema.type === "integer";
@@ -189,20 +200,32 @@ function Control(props: ControlProps) {
           />
         );
       return (
-        <input
-          {...common}
-          type="text"
-          value={text}
-          placeholder={placeholder}
-          autocomplete="off"
-          spellcheck={false}
-          onInput={(e) => onChange(e.currentTarget.value)}
-        />
+        <>
+          <input
+            {...common}
+            type="text"
+            value={text}
+            placeholder={placeholder}
+            autocomplete="off"
+            spellcheck={false}
+            {...(input.choices ? { list: `${id}-choices` } : {})}
+            onInput={(e) => onChange(e.currentTarget.value)}
+          />
+          {input.choices && (
+            <datalist id={`${id}-choices`} data-testid={`choices-${input.key}`}>
+              {input.choices.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
+            </datalist>
+          )}
+        </>
       );
   }
 }
 
-function JsonControl({ input, onChange, id, describedBy, text }: ControlProps & { text: string }) {
+function JsonControl({ input, onChange, id, describedBy, testid, text }: ControlProps & { text: string }) {
   const problem = useMemo(() => jsonProblem(text), [text]);
   const lines = Math.min(18, Math.max(4, text.split("\n").length + 1));
   const expected =
@@ -215,7 +238,7 @@ function JsonControl({ input, onChange, id, describedBy, text }: ControlProps & 
     <div class="json-editor">
       <textarea
         id={id}
-        data-testid={`input-${input.key}`}
+        data-testid={testid}
         aria-describedby={`${describedBy} ${id}-json`}
         aria-required={input.required}
         aria-invalid={problem ? true : undefined}

@@ -85,7 +85,15 @@ export function Result({ run, pending }: { run: Run | undefined; pending: boolea
   );
 }
 
-function ExchangeView({ exchange, index, open }: { exchange: Exchange; index: number; open: boolean }) {
+export function ExchangeView({
+  exchange,
+  index,
+  open,
+}: {
+  exchange: Exchange;
+  index: number;
+  open: boolean;
+}) {
   const { request, response } = exchange;
   const status = response ? String(response.status) : "no response";
   return (
@@ -138,7 +146,7 @@ function Headers({ headers }: { headers: Record<string, string> }) {
   );
 }
 
-function Pre({ text, testid }: { text: string; testid?: string }) {
+export function Pre({ text, testid }: { text: string; testid?: string }) {
   const [all, setAll] = useState(false);
   const long = text.length > MAX_SHOWN;
   return (

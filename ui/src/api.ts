@@ -2,7 +2,17 @@
  * The page's only way to its server: every /api call carries the token from the address the CLI printed, read
  * once at load and then removed from the address bar.
  */
-import type { EmulatorState, Info, Manifest, Rates, RequestEntry, Run } from "./model";
+import type {
+  EmulatorState,
+  Info,
+  Manifest,
+  PickerChoices,
+  Rates,
+  RequestEntry,
+  Run,
+  TriggerCatalogue,
+  TriggerPoll,
+} from "./model";
 
 function takeToken(): string {
   const url = new URL(window.location.href);
@@ -66,6 +76,11 @@ export const api = {
   run: (action: string, inputs: Record<string, unknown>) =>
     call<Run>("/api/run", { method: "POST", body: { action, inputs } }),
   history: () => call<{ runs: Run[] }>("/api/history"),
+  triggers: () => call<TriggerCatalogue>("/api/triggers"),
+  /** One poll of a trigger from `state` (undefined on the first); the answer's state goes with the next. */
+  poll: (key: string, inputs: Record<string, unknown>, state: unknown) =>
+    call<TriggerPoll>("/api/triggers/poll", { method: "POST", body: { key, inputs, state: state ?? null } }),
+  picker: (picker: string) => call<PickerChoices>(`/api/pickers/${encodeURIComponent(picker)}`),
   state: () => call<EmulatorState>("/api/emulator/state"),
   requests: (limit = 200) => call<{ requests: RequestEntry[] }>(`/api/emulator/requests?limit=${limit}`),
   rates: (seconds = 60) => call<Rates>(`/api/emulator/rates?seconds=${seconds}`),

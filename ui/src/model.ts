@@ -18,6 +18,10 @@ export interface ManifestInput {
   options?: string[];
   /** A key/value input whose values are files. */
   files?: boolean;
+  /** A text input's hint when it has no default (a trigger's date). */
+  placeholder?: string;
+  /** Values to suggest for a text input (a picker's: a list's ID, shown with its name). */
+  choices?: Array<{ label: string; value: string }>;
 }
 
 export interface JsonSchema {
@@ -51,13 +55,21 @@ import type {
   Exchange,
   Info,
   InputIssue,
+  PickerChoices,
   RateLimitState,
   RateSecond,
   Rates,
   RequestEntry,
   Resource,
   Run,
+  RunError,
   TierRates,
+  TriggerCatalogue,
+  TriggerChange,
+  TriggerInfo,
+  TriggerInputInfo,
+  TriggerPoll,
+  TriggerRecord,
 } from "../../src/playground/contract.js";
 
 export type {
@@ -65,13 +77,21 @@ export type {
   Exchange,
   Info,
   InputIssue,
+  PickerChoices,
   RateLimitState,
   RateSecond,
   Rates,
   RequestEntry,
   Resource,
   Run,
+  RunError,
   TierRates,
+  TriggerCatalogue,
+  TriggerChange,
+  TriggerInfo,
+  TriggerInputInfo,
+  TriggerPoll,
+  TriggerRecord,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -516,4 +536,111 @@ export function cellText(value: unknown, max = 80): string {
   if (value === undefined || value === null) return "";
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Triggers
+
+/** A date-time input's hint: an ISO 8601 instant an hour before `now`. */
+export function datePlaceholder(now = Date.now()): string {
+  return `e.g. ${new Date(now - 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
+}
+
+/** A trigger's inputs as the form's fields take them: a date as text, an ID as text (with its picker's choices). */
+export function triggerFormInput(
+  input: TriggerInputInfo,
+  choices?: ReadonlyArray<{ label: string; value: string }>,
+  now?: number,
+): ManifestInput {
+  return {
+    key: input.key,
+    label: input.label,
+    comments: input.comments,
+    default: input.default ?? null,
+    required: input.required,
+    type: input.type,
+    schema: input.type === "boolean" ? { type: "boolean" } : { type: "string" },
+    ...(input.type === "date" ? { placeholder: datePlaceholder(now) } : {}),
+    ...(choices && choices.length > 0 ? { choices: [...choices] } : {}),
+  };
+}
+
+/** A change as the page lists it, with where it came from (which poll, its place in it) for a stable key. */
+export interface TriggerItem {
+  key: string;
+  poll: number;
+  change: TriggerChange;
+}
+
+/**
+ * The items after a poll: its changes newest first, ahead of those already shown; at most `max` kept (the
+ * oldest dropped).
+ */
+export function addTriggerItems(
+  current: readonly TriggerItem[],
+  changes: readonly TriggerChange[],
+  poll: number,
+  max = 500,
+): TriggerItem[] {
+  const fresh = changes.map((change, i) => ({ key: `${poll}.${i}`, poll, change })).reverse();
+  return [...fresh, ...current].slice(0, max);
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Whom a profile is: its email, phone number, external ID or name. */
+function profileName(attributes: Record<string, unknown> | undefined): string | undefined {
+  const a = attributes ?? {};
+  const name = [text(a.first_name), text(a.last_name)].filter(Boolean).join(" ");
+  return text(a.email) ?? text(a.phone_number) ?? text(a.external_id) ?? (name || undefined);
+}
+
+/**
+ * One line about a change's record: a profile's email (or phone, external ID, name), an event's metric, profile
+ * and value, anything else's name (with its status or channel where it has one).
+ */
+export function changeSummary(change: TriggerChange): string {
+  const { record } = change;
+  const a = record.attributes ?? {};
+  if (record.type === "profile") return profileName(a) ?? "(a profile without email or phone)";
+  if (record.type === "event") {
+    const metric = change.related?.find((r) => r.type === "metric");
+    const profile = change.related?.find((r) => r.type === "profile");
+    // Klaviyo reads an event's value back among its properties, as `$value` (and `$value_currency`).
+    const props = (a.event_properties ?? {}) as Record<string, unknown>;
+    const value = text(props.$value);
+    const currency = text(props.$value_currency);
+    const parts = [
+      text(metric?.attributes?.name) ?? "an event",
+      profileName(profile?.attributes),
+      value !== undefined ? `value ${value}${currency ? ` ${currency}` : ""}` : undefined,
+    ];
+    return parts.filter(Boolean).join(" · ");
+  }
+  const name = text(a.name) ?? text(a.label) ?? text(a.title) ?? profileName(a);
+  const detail = text(a.status) ?? text(a.channel) ?? (a.archived === true ? "archived" : undefined);
+  if (name) return detail ? `${name} (${detail})` : name;
+  const keys = Object.keys(a).slice(0, 4);
+  return keys.length > 0 ? keys.join(", ") : "";
+}
+
+/** A change's time as the list shows it: the local time, with the day when it is not today. */
+export function changeTime(at: string, now = Date.now()): string {
+  const t = Date.parse(at);
+  if (!Number.isFinite(t)) return at;
+  const date = new Date(t);
+  return date.toDateString() === new Date(now).toDateString()
+    ? date.toLocaleTimeString()
+    : date.toLocaleString();
+}
+
+/** The poll interval typed, in seconds: a number from 1 to 3600, else 5. */
+export function pollSeconds(typed: string): number {
+  const n = Number(typed.trim());
+  if (!Number.isFinite(n) || typed.trim() === "") return 5;
+  return Math.min(3600, Math.max(1, n));
 }
