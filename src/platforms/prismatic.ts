@@ -4,7 +4,8 @@
  * same definitions as the library and the CLI: both connections (API Key; OAuth 2.0 as an authorization-code
  * connection with PKCE S256 on Klaviyo's URLs) and every action, with the specification's labels and defaults,
  * our comments, and each input mapped to spectral's types. Each `perform` validates its inputs by label (before
- * anything is sent) and runs the action on the connection the platform hands in.
+ * anything is sent) and runs the action on the connection the platform hands in. Beside them, the polling
+ * triggers and the data sources (`./prismatic-triggers.ts`), each input taking an ID offered by its data source.
  *
  *   import { component } from "klaviyo-connector/prismatic";   // export default component;
  */
@@ -19,6 +20,7 @@ import spectral from "@prismatic-io/spectral";
 import { connections as ourConnections } from "../actions/connections.js";
 import type { AnyAction } from "../actions/define.js";
 import type { InputDefinition } from "../actions/inputs.js";
+import { KlaviyoClient } from "../core/client.js";
 import {
   type AdapterOptions,
   actionsOf,
@@ -31,6 +33,22 @@ import {
   KLAVIYO_TOKEN_URL,
   performFor,
 } from "./common.js";
+import { pickerForInput } from "./pickers.js";
+import {
+  type ClientForConnection,
+  dataSourceKeyOf,
+  type PrismaticDataSourceOptions,
+  type PrismaticTriggerOptions,
+  prismaticDataSources,
+  prismaticTriggers,
+} from "./prismatic-triggers.js";
+
+export {
+  dataSourceKeyOf,
+  type PrismaticDataSourceOptions,
+  type PrismaticTriggerOptions,
+  triggerKeyOf,
+} from "./prismatic-triggers.js";
 
 // spectral is CommonJS: its default export is the module, and some members are not named exports under ESM.
 const { component: defineComponent, action: defineAction, input, connection, oauth2Connection } = spectral;
@@ -167,7 +185,13 @@ function prismaticAction(action: AnyAction, options: AdapterOptions) {
   const inputs: Record<string, InputFieldDefinition> = {
     connection: input({ label: "Connection", type: "connection", required: true }),
   };
-  for (const def of Object.values(action.inputs)) inputs[def.key] = prismaticInput(def);
+  for (const def of Object.values(action.inputs)) {
+    // An input taking an ID (List ID, Campaign ID, …) is offered the IDs of the account by its data source.
+    const picker = pickerForInput(def.key);
+    inputs[def.key] = picker
+      ? ({ ...prismaticInput(def), dataSource: dataSourceKeyOf(picker) } as InputFieldDefinition)
+      : prismaticInput(def);
+  }
   return defineAction({
     display: { label: action.label, description: action.description },
     inputs,
@@ -188,12 +212,18 @@ export interface ComponentOptions extends AdapterOptions {
   iconPath?: string;
   /** Publish as a public component (needs documentation URL and category on Prismatic); default false. */
   public?: boolean;
+  /** How the polling triggers poll (tests: a clock shared with the emulator, no horizon). */
+  triggers?: PrismaticTriggerOptions;
+  /** How many options a data source offers at most. */
+  dataSources?: PrismaticDataSourceOptions;
 }
 
-/** Builds the component from the connector's definitions (or `options.actions`). */
+/** Builds the component from the connector's definitions (or `options.actions`), its triggers and data sources. */
 export function createComponent(options: ComponentOptions = {}): Component {
   const actions: Record<string, ReturnType<typeof prismaticAction>> = {};
   for (const action of actionsOf(options)) actions[camelKey(action.key)] = prismaticAction(action, options);
+  const clientFor: ClientForConnection = (given) =>
+    new KlaviyoClient({ ...options.client, auth: authOfConnection(given) });
   return defineComponent({
     key: options.key ?? "klaviyo-connector",
     public: options.public ?? false,
@@ -203,10 +233,12 @@ export function createComponent(options: ComponentOptions = {}): Component {
       iconPath: options.iconPath ?? "icon.png",
     },
     actions,
+    triggers: prismaticTriggers(clientFor, options.triggers),
+    dataSources: prismaticDataSources(clientFor, options.dataSources),
     connections: [apiKeyConnection, oauthConnection],
   });
 }
 
-/** Every action and both connections, on Klaviyo's API. */
+/** Every action, trigger and data source, and both connections, on Klaviyo's API. */
 export const component: Component = createComponent();
 export default component;
