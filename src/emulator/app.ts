@@ -1,10 +1,10 @@
 /**
  * A local stand-in for `https://a.klaviyo.com`: the same paths, authentication, revision check, rate limits and
- * error documents, with injectable faults and network delays (of requests and of answers), usable in-process
- * (`emulator.fetch`) or on a real port (`startEmulator`).
+ * error documents, with injectable faults, network delays (of requests and of answers) and late data (events
+ * indexed after a delay), usable in-process (`emulator.fetch`) or on a real port (`startEmulator`).
  */
 import { Hono } from "hono";
-import { adminRoutes } from "./admin.js";
+import { type AdminCampaignView, type AdminEventView, adminRoutes } from "./admin.js";
 import { authenticate, DEV_API_KEY } from "./auth.js";
 import type { EmulatorBindings } from "./bindings.js";
 import { connection, followCallerSignal, isDroppedConnection, type RequestRecord } from "./connection.js";
@@ -20,6 +20,8 @@ import {
   RevocableCredentialRegistry,
 } from "./oauth.js";
 import { announceRateLimits, RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
+import { setCampaignArchived } from "./resources/campaigns-model.js";
+import { checkEventVisibilityDelay, eventVisible, setEventVisibleAt } from "./resources/events-model.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
 import { seedDemo, seedEvents, seedProfiles } from "./seed.js";
@@ -29,6 +31,7 @@ import {
   clearState,
   createState,
   type EmulatorState,
+  type EventRow,
   seedAccount,
   TABLE_NAMES,
 } from "./state.js";
@@ -53,11 +56,21 @@ export interface EmulatorOptions {
   /** Draws for faults and for latency ranges; default `Math.random`. */
   readonly random?: () => number;
   /**
-   * Time for rate windows and for the request log's `at`; default `Date.now`. The delays are real time
-   * whatever the clock: with a `FakeClock`, a request is counted at the clock's time when its request delay
-   * ends, which is the time it was sent unless something advanced the clock meanwhile.
+   * The emulator's time, default `Date.now`: rate windows, the request log's `at`, OAuth token lifetimes, and
+   * every time a resource records (`created`, `updated`, `updated_at`, `joined_group_at`, an event's default
+   * `time`, suppression timestamps, send jobs' progress, events' visibility), all in whole seconds as Klaviyo
+   * reports them. The network delays are real time whatever the clock: with a `FakeClock`, a request is counted
+   * at the clock's time when its request delay ends, which is the time it was sent unless something advanced the
+   * clock meanwhile.
    */
   readonly clock?: { now(): number };
+  /**
+   * Klaviyo's indexing lag: an event recorded by Create Event or Bulk Create Events stays out of Get Event and
+   * Get Events until the clock reaches its recording time plus this many milliseconds (its `datetime` is its own
+   * `time` all the same). Default 0 (seen at once); changed while running with `setEventVisibilityDelay` or
+   * `PUT /__emulator/config {"eventVisibilityDelayMs": N}`, for events recorded from then on.
+   */
+  readonly eventVisibilityDelayMs?: number;
   /**
    * Load the state from this JSON snapshot (when it exists) and save it there after every change, atomically.
    * Without it the state lives in memory only.
@@ -100,6 +113,21 @@ export interface Emulator {
   setRequestLatency(latency: LatencyMs): void;
   /** Changes the limits; every count starts afresh. */
   setRateLimits(mode: RateLimitMode): void;
+  /** Changes the indexing lag of events recorded from now on (milliseconds; see `eventVisibilityDelayMs`). */
+  setEventVisibilityDelay(ms: number): void;
+  /** The indexing lag given to events recorded now. */
+  readonly eventVisibilityDelayMs: number;
+  /**
+   * Emulator-only: holds one event back from reads until `visibleAt` (epoch ms or a Date, by the emulator's
+   * clock), or shows it at once (`undefined`), as an event Klaviyo indexes late. Throws for an unknown event.
+   */
+  setEventVisibleAt(eventId: string, visibleAt: number | Date | undefined): void;
+  /**
+   * Emulator-only (Klaviyo's API cannot archive a campaign; its app can): archives a campaign, or brings it back
+   * with `archived: false`. `updated_at` moves to the clock's time unless `touch` is false. Throws for an unknown
+   * campaign.
+   */
+  archiveCampaign(campaignId: string, archived?: boolean, options?: { touch?: boolean }): void;
   /** The limits it enforces now. */
   readonly rateLimits: RateLimitMode;
   /** Accepts another private key of the seeded account (sharing its quota); throws on an unknown scope. */
@@ -122,18 +150,47 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const account = loaded?.accounts.values().next().value ?? seedAccount();
   const state = loaded ?? createState([account]);
   const writer = options.dataFile ? new SnapshotWriter(options.dataFile, () => state) : undefined;
+  const clock = options.clock ?? { now: () => Date.now() };
   if (state.profiles.size === 0 && state.lists.size === 0) {
-    if (options.seed === "demo") seedDemo(state);
-    if (options.seedProfiles) seedProfiles(state, options.seedProfiles);
-    if (options.seedEvents) seedEvents(state, options.seedEvents);
+    if (options.seed === "demo") seedDemo(state, clock.now());
+    if (options.seedProfiles) seedProfiles(state, options.seedProfiles, clock.now());
+    if (options.seedEvents) seedEvents(state, options.seedEvents, clock.now());
     if (options.seed || options.seedProfiles || options.seedEvents) writer?.changed();
   }
   const reset = () => {
     clearState(state);
     writer?.changed();
   };
-  const routes = implementedRoutes(state);
-  const clock = options.clock ?? { now: () => Date.now() };
+  let eventVisibilityDelayMs = checkEventVisibilityDelay(options.eventVisibilityDelayMs ?? 0);
+  const setEventVisibilityDelay = (ms: number) => {
+    eventVisibilityDelayMs = checkEventVisibilityDelay(ms);
+  };
+  const routes = implementedRoutes(state, {
+    now: () => clock.now(),
+    eventVisibilityDelayMs: () => eventVisibilityDelayMs,
+  });
+  const eventView = (row: EventRow): AdminEventView => ({
+    id: row.id,
+    metric_id: row.metricId,
+    profile_id: row.profileId,
+    datetime: row.attributes.datetime,
+    visible_at: row.visibleAt === undefined ? null : new Date(row.visibleAt).toISOString(),
+    visible: eventVisible(row, clock.now()),
+  });
+  const setVisibleAt = (id: string, visibleAt: number | undefined): AdminEventView | undefined => {
+    const row = state.events.get(id);
+    if (!row) return undefined;
+    setEventVisibleAt(row, visibleAt);
+    writer?.changed();
+    return eventView(row);
+  };
+  const archive = (id: string, archived: boolean, touch: boolean): AdminCampaignView | undefined => {
+    const row = state.campaigns.get(id);
+    if (!row) return undefined;
+    setCampaignArchived(row, archived, clock.now(), touch);
+    writer?.changed();
+    return { id: row.id, archived, updated_at: row.attributes.updated_at };
+  };
   const registry = new RevocableCredentialRegistry(clock);
   for (const { key, scopes } of options.apiKeys ?? [{ key: DEV_API_KEY }])
     registry.addApiKey(key, account.id, scopes);
@@ -168,12 +225,26 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       clearRequests: () => {
         requests.length = 0;
       },
-      config: () => ({ faults: injector.get(), latencyMs, requestLatencyMs, rateLimits: limiter.getMode() }),
+      config: () => ({
+        faults: injector.get(),
+        latencyMs,
+        requestLatencyMs,
+        rateLimits: limiter.getMode(),
+        eventVisibilityDelayMs,
+      }),
       setFaults: (faults) => injector.set(faults),
       setLatency,
       setRequestLatency,
       setRateLimits: (mode) => limiter.setMode(mode),
+      setEventVisibilityDelay,
       counts: () => Object.fromEntries(TABLE_NAMES.map((name) => [name, state[name].size])),
+      now: () => clock.now(),
+      hiddenEvents: () => {
+        const now = clock.now();
+        return [...state.events.values()].filter((row) => !eventVisible(row, now)).map(eventView);
+      },
+      setEventVisibleAt: setVisibleAt,
+      archiveCampaign: archive,
     }),
   );
   app.route("/oauth", oauth.routes);
@@ -240,6 +311,18 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     setRateLimits: (mode) => limiter.setMode(mode),
     get rateLimits() {
       return limiter.getMode();
+    },
+    setEventVisibilityDelay,
+    get eventVisibilityDelayMs() {
+      return eventVisibilityDelayMs;
+    },
+    setEventVisibleAt: (eventId, visibleAt) => {
+      const at = visibleAt instanceof Date ? visibleAt.getTime() : visibleAt;
+      if (!setVisibleAt(eventId, at)) throw new Error(`No event with id '${eventId}' exists.`);
+    },
+    archiveCampaign: (campaignId, archived = true, archiveOptions = {}) => {
+      if (!archive(campaignId, archived, archiveOptions.touch ?? true))
+        throw new Error(`A campaign with id '${campaignId}' does not exist.`);
     },
     addApiKey: (key, scopes) => registry.addApiKey(key, account.id, scopes),
     state,

@@ -47,3 +47,21 @@ export function requestUrl(c: { readonly req: { readonly raw: Request } }): URL 
   }
   return url;
 }
+
+/**
+ * What handlers read beside the state: the emulator's clock, and the settings of the running emulator that shape
+ * what a read sees.
+ */
+export interface RouteRuntime {
+  /**
+   * The emulator's clock (epoch milliseconds, the `clock` option): every time a resource records comes from it
+   * (`created`, `updated`, `joined_group_at`, an event's default time, a suppression's `timestamp`), and reads
+   * that depend on time (send jobs, an event's visibility, relative segment conditions) are judged by it.
+   */
+  now(): number;
+  /** How long a newly recorded event stays out of Get Event and Get Events (Klaviyo's indexing lag), in ms. */
+  eventVisibilityDelayMs(): number;
+}
+
+/** The runtime of an emulator on the system clock, with no indexing lag. */
+export const SYSTEM_RUNTIME: RouteRuntime = { now: () => Date.now(), eventVisibilityDelayMs: () => 0 };

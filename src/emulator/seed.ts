@@ -60,7 +60,7 @@ export function seedList(state: EmulatorState, name: string, now = Date.now()): 
 }
 
 /** Adds `count` profiles with distinct emails, names and locations; returns their ids. */
-export function seedProfiles(state: EmulatorState, count: number, now = Date.now()): string[] {
+export function seedProfiles(state: EmulatorState, count: number, now: number): string[] {
   const ids: string[] = [];
   const offset = state.profiles.size;
   for (let i = 0; i < count; i++) {
@@ -96,7 +96,7 @@ const PRODUCTS: Array<[string, number]> = [
  * Adds `count` events spread over the existing profiles (created first if there are none) and three metrics,
  * at times spaced back from `now`; returns how many were recorded.
  */
-export function seedEvents(state: EmulatorState, count: number, now = Date.now()): number {
+export function seedEvents(state: EmulatorState, count: number, now: number): number {
   let profiles = [...state.profiles.values()];
   if (profiles.length === 0) {
     seedProfiles(state, Math.min(100, Math.max(1, count)), now);

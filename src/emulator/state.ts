@@ -75,6 +75,11 @@ export interface ProfileRow extends ResourceRow {
 export interface EventRow extends ResourceRow {
   readonly metricId: string;
   readonly profileId: string;
+  /**
+   * When reads first see the event (epoch ms, the emulator's clock), for an event held back by the emulator's
+   * indexing lag (`eventVisibilityDelayMs`, or an admin call for this one event); absent, it is seen at once.
+   */
+  visibleAt?: number;
 }
 
 /** A campaign; its messages live in `campaignMessages`, in this order. */

@@ -121,7 +121,7 @@ export function shortId(length = 6): string {
 }
 
 /** A ULID, as Klaviyo gives profiles, campaigns and their messages (`01GDDKASAP8TKDDA2GRZDSVP4H`). */
-export function ulid(now = Date.now()): string {
+export function ulid(now: number): string {
   let time = "";
   let t = now;
   for (let i = 0; i < 10; i++) {
@@ -133,7 +133,13 @@ export function ulid(now = Date.now()): string {
   return time + random;
 }
 
-/** Klaviyo's timestamps: ISO 8601 with an offset, to the second or finer. */
-export function isoNow(now = Date.now()): string {
-  return new Date(now).toISOString().replace("Z", "+00:00");
+/**
+ * Klaviyo's timestamps as it reports them: ISO 8601 in UTC with an explicit offset, to the whole second
+ * (`2026-01-01T10:00:00+00:00`): `created`, `updated`, `created_at`, `updated_at`, `joined_group_at`, an
+ * event's `datetime`, a suppression's `timestamp`. Everything the emulator records goes through here, so two
+ * writes within one second carry the same time, as on Klaviyo; lists sorted on such a time break the tie by
+ * creation order (`seq`), which keeps keyset cursors stable.
+ */
+export function isoNow(now: number): string {
+  return new Date(Math.floor(now / 1000) * 1000).toISOString().replace(".000Z", "+00:00");
 }

@@ -242,9 +242,10 @@ describe("partitionedItems against the emulator", () => {
     );
   });
 
-  it("keeps profiles exactly once when every millisecond of the range holds several", async () => {
+  it("keeps profiles exactly once when every second of the range holds several", async () => {
     const { emulator, client, sent } = setup();
-    const times = Array.from({ length: 11 }, (_, ms) => Array<number>(20).fill(T0 + ms)).flat();
+    // Whole seconds: Klaviyo's (and the emulator's) `created` has no finer resolution.
+    const times = Array.from({ length: 11 }, (_, s) => Array<number>(20).fill(T0 + s * 1000)).flat();
     const expected = addProfiles(emulator.state, times);
     const ids = await collect(
       partitionedItems(client, {
@@ -359,13 +360,15 @@ describe("partitionedItems against the emulator", () => {
     expectExactlyOnce(ids, expected);
 
     const profiles = setup();
-    const created = addProfiles(profiles.emulator.state, [T0, T0 + 1, T0 + 2, T0 + 2, T0 + 3, T0 + 5000]);
+    // Seconds apart: `created` is reported in whole seconds.
+    const seconds = [T0, T0 + 1000, T0 + 2000, T0 + 2000, T0 + 3000, T0 + 5000];
+    const created = addProfiles(profiles.emulator.state, seconds);
     const bounded = await collect(
       partitionedItems(profiles.client, {
         method: "GET",
         path: "/api/profiles",
         operation: "get_profiles",
-        from: new Date(T0 + 2),
+        from: new Date(T0 + 2000),
         to: new Date(T0 + 5000),
         partitions: 3,
       }),

@@ -59,6 +59,7 @@ describe("admin routes under /__emulator/", () => {
       latencyMs: 0,
       requestLatencyMs: 0,
       rateLimits: "off",
+      eventVisibilityDelayMs: 0,
     });
     expect((await e.fetch(`${e.baseUrl}/api/accounts`, { headers })).status).toBe(503);
     const bad = await e.fetch(`${e.baseUrl}/__emulator/config`, {

@@ -8,7 +8,9 @@ import { openApiAvailable } from "../helpers/openapi.js";
 import type { KlaviyoErrorEntry } from "./helpers.js";
 
 const KEY = "pk_lists_test_000000000000000000000";
-const emulator = createEmulator({ apiKeys: [{ key: KEY }], rateLimits: "off" });
+/** The real time, moved on by `skip` where a test needs distinct seconds (Klaviyo's times are whole seconds). */
+const clock = { skipped: 0, now: () => Date.now() + clock.skipped };
+const emulator = createEmulator({ apiKeys: [{ key: KEY }], rateLimits: "off", clock });
 const base = emulator.baseUrl;
 const contract = openApiAvailable();
 const clientWith = (requests: boolean) =>
@@ -285,8 +287,8 @@ describe("list members", () => {
     const ids = await createProfiles(3);
     for (const id of ids) {
       await addMembers(list.id, [id]);
-      // Distinct joining times, so the descending sort is not decided by the tie-break.
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      // Distinct joining times (whole seconds), so the descending sort is not decided by the tie-break.
+      clock.skipped += 1000;
     }
     const [a, , c] = ids.map((id) => emulator.state.profiles.get(id)?.attributes.email as string);
     const byEmail = await call<Collection>("GET", `/api/lists/${list.id}/profiles`, undefined, {

@@ -228,7 +228,13 @@ describe("the delays' settings", () => {
     const put = await config(em, { requestLatencyMs: [120, 120], latencyMs: [100, 300] });
     expect(put).toEqual({
       status: 200,
-      body: { faults: [], requestLatencyMs: [120, 120], latencyMs: [100, 300], rateLimits: "off" },
+      body: {
+        faults: [],
+        requestLatencyMs: [120, 120],
+        latencyMs: [100, 300],
+        rateLimits: "off",
+        eventVisibilityDelayMs: 0,
+      },
     });
     expect((await config(em)).body).toMatchObject({ requestLatencyMs: [120, 120], latencyMs: [100, 300] });
     // Applied: the next request arrives 120 ms after it was sent.

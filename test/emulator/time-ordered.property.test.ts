@@ -41,12 +41,12 @@ const OPERATORS = {
 } as const;
 type Operator = keyof typeof OPERATORS;
 
-/** Profiles made in two groups of `n / 2`, each group at one millisecond: `created` has long ties. */
+/** Profiles made in two groups of `n / 2`, each group in one second (Klaviyo's resolution): `created` has long ties. */
 async function makeTied(n: number): Promise<void> {
   const at = Date.now();
   const now = vi.spyOn(Date, "now");
   for (let i = 0; i < n; i++) {
-    now.mockReturnValue(at + (i < n / 2 ? 0 : 1));
+    now.mockReturnValue(at + (i < n / 2 ? 0 : 1000));
     const res = await emulator.fetch(
       new Request(`${emulator.baseUrl}/api/profiles`, {
         method: "POST",

@@ -127,7 +127,7 @@ export function campaignRecipients(
   state: EmulatorState,
   campaign: CampaignRow,
   channel: Channel,
-  now = Date.now(),
+  now: number,
 ): ProfileRow[] {
   const audiences = obj(campaign.attributes.audiences);
   const included = Array.isArray(audiences.included) ? audiences.included.map(String) : [];
@@ -218,7 +218,7 @@ function deliver(
 }
 
 /** Moves every job whose stage has ended, and its campaign, on: completing a job sends the campaign. */
-export function settleSendJobs(state: EmulatorState, now = Date.now()): void {
+export function settleSendJobs(state: EmulatorState, now: number): void {
   for (const job of state.campaignSendJobs.values()) {
     const status = job.attributes.status as SendJobStatus;
     if (status === "complete" || status === "cancelled") continue;

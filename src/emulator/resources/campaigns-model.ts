@@ -195,6 +195,27 @@ export function newCampaign(
   });
 }
 
+/**
+ * Archives a campaign, or brings it back (`archived: false`): **emulator-only**. Klaviyo archives campaigns from
+ * its app; its API has no operation that does (Update Campaign's body has no `archived`), so tests and seeds
+ * reach this through the admin route `PUT /__emulator/campaigns/{id}/archived` or `emulator.archiveCampaign`.
+ * Whether archiving moves `updated_at` on Klaviyo is not documented: by default it does here (the archiving is a
+ * change a reader of `updated_at` should see), and `touch: false` leaves `updated_at` as it was.
+ */
+export function setCampaignArchived(
+  row: CampaignRow,
+  archived: boolean,
+  now: number,
+  touch = true,
+): CampaignRow {
+  row.attributes = {
+    ...row.attributes,
+    archived,
+    ...(touch ? { updated_at: isoNow(now) } : {}),
+  };
+  return row;
+}
+
 /** Deletes a campaign and its messages. */
 export function deleteCampaign(state: EmulatorState, row: CampaignRow): void {
   for (const id of row.messageIds) state.campaignMessages.delete(id);

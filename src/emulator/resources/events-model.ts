@@ -125,7 +125,7 @@ function updateProfile(state: EmulatorState, row: ProfileRow, profile: EventProf
 export function upsertEventProfile(
   state: EmulatorState,
   profile: EventProfileInput,
-  now = Date.now(),
+  now: number,
 ): ProfileRow {
   const found = findProfile(state, identifiersOf(profile));
   if (found) {
@@ -140,14 +140,54 @@ export function upsertEventProfile(
 }
 
 /**
+ * Whether reads (Get Event, Get Events) see the event at `now`. Klaviyo accepts an event (202) before it is
+ * indexed, and reads find it only once it is: the emulator holds an event back from reads until its `visibleAt`.
+ */
+export function eventVisible(row: EventRow, now: number): boolean {
+  return row.visibleAt === undefined || now >= row.visibleAt;
+}
+
+/**
+ * The longest indexing lag the emulator takes (`eventVisibilityDelayMs`, an event's own delay): 365 days, the
+ * span of future times Klaviyo accepts, and far beyond any lag seen (17 days, `estuary/connectors#5158`).
+ */
+export const MAX_EVENT_VISIBILITY_DELAY_MS = 365 * 86_400_000;
+
+/** `value` when it is an indexing lag the emulator takes (milliseconds, 0 to the maximum); throws otherwise. */
+export function checkEventVisibilityDelay(value: unknown, what = "eventVisibilityDelayMs"): number {
+  if (
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value >= 0 &&
+    value <= MAX_EVENT_VISIBILITY_DELAY_MS
+  )
+    return value;
+  throw new Error(
+    `${what} must be milliseconds from 0 to ${MAX_EVENT_VISIBILITY_DELAY_MS}, not ${JSON.stringify(value) ?? String(value)}`,
+  );
+}
+
+/**
+ * Holds one event back from reads until `visibleAt` (epoch ms), or shows it at once (`undefined`): an event indexed
+ * late, for tests (**emulator-only**: the admin route `PUT /__emulator/events/{id}/visibility`).
+ */
+export function setEventVisibleAt(row: EventRow, visibleAt: number | undefined): EventRow {
+  if (visibleAt === undefined) delete row.visibleAt;
+  else row.visibleAt = visibleAt;
+  return row;
+}
+
+/**
  * Records one validated event for `profile`; `undefined` when an event with the same dedup id was already
- * recorded for this profile and metric (Klaviyo keeps the first and still answers 202).
+ * recorded for this profile and metric (Klaviyo keeps the first and still answers 202). With `delayMs`, reads see
+ * it only from `now + delayMs` on (the indexing lag); its `datetime` is its own `time` all the same.
  */
 export function recordEvent(
   state: EmulatorState,
   profile: ProfileRow,
   event: EventAttributesInput,
   now = Date.now(),
+  delayMs = 0,
 ): EventRow | undefined {
   const metric = ensureMetric(state, event.metric.data.attributes.name, now);
   const ms = eventTimeMs(event.time, now);
@@ -168,6 +208,7 @@ export function recordEvent(
     metricId: metric.id,
     profileId: profile.id,
     attributes: { timestamp: ms / 1000, event_properties: eventProperties, datetime, uuid: timeUuid(ms) },
+    ...(delayMs > 0 ? { visibleAt: now + delayMs } : {}),
   };
   state.events.insert(row);
   const last = profile.attributes.last_event_date;

@@ -8,7 +8,6 @@
  * relationship is always empty here), and what a status change does to the people in the flow.
  */
 import * as v from "valibot";
-import type { FilterNode } from "../../klaviyo/filter.js";
 import { validate } from "../body.js";
 import {
   type Included,
@@ -75,7 +74,7 @@ function uniqueId(state: EmulatorState): string {
 }
 
 /** Adds a flow (the demo seed's, a test's): there is no Create Flow in the emulator. */
-export function insertFlow(state: EmulatorState, seed: FlowSeed, now = Date.now()): ResourceRow {
+export function insertFlow(state: EmulatorState, seed: FlowSeed, now: number): ResourceRow {
   const stamp = isoNow(seed.created ?? now);
   const actionIds = (seed.actions ?? []).map(() => String(100_000 + Math.floor(Math.random() * 900_000)));
   const actions: FlowActionDefinition[] = (seed.actions ?? []).map((action, i) => ({
@@ -107,22 +106,6 @@ export function insertFlow(state: EmulatorState, seed: FlowSeed, now = Date.now(
 
 function definitionOf(row: ResourceRow): FlowDefinition | null {
   return (row.attributes.definition as FlowDefinition | null | undefined) ?? null;
-}
-
-/**
- * Klaviyo leaves archived flows out of Get Flows unless the filter asks for them with `equals(archived,true)`
- * (a top-level condition, alone or inside `and(…)`); `equals(archived,false)` or no filter lists the others.
- */
-export function archivedAsked(filter: FilterNode | undefined): boolean {
-  if (!filter) return false;
-  const nodes = filter.kind === "and" ? filter.args : [filter];
-  return nodes.some(
-    (node) =>
-      node.kind === "condition" &&
-      node.field === "archived" &&
-      node.operator === "equals" &&
-      node.value === true,
-  );
 }
 
 /** A flow-action resource, as `include=flow-actions` returns it. */
@@ -212,7 +195,7 @@ function isStatus(value: string): value is FlowStatus {
  * Undocumented, and chosen: an archived flow's status can be changed like any other (the document names no
  * restriction), and it stays archived.
  */
-export function updateFlowStatus(row: ResourceRow, body: unknown, now = Date.now()): ResourceRow {
+export function updateFlowStatus(row: ResourceRow, body: unknown, now: number): ResourceRow {
   checkWriteDocument(body, { type: "flow", id: row.id, attributes: ["status"], readOnly: READ_ONLY });
   const { status } = validate(updateBody, body).data.attributes;
   if (!isStatus(status)) {

@@ -49,12 +49,7 @@ function uniqueName(state: EmulatorState, name: string): string {
 }
 
 /** Stores an uploaded image for `accountId`, with every attribute Get Image returns. */
-export function insertImage(
-  state: EmulatorState,
-  accountId: string,
-  image: NewImage,
-  now = Date.now(),
-): ImageRow {
+export function insertImage(state: EmulatorState, accountId: string, image: NewImage, now: number): ImageRow {
   const id = newImageId(state);
   const asked = image.name?.trim()
     ? image.name
@@ -113,7 +108,7 @@ const READ_ONLY: Readonly<Record<string, string>> = Object.fromEntries(
  * Applies an Update Image body: only `name` and `hidden` change (`null` leaves them as they are, since an image
  * always has both); any other attribute is refused with a pointer at it.
  */
-export function updateImage(row: ImageRow, body: unknown, now = Date.now()): ImageRow {
+export function updateImage(row: ImageRow, body: unknown, now: number): ImageRow {
   checkWriteDocument(body, {
     type: "image",
     id: row.id,

@@ -5,7 +5,7 @@
 import { type Included, type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";
-import { type ResourceRow, shortId } from "../store.js";
+import { isoNow, type ResourceRow, shortId } from "../store.js";
 
 /** The integration object of every metric created through `/api/events` or the bulk job. */
 export const API_INTEGRATION = Object.freeze({
@@ -18,7 +18,7 @@ export const API_INTEGRATION = Object.freeze({
 
 /** Klaviyo's metric and event timestamps: to the second, with an explicit offset (`2026-07-20T12:00:00+00:00`). */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "+00:00");
+  return isoNow(ms);
 }
 
 /** The metric with exactly this name, if one exists. */
@@ -28,7 +28,7 @@ export function findMetricByName(state: EmulatorState, name: string): ResourceRo
 }
 
 /** The metric named `name`, created (with the API integration) when there is none yet. */
-export function ensureMetric(state: EmulatorState, name: string, now = Date.now()): ResourceRow {
+export function ensureMetric(state: EmulatorState, name: string, now: number): ResourceRow {
   const found = findMetricByName(state, name);
   if (found) return found;
   let id = shortId();

@@ -186,7 +186,7 @@ export function runImportJob(
   state: EmulatorState,
   body: ImportJobBody,
   listIds: readonly string[],
-  now = Date.now(),
+  now: number,
 ): ImportJobRow {
   const profiles = body.data.attributes.profiles.data;
   const profileIds: string[] = [];
@@ -227,7 +227,7 @@ export function runImportJob(
 }
 
 /** Moves a job one step on (see the module's comment), as a read of it does. */
-export function advanceImportJob(row: ImportJobRow, now = Date.now()): void {
+export function advanceImportJob(row: ImportJobRow, now: number): void {
   row.reads++;
   const a = row.attributes;
   if (a.status === "queued") {

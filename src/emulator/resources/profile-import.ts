@@ -73,7 +73,7 @@ function matchedProfile(state: EmulatorState, body: ImportProfileBody): ProfileR
 export function importProfile(
   state: EmulatorState,
   body: ImportProfileBody,
-  now = Date.now(),
+  now: number,
 ): { row: ProfileRow; created: boolean } {
   const { _kx: kx, ...input } = body.data.attributes;
   const patch: PatchProperties | undefined = body.data.meta?.patch_properties;

@@ -82,7 +82,7 @@ export function mergeProfiles(
   state: EmulatorState,
   destination: ProfileRow,
   source: ProfileRow,
-  now = Date.now(),
+  now: number,
 ): void {
   const lists = listIdsOf(state, source.id);
   const taken: Record<string, unknown> = {};

@@ -224,7 +224,7 @@ export function insertProfile(
 export function resolveProfile(
   state: EmulatorState,
   attributes: Record<string, unknown>,
-  now = Date.now(),
+  now: number,
 ): ProfileRow {
   const found = findProfile(state, attributes as ProfileIdentifiers);
   if (found) return found;

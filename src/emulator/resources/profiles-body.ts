@@ -181,7 +181,7 @@ export function applyProfilePatch(
   row: ProfileRow,
   input: ProfileInput,
   patch: PatchProperties | undefined,
-  now = Date.now(),
+  now: number,
 ): void {
   checkIdentifierSyntax(input, "/data/attributes");
   checkDuplicates(state, input, row.id);

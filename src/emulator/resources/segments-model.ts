@@ -105,7 +105,7 @@ function freshId(state: EmulatorState): string {
 export function insertSegment(
   state: EmulatorState,
   input: { name: string; definition: SegmentDefinitionInput; is_starred?: boolean | null | undefined },
-  now = Date.now(),
+  now: number,
 ): ResourceRow {
   const stamp = isoNow(now);
   return state.segments.insert({
@@ -124,16 +124,20 @@ export function insertSegment(
   });
 }
 
-/** The segment resource object; `profile_count` when `additional-fields[segment]` asks for it. */
+/**
+ * The segment resource object; `profile_count` when `additional-fields[segment]` asks for it (membership judged
+ * at `now`, the emulator's clock).
+ */
 export function renderSegment(
   state: EmulatorState,
   row: ResourceRow,
   query: QueryContext,
+  now: number,
   included?: Included,
 ): JsonApiResource {
   const attributes: Record<string, unknown> = { ...row.attributes };
   if (query.additional.get("segment")?.has("profile_count")) {
-    attributes.profile_count = segmentMembers(state, row).size;
+    attributes.profile_count = segmentMembers(state, row, now).size;
   }
   const link = (relation: string) => relationshipLinks(query, SEGMENT_PATH, row.id, relation);
   // Flows are not linked to segments here: asked for, they are an empty relationship; tags are kept.

@@ -114,7 +114,7 @@ function jobList(
 }
 
 /** Checks a Bulk Subscribe job (consent timing rules, identifiers, profile ids, the list) and applies it. */
-export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now = Date.now()): void {
+export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now: number): void {
   const { attributes } = body.data;
   const historical = attributes.historical_import === true;
   const profiles = attributes.profiles.data;
@@ -198,7 +198,7 @@ export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now =
 }
 
 /** Checks a Bulk Unsubscribe job and applies it (see `subscriptions-model.ts` for list vs global). */
-export function runUnsubscribeJob(state: EmulatorState, body: UnsubscribeBody, now = Date.now()): void {
+export function runUnsubscribeJob(state: EmulatorState, body: UnsubscribeBody, now: number): void {
   const profiles = body.data.attributes.profiles.data;
   profiles.forEach((profile: UnsubscribeProfile, i) => {
     const s = profile.attributes.subscriptions;

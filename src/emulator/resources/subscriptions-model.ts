@@ -143,7 +143,12 @@ export function unsubscribeEmail(row: ProfileRow, ctx: ConsentContext): void {
   m.suppression = suppression;
 }
 
-/** Email unsubscribe from one list: a list suppression (replacing an older one for the same list). */
+/**
+ * Email unsubscribe from one list: a list suppression `{list_id, reason, timestamp}` (the shape of the document's
+ * `EmailMarketingListSuppression`), replacing an older one for the same list, its `timestamp` the job's time (whole
+ * seconds). The document gives no list of reasons for list suppressions (its example is `USER_SUPPRESSED`); the
+ * emulator records `UNSUBSCRIBE`, the reason of the global suppression an unsubscription leaves.
+ */
 export function suppressForList(row: ProfileRow, listId: string, ctx: ConsentContext): void {
   const m = slot(row, "email", "marketing");
   const others = suppressionsOf(m, "list_suppressions").filter((s) => s.list_id !== listId);

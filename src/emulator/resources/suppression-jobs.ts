@@ -117,7 +117,7 @@ export function createSuppressionJob(
   state: EmulatorState,
   kind: SuppressionJobRow["kind"],
   body: SuppressionBody,
-  now = Date.now(),
+  now: number,
 ): SuppressionJobRow {
   const { rows, listId, segmentId } = targets(state, body, kind, now);
   const ctx: ConsentContext = { stamp: isoNow(now), customSource: null };
@@ -150,7 +150,7 @@ export function createSuppressionJob(
 }
 
 /** One step along queued → processing → complete (a complete or cancelled job stays as it is). */
-export function advanceJob(job: SuppressionJobRow, now = Date.now()): void {
+export function advanceJob(job: SuppressionJobRow, now: number): void {
   const status = job.attributes.status;
   if (status === "queued") job.attributes.status = "processing";
   else if (status === "processing") {

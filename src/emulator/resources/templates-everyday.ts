@@ -68,7 +68,7 @@ export function renderTemplate(state: EmulatorState, body: unknown): ResourceRow
  * says or, when it gives no name, "<name> (Clone)". Klaviyo's document does not say what it names a clone without
  * a name; that is our reading. Refused beyond the API's 1,000 templates, as Create Template is.
  */
-export function cloneTemplate(state: EmulatorState, body: unknown, now = Date.now()): ResourceRow {
+export function cloneTemplate(state: EmulatorState, body: unknown, now: number): ResourceRow {
   checkWriteDocument(body, { type: "template", attributes: ["name"] });
   const { data } = validate(cloneBody, body);
   const source = findTemplate(state, data.id);

@@ -88,7 +88,7 @@ function uniqueTemplateId(state: EmulatorState): string {
 }
 
 /** Validates a Create Template body, applies the editor rules and the API limit, and stores the template. */
-export function createTemplate(state: EmulatorState, body: unknown, now = Date.now()): ResourceRow {
+export function createTemplate(state: EmulatorState, body: unknown, now: number): ResourceRow {
   checkWriteDocument(body, { type: "template", attributes: CREATE_ATTRIBUTES });
   const { attributes } = validate(createBody, body).data;
   const { editor_type: editorType, html, definition, amp } = attributes;
@@ -148,7 +148,7 @@ export function createTemplate(state: EmulatorState, body: unknown, now = Date.n
  * `null` clears `text` / `amp` and leaves the members a template cannot lack (`name`, `html`, `definition`) as they
  * are; a new definition replaces the old one entirely and re-renders the html.
  */
-export function updateTemplate(row: ResourceRow, body: unknown, now = Date.now()): ResourceRow {
+export function updateTemplate(row: ResourceRow, body: unknown, now: number): ResourceRow {
   checkWriteDocument(body, {
     type: "template",
     id: row.id,

@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { FIELDSETS } from "../../klaviyo/operations.js";
 import { empty, relationshipLinks, resource, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { EmulatorProblem, invalidBody, invalidParameter, notFound } from "../errors.js";
 import { parseFieldset } from "../fields.js";
 import type { QueryContext } from "../query.js";
@@ -172,7 +172,7 @@ function assignedMessage(
 }
 
 /** The send handlers, over `state`. */
-export function campaignSendRoutes(state: EmulatorState): RouteTable {
+export function campaignSendRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     async assign_template_to_campaign_message(c) {
       const query = sparseQuery(c, "campaign-message", FIELDS["campaign-message"] ?? []);
@@ -189,7 +189,7 @@ export function campaignSendRoutes(state: EmulatorState): RouteTable {
           `The campaign of message '${message.id}' is '${String(campaign.attributes.status)}'; only a Draft campaign's messages can be changed.`,
         );
       }
-      const now = Date.now();
+      const now = runtime.now();
       const copy = templateCopy(state, template, now);
       message.templateId = copy.id;
       message.attributes = { ...message.attributes, updated_at: isoNow(now) };
@@ -203,7 +203,7 @@ export function campaignSendRoutes(state: EmulatorState): RouteTable {
       if (!campaign) throw notFound(`A campaign with id '${data.id}' does not exist.`);
       const problem = sendProblem(state, campaign);
       if (problem) throw invalid("/data/id", problem);
-      return jobDocument(c, query, startSend(state, campaign), 202);
+      return jobDocument(c, query, startSend(state, campaign, runtime.now()), 202);
     },
 
     get_campaign_send_job(c) {
@@ -222,7 +222,7 @@ export function campaignSendRoutes(state: EmulatorState): RouteTable {
           `The send job '${job.id}' is ${status}; only a queued or processing send can be cancelled or reverted.`,
         );
       }
-      stopSend(state, job, data.attributes.action);
+      stopSend(state, job, data.attributes.action, runtime.now());
       return empty(204);
     },
 
@@ -234,7 +234,7 @@ export function campaignSendRoutes(state: EmulatorState): RouteTable {
       const name = data.attributes.new_name?.trim()
         ? data.attributes.new_name
         : `${String(source.attributes.name)} (Clone)`;
-      const now = Date.now();
+      const now = runtime.now();
       const {
         status: _s,
         created_at: _c,

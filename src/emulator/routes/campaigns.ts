@@ -5,9 +5,9 @@
  */
 import type { FilterNode } from "../../klaviyo/filter.js";
 import { FIELDSETS } from "../../klaviyo/operations.js";
-import { collection } from "../collection.js";
+import { archivedAsked, collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { invalidParameter, notFound } from "../errors.js";
 import { parseFieldset } from "../fields.js";
 import { type QueryContext, readFilter, readQuery } from "../query.js";
@@ -91,7 +91,7 @@ function messageQuery(c: EmulatorContext): QueryContext {
 }
 
 /** The campaign handlers, over `state`. */
-export function campaignRoutes(state: EmulatorState): RouteTable {
+export function campaignRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     get_campaigns(c) {
       const query = readQuery(c);
@@ -112,6 +112,8 @@ export function campaignRoutes(state: EmulatorState): RouteTable {
             : name === "id"
               ? row.id
               : row.attributes[name],
+        // Archived campaigns only when the filter asks for them with `equals(archived,true)`, as flows.
+        where: (row, filter) => row.attributes.archived !== true || archivedAsked(filter),
         render: (row, q, included) => renderCampaign(state, row, q, included),
       });
     },
@@ -158,7 +160,7 @@ export function campaignRoutes(state: EmulatorState): RouteTable {
       const problem = invalidMembers(problems);
       if (problem) throw problem;
 
-      const now = Date.now();
+      const now = runtime.now();
       const row = newCampaign(
         state,
         {
@@ -214,7 +216,7 @@ export function campaignRoutes(state: EmulatorState): RouteTable {
             : trackingOptions(channel, attributes.tracking_options, next.tracking_options);
       }
       if (attributes.send_strategy !== undefined) Object.assign(next, strategy(attributes.send_strategy));
-      next.updated_at = isoNow(Date.now());
+      next.updated_at = isoNow(runtime.now());
       row.attributes = next;
       return single(c.req.url, renderCampaign(state, row, query));
     },

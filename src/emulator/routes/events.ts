@@ -7,7 +7,7 @@
 import { pointerOf, readJson } from "../body.js";
 import { collection } from "../collection.js";
 import { empty, Included } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { invalidBody, notFound, type ProblemInit } from "../errors.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
@@ -15,6 +15,7 @@ import { eventLimitProblems, profileProblems } from "../resources/events-limits.
 import {
   dedupId,
   type EventProfileInput,
+  eventVisible,
   pendingProfileKeys,
   recordEvent,
   upsertEventProfile,
@@ -63,11 +64,15 @@ function throwIfAny(problems: readonly ProblemInit[]): void {
   if (problems.length > 0) throw problemsError(problems);
 }
 
-async function createEvent(c: EmulatorContext, state: EmulatorState): Promise<Response> {
+async function createEvent(
+  c: EmulatorContext,
+  state: EmulatorState,
+  runtime: RouteRuntime,
+): Promise<Response> {
   const raw = await readJson(c);
   checkDocumentType(raw, "event");
   const body = parseEventDocument(createEventBody, raw);
-  const now = Date.now();
+  const now = runtime.now();
   const { profile, ...event } = body.data.attributes;
   const { meta, ...attributes } = profile.data.attributes;
   const input: EventProfileInput = { id: profile.data.id, attributes, meta };
@@ -75,7 +80,7 @@ async function createEvent(c: EmulatorContext, state: EmulatorState): Promise<Re
     ...eventLimitProblems(event, ["data", "attributes"], now),
     ...profileProblems(state, input, ["data", "attributes", "profile", "data"]),
   ]);
-  recordEvent(state, upsertEventProfile(state, input, now), event, now);
+  recordEvent(state, upsertEventProfile(state, input, now), event, now, runtime.eventVisibilityDelayMs());
   return empty(202);
 }
 
@@ -119,7 +124,11 @@ function checkBulk(state: EmulatorState, body: BulkCreateEventsBody, now: number
   return items;
 }
 
-async function bulkCreateEvents(c: EmulatorContext, state: EmulatorState): Promise<Response> {
+async function bulkCreateEvents(
+  c: EmulatorContext,
+  state: EmulatorState,
+  runtime: RouteRuntime,
+): Promise<Response> {
   const raw = await readJson(c);
   checkDocumentType(raw, "event-bulk-create-job");
   const count = countBulkEvents(raw);
@@ -132,26 +141,32 @@ async function bulkCreateEvents(c: EmulatorContext, state: EmulatorState): Promi
     ]);
   }
   const body = parseEventDocument(bulkCreateEventsBody, raw);
-  const now = Date.now();
+  const now = runtime.now();
+  const delayMs = runtime.eventVisibilityDelayMs();
   for (const item of checkBulk(state, body, now)) {
     const profile = upsertEventProfile(state, item.profile, now);
-    for (const event of item.events) recordEvent(state, profile, event, now);
+    for (const event of item.events) recordEvent(state, profile, event, now, delayMs);
   }
   return empty(202);
 }
 
-/** The event and metric handlers, over `state`. */
-export function eventRoutes(state: EmulatorState): RouteTable {
+/**
+ * The event and metric handlers, over `state`. Reads of events see only the events visible at the emulator's
+ * clock (`eventVisible`): one recorded while an indexing lag is set is out of Get Event and Get Events until then.
+ */
+export function eventRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
-    create_event: (c) => createEvent(c, state),
+    create_event: (c) => createEvent(c, state, runtime),
 
-    bulk_create_events: (c) => bulkCreateEvents(c, state),
+    bulk_create_events: (c) => bulkCreateEvents(c, state, runtime),
 
     get_event(c) {
       const query = readQuery(c);
       const id = c.get("params").id ?? "";
       const row = state.events.get(id);
-      if (!row) throw notFound(`No event with id '${id}' exists.`);
+      // An event not yet indexed is not found, as if it did not exist yet: how Klaviyo answers a read of an event
+      // it accepted but has not indexed is not documented; a 404 is what a client must be ready for either way.
+      if (!row || !eventVisible(row, runtime.now())) throw notFound(`No event with id '${id}' exists.`);
       const included = new Included();
       const data = eventResource(state, query, row, included);
       return jsonApi({
@@ -161,12 +176,15 @@ export function eventRoutes(state: EmulatorState): RouteTable {
       });
     },
 
-    get_events: (c) =>
-      collection(c, {
+    get_events(c) {
+      const now = runtime.now();
+      return collection(c, {
         rows: state.events.values(),
         field: eventField,
+        where: (row) => eventVisible(row, now),
         render: (row, query, included) => eventResource(state, query, row, included),
-      }),
+      });
+    },
 
     get_metric(c) {
       const query = readQuery(c);

@@ -4,12 +4,12 @@
  * and Delete Flow are not emulated (501): the demo seed holds flows to work with.
  */
 import { readJson } from "../body.js";
-import { collection } from "../collection.js";
+import { archivedAsked, collection } from "../collection.js";
 import { Included, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { readQuery } from "../query.js";
-import { archivedAsked, flowField, flowResource, updateFlowStatus } from "../resources/flows-model.js";
+import { flowField, flowResource, updateFlowStatus } from "../resources/flows-model.js";
 import type { EmulatorState } from "../state.js";
 import type { ResourceRow } from "../store.js";
 
@@ -21,7 +21,7 @@ function findFlow(c: EmulatorContext, state: EmulatorState): ResourceRow {
 }
 
 /** The flow handlers, over `state`. */
-export function flowRoutes(state: EmulatorState): RouteTable {
+export function flowRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     get_flows(c) {
       return collection(c, {
@@ -41,7 +41,7 @@ export function flowRoutes(state: EmulatorState): RouteTable {
     async update_flow(c) {
       const query = readQuery(c);
       const row = findFlow(c, state);
-      updateFlowStatus(row, await readJson(c));
+      updateFlowStatus(row, await readJson(c), runtime.now());
       return single(c.req.url, flowResource(query, row));
     },
   };

@@ -5,7 +5,7 @@
 import { readJson } from "../body.js";
 import { collection } from "../collection.js";
 import { type JsonApiResource, resource, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { type QueryContext, readQuery } from "../query.js";
 import { insertImage, updateImage } from "../resources/images-model.js";
@@ -24,19 +24,19 @@ function findImage(c: EmulatorContext, state: EmulatorState): ImageRow {
 }
 
 /** The image handlers, over `state`. */
-export function imageRoutes(state: EmulatorState): RouteTable {
+export function imageRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     async upload_image_from_url(c) {
       const query = readQuery(c);
       const image = await imageFromUrlRequest(c);
-      const row = insertImage(state, c.get("principal").accountId, image);
+      const row = insertImage(state, c.get("principal").accountId, image, runtime.now());
       return single(c.req.url, render(row, query), undefined, 201);
     },
 
     async upload_image_from_file(c) {
       const query = readQuery(c);
       const image = await imageFromFileRequest(c);
-      const row = insertImage(state, c.get("principal").accountId, image);
+      const row = insertImage(state, c.get("principal").accountId, image, runtime.now());
       return single(c.req.url, render(row, query), undefined, 201);
     },
 
@@ -56,7 +56,7 @@ export function imageRoutes(state: EmulatorState): RouteTable {
     async update_image(c) {
       const query = readQuery(c);
       const row = findImage(c, state);
-      updateImage(row, await readJson(c));
+      updateImage(row, await readJson(c), runtime.now());
       return single(c.req.url, render(row, query));
     },
   };

@@ -1,4 +1,4 @@
-import type { RouteTable } from "../env.js";
+import { type RouteRuntime, type RouteTable, SYSTEM_RUNTIME } from "../env.js";
 import { settleSendJobs } from "../resources/campaign-send.js";
 import type { EmulatorState } from "../state.js";
 import { accountRoutes } from "./accounts.js";
@@ -18,25 +18,28 @@ import { tagRoutes } from "./tags.js";
 import { templateRoutes } from "./templates.js";
 import { templateEverydayRoutes } from "./templates-everyday.js";
 
-/** Every operation the emulator implements, by operation id; the others answer 501. */
-export function implementedRoutes(state: EmulatorState): RouteTable {
-  return withSendJobs(state, {
+/**
+ * Every operation the emulator implements, by operation id; the others answer 501. `runtime` gives the clock every
+ * recorded time comes from (the system clock by default).
+ */
+export function implementedRoutes(state: EmulatorState, runtime: RouteRuntime = SYSTEM_RUNTIME): RouteTable {
+  return withSendJobs(state, runtime, {
     ...accountRoutes(state),
-    ...profileRoutes(state),
-    ...listRoutes(state),
-    ...subscriptionRoutes(state),
-    ...profileImportRoutes(state),
-    ...eventRoutes(state),
-    ...segmentRoutes(state),
-    ...campaignRoutes(state),
-    ...templateRoutes(state),
-    ...imageRoutes(state),
-    ...flowRoutes(state),
-    ...templateEverydayRoutes(state),
+    ...profileRoutes(state, runtime),
+    ...listRoutes(state, runtime),
+    ...subscriptionRoutes(state, runtime),
+    ...profileImportRoutes(state, runtime),
+    ...eventRoutes(state, runtime),
+    ...segmentRoutes(state, runtime),
+    ...campaignRoutes(state, runtime),
+    ...templateRoutes(state, runtime),
+    ...imageRoutes(state, runtime),
+    ...flowRoutes(state, runtime),
+    ...templateEverydayRoutes(state, runtime),
     ...tagRoutes(state),
-    ...campaignSendRoutes(state),
+    ...campaignSendRoutes(state, runtime),
     ...metricRoutes(state),
-    ...profileEverydayRoutes(state),
+    ...profileEverydayRoutes(state, runtime),
   });
 }
 
@@ -44,12 +47,12 @@ export function implementedRoutes(state: EmulatorState): RouteTable {
  * Every handler first moves campaign send jobs on to where their time has brought them (Klaviyo sends in the
  * background), so that every operation sees the account as it is now.
  */
-function withSendJobs(state: EmulatorState, routes: RouteTable): RouteTable {
+function withSendJobs(state: EmulatorState, runtime: RouteRuntime, routes: RouteTable): RouteTable {
   return Object.fromEntries(
     Object.entries(routes).map(([operation, handler]) => [
       operation,
       (c: Parameters<typeof handler>[0]) => {
-        if (state.campaignSendJobs.size > 0) settleSendJobs(state);
+        if (state.campaignSendJobs.size > 0) settleSendJobs(state, runtime.now());
         return handler(c);
       },
     ]),

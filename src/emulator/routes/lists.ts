@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { collection } from "../collection.js";
 import { empty, Included, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { EmulatorProblem } from "../errors.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
@@ -55,7 +55,7 @@ const relationshipBody = v.strictObject({
 });
 
 /** The list handlers, over `state`. */
-export function listRoutes(state: EmulatorState): RouteTable {
+export function listRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   const listOf = (c: EmulatorContext) => requireList(state, c.get("params").id ?? "");
 
   const memberField = (row: MemberRow, field: string): unknown =>
@@ -83,7 +83,7 @@ export function listRoutes(state: EmulatorState): RouteTable {
       const query = readQuery(c);
       const body = await readResourceBody(c, createListBody, { type: "list" });
       const { name: listName, opt_in_process } = body.data.attributes;
-      const row = insertList(state, listName, opt_in_process ?? DEFAULT_OPT_IN, Date.now());
+      const row = insertList(state, listName, opt_in_process ?? DEFAULT_OPT_IN, runtime.now());
       const data = listResource(state, query, row);
       return single(data.links.self, data, undefined, 201);
     },
@@ -119,7 +119,7 @@ export function listRoutes(state: EmulatorState): RouteTable {
         ...row.attributes,
         ...(listName !== undefined ? { name: listName } : {}),
         ...(opt_in_process ? { opt_in_process } : {}),
-        updated: isoNow(Date.now()),
+        updated: isoNow(runtime.now()),
       };
       return single(c.req.url, listResource(state, query, row));
     },
@@ -159,7 +159,7 @@ export function listRoutes(state: EmulatorState): RouteTable {
     async add_profiles_to_list(c) {
       const list = listOf(c);
       const ids = await profileIds(c);
-      const now = Date.now();
+      const now = runtime.now();
       for (const profileId of ids) addMember(state, list.id, profileId, now);
       return empty(204);
     },

@@ -6,7 +6,7 @@
 import { readJson, validate } from "../body.js";
 import { collection } from "../collection.js";
 import { type JsonApiResource, type Relationship, relationshipLinks, resource } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { canonicalUrl, jsonApi, selfLink } from "../json-api.js";
 import { type QueryContext, readQuery } from "../query.js";
@@ -57,7 +57,7 @@ function jobResource(query: QueryContext, row: ImportJobRow): JsonApiResource {
 }
 
 /** The import job handlers, over `state`. */
-export function profileImportRoutes(state: EmulatorState): RouteTable {
+export function profileImportRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   const job = (c: EmulatorContext, param: "id" | "job_id"): ImportJobRow => {
     const id = c.get("params")[param] ?? "";
     const row = state.profileImportJobs.get(id);
@@ -86,14 +86,14 @@ export function profileImportRoutes(state: EmulatorState): RouteTable {
           checkType(item, `/data/relationships/lists/data/${i}`, "list");
       const body = validate(importJobBody, raw);
       const listIds = checkImportJob(state, body);
-      const row = runImportJob(state, body, listIds, Date.now());
+      const row = runImportJob(state, body, listIds, runtime.now());
       return jsonApi({ data: jobResource(query, row), links: { self: canonicalUrl(c.req.url) } }, 202);
     },
 
     get_bulk_import_profiles_job(c) {
       const query = readQuery(c);
       const row = job(c, "job_id");
-      advanceImportJob(row);
+      advanceImportJob(row, runtime.now());
       const included = query.include.has("lists")
         ? row.listIds.flatMap((id) => {
             const list = state.lists.get(id);
@@ -108,7 +108,8 @@ export function profileImportRoutes(state: EmulatorState): RouteTable {
     },
 
     get_bulk_import_profiles_jobs(c) {
-      for (const row of state.profileImportJobs.values()) advanceImportJob(row);
+      const now = runtime.now();
+      for (const row of state.profileImportJobs.values()) advanceImportJob(row, now);
       return collection(c, {
         rows: state.profileImportJobs.values(),
         field: (row, name) => row.attributes[name],

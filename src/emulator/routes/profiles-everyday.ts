@@ -6,7 +6,7 @@
 import { readJson, validate } from "../body.js";
 import { collection } from "../collection.js";
 import { empty, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { canonicalUrl, jsonApi, selfLink } from "../json-api.js";
 import { readQuery } from "../query.js";
@@ -51,7 +51,7 @@ async function readJob(c: EmulatorContext, jobType: string): Promise<unknown> {
 }
 
 /** The handlers, over `state`. */
-export function profileEverydayRoutes(state: EmulatorState): RouteTable {
+export function profileEverydayRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   const jobOf = (c: EmulatorContext, kind: SuppressionJobRow["kind"]) => {
     const id = c.get("params").job_id ?? "";
     const job = state.suppressionJobs.get(id);
@@ -60,19 +60,19 @@ export function profileEverydayRoutes(state: EmulatorState): RouteTable {
   };
   const getJob = (kind: SuppressionJobRow["kind"]) => (c: EmulatorContext) => {
     const job = jobOf(c, kind);
-    advanceJob(job, Date.now());
+    advanceJob(job, runtime.now());
     return single(c.req.url, jobResource(readQuery(c), job));
   };
   const listJobs = (kind: SuppressionJobRow["kind"]) => (c: EmulatorContext) => {
     const jobs = [...state.suppressionJobs.values()].filter((job) => job.kind === kind);
-    const now = Date.now();
+    const now = runtime.now();
     for (const job of jobs) advanceJob(job, now);
     return collection(c, { rows: jobs, field: jobField, render: (job, query) => jobResource(query, job) });
   };
   const postJob = (kind: SuppressionJobRow["kind"]) => async (c: EmulatorContext) => {
     const raw = await readJob(c, JOB_TYPES[kind]);
     const body = kind === "suppress" ? validate(suppressBody, raw) : validate(unsuppressBody, raw);
-    const job = createSuppressionJob(state, kind, body, Date.now());
+    const job = createSuppressionJob(state, kind, body, runtime.now());
     return single(c.req.url, jobResource(readQuery(c), job), undefined, 202);
   };
 
@@ -83,7 +83,7 @@ export function profileEverydayRoutes(state: EmulatorState): RouteTable {
         type: "profile",
         limit: PROFILE_BODY_LIMIT,
       });
-      const { row, created } = importProfile(state, body, Date.now());
+      const { row, created } = importProfile(state, body, runtime.now());
       const data = profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS });
       return single(data.links.self, data, undefined, created ? 201 : 200);
     },
@@ -99,7 +99,7 @@ export function profileEverydayRoutes(state: EmulatorState): RouteTable {
       }
       const body = validate(mergeProfilesBody, raw);
       const { destination, source } = mergeParties(state, body);
-      mergeProfiles(state, destination, source, Date.now());
+      mergeProfiles(state, destination, source, runtime.now());
       const self = selfLink(query.origin, "profiles", destination.id);
       // The answer names the destination only (type, id, links), as the document's 201 has it.
       return jsonApi(

@@ -5,7 +5,7 @@
  */
 import { collection } from "../collection.js";
 import { Included, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { timeOf } from "../filter-eval.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
@@ -22,7 +22,7 @@ import {
   PROFILE_BODY_LIMIT,
   updateProfileBody,
 } from "../resources/profiles-body.js";
-import { profileField } from "../resources/profiles-fields.js";
+import { namesSuppression, profileField, profileReadings } from "../resources/profiles-fields.js";
 import {
   PROFILE_RELATIONSHIPS,
   PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
@@ -37,7 +37,7 @@ function requireProfile(state: EmulatorState, id: string): ProfileRow {
 }
 
 /** The profile handlers, over `state`. */
-export function profileRoutes(state: EmulatorState): RouteTable {
+export function profileRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   const id = (c: EmulatorContext) => c.get("params").id ?? "";
 
   return {
@@ -49,7 +49,7 @@ export function profileRoutes(state: EmulatorState): RouteTable {
       });
       const input = body.data.attributes;
       checkNewProfile(state, input);
-      const row = insertProfile(state, newProfileAttributes(input), Date.now());
+      const row = insertProfile(state, newProfileAttributes(input), runtime.now());
       const data = profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS });
       return single(data.links.self, data, undefined, 201);
     },
@@ -71,9 +71,14 @@ export function profileRoutes(state: EmulatorState): RouteTable {
 
     get_profiles(c) {
       const created = (row: ProfileRow) => timeOf(profileField(row, "created"));
+      const params = new URL(c.req.url).searchParams;
+      // A profile has several suppressions (one per reason, one per list): a filter or sort on their members
+      // reads each in turn (profiles-fields.ts).
+      const multi = namesSuppression(`${params.get("filter") ?? ""} ${params.get("sort") ?? ""}`);
       return collection(c, {
         rows: state.profiles.values(),
         field: profileField,
+        ...(multi ? { readings: profileReadings } : {}),
         // Klaviyo sets `created` when a profile is made and never changes it; the check still guards a store
         // whose rows came in out of time order (a snapshot written by hand, a clock set back in a test).
         ...(state.profiles.nonDecreasing("created", created)
@@ -95,7 +100,7 @@ export function profileRoutes(state: EmulatorState): RouteTable {
         id: row.id,
         limit: PROFILE_BODY_LIMIT,
       });
-      applyProfilePatch(state, row, body.data.attributes, body.data.meta?.patch_properties, Date.now());
+      applyProfilePatch(state, row, body.data.attributes, body.data.meta?.patch_properties, runtime.now());
       return single(c.req.url, profileResource(state, query, row, { relationships: PROFILE_RELATIONSHIPS }));
     },
 

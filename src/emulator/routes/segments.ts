@@ -4,12 +4,12 @@
  * a segment, whose membership is evaluated from the state on each request.
  */
 import { collection } from "../collection.js";
-import { empty, Included, resource, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import { empty, Included, single } from "../documents.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { EmulatorProblem, invalidBody, notFound } from "../errors.js";
 import { readQuery } from "../query.js";
 import { invalidMembers, readResourceBody } from "../request-documents.js";
-import { PROFILE_ATTRIBUTES } from "../resources/profile-model.js";
+import { PROFILE_RELATIONSHIPS, profileResource } from "../resources/profiles-render.js";
 import { segmentMembers } from "../resources/segments-members.js";
 import {
   createSegmentBody,
@@ -23,9 +23,6 @@ import { isoNow, type ResourceRow } from "../store.js";
 
 const DEFINITION = "/data/attributes/definition";
 
-/** The member attributes of `GET /api/segments/{id}/profiles`: a profile's (plus `joined_group_at`). */
-const MEMBER_ATTRIBUTES = PROFILE_ATTRIBUTES;
-
 function findSegment(state: EmulatorState, c: EmulatorContext): ResourceRow {
   const id = c.get("params").id ?? "";
   const row = state.segments.get(id);
@@ -38,13 +35,13 @@ function segmentField(row: ResourceRow, name: string): unknown {
 }
 
 /** The segment handlers, over `state`. */
-export function segmentRoutes(state: EmulatorState): RouteTable {
+export function segmentRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     get_segments(c) {
       return collection(c, {
         rows: state.segments.values(),
         field: segmentField,
-        render: (row, query, included) => renderSegment(state, row, query, included),
+        render: (row, query, included) => renderSegment(state, row, query, runtime.now(), included),
       });
     },
 
@@ -52,7 +49,7 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
       const query = readQuery(c);
       const row = findSegment(state, c);
       const included = new Included();
-      return single(c.req.url, renderSegment(state, row, query, included), included);
+      return single(c.req.url, renderSegment(state, row, query, runtime.now(), included), included);
     },
 
     async create_segment(c) {
@@ -60,8 +57,8 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
       const { attributes } = (await readResourceBody(c, createSegmentBody, { type: "segment" })).data;
       const problem = invalidMembers(definitionProblems(state, attributes.definition, DEFINITION));
       if (problem) throw problem;
-      const row = insertSegment(state, attributes, Date.now());
-      return single(c.req.url, renderSegment(state, row, query), undefined, 201);
+      const row = insertSegment(state, attributes, runtime.now());
+      return single(c.req.url, renderSegment(state, row, query, runtime.now()), undefined, 201);
     },
 
     async update_segment(c) {
@@ -88,9 +85,9 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
       if (attributes.definition != null) next.definition = attributes.definition;
       if (attributes.is_starred != null) next.is_starred = attributes.is_starred;
       if (attributes.is_active != null) next.is_active = attributes.is_active;
-      next.updated = isoNow(Date.now());
+      next.updated = isoNow(runtime.now());
       row.attributes = next;
-      return single(c.req.url, renderSegment(state, row, query));
+      return single(c.req.url, renderSegment(state, row, query, runtime.now()));
     },
 
     delete_segment(c) {
@@ -101,7 +98,7 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
 
     get_profiles_for_segment(c) {
       const segment = findSegment(state, c);
-      const members = segmentMembers(state, segment);
+      const members = segmentMembers(state, segment, runtime.now());
       return collection<ProfileRow>(c, {
         rows: members.keys(),
         field: (row, name) =>
@@ -110,15 +107,12 @@ export function segmentRoutes(state: EmulatorState): RouteTable {
             : name === "profile_id" || name === "id"
               ? row.id
               : row.attributes[name],
-        render: (row, query) => {
-          const attributes: Record<string, unknown> = {};
-          for (const key of MEMBER_ATTRIBUTES) attributes[key] = row.attributes[key] ?? null;
-          attributes.joined_group_at = members.get(row);
-          const extra = query.additional.get("profile");
-          if (extra?.has("subscriptions")) attributes.subscriptions = row.subscriptions;
-          if (extra?.has("predictive_analytics")) attributes.predictive_analytics = null;
-          return resource(query, "profile", "profiles", row.id, attributes);
-        },
+        // As the list's members: the profile as Get Profile has it, with when it joined the segment.
+        render: (row, query) =>
+          profileResource(state, query, row, {
+            relationships: PROFILE_RELATIONSHIPS,
+            extra: { joined_group_at: members.get(row) },
+          }),
       });
     },
   };

@@ -5,7 +5,7 @@
 
 import { readJson, validate } from "../body.js";
 import { empty } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { checkType, memberAt } from "../request-documents.js";
 import { subscribeBody, unsubscribeBody } from "../resources/subscriptions-body.js";
 import { runSubscribeJob, runUnsubscribeJob } from "../resources/subscriptions-jobs.js";
@@ -25,17 +25,17 @@ async function readJob(c: EmulatorContext, jobType: string): Promise<unknown> {
 }
 
 /** The subscription handlers, over `state`. */
-export function subscriptionRoutes(state: EmulatorState): RouteTable {
+export function subscriptionRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     async bulk_subscribe_profiles(c) {
       const body = validate(subscribeBody, await readJob(c, "profile-subscription-bulk-create-job"));
-      runSubscribeJob(state, body, Date.now());
+      runSubscribeJob(state, body, runtime.now());
       return empty(202);
     },
 
     async bulk_unsubscribe_profiles(c) {
       const body = validate(unsubscribeBody, await readJob(c, "profile-subscription-bulk-delete-job"));
-      runUnsubscribeJob(state, body, Date.now());
+      runUnsubscribeJob(state, body, runtime.now());
       return empty(202);
     },
   };

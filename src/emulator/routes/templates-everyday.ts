@@ -1,14 +1,14 @@
 /** Render Template and Clone Template (201 each, the template as `PostTemplateResponse` has it). */
 import { readJson } from "../body.js";
 import { resource, single } from "../documents.js";
-import type { RouteTable } from "../env.js";
+import type { RouteRuntime, RouteTable } from "../env.js";
 import { readQuery } from "../query.js";
 import { cloneTemplate, renderTemplate } from "../resources/templates-everyday.js";
 import { templateAttributes } from "../resources/templates-model.js";
 import type { EmulatorState } from "../state.js";
 
 /** The render and clone handlers, over `state`. */
-export function templateEverydayRoutes(state: EmulatorState): RouteTable {
+export function templateEverydayRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     async render_template(c) {
       const query = readQuery(c);
@@ -23,7 +23,7 @@ export function templateEverydayRoutes(state: EmulatorState): RouteTable {
 
     async clone_template(c) {
       const query = readQuery(c);
-      const row = cloneTemplate(state, await readJson(c));
+      const row = cloneTemplate(state, await readJson(c), runtime.now());
       const data = resource(query, "template", "templates", row.id, templateAttributes(row, false));
       return single(c.req.url, data, undefined, 201);
     },

@@ -5,7 +5,7 @@
 import { readJson } from "../body.js";
 import { collection } from "../collection.js";
 import { empty, type JsonApiResource, resource, single } from "../documents.js";
-import type { EmulatorContext, RouteTable } from "../env.js";
+import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { type QueryContext, readQuery } from "../query.js";
 import { createTemplate, templateAttributes, updateTemplate } from "../resources/templates-model.js";
@@ -25,11 +25,11 @@ function findTemplate(c: EmulatorContext, state: EmulatorState): ResourceRow {
 }
 
 /** The template handlers, over `state`. */
-export function templateRoutes(state: EmulatorState): RouteTable {
+export function templateRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTable {
   return {
     async create_template(c) {
       const query = readQuery(c);
-      const row = createTemplate(state, await readJson(c));
+      const row = createTemplate(state, await readJson(c), runtime.now());
       return single(c.req.url, render(row, query), undefined, 201);
     },
 
@@ -49,7 +49,7 @@ export function templateRoutes(state: EmulatorState): RouteTable {
     async update_template(c) {
       const query = readQuery(c);
       const row = findTemplate(c, state);
-      updateTemplate(row, await readJson(c));
+      updateTemplate(row, await readJson(c), runtime.now());
       return single(c.req.url, render(row, query));
     },
 
