@@ -52,6 +52,24 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   {
+    names: ["changes"],
+    usage: ["changes <stream>"],
+    description:
+      "print each change of a stream (profiles, events, list-members, …) since a checkpoint as JSON lines; --follow keeps polling",
+    async register(program, io, setExit) {
+      (await import("./commands/changes.js")).registerChangesCommand(program, io, setExit);
+    },
+  },
+  {
+    names: ["sync"],
+    usage: ["sync <streams...>"],
+    description:
+      "keep one NDJSON file per stream up to date in a directory (upserts by ID; snapshots with deletions for metrics and tags)",
+    async register(program, io, setExit) {
+      (await import("./commands/sync.js")).registerSyncCommand(program, io, setExit);
+    },
+  },
+  {
     names: ["emulator"],
     usage: ["emulator"],
     description: "serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)",
@@ -141,7 +159,8 @@ Examples:
   $ klaviyo demo
   $ klaviyo emulator --seed demo
   $ klaviyo run list-lists --format table
-  $ klaviyo request GET /api/accounts`,
+  $ klaviyo request GET /api/accounts
+  $ klaviyo changes profiles --since 2026-01-01 --state profiles.json`,
     );
   const args = argv.slice(2);
   const first = args[0] === "help" ? args[1] : args[0];

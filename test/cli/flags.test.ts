@@ -175,7 +175,21 @@ function expectedFlags(path: string[]): string[] {
     ];
   }
   const ingest = ["--concurrency", "--unsent", "--verbose", ...CONNECTION];
+  // changes and sync: their probes are in test/cli/changes.test.ts ("each flag acts or is refused").
+  const feed = [
+    "--since",
+    "--list-id",
+    "--segment-id",
+    "--metric",
+    "--metric-id",
+    "--lookback",
+    "--horizon",
+    "--verbose",
+    ...CONNECTION,
+  ];
   const table: Record<string, string[]> = {
+    changes: [...feed, "--state", "--follow", "--interval"],
+    sync: [...feed, "--state", "--out"],
     request: ["--query", "--header", "--data", "--response-type", "--include", "--no-auth", ...CONNECTION],
     "ingest events": ingest,
     "ingest profiles": [...ingest, "--list-id", "--job-timeout"],
