@@ -167,7 +167,7 @@ export function initialCheckpoint(
   for (const p of def.partitions(scope)) partitions[p.key] = { at: iso(start), ids: [] };
   const lookback = lookbackMs(def, options.lookbackSeconds);
   if (lookback > 0) {
-    partitions[LOOKBACK] = { at: iso(Math.max(start, floorSecond(now) - lookback)), ids: [] };
+    partitions[LOOKBACK] = { at: iso(start), ids: [] };
     return { v: 1, stream: def.name, scope, partitions, delivered: {} };
   }
   return { v: 1, stream: def.name, scope, partitions };
@@ -281,21 +281,39 @@ export async function* changeFeed(
     ...(delivered ? { delivered: delivered.toJSON() } : {}),
   });
 
+  // Where this run begins, telling records created since the stream was last read from records updated since:
+  // the latest watermark of any partition (a campaign delivered from one channel's partition and later archived
+  // was made before it, whatever the archived partition's own watermark says).
+  const runFrom = Math.max(...partitions.map((p) => Date.parse(marks[p.key]?.at ?? iso(0))));
+  let yielded = false;
+  // The oldest time a lookback may read again (from this run on): events delivered before it need no digest.
+  const rememberFrom = Math.max(Date.parse(marks[LOOKBACK]?.at ?? iso(0)), upperNow - lookback);
+  // Hours no lookback will read again are forgotten (a lookback walk in progress keeps its own).
+  const resumed = marks[LOOKBACK]?.walk?.from;
+  delivered?.prune(resumed ? Math.min(rememberFrom, Date.parse(resumed)) : rememberFrom);
+
   for (const { partition, late } of readers) {
     const q = timeQuery(def, partition);
     const mark = marks[partition.key] ?? { at: iso(upperNow), ids: [] };
-    // The lookback never passes the first reader's watermark, so the two never both deliver an event.
+    // The lookback re-reads, on every run, the events of the trailing window behind the first reader's
+    // watermark (never before the feed's start), delivering those it has not delivered: its own `at` stays the
+    // feed's start, and only a walk in progress is kept.
     const first = partitions[0] ? marks[partitions[0].key] : undefined;
+    const floor = Date.parse(mark.at);
+    const lookbackFrom = mark.walk?.from ? Date.parse(mark.walk.from) : Math.max(floor, upperNow - lookback);
     const until = mark.walk
       ? Date.parse(mark.walk.until)
       : late
-        ? Math.min(upperNow - lookback, Date.parse(first?.at ?? iso(upperNow)))
+        ? Date.parse(first?.at ?? iso(upperNow))
         : upperNow;
-    // Where the walk began, telling records created since from records updated since.
-    const from = mark.walk?.from ? Date.parse(mark.walk.from) : Date.parse(mark.at);
-    const fromIds = mark.walk ? new Set<string>() : new Set(mark.ids);
+    const from = late
+      ? lookbackFrom
+      : mark.walk?.from
+        ? Date.parse(mark.walk.from)
+        : Math.max(runFrom, Date.parse(mark.at));
+    const fromIds = late || mark.walk || from !== Date.parse(mark.at) ? new Set<string>() : new Set(mark.ids);
     // The running watermark, and the one the current query began at (records at or before it are delivered).
-    let hw = { at: Date.parse(mark.at), ids: new Set(mark.ids) };
+    let hw = late ? { at: lookbackFrom, ids: new Set<string>() } : { at: Date.parse(mark.at), ids: new Set(mark.ids) };
     let skip = { at: hw.at, ids: new Set(hw.ids) };
     let cursor = mark.walk?.cursor;
     if (until <= hw.at && !mark.walk) continue;
@@ -359,8 +377,8 @@ export async function* changeFeed(
         if (at > hw.at) hw = { at, ids: new Set([record.id]) };
         else if (at === hw.at) hw.ids.add(record.id);
         if (late && delivered?.has(at, record.id)) continue;
-        if (!late && delivered && at >= Date.parse(marks[LOOKBACK]?.at ?? iso(0)))
-          delivered.add(at, record.id);
+        // Every event delivered where a lookback may read it again is remembered, the lookback's own too.
+        if (delivered && at >= rememberFrom) delivered.add(at, record.id);
         changes.push({
           stream: def.name,
           change: partition.kind ?? kindOf(def, record, from, fromIds),
@@ -371,16 +389,18 @@ export async function* changeFeed(
         });
       }
       cursor = stopped ? undefined : cursorOf(body.links?.next);
-      marks[partition.key] = {
-        at: iso(hw.at),
-        ids: [...hw.ids],
-        ...(cursor !== undefined ? { walk: { until: iso(until), from: iso(from), cursor } } : {}),
-      };
-      if (late && cursor === undefined) delivered?.prune(hw.at);
+      const walk = cursor !== undefined ? { walk: { until: iso(until), from: iso(from), cursor } } : {};
+      marks[partition.key] = late
+        ? { at: iso(floor), ids: [], ...walk }
+        : { at: iso(hw.at), ids: [...hw.ids], ...walk };
+      yielded = true;
       yield { changes, checkpoint: snapshot(), partition: partition.key };
       if (cursor === undefined) break;
     }
   }
+  // Nothing to read yet (a feed starting now): the checkpoint is still the consumer's to save, or the next run
+  // would start from its own now and lose what happened in between.
+  if (!yielded) yield { changes: [], checkpoint: snapshot(), partition: partitions[0]?.key ?? "all" };
 }
 
 function withRelated(record: FeedRecord, included: Map<string, FeedRecord>): { related?: FeedRecord[] } {
