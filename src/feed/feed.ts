@@ -313,7 +313,9 @@ export async function* changeFeed(
         : Math.max(runFrom, Date.parse(mark.at));
     const fromIds = late || mark.walk || from !== Date.parse(mark.at) ? new Set<string>() : new Set(mark.ids);
     // The running watermark, and the one the current query began at (records at or before it are delivered).
-    let hw = late ? { at: lookbackFrom, ids: new Set<string>() } : { at: Date.parse(mark.at), ids: new Set(mark.ids) };
+    let hw = late
+      ? { at: lookbackFrom, ids: new Set<string>() }
+      : { at: Date.parse(mark.at), ids: new Set(mark.ids) };
     let skip = { at: hw.at, ids: new Set(hw.ids) };
     let cursor = mark.walk?.cursor;
     if (until <= hw.at && !mark.walk) continue;
