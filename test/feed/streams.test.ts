@@ -5,6 +5,7 @@
  * resumed from that page's checkpoint.
  */
 import { describe, expect, it } from "vitest";
+import { insertFlow } from "../../src/emulator/resources/flows-model.js";
 import type { ChangeFeedOptions, ChangeKind, StreamName } from "../../src/feed/index.js";
 import { type FeedSetup, feedSetup, summary } from "./helpers.js";
 
@@ -130,6 +131,48 @@ const CASES: StreamCase[] = [
       void (await s.action("update-campaign", { campaignId: id, name: `Renamed ${++unique}` })),
   },
   {
+    stream: "flows",
+    pageSize: 2,
+    createKind: "created",
+    // Klaviyo's API makes flows only in beta; the emulator's own model adds them, every third one archived
+    // (archived flows are answered only when asked for: a feed that did not ask would miss them).
+    create: async (s, i) =>
+      insertFlow(
+        s.emulator.state,
+        {
+          name: `Feed flow ${i} ${++unique}`,
+          status: "draft",
+          triggerType: "Unconfigured",
+          archived: i % 3 === 2,
+        },
+        s.clock.now(),
+      ).id,
+    update: async (s, id) => void (await s.action("update-flow-status", { flowId: id, status: "manual" })),
+  },
+  {
+    stream: "segment-members",
+    pageSize: 2,
+    createKind: "joined",
+    async scope(s) {
+      const made = await s.action("create-segment", {
+        name: "Gold",
+        conditionGroups: [
+          {
+            conditions: [
+              {
+                type: "profile-property",
+                property: "properties['plan']",
+                filter: { type: "string", operator: "equals", value: "gold" },
+              },
+            ],
+          },
+        ],
+      });
+      return { segmentId: idOf(made) };
+    },
+    create: (s, i) => createProfile(s, i, { plan: "gold" }),
+  },
+  {
     stream: "events",
     pageSize: 2,
     createKind: "recorded",
@@ -212,8 +255,9 @@ describe.each(CASES)("the $stream stream", (c) => {
     expected.push(...first.map((id) => `${c.createKind} ${id}`));
     ({ changes, checkpoint } = await s.run({ ...base, checkpoint }));
     delivered.push(...summary(changes));
-    // In order of time within a partition; campaigns come a channel at a time.
-    const order = (list: string[]) => (c.stream === "campaigns" ? [...list].sort() : list);
+    // In order of time within a partition; campaigns come a channel at a time, flows active then archived.
+    const order = (list: string[]) =>
+      c.stream === "campaigns" || c.stream === "flows" ? [...list].sort() : list;
     expect(order(summary(changes))).toEqual(order(first.map((id) => `${c.createKind} ${id}`)));
     const stamp = changes[0]?.at;
     expect(changes.every((ch) => ch.at === stamp)).toBe(true);
