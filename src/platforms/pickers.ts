@@ -128,23 +128,31 @@ export const PICKERS: readonly PickerDefinition[] = [
     key: "campaigns",
     label: "Campaign",
     inputKeys: ["campaignId"],
-    // Klaviyo answers one channel a request: the cursor carries the channel being walked.
+    // Klaviyo answers one channel a request, and archived campaigns only when asked: the cursor carries the
+    // channel and archive being walked.
     async page(client, query) {
-      const [channel, inner] = splitCursor(query.cursor, CAMPAIGN_CHANNELS[0]);
-      const index = CAMPAIGN_CHANNELS.indexOf(channel as (typeof CAMPAIGN_CHANNELS)[number]);
+      const walks = CAMPAIGN_CHANNELS.flatMap((channel) => [`${channel}`, `${channel}/archived`]);
+      const [walk, inner] = splitCursor(query.cursor, walks[0] as string);
+      const index = walks.indexOf(walk);
+      const [channel, archived] = walk.split("/") as [string, string | undefined];
       const got = await collectionPage(
         client,
         "/api/campaigns",
         { ...query, ...(inner ? { cursor: inner } : { cursor: undefined }) },
         {
           label: (r) =>
-            `${named(r)} (${channel === "mobile_push" ? "push" : channel})${r.attributes?.archived === true ? ", archived" : ""}`,
+            `${named(r)} (${channel === "mobile_push" ? "push" : channel}${archived ? ", archived" : ""})`,
           searchField: "name",
-          where: formatFilter(filter.equals("messages.channel", channel)),
+          where: formatFilter(
+            filter.and(
+              filter.equals("messages.channel", channel),
+              filter.equals("archived", archived !== undefined),
+            ),
+          ),
         },
       );
-      const nextChannel = CAMPAIGN_CHANNELS[index + 1];
-      const cursor = got.cursor ? `${channel}:${got.cursor}` : nextChannel ? `${nextChannel}:` : undefined;
+      const next = walks[index + 1];
+      const cursor = got.cursor ? `${walk}|${got.cursor}` : next ? `${next}|` : undefined;
       return cursor ? { options: got.options, cursor } : { options: got.options };
     },
   },
@@ -229,7 +237,7 @@ export const PICKERS: readonly PickerDefinition[] = [
 
 function splitCursor(cursor: string | undefined, first: string): [string, string | undefined] {
   if (!cursor) return [first, undefined];
-  const i = cursor.indexOf(":");
+  const i = cursor.indexOf("|");
   if (i < 0) return [first, cursor];
   const inner = cursor.slice(i + 1);
   return [cursor.slice(0, i), inner === "" ? undefined : inner];

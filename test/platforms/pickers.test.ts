@@ -35,7 +35,7 @@ describe("pickers", () => {
     ]);
   });
 
-  it("campaigns of one channel: email, SMS and push campaigns are all offered", async () => {
+  it("campaigns of one channel: email, SMS and push campaigns, archived ones too, are all offered", async () => {
     const s = actionsSetup();
     const list = (await s.run<{ data: { id: string } }>("create-list", { listName: "Audience" })).data.id;
     const contents = {
@@ -50,11 +50,18 @@ describe("pickers", () => {
         messages: [{ channel, content: contents[channel] }],
       });
     }
+    const archived = await s.run<{ data: { id: string } }>("create-campaign", {
+      name: "Old launch",
+      includedAudiences: [list],
+      messages: [{ channel: "email", content: contents.email }],
+    });
+    s.emulator.archiveCampaign(archived.data.id);
     const { options } = await allOptions(getPicker("campaigns"), s.client);
     expect(options.map((o) => o.label).sort()).toEqual([
       "Launch email (email)",
       "Launch mobile_push (push)",
       "Launch sms (sms)",
+      "Old launch (email, archived)",
     ]);
     const searched = await allOptions(getPicker("campaigns"), s.client, { search: "sms" });
     expect(searched.options.map((o) => o.label)).toEqual(["Launch sms (sms)"]);
