@@ -96,6 +96,12 @@ async function collectionPage(
 
 const named = (r: Resource) => str(r.attributes?.name) ?? r.id;
 
+/** A collection Klaviyo searches by `contains(name,…)` and sorts by name. */
+const byName =
+  (path: string): PickerDefinition["page"] =>
+  (client, query) =>
+    collectionPage(client, path, query, { label: named, searchField: "name", base: { sort: "name" } });
+
 export const PICKERS: readonly PickerDefinition[] = [
   {
     key: "accounts",
@@ -160,12 +166,7 @@ export const PICKERS: readonly PickerDefinition[] = [
     key: "templates",
     label: "Template",
     inputKeys: ["templateId"],
-    page: (client, query) =>
-      collectionPage(client, "/api/templates", query, {
-        label: named,
-        searchField: "name",
-        base: { sort: "name" },
-      }),
+    page: byName("/api/templates"),
   },
   {
     key: "metrics",
@@ -183,34 +184,19 @@ export const PICKERS: readonly PickerDefinition[] = [
     key: "flows",
     label: "Flow",
     inputKeys: ["flowId"],
-    page: (client, query) =>
-      collectionPage(client, "/api/flows", query, {
-        label: named,
-        searchField: "name",
-        base: { sort: "name" },
-      }),
+    page: byName("/api/flows"),
   },
   {
     key: "tags",
     label: "Tag",
     inputKeys: ["tagId"],
-    page: (client, query) =>
-      collectionPage(client, "/api/tags", query, {
-        label: named,
-        searchField: "name",
-        base: { sort: "name" },
-      }),
+    page: byName("/api/tags"),
   },
   {
     key: "images",
     label: "Image",
     inputKeys: ["imageId"],
-    page: (client, query) =>
-      collectionPage(client, "/api/images", query, {
-        label: named,
-        searchField: "name",
-        base: { sort: "name" },
-      }),
+    page: byName("/api/images"),
   },
   {
     key: "profiles",

@@ -246,29 +246,20 @@ function bufferedWriter(fd: number) {
   };
 }
 
-/** Keeps the last line of each ID, in a file renamed over `file`; returns the lines kept. */
-async function compact(file: string): Promise<number> {
-  const last = new Map<string, number>();
-  let index = 0;
-  for await (const line of lines(file)) {
-    const id = idOfLine(line);
-    if (id !== undefined) last.set(id, index);
-    index++;
-  }
+/**
+ * Replaces `file` with what `fill` writes, atomically: a temporary file beside it, flushed and synced, then
+ * renamed over it; on an error the temporary file goes and `file` is as it was.
+ */
+async function replaceFile<T>(
+  file: string,
+  fill: (out: ReturnType<typeof bufferedWriter>) => Promise<T>,
+): Promise<T> {
   const temporary = temporaryBeside(file);
   const fd = openSync(temporary, "w");
-  let kept = 0;
+  let result: T;
   try {
     const out = bufferedWriter(fd);
-    index = 0;
-    for await (const line of lines(file)) {
-      const id = idOfLine(line);
-      if (id !== undefined && last.get(id) === index) {
-        out.write(`${line}\n`);
-        kept++;
-      }
-      index++;
-    }
+    result = await fill(out);
     out.flush();
     fsyncSync(fd);
   } catch (error) {
@@ -278,7 +269,31 @@ async function compact(file: string): Promise<number> {
   }
   closeSync(fd);
   renameSync(temporary, file);
-  return kept;
+  return result;
+}
+
+/** Keeps the last line of each ID, in a file renamed over `file`; returns the lines kept. */
+async function compact(file: string): Promise<number> {
+  const last = new Map<string, number>();
+  let index = 0;
+  for await (const line of lines(file)) {
+    const id = idOfLine(line);
+    if (id !== undefined) last.set(id, index);
+    index++;
+  }
+  return replaceFile(file, async (out) => {
+    let kept = 0;
+    index = 0;
+    for await (const line of lines(file)) {
+      const id = idOfLine(line);
+      if (id !== undefined && last.get(id) === index) {
+        out.write(`${line}\n`);
+        kept++;
+      }
+      index++;
+    }
+    return kept;
+  });
 }
 
 /** How many lines a file holds. */
@@ -375,13 +390,10 @@ async function syncChangeStream(
 
 async function syncSnapshot(ctx: SyncContext, stream: SnapshotStream, file: string): Promise<StreamReport> {
   const source = SNAPSHOT_SOURCES[stream];
-  const temporary = temporaryBeside(file);
-  const fd = openSync(temporary, "w");
   const seen = new Set<string>();
   let deleted = 0;
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  try {
-    const out = bufferedWriter(fd);
+  await replaceFile(file, async (out) => {
     for await (const record of ctx.client.paginateItems<FeedRecord>({
       method: "GET",
       path: source.path,
@@ -406,15 +418,7 @@ async function syncSnapshot(ctx: SyncContext, stream: SnapshotStream, file: stri
         }
       }
     }
-    out.flush();
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temporary, file);
+  });
   ctx.state.streams[stream] = { snapshot_at: at };
   ctx.save();
   return { file, records: seen.size, deleted };
