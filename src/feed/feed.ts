@@ -293,111 +293,119 @@ export async function* changeFeed(
   delivered?.prune(resumed ? Math.min(rememberFrom, Date.parse(resumed)) : rememberFrom);
 
   for (const { partition, late } of readers) {
-    const q = timeQuery(def, partition);
-    const mark = marks[partition.key] ?? { at: iso(upperNow), ids: [] };
-    // The lookback re-reads, on every run, the events of the trailing window behind the first reader's
-    // watermark (never before the feed's start), delivering those it has not delivered: its own `at` stays the
-    // feed's start, and only a walk in progress is kept.
-    const first = partitions[0] ? marks[partitions[0].key] : undefined;
-    const floor = Date.parse(mark.at);
-    const lookbackFrom = mark.walk?.from ? Date.parse(mark.walk.from) : Math.max(floor, upperNow - lookback);
-    const until = mark.walk
-      ? Date.parse(mark.walk.until)
-      : late
-        ? Date.parse(first?.at ?? iso(upperNow))
-        : upperNow;
-    const from = late
-      ? lookbackFrom
-      : mark.walk?.from
+    // A walk resumed from a checkpoint ends at the bound it began with: a second pass then reads on to now.
+    for (let pass = 0; pass < 2; pass++) {
+      const q = timeQuery(def, partition);
+      const mark = marks[partition.key] ?? { at: iso(upperNow), ids: [] };
+      // The lookback re-reads, on every run, the events of the trailing window behind the first reader's
+      // watermark (never before the feed's start), delivering those it has not delivered: its own `at` stays the
+      // feed's start, and only a walk in progress is kept.
+      const first = partitions[0] ? marks[partitions[0].key] : undefined;
+      const floor = Date.parse(mark.at);
+      const lookbackFrom = mark.walk?.from
         ? Date.parse(mark.walk.from)
-        : Math.max(runFrom, Date.parse(mark.at));
-    const fromIds = late || mark.walk || from !== Date.parse(mark.at) ? new Set<string>() : new Set(mark.ids);
-    // The running watermark, and the one the current query began at (records at or before it are delivered).
-    let hw = late
-      ? { at: lookbackFrom, ids: new Set<string>() }
-      : { at: Date.parse(mark.at), ids: new Set(mark.ids) };
-    let skip = { at: hw.at, ids: new Set(hw.ids) };
-    let cursor = mark.walk?.cursor;
-    if (until <= hw.at && !mark.walk) continue;
+        : Math.max(floor, upperNow - lookback);
+      const until = mark.walk
+        ? Date.parse(mark.walk.until)
+        : late
+          ? Date.parse(first?.at ?? iso(upperNow))
+          : upperNow;
+      const from = late
+        ? lookbackFrom
+        : mark.walk?.from
+          ? Date.parse(mark.walk.from)
+          : Math.max(runFrom, Date.parse(mark.at));
+      const fromIds =
+        late || mark.walk || from !== Date.parse(mark.at) ? new Set<string>() : new Set(mark.ids);
+      // The running watermark, and the one the current query began at (records at or before it are delivered).
+      let hw = late
+        ? { at: lookbackFrom, ids: new Set<string>() }
+        : { at: Date.parse(mark.at), ids: new Set(mark.ids) };
+      let skip = { at: hw.at, ids: new Set(hw.ids) };
+      let cursor = mark.walk?.cursor;
+      const resumed = mark.walk !== undefined;
+      if (until <= hw.at && !resumed) break;
 
-    const filterFor = (lower: number): string => {
-      const nodes: FilterNode[] = [
-        ...partition.where,
-        q.inclusive
-          ? filter.greaterOrEqual(partition.field, new Date(lower))
-          : filter.greaterThan(partition.field, new Date(lower - 1000)),
-      ];
-      if (q.upper) nodes.push(filter.lessThan(partition.field, new Date(until)));
-      return formatFilter(filter.and(...nodes));
-    };
-    let filterText = filterFor(hw.at);
+      const filterFor = (lower: number): string => {
+        const nodes: FilterNode[] = [
+          ...partition.where,
+          q.inclusive
+            ? filter.greaterOrEqual(partition.field, new Date(lower))
+            : filter.greaterThan(partition.field, new Date(lower - 1000)),
+        ];
+        if (q.upper) nodes.push(filter.lessThan(partition.field, new Date(until)));
+        return formatFilter(filter.and(...nodes));
+      };
+      let filterText = filterFor(hw.at);
 
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const query: Record<string, string> = { ...def.query, filter: filterText, sort: partition.field };
-      if (pageSize !== undefined) query["page[size]"] = String(pageSize);
-      if (cursor !== undefined) query["page[cursor]"] = cursor;
-      let body: { data?: unknown; included?: unknown; links?: { next?: string | null } };
-      try {
-        const res = await client.request<typeof body>({
-          method: "GET",
-          path,
-          query,
-          operation: def.operation,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        body = res.body ?? {};
-      } catch (error) {
-        // A cursor Klaviyo no longer takes: ask again from the watermark, skipping what it has delivered.
-        if (error instanceof BadRequestError && cursor !== undefined) {
-          cursor = undefined;
-          skip = { at: hw.at, ids: new Set(hw.ids) };
-          filterText = filterFor(hw.at);
-          continue;
-        }
-        throw error;
-      }
-      const data = (Array.isArray(body.data) ? body.data : []) as FeedRecord[];
-      const included = new Map<string, FeedRecord>();
-      if (Array.isArray(body.included)) {
-        for (const item of body.included as FeedRecord[]) included.set(`${item.type}:${item.id}`, item);
-      }
-      const changes: Change[] = [];
-      let stopped = false;
-      for (const record of data) {
-        const at = changedAt(record, partition.field, until);
-        if (at === undefined) {
-          // Past the upper bound (or no time at all): sorted by it, so nothing after it is inside the walk.
-          if (!q.upper) {
-            stopped = true;
-            break;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const query: Record<string, string> = { ...def.query, filter: filterText, sort: partition.field };
+        if (pageSize !== undefined) query["page[size]"] = String(pageSize);
+        if (cursor !== undefined) query["page[cursor]"] = cursor;
+        let body: { data?: unknown; included?: unknown; links?: { next?: string | null } };
+        try {
+          const res = await client.request<typeof body>({
+            method: "GET",
+            path,
+            query,
+            operation: def.operation,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          body = res.body ?? {};
+        } catch (error) {
+          // A cursor Klaviyo no longer takes: ask again from the watermark, skipping what it has delivered.
+          if (error instanceof BadRequestError && cursor !== undefined) {
+            cursor = undefined;
+            skip = { at: hw.at, ids: new Set(hw.ids) };
+            filterText = filterFor(hw.at);
+            continue;
           }
-          continue;
+          throw error;
         }
-        if (at < skip.at || (at === skip.at && skip.ids.has(record.id))) continue;
-        if (at === hw.at && hw.ids.has(record.id)) continue;
-        if (at > hw.at) hw = { at, ids: new Set([record.id]) };
-        else if (at === hw.at) hw.ids.add(record.id);
-        if (late && delivered?.has(at, record.id)) continue;
-        // Every event delivered where a lookback may read it again is remembered, the lookback's own too.
-        if (delivered && at >= rememberFrom) delivered.add(at, record.id);
-        changes.push({
-          stream: def.name,
-          change: partition.kind ?? kindOf(def, record, from, fromIds),
-          at: iso(at),
-          record,
-          ...withRelated(record, included),
-          ...(late ? { late: true as const } : {}),
-        });
+        const data = (Array.isArray(body.data) ? body.data : []) as FeedRecord[];
+        const included = new Map<string, FeedRecord>();
+        if (Array.isArray(body.included)) {
+          for (const item of body.included as FeedRecord[]) included.set(`${item.type}:${item.id}`, item);
+        }
+        const changes: Change[] = [];
+        let stopped = false;
+        for (const record of data) {
+          const at = changedAt(record, partition.field, until);
+          if (at === undefined) {
+            // Past the upper bound (or no time at all): sorted by it, so nothing after it is inside the walk.
+            if (!q.upper) {
+              stopped = true;
+              break;
+            }
+            continue;
+          }
+          if (at < skip.at || (at === skip.at && skip.ids.has(record.id))) continue;
+          if (at === hw.at && hw.ids.has(record.id)) continue;
+          if (at > hw.at) hw = { at, ids: new Set([record.id]) };
+          else if (at === hw.at) hw.ids.add(record.id);
+          if (late && delivered?.has(at, record.id)) continue;
+          // Every event delivered where a lookback may read it again is remembered, the lookback's own too.
+          if (delivered && at >= rememberFrom) delivered.add(at, record.id);
+          changes.push({
+            stream: def.name,
+            change: partition.kind ?? kindOf(def, record, from, fromIds),
+            at: iso(at),
+            record,
+            ...withRelated(record, included),
+            ...(late ? { late: true as const } : {}),
+          });
+        }
+        cursor = stopped ? undefined : cursorOf(body.links?.next);
+        const walk = cursor !== undefined ? { walk: { until: iso(until), from: iso(from), cursor } } : {};
+        marks[partition.key] = late
+          ? { at: iso(floor), ids: [], ...walk }
+          : { at: iso(hw.at), ids: [...hw.ids], ...walk };
+        yielded = true;
+        yield { changes, checkpoint: snapshot(), partition: partition.key };
+        if (cursor === undefined) break;
       }
-      cursor = stopped ? undefined : cursorOf(body.links?.next);
-      const walk = cursor !== undefined ? { walk: { until: iso(until), from: iso(from), cursor } } : {};
-      marks[partition.key] = late
-        ? { at: iso(floor), ids: [], ...walk }
-        : { at: iso(hw.at), ids: [...hw.ids], ...walk };
-      yielded = true;
-      yield { changes, checkpoint: snapshot(), partition: partition.key };
-      if (cursor === undefined) break;
+      if (!resumed || late) break;
     }
   }
   // Nothing to read yet (a feed starting now): the checkpoint is still the consumer's to save, or the next run
