@@ -285,18 +285,7 @@ export async function pollTrigger(
       break;
     }
   }
-  // A poll that read no page (nothing can have changed yet) keeps the state it had, or starts one.
-  if (!checkpoint) {
-    checkpoint =
-      kept !== undefined
-        ? (kept as FeedCheckpoint)
-        : initialCheckpoint({
-            stream: trigger.stream,
-            ...scope,
-            ...(since !== undefined ? { since } : {}),
-            ...(options.now ? { now: options.now } : {}),
-            ...(options.lookbackSeconds !== undefined ? { lookbackSeconds: options.lookbackSeconds } : {}),
-          });
-  }
+  // The feed yields at least one page, its checkpoint included, even when nothing can have changed yet.
+  if (!checkpoint) throw new Error("the change feed yielded no page");
   return { changes, state: { checkpoint }, more };
 }

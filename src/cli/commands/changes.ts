@@ -72,6 +72,21 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   horizon: "--horizon",
 };
 
+/** Reports an error of `changes` or `sync` (input errors named by their flags, the key masked); its exit code, never 0. */
+export function reportFeedError(
+  error: unknown,
+  io: Io,
+  flags: { apiKey?: string; verbose?: boolean },
+): number {
+  const code = reportError(
+    asFlagError(error),
+    io,
+    flags.apiKey ? [flags.apiKey] : [],
+    flags.verbose === true,
+  );
+  return code === EXIT_OK ? EXIT_FAILURE : code;
+}
+
 /** An input error of the feed, its inputs named by their flags. */
 export function asFlagError(error: unknown): unknown {
   if (!(error instanceof InputValidationError) || error.constructor !== InputValidationError) return error;
@@ -238,13 +253,7 @@ export async function runChanges(streamName: string, flags: ChangesFlags, io: Io
     return EXIT_OK;
   } catch (error) {
     if (controller.signal.aborted && !(error instanceof InputValidationError)) return EXIT_OK;
-    const code = reportError(
-      asFlagError(error),
-      io,
-      flags.apiKey ? [flags.apiKey] : [],
-      flags.verbose === true,
-    );
-    return code === EXIT_OK ? EXIT_FAILURE : code;
+    return reportFeedError(error, io, flags);
   } finally {
     disposeSignals();
   }

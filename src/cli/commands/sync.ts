@@ -54,9 +54,16 @@ import {
   temporaryBeside,
   writeFileAtomic,
 } from "../feed-flags.js";
-import { EXIT_FAILURE, EXIT_OK, flagError, formatJson, type Io, reportError } from "../output.js";
+import { EXIT_OK, flagError, formatJson, type Io } from "../output.js";
 import { tuneHeapForStreaming } from "../streaming-heap.js";
-import { addFeedOptions, asFlagError, type FeedFlags, feedSettings, scopeOf } from "./changes.js";
+import {
+  addFeedOptions,
+  asFlagError,
+  type FeedFlags,
+  feedSettings,
+  reportFeedError,
+  scopeOf,
+} from "./changes.js";
 
 interface SyncFlags extends FeedFlags {
   state: string;
@@ -520,13 +527,7 @@ export async function runSync(names: readonly string[], flags: SyncFlags, io: Io
     );
     return EXIT_OK;
   } catch (error) {
-    const code = reportError(
-      asFlagError(error),
-      io,
-      flags.apiKey ? [flags.apiKey] : [],
-      flags.verbose === true,
-    );
-    return code === EXIT_OK ? EXIT_FAILURE : code;
+    return reportFeedError(error, io, flags);
   }
 }
 
