@@ -19,14 +19,16 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ingest: ["core", "auth", "klaviyo"],
   actions: ["core", "auth", "ingest", "klaviyo"],
   feed: ["core", "klaviyo"],
-  "(root)": ["core", "auth", "ingest", "actions", "feed", "klaviyo"],
+  // Receiving Klaviyo's system webhooks: verifying, the handlers, the dedupe store, flow-webhook receivers.
+  webhooks: ["core", "klaviyo"],
+  "(root)": ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo"],
   redis: ["core", "auth", "klaviyo"],
   emulator: ["core", "klaviyo"],
-  platforms: ["core", "auth", "actions", "feed", "klaviyo"],
+  platforms: ["core", "auth", "actions", "feed", "webhooks", "klaviyo"],
   // The playground runs the platforms' polling triggers and pickers (src/playground/triggers.ts); it is no part of
   // the library's entry, which the last test holds.
-  playground: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator", "platforms"],
-  cli: ["core", "auth", "ingest", "actions", "feed", "klaviyo", "emulator", "playground", "redis"],
+  playground: ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo", "emulator", "platforms"],
+  cli: ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo", "emulator", "playground", "redis"],
 };
 
 /** The npm packages the library itself may load. */
