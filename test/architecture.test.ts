@@ -28,7 +28,18 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // The playground runs the platforms' polling triggers and pickers (src/playground/triggers.ts); it is no part of
   // the library's entry, which the last test holds.
   playground: ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo", "emulator", "platforms"],
-  cli: ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo", "emulator", "playground", "redis"],
+  cli: [
+    "core",
+    "auth",
+    "ingest",
+    "actions",
+    "feed",
+    "webhooks",
+    "klaviyo",
+    "emulator",
+    "playground",
+    "redis",
+  ],
 };
 
 /** The npm packages the library itself may load. */
