@@ -29,6 +29,8 @@ export const FIELDSET_TYPES = [
   "tag",
   "tag-group",
   "template",
+  "webhook",
+  "webhook-topic",
 ] as const;
 interface SpecOperation {
   operationId?: string;
@@ -128,6 +130,14 @@ export const CONNECTOR_OPERATIONS = [
   "get_bulk_suppress_profiles_jobs",
   "get_bulk_unsuppress_profiles_job",
   "get_bulk_unsuppress_profiles_jobs",
+  // System webhooks (#21).
+  "create_webhook",
+  "delete_webhook",
+  "get_webhook",
+  "get_webhook_topic",
+  "get_webhook_topics",
+  "get_webhooks",
+  "update_webhook",
 ] as const;
 
 export interface SpecDocument {

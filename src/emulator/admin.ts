@@ -2,7 +2,8 @@
  * Admin routes under `/__emulator/` (a prefix Klaviyo never uses, so they cannot be mistaken for its API):
  * health, reset, the request log, and faults, delays, rate limits and the events' indexing lag changed while
  * running; and what tests need of the state that Klaviyo's API cannot do: archive a campaign, hold one event back
- * from reads (indexed late). They need no key: the emulator listens on loopback only, for the tests and tools of
+ * from reads (indexed late); and webhooks: the delivery log, the account's webhook access, waiting for deliveries
+ * to settle. They need no key: the emulator listens on loopback only, for the tests and tools of
  * the machine it runs on.
  */
 import { Hono } from "hono";
@@ -16,6 +17,7 @@ import { checkLatency, type LatencyMs } from "./latency.js";
 import type { RateLimitMode } from "./rate-limit.js";
 import { readBodyWithin } from "./request-body.js";
 import { checkEventVisibilityDelay } from "./resources/events-model.js";
+import type { WebhookDeliveryAttempt } from "./resources/webhooks-delivery.js";
 
 /** An event as the admin routes describe it: when it happened, and when reads see it. */
 export interface AdminEventView {
@@ -61,6 +63,11 @@ export interface AdminControls {
   setEventVisibleAt(id: string, visibleAt: number | undefined): AdminEventView | undefined;
   /** Archives a campaign or brings it back (`touch`: move `updated_at`); undefined if unknown. */
   archiveCampaign(id: string, archived: boolean, touch: boolean): AdminCampaignView | undefined;
+  /** The newest webhook delivery attempts, oldest first. */
+  webhookDeliveries(): readonly WebhookDeliveryAttempt[];
+  setWebhookAccess(enabled: boolean): void;
+  /** Resolves once no webhook delivery is batched, in flight or waiting for a retry. */
+  settleWebhooks(): Promise<void>;
 }
 
 const configSchema = v.strictObject({
@@ -117,6 +124,8 @@ const visibilitySchema = v.strictObject({
   // From the emulator's clock now.
   delayMs: v.optional(v.unknown()),
 });
+
+const webhookAccessSchema = v.strictObject({ enabled: v.boolean() });
 
 const archiveSchema = v.strictObject({
   archived: v.optional(v.boolean()),
@@ -207,6 +216,20 @@ export function adminRoutes(controls: AdminControls): Hono<{ Bindings: EmulatorB
     const view = controls.archiveCampaign(id, parsed.data.archived ?? true, parsed.data.touch ?? true);
     if (!view) return problem(404, `A campaign with id '${id}' does not exist.`, "not_found", "Not found.");
     return c.json(view);
+  });
+  // Webhooks: what was delivered, the account's access to the Webhooks API, and waiting for deliveries to end.
+  admin.get("/webhooks/deliveries", (c) => c.json({ data: controls.webhookDeliveries() }));
+  admin.put("/webhooks/access", async (c) => {
+    const read = await readAdminJson(c);
+    if ("problem" in read) return read.problem;
+    const parsed = parse(webhookAccessSchema, read.body);
+    if (!parsed.success) return problem(400, issueLines(parsed.error.issues).join("; "));
+    controls.setWebhookAccess(parsed.data.enabled);
+    return c.json({ enabled: parsed.data.enabled });
+  });
+  admin.post("/webhooks/settle", async (c) => {
+    await controls.settleWebhooks();
+    return c.body(null, 204);
   });
   admin.all("*", () => problem(404, "Unknown admin route. Try /__emulator/health."));
   return admin;

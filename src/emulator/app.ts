@@ -8,7 +8,7 @@ import { type AdminCampaignView, type AdminEventView, adminRoutes } from "./admi
 import { authenticate, DEV_API_KEY } from "./auth.js";
 import type { EmulatorBindings } from "./bindings.js";
 import { connection, followCallerSignal, isDroppedConnection, type RequestRecord } from "./connection.js";
-import type { EmulatorEnv } from "./env.js";
+import { type EmulatorEnv, requestUrl } from "./env.js";
 import { EmulatorProblem, notFound, problemResponse, serverError } from "./errors.js";
 import { FaultInjector, type FaultSpec, injectFaults } from "./faults.js";
 import { checkLatency, drawLatency, type LatencyMs } from "./latency.js";
@@ -22,6 +22,16 @@ import {
 import { announceRateLimits, RateLimiter, type RateLimitMode, rateLimit } from "./rate-limit.js";
 import { setCampaignArchived } from "./resources/campaigns-model.js";
 import { checkEventVisibilityDelay, eventVisible, setEventVisibleAt } from "./resources/events-model.js";
+import {
+  checkBatchWindow,
+  checkDeliveryTimeout,
+  checkRetryDelays,
+  DEFAULT_WEBHOOK_BATCH_WINDOW_MS,
+  DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  WebhookDeliverer,
+  type WebhookDeliveryAttempt,
+} from "./resources/webhooks-delivery.js";
 import { requireRevision } from "./revision.js";
 import { implementedRoutes } from "./routes/index.js";
 import { seedDemo, seedEvents, seedProfiles } from "./seed.js";
@@ -86,6 +96,21 @@ export interface EmulatorOptions {
   readonly oauthClients?: readonly OAuthClient[];
   /** Lifetime of OAuth access tokens; default 3600. */
   readonly accessTokenTtlSeconds?: number;
+  /**
+   * Whether the account may use the Webhooks API (default true). False makes every `/api/webhooks*` and
+   * `/api/webhook-topics*` call answer 403 `permission_denied`, as Klaviyo answers accounts without Advanced KDP,
+   * so that a fallback to polling can be tested. Webhooks already made keep being delivered.
+   */
+  readonly webhookAccess?: boolean;
+  /**
+   * The waits before each retry of a failed webhook delivery (milliseconds). Default: 17 retries from 5 s,
+   * doubling, capped at one hour. Tests pass tiny ones (`[20, 40]`).
+   */
+  readonly webhookRetryDelaysMs?: readonly number[];
+  /** Events recorded within this window go out in one delivery per webhook (up to 1,000 each). Default 100. */
+  readonly webhookBatchWindowMs?: number;
+  /** How long a webhook's endpoint has to answer before the attempt counts as failed. Default 5000. */
+  readonly webhookTimeoutMs?: number;
 }
 
 /** What the emulator's app offers (a hono app, typed here without hono's types). */
@@ -140,6 +165,28 @@ export interface Emulator {
   flush(): void;
   /** The OAuth server's test controls: expire or revoke tokens, age refresh tokens, count token calls. */
   readonly oauth: OAuthControls;
+  /** Gives the account webhook access, or takes it away (see `EmulatorOptions.webhookAccess`). */
+  setWebhookAccess(enabled: boolean): void;
+  /** Whether the account may use the Webhooks API now. */
+  readonly webhookAccess: boolean;
+  /**
+   * The newest 1,000 webhook delivery attempts, oldest first: no secret and no body, the endpoint truncated.
+   * `reset` empties it.
+   */
+  readonly webhookDeliveries: readonly WebhookDeliveryAttempt[];
+  /** Resolves once no webhook delivery is batched, in flight or waiting for a retry. */
+  settleWebhooks(): Promise<void>;
+}
+
+const deliverers = new WeakMap<Emulator, WebhookDeliverer>();
+
+/**
+ * Stops an emulator's webhook deliveries (batches dropped, retries cancelled, requests in flight aborted): a
+ * server closing calls it.
+ * @internal
+ */
+export function stopWebhookDeliveries(emulator: Emulator): void {
+  deliverers.get(emulator)?.stop();
 }
 
 export const IN_PROCESS_BASE_URL = "http://klaviyo.emulator.local";
@@ -157,8 +204,25 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     if (options.seedEvents) seedEvents(state, options.seedEvents, clock.now());
     if (options.seed || options.seedProfiles || options.seedEvents) writer?.changed();
   }
+  let webhookAccess = options.webhookAccess ?? true;
+  const deliverer = new WebhookDeliverer({
+    state,
+    accountId: account.id,
+    now: () => clock.now(),
+    retryDelaysMs: checkRetryDelays(options.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_RETRY_DELAYS_MS),
+    batchWindowMs: checkBatchWindow(options.webhookBatchWindowMs ?? DEFAULT_WEBHOOK_BATCH_WINDOW_MS),
+    timeoutMs: checkDeliveryTimeout(options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS),
+    origin: IN_PROCESS_BASE_URL,
+  });
+  state.eventListeners.add(deliverer.listener);
+  const setWebhookAccess = (enabled: boolean) => {
+    if (typeof enabled !== "boolean") throw new Error("setWebhookAccess takes true or false");
+    webhookAccess = enabled;
+  };
   const reset = () => {
     clearState(state);
+    deliverer.stop();
+    deliverer.clearLog();
     writer?.changed();
   };
   let eventVisibilityDelayMs = checkEventVisibilityDelay(options.eventVisibilityDelayMs ?? 0);
@@ -168,6 +232,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const routes = implementedRoutes(state, {
     now: () => clock.now(),
     eventVisibilityDelayMs: () => eventVisibilityDelayMs,
+    webhookAccess: () => webhookAccess,
   });
   const eventView = (row: EventRow): AdminEventView => ({
     id: row.id,
@@ -245,6 +310,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       },
       setEventVisibleAt: setVisibleAt,
       archiveCampaign: archive,
+      webhookDeliveries: () => deliverer.log,
+      setWebhookAccess,
+      settleWebhooks: () => deliverer.settle(),
     }),
   );
   app.route("/oauth", oauth.routes);
@@ -268,6 +336,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.all("*", async (c) => {
     const handler = routes[c.get("operation").id];
     if (!handler) throw notImplemented(c.get("operation"));
+    // Webhook payloads link to the emulator as the client that recorded the event reaches it.
+    deliverer.origin = requestUrl(c).origin;
     const response = await handler(c);
     c.set("handled", true);
     if (c.req.method !== "GET" && c.req.method !== "HEAD") writer?.changed();
@@ -299,7 +369,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     });
   };
 
-  return {
+  const emulator: Emulator = {
     app,
     fetch,
     baseUrl: IN_PROCESS_BASE_URL,
@@ -329,5 +399,15 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     reset: () => reset(),
     flush: () => writer?.flush(),
     oauth: oauth.controls,
+    setWebhookAccess,
+    get webhookAccess() {
+      return webhookAccess;
+    },
+    get webhookDeliveries() {
+      return deliverer.log;
+    },
+    settleWebhooks: () => deliverer.settle(),
   };
+  deliverers.set(emulator, deliverer);
+  return emulator;
 }

@@ -61,6 +61,11 @@ export interface RouteRuntime {
   now(): number;
   /** How long a newly recorded event stays out of Get Event and Get Events (Klaviyo's indexing lag), in ms. */
   eventVisibilityDelayMs(): number;
+  /**
+   * Whether the account may use the Webhooks API (Klaviyo: Advanced KDP customers and app partners); false answers
+   * its every operation 403. Absent: it may.
+   */
+  webhookAccess?(): boolean;
 }
 
 /** The runtime of an emulator on the system clock, with no indexing lag. */

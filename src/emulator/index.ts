@@ -21,5 +21,13 @@ export {
   type TokenResponse,
 } from "./oauth.js";
 export { parseRateLimitMode, type RateLimitMode } from "./rate-limit.js";
+export {
+  DEFAULT_WEBHOOK_BATCH_WINDOW_MS,
+  DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  DELIVERY_LOG_LIMIT,
+  type WebhookDeliveryAttempt,
+} from "./resources/webhooks-delivery.js";
+export { WEBHOOK_ACCESS_DETAIL } from "./resources/webhooks-model.js";
 export { type RunningEmulator, type StartOptions, startEmulator } from "./server.js";
 export { type Account, type AccountAttributes, SEED_ACCOUNT_ID } from "./state.js";

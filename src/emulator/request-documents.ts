@@ -50,11 +50,13 @@ export interface ResourceBodyOptions {
   readonly id?: string;
   /** Bytes the body may have (413 beyond); default `MAX_JSON_BYTES`. */
   readonly limit?: number;
+  /** Further checks of the raw body before the schema (the types of related resources, 409 as `checkType`). */
+  readonly check?: (raw: unknown) => void;
 }
 
 /**
- * Reads a `{data: {type, …}}` body: 409 for a wrong `data.type`, then the schema, then (PATCH) 400 pointing at
- * `/data/id` when it is not the path's id.
+ * Reads a `{data: {type, …}}` body: 409 for a wrong `data.type` (and whatever `check` refuses), then the schema,
+ * then (PATCH) 400 pointing at `/data/id` when it is not the path's id.
  */
 export async function readResourceBody<T>(
   c: EmulatorContext,
@@ -63,6 +65,7 @@ export async function readResourceBody<T>(
 ): Promise<T> {
   const raw = await readJson(c, options.limit);
   checkType(memberAt(raw, "data"), "/data", options.type);
+  options.check?.(raw);
   const body = validate(schema, raw);
   if (options.id !== undefined) {
     const id = memberAt(body, "data", "id");

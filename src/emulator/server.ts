@@ -1,7 +1,7 @@
 import { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
+import { createEmulator, type Emulator, type EmulatorOptions, stopWebhookDeliveries } from "./app.js";
 import type { EmulatorBindings } from "./bindings.js";
 
 export interface StartOptions extends EmulatorOptions {
@@ -16,7 +16,7 @@ export interface RunningEmulator {
   readonly url: string;
   readonly port: number;
   readonly emulator: Emulator;
-  /** Stops listening and closes every connection. */
+  /** Stops listening, closes every connection and stops webhook deliveries (batched ones are dropped). */
   close(): Promise<void>;
 }
 
@@ -51,6 +51,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     port: address.port,
     emulator,
     close() {
+      stopWebhookDeliveries(emulator);
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Keep-alive connections would hold `close` open; an emulator has no requests worth draining.

@@ -129,6 +129,22 @@ export interface SuppressionJobRow extends ResourceRow {
 }
 
 /**
+ * A system webhook (Create Webhook). `attributes` hold what Klaviyo's answers show (`name`, `description`,
+ * `enabled`, `created_at`, `updated_at`); the full endpoint URL, the secret and the topics are kept beside them,
+ * since an answer shows the URL truncated, never the secret, and the topics as a relationship.
+ */
+export interface WebhookRow extends ResourceRow {
+  endpointUrl: string;
+  /** The signing key of its deliveries; it never leaves the emulator except in the user's own data file. */
+  secretKey: string;
+  /** Topic ids (`event:klaviyo.subscribed_to_list`), in the order given, each once. */
+  topics: string[];
+}
+
+/** Told of every event as it is recorded, whatever recorded it (webhook delivery listens here). */
+export type EventListener = (row: EventRow) => void;
+
+/**
  * Everything the emulator holds, in wire form (so a snapshot is plain JSON). Tables keep creation order, which
  * pagination relies on.
  */
@@ -161,6 +177,12 @@ export interface EmulatorState {
   /** Tag groups; the default one is made when first needed (`defaultTagGroup`). */
   readonly tagGroups: Table<ResourceRow>;
   readonly suppressionJobs: Table<SuppressionJobRow>;
+  readonly webhooks: Table<WebhookRow>;
+  /**
+   * Called by `recordEvent` for every event recorded, after it is stored. Not part of the state's data: never
+   * serialised, and kept by `clearState`.
+   */
+  readonly eventListeners: Set<EventListener>;
 }
 
 /** The state's tables of resources, by name (what a snapshot stores). */
@@ -180,6 +202,7 @@ export const TABLE_NAMES = [
   "campaignSendJobs",
   "suppressionJobs",
   "profileImportJobs",
+  "webhooks",
 ] as const;
 
 export type TableName = (typeof TABLE_NAMES)[number];
@@ -212,6 +235,8 @@ export function createState(
     tags: new Table(rows.tags),
     tagGroups: new Table(rows.tagGroups),
     suppressionJobs: new Table(rows.suppressionJobs),
+    webhooks: new Table(rows.webhooks),
+    eventListeners: new Set(),
   };
 }
 

@@ -32,6 +32,8 @@ export interface EmulatorFlags {
   readonly accessTokenTtl?: number;
   /** $KLAVIYO_API_KEY, accepted (every scope) beside the development key when no --api-key is given. */
   readonly environmentKey?: string;
+  /** False (`--no-webhook-access`): the account has no webhook access, every Webhooks API call answers 403. */
+  readonly webhookAccess?: boolean;
 }
 
 type RawFlags = Partial<Omit<EmulatorFlags, "apiKey">> & { apiKey?: string[]; oauthClient?: string[] };
@@ -148,6 +150,7 @@ export async function runEmulatorCommand(
     ...(flags.seedEvents ? { seedEvents: flags.seedEvents } : {}),
     ...(flags.oauthClients?.length ? { oauthClients: flags.oauthClients } : {}),
     ...(flags.accessTokenTtl ? { accessTokenTtlSeconds: flags.accessTokenTtl } : {}),
+    ...(flags.webhookAccess === false ? { webhookAccess: false } : {}),
   };
   const running = await startEmulator(options);
   if (flags.apiKey.length === 0) {
@@ -231,6 +234,10 @@ export function registerEmulatorCommand(program: Command): void {
       "lifetime of OAuth access tokens (default 3600)",
       usage(parseInteger("--access-token-ttl", 1, 31_536_000)),
     )
+    .option(
+      "--no-webhook-access",
+      "make the account one without webhook access: every Webhooks API call answers 403 permission_denied, as Klaviyo answers accounts without Advanced KDP",
+    )
     .addHelpText(
       "after",
       `
@@ -287,6 +294,7 @@ Examples:
         ...(oauthClients.length > 0 ? { oauthClients } : {}),
         ...(raw.accessTokenTtl ? { accessTokenTtl: raw.accessTokenTtl } : {}),
         ...(environmentKey !== undefined ? { environmentKey } : {}),
+        ...(raw.webhookAccess === false ? { webhookAccess: false } : {}),
       };
       try {
         await runEmulatorCommand(flags, io, stopSignal);

@@ -12,11 +12,11 @@
  * not Klaviyo's to document; the emulator's default is a few seconds each (`setSendTiming` changes it).
  */
 import type { CampaignRow, CampaignSendJobRow, EmulatorState, ProfileRow } from "../state.js";
-import { isoNow, type ResourceRow, shortId } from "../store.js";
+import { isoNow } from "../store.js";
 import type { Channel } from "./campaigns-model.js";
 import { recordEvent } from "./events-model.js";
 import { listMembers } from "./lists-members.js";
-import { findMetricByName, isoSeconds } from "./metrics-model.js";
+import { ensureKlaviyoMetric, isoSeconds } from "./metrics-model.js";
 import { segmentMembers } from "./segments-members.js";
 
 export type { CampaignSendJobRow };
@@ -38,19 +38,6 @@ const timings = new WeakMap<EmulatorState, SendTiming>();
 export function setSendTiming(state: EmulatorState, timing: SendTiming): void {
   timings.set(state, timing);
 }
-
-/**
- * The metrics Klaviyo records for messages it sends belong to Klaviyo's own integration, not the API one. The
- * object below is the emulator's reading of how real accounts show them (the id `0rG4eQ` is the one Klaviyo's
- * document uses as its example metric id).
- */
-export const KLAVIYO_INTEGRATION = Object.freeze({
-  object: "integration",
-  id: "0rG4eQ",
-  key: "klaviyo",
-  name: "Klaviyo",
-  category: "Internal",
-});
 
 /** The metric a send of this channel records, per recipient. Push is not modelled (no push tokens are held). */
 export const RECEIVED_METRIC: Readonly<Record<Channel, string | undefined>> = {
@@ -144,20 +131,6 @@ function messagesOf(state: EmulatorState, campaign: CampaignRow) {
   return campaign.messageIds.flatMap((id) => {
     const row = state.campaignMessages.get(id);
     return row ? [row] : [];
-  });
-}
-
-/** The metric named `name`, created under Klaviyo's integration when there is none yet. */
-function ensureKlaviyoMetric(state: EmulatorState, name: string, now: number): ResourceRow {
-  const found = findMetricByName(state, name);
-  if (found) return found;
-  let id = shortId();
-  while (state.metrics.get(id)) id = shortId();
-  const stamp = isoSeconds(now);
-  return state.metrics.insert({
-    id,
-    seq: state.metrics.seq(),
-    attributes: { name, created: stamp, updated: stamp, integration: { ...KLAVIYO_INTEGRATION } },
   });
 }
 

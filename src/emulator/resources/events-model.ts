@@ -3,12 +3,13 @@
  * updated with what the event says about it), the metric is found by name or created, and a repeated
  * `unique_id` for the same profile and metric records only the first event. Without a `unique_id` Klaviyo
  * uses the event's time to the second, so two such events for one profile and metric in one second are one.
+ * Every event recorded, whatever recorded it, is told to the state's `eventListeners` (webhook delivery).
  */
 import type { EmulatorState, EventRow, ProfileRow } from "../state.js";
 import { isoNow, randomPoolBytes, ulid } from "../store.js";
 import { eventTimeMs } from "./events-limits.js";
 import type { EventAttributesInput, ProfileMeta } from "./events-schema.js";
-import { ensureMetric, isoSeconds } from "./metrics-model.js";
+import { ensureKlaviyoMetric, ensureMetric, isoSeconds } from "./metrics-model.js";
 import {
   findProfile,
   indexProfile,
@@ -213,7 +214,30 @@ export function recordEvent(
   state.events.insert(row);
   const last = profile.attributes.last_event_date;
   if (typeof last !== "string" || Date.parse(last) < ms) profile.attributes.last_event_date = datetime;
+  for (const listener of state.eventListeners) listener(row);
   return row;
+}
+
+/**
+ * Records an event Klaviyo records itself (a consent given or withdrawn, …) for `profile` at `now`: its metric,
+ * made under Klaviyo's own integration when the account has none of that name, and a `unique_id` of its own, so
+ * that two such events for one profile in one second are both kept.
+ */
+export function recordKlaviyoEvent(
+  state: EmulatorState,
+  profile: ProfileRow,
+  metricName: string,
+  properties: Record<string, unknown>,
+  now: number,
+): EventRow | undefined {
+  ensureKlaviyoMetric(state, metricName, now);
+  const event: EventAttributesInput = {
+    properties,
+    time: new Date(now).toISOString(),
+    unique_id: crypto.randomUUID(),
+    metric: { data: { type: "metric", attributes: { name: metricName } } },
+  };
+  return recordEvent(state, profile, event, now);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Metrics as Klaviyo keeps them: one per name, created the first time an event names it. Metrics created
- * through the API report Klaviyo's "API" integration, exactly as real accounts show it (`id` 7FtS4J).
+ * through the API report Klaviyo's "API" integration, exactly as real accounts show it (`id` 7FtS4J); those
+ * Klaviyo records itself (a message received, a consent given) its own "Klaviyo" integration.
  */
 import { type Included, type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
@@ -16,6 +17,19 @@ export const API_INTEGRATION = Object.freeze({
   category: "API",
 });
 
+/**
+ * The metrics Klaviyo records itself (messages it sends, consent it records) belong to Klaviyo's own integration,
+ * not the API one. The object below is the emulator's reading of how real accounts show them (the id `0rG4eQ` is
+ * the one Klaviyo's document uses as its example metric id).
+ */
+export const KLAVIYO_INTEGRATION = Object.freeze({
+  object: "integration",
+  id: "0rG4eQ",
+  key: "klaviyo",
+  name: "Klaviyo",
+  category: "Internal",
+});
+
 /** Klaviyo's metric and event timestamps: to the second, with an explicit offset (`2026-07-20T12:00:00+00:00`). */
 export function isoSeconds(ms: number): string {
   return isoNow(ms);
@@ -27,8 +41,13 @@ export function findMetricByName(state: EmulatorState, name: string): ResourceRo
   return undefined;
 }
 
-/** The metric named `name`, created (with the API integration) when there is none yet. */
-export function ensureMetric(state: EmulatorState, name: string, now: number): ResourceRow {
+/** The metric named `name`, created (with `integration`, by default the API one) when there is none yet. */
+export function ensureMetric(
+  state: EmulatorState,
+  name: string,
+  now: number,
+  integration: Readonly<Record<string, unknown>> = API_INTEGRATION,
+): ResourceRow {
   const found = findMetricByName(state, name);
   if (found) return found;
   let id = shortId();
@@ -37,8 +56,19 @@ export function ensureMetric(state: EmulatorState, name: string, now: number): R
   return state.metrics.insert({
     id,
     seq: state.metrics.seq(),
-    attributes: { name, created: stamp, updated: stamp, integration: { ...API_INTEGRATION } },
+    attributes: { name, created: stamp, updated: stamp, integration: { ...integration } },
   });
+}
+
+/** The metric named `name`, created under Klaviyo's own integration when there is none yet. */
+export function ensureKlaviyoMetric(state: EmulatorState, name: string, now: number): ResourceRow {
+  return ensureMetric(state, name, now, KLAVIYO_INTEGRATION);
+}
+
+/** The integration key of a metric (`klaviyo`, `api`, …): what its topic is named by. */
+export function metricIntegrationKey(row: ResourceRow): string {
+  const integration = row.attributes.integration as Record<string, unknown> | null | undefined;
+  return typeof integration?.key === "string" ? integration.key : API_INTEGRATION.key;
 }
 
 /** A metric's value for `get_metrics` filters (`integration.name`, `integration.category`). */

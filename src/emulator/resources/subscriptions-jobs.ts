@@ -1,11 +1,20 @@
 /**
  * The two bulk subscription jobs, checked whole before any change (so a refused job leaves the state as it
  * was) and then applied profile by profile: each is found by id, email or phone number, or created.
+ *
+ * Each job records Klaviyo's consent events (`CONSENT_METRICS`, under Klaviyo's own integration), which webhooks
+ * deliver: Subscribe records "Subscribed to Email Marketing" and "Subscribed to SMS Marketing" per channel
+ * consented and "Subscribed to List" when the profile joins the job's list; Unsubscribe records "Unsubscribed
+ * from List" for a profile that leaves the job's list, else "Unsubscribed from Email Marketing" and "Unsubscribed
+ * from SMS Marketing" per channel. Klaviyo records these events; their properties are not documented, so the
+ * emulator's (`consentProperties`) are its own reading, and they are recorded at the job's time.
  */
+import { CONSENT_METRICS } from "../../klaviyo/webhooks.js";
 import { EmulatorProblem } from "../errors.js";
 import { invalidAt } from "../request-documents.js";
 import type { EmulatorState, ProfileRow } from "../state.js";
 import { isoNow, type ResourceRow } from "../store.js";
+import { recordKlaviyoEvent } from "./events-model.js";
 import { addMember, isMember, removeMember } from "./lists-members.js";
 import { requireList } from "./lists-model.js";
 import { findProfile, indexProfile, profileWith, resolveProfile } from "./profile-model.js";
@@ -113,6 +122,18 @@ function jobList(
   return id === undefined ? undefined : requireList(state, id);
 }
 
+/**
+ * The properties of a consent event: how the consent was given (`API`, and the job's `custom_source`) and, for
+ * the list events, the list.
+ */
+export function consentProperties(ctx: ConsentContext, list?: ResourceRow): Record<string, unknown> {
+  return {
+    method: "API",
+    ...(ctx.customSource ? { custom_source: ctx.customSource } : {}),
+    ...(list ? { list_id: list.id, list_name: list.attributes.name ?? null } : {}),
+  };
+}
+
 /** Checks a Bulk Subscribe job (consent timing rules, identifiers, profile ids, the list) and applies it. */
 export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now: number): void {
   const { attributes } = body.data;
@@ -163,9 +184,11 @@ export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now: 
     const s = profile.attributes.subscriptions;
     const at = (value: string | null | undefined) => (value ? isoNow(consentTime(value)) : null);
     let consented = false;
+    const consentEvents: string[] = [];
     if (s.email?.marketing && !emailWaits) {
       subscribeEmail(row, ctx, at(s.email.marketing.consented_at), list?.id);
       consented = true;
+      consentEvents.push(CONSENT_METRICS.subscribedEmail);
     }
     if (s.email?.open_tracking) setGenericConsent(row, "email", "open_tracking", "SUBSCRIBED", ctx, null);
     for (const kind of ["marketing", "transactional"] as const) {
@@ -173,6 +196,7 @@ export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now: 
       if (sms) {
         subscribeSms(row, kind, ctx, at(sms.consented_at));
         consented = true;
+        if (kind === "marketing") consentEvents.push(CONSENT_METRICS.subscribedSms);
       }
       const whatsapp = s.whatsapp?.[kind];
       if (whatsapp) {
@@ -194,6 +218,9 @@ export function runSubscribeJob(state: EmulatorState, body: SubscribeBody, now: 
     }
     if (list && consented) addMember(state, list.id, row.id, now);
     row.attributes.updated = ctx.stamp;
+    for (const metric of consentEvents) recordKlaviyoEvent(state, row, metric, consentProperties(ctx), now);
+    if (list && consented)
+      recordKlaviyoEvent(state, row, CONSENT_METRICS.subscribedList, consentProperties(ctx, list), now);
   });
 }
 
@@ -213,13 +240,21 @@ export function runUnsubscribeJob(state: EmulatorState, body: UnsubscribeBody, n
   for (const profile of profiles) {
     const row = profileFor(state, profile.attributes, now);
     const s = profile.attributes.subscriptions;
+    const consentEvents: string[] = [];
     if (list && isMember(state, list.id, row.id)) {
       removeMember(state, list.id, row.id);
       if (s.email?.marketing) suppressForList(row, list.id, ctx);
+      consentEvents.push(CONSENT_METRICS.unsubscribedList);
     } else {
-      if (s.email?.marketing) unsubscribeEmail(row, ctx);
-      for (const kind of ["marketing", "transactional"] as const)
-        if (s.sms?.[kind]) unsubscribeSms(row, kind, ctx);
+      if (s.email?.marketing) {
+        unsubscribeEmail(row, ctx);
+        consentEvents.push(CONSENT_METRICS.unsubscribedEmail);
+      }
+      for (const kind of ["marketing", "transactional"] as const) {
+        if (!s.sms?.[kind]) continue;
+        unsubscribeSms(row, kind, ctx);
+        if (kind === "marketing") consentEvents.push(CONSENT_METRICS.unsubscribedSms);
+      }
       for (const kind of ["marketing", "transactional", "conversational"] as const) {
         if (s.whatsapp?.[kind])
           setGenericConsent(
@@ -236,5 +271,9 @@ export function runUnsubscribeJob(state: EmulatorState, body: UnsubscribeBody, n
     }
     if (s.email?.open_tracking) setGenericConsent(row, "email", "open_tracking", "UNSUBSCRIBED", ctx, null);
     row.attributes.updated = ctx.stamp;
+    for (const metric of consentEvents) {
+      const about = metric === CONSENT_METRICS.unsubscribedList ? list : undefined;
+      recordKlaviyoEvent(state, row, metric, consentProperties(ctx, about), now);
+    }
   }
 }

@@ -7,21 +7,27 @@
  * address or specify a segment/list ID". An address no profile holds gets a new, suppressed profile (what
  * Klaviyo's suppression imports do); unsuppressing it is skipped.
  *
+ * A profile newly suppressed gets Klaviyo's "Manually Suppressed from Email Marketing" event (its properties are
+ * not documented: the emulator's are those of the subscription jobs' consent events, `consentProperties`).
+ *
  * The work is done when the job is created (as the subscription jobs are), so a read right after sees it. The
  * job still goes through Klaviyo's documented statuses, one step each time it is read (by id or in the list):
  * `queued` when accepted, then `processing`, then `complete` with its counts, so a polling client meets each.
  */
 import * as v from "valibot";
+import { CONSENT_METRICS } from "../../klaviyo/webhooks.js";
 import { type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import { notFound } from "../errors.js";
 import type { QueryContext } from "../query.js";
 import { invalidAt, invalidMembers } from "../request-documents.js";
 import type { EmulatorState, ProfileRow, SuppressionJobRow } from "../state.js";
 import { isoNow, ulid } from "../store.js";
+import { recordKlaviyoEvent } from "./events-model.js";
 import { listMembers } from "./lists-members.js";
 import { requireList } from "./lists-model.js";
 import { EMAIL, profileWith, resolveProfile } from "./profile-model.js";
 import { segmentMembers } from "./segments-members.js";
+import { consentProperties } from "./subscriptions-jobs.js";
 import { type ConsentContext, suppressEmail, unsuppressEmail } from "./subscriptions-model.js";
 
 /** "Email address per request limit: 100". */
@@ -125,7 +131,11 @@ export function createSuppressionJob(
   let skipped = 0;
   for (const row of rows) {
     const changed = row ? (kind === "suppress" ? suppressEmail(row, ctx) : unsuppressEmail(row, ctx)) : false;
-    if (changed && row) row.attributes.updated = ctx.stamp;
+    if (changed && row) {
+      row.attributes.updated = ctx.stamp;
+      if (kind === "suppress")
+        recordKlaviyoEvent(state, row, CONSENT_METRICS.suppressedEmail, consentProperties(ctx), now);
+    }
     if (changed) completed++;
     else skipped++;
   }

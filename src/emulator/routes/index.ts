@@ -17,6 +17,7 @@ import { subscriptionRoutes } from "./subscriptions.js";
 import { tagRoutes } from "./tags.js";
 import { templateRoutes } from "./templates.js";
 import { templateEverydayRoutes } from "./templates-everyday.js";
+import { webhookRoutes } from "./webhooks.js";
 
 /**
  * Every operation the emulator implements, by operation id; the others answer 501. `runtime` gives the clock every
@@ -40,6 +41,7 @@ export function implementedRoutes(state: EmulatorState, runtime: RouteRuntime = 
     ...campaignSendRoutes(state, runtime),
     ...metricRoutes(state),
     ...profileEverydayRoutes(state, runtime),
+    ...webhookRoutes(state, runtime),
   });
 }
 
