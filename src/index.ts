@@ -136,3 +136,15 @@ export type {
 export { filter, formatFilter, parseFilter } from "./klaviyo/filter.js";
 export { getOperation, matchOperation, type Operation } from "./klaviyo/operations.js";
 export type { RateTier } from "./klaviyo/rate-window.js";
+export {
+  type SignedDelivery,
+  signDelivery,
+  WEBHOOK_HEADERS,
+  type WebhookDelivery,
+  type WebhookDeliveryItem,
+  type WebhookDeliveryMeta,
+  type WebhookEventPayload,
+  webhookSignature,
+} from "./klaviyo/webhooks.js";
+// Receiving Klaviyo's webhooks: verifyWebhook, the fetch and node handlers, dedupe stores, flow-webhook receivers.
+export * from "./webhooks/index.js";
