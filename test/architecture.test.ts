@@ -133,7 +133,16 @@ describe("the layers of src/", () => {
     };
     visit(join(SRC, "index.ts"));
     const folders = new Set([...reached].map(folderOf));
-    expect([...folders].sort()).toEqual(["(root)", "actions", "auth", "core", "feed", "ingest", "klaviyo"]);
+    expect([...folders].sort()).toEqual([
+      "(root)",
+      "actions",
+      "auth",
+      "core",
+      "feed",
+      "ingest",
+      "klaviyo",
+      "webhooks",
+    ]);
     expect([...packages].sort()).toEqual(LIBRARY_PACKAGES);
     // The check reads real imports: the emulator's entry does reach hono.
     const emulatorPackages = new Set(

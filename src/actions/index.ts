@@ -44,6 +44,14 @@ import { subscribeProfiles, unsubscribeProfiles } from "./subscriptions.js";
 import { createTag, listTags, tagResources, untagResources } from "./tags.js";
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from "./templates.js";
 import { cloneTemplate, renderTemplate } from "./templates-everyday.js";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  listWebhookTopics,
+  updateWebhook,
+} from "./webhooks.js";
 
 /** The actions of the specification (`connector-spec.txt`), each once. */
 const specification = [
@@ -119,6 +127,12 @@ const everyday = [
   suppressProfiles,
   unsuppressProfiles,
   bulkImportProfiles,
+  listWebhooks,
+  getWebhook,
+  createWebhook,
+  updateWebhook,
+  deleteWebhook,
+  listWebhookTopics,
 ] as const;
 
 /** Every action's definition, each once. */
@@ -226,4 +240,5 @@ export * from "./subscriptions.js";
 export * from "./tags.js";
 export * from "./templates.js";
 export * from "./templates-everyday.js";
+export * from "./webhooks.js";
 export type { ActionDefinition };

@@ -45,11 +45,25 @@ export interface InputDefinition<T = unknown, R extends boolean = boolean, In = 
   readonly options?: readonly string[];
   /** An example value for help text. */
   readonly example?: string;
+  /**
+   * A secret (a webhook's Secret Key): never echoed. The CLI scrubs its value from what it prints, the playground
+   * writes it as an environment variable in its snippets, the manifest marks it `secret` (and its schema
+   * `writeOnly`: Klaviyo never returns it) for platforms to show a password field.
+   */
+  readonly secret?: true;
 }
 
 /** `accountId` → `account-id`: the CLI flag of an input key. */
 export function flagOf(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * `secretKey` → `SECRET_KEY`: the variable a secret input's value is written as wherever text shows it (the
+ * CLI's examples, the playground's snippets), so that the value itself never appears.
+ */
+export function secretVariable(key: string): string {
+  return flagOf(key).replace(/-/g, "_").toUpperCase();
 }
 
 type Common<T, R extends boolean = boolean> = {
@@ -98,6 +112,12 @@ export function textMatching(
 
 /** Text with something other than whitespace in it, trimmed. */
 export const nonBlank = textMatching(/[\s\S]*\S[\s\S]*/, "must not be blank");
+
+/**
+ * A secret's text: not blank, and kept exactly as given (never trimmed: it is a key, and a trimmed key signs
+ * differently). Its messages never quote it.
+ */
+const secretText = v.pipe(v.string("must be text"), v.regex(/\S/, "must not be blank"));
 
 /** A Klaviyo ID (see `idProblem`), surrounding whitespace trimmed. */
 export const idSchema = textMatching(
@@ -267,6 +287,10 @@ export const input = {
   /** Text that must not be blank, trimmed. */
   nonBlank<const R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
     return make("text", base, nonBlank);
+  },
+  /** A secret (a signing key): text that is not blank, kept as given, never echoed (see `InputDefinition.secret`). */
+  secret<const R extends boolean = false>(base: Common<string, R>): InputDefinition<string, R, string> {
+    return { ...make("text", base, secretText), secret: true };
   },
   /** A required Klaviyo id (path parameter). */
   id(base: Common<string>): InputDefinition<string, true, string> {

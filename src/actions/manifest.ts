@@ -22,6 +22,8 @@ export interface ManifestInput {
   options?: string[];
   /** A key/value input whose values are files (bytes, base64 in JSON). */
   files?: true;
+  /** A secret (a signing key): to be entered in a password field, never shown back (its schema is `writeOnly`). */
+  secret?: true;
 }
 
 export interface Manifest {
@@ -90,7 +92,12 @@ function convert(schema: Parameters<typeof toJsonSchema>[0]): Node {
 export function inputJsonSchema(def: InputDefinition): JsonSchema {
   const generated = convert(def.schema);
   const { $schema: _, ...schema } = prune(generated) as Node;
-  return { ...schema, ...(def.default !== undefined ? { default: def.default } : {}) };
+  return {
+    ...schema,
+    ...(def.default !== undefined ? { default: def.default } : {}),
+    // A secret is sent, never read back (Klaviyo never returns a webhook's secret).
+    ...(def.secret ? { writeOnly: true } : {}),
+  };
 }
 
 function describeInput(def: InputDefinition): ManifestInput {
@@ -105,6 +112,7 @@ function describeInput(def: InputDefinition): ManifestInput {
     ...(def.checks ? { checks: def.checks } : {}),
     ...(def.options ? { options: [...def.options] } : {}),
     ...(holdsFiles(def) ? { files: true as const } : {}),
+    ...(def.secret ? { secret: true as const } : {}),
   };
 }
 

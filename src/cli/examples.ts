@@ -8,7 +8,7 @@
  */
 import type { AnyAction } from "../actions/define.js";
 import { getAction } from "../actions/index.js";
-import { flagOf, type InputDefinition } from "../actions/inputs.js";
+import { flagOf, type InputDefinition, secretVariable } from "../actions/inputs.js";
 
 /** Shell lines run in order (a later one uses what an earlier one set), and what they need said beside them. */
 export interface Example {
@@ -31,7 +31,8 @@ type IdName =
   | "metric"
   | "assignedMessage"
   | "sentCampaign"
-  | "newProfile";
+  | "newProfile"
+  | "newWebhook";
 
 /** Where an ID input gets its value: the first of the account's (`read`), or one made first (`make`). */
 type IdSource =
@@ -58,6 +59,7 @@ const ID_SOURCES: Readonly<Record<IdName, IdSource>> = {
   },
   sentCampaign: { variable: "SEND_JOB_ID", make: "send-campaign", needs: ["assignedMessage"] },
   newProfile: { variable: "OTHER_PROFILE_ID", make: "create-or-update-profile" },
+  newWebhook: { variable: "WEBHOOK_ID", make: "create-webhook" },
 };
 
 interface Spec {
@@ -193,6 +195,19 @@ const SPECS: Readonly<Record<string, Spec>> = {
   },
   "suppress-profiles": { show: ["emails"] },
   "unsuppress-profiles": { show: ["emails"] },
+  // Webhooks (a secret input's value is made by a line before: see `commandLine`).
+  "list-webhooks": {},
+  "list-webhook-topics": {},
+  "create-webhook": {
+    note: "a new random Secret Key in SECRET_KEY: keep it, your receiver verifies the deliveries with it",
+  },
+  "get-webhook": { ids: { webhookId: "newWebhook" }, note: "makes a webhook, then reads it" },
+  "update-webhook": {
+    ids: { webhookId: "newWebhook" },
+    show: ["enabled"],
+    note: "makes a webhook, then disables it",
+  },
+  "delete-webhook": { ids: { webhookId: "newWebhook" }, note: "makes a webhook, then deletes it" },
 };
 
 /** The keys of the actions that have an example (every action should). */
@@ -218,14 +233,23 @@ function inputValue(action: AnyAction, def: InputDefinition, spec: Spec): string
   return value;
 }
 
-/** The command of an action's example, `ID` inputs as `"$VARIABLE"`. */
-function commandLine(action: AnyAction, spec: Spec): string {
+/**
+ * The command of an action's example, `ID` inputs as `"$VARIABLE"`. A secret is never written out: its value is
+ * `"$VARIABLE"` too, set to a new random one by a line added to `into` (before the command's own line).
+ */
+function commandLine(action: AnyAction, spec: Spec, into: string[]): string {
   const parts = [`klaviyo run ${action.key}`];
   const shown = new Set(spec.show ?? []);
   for (const def of Object.values(action.inputs)) {
     if (!def.required && !shown.has(def.key)) continue;
     const id = spec.ids?.[def.key];
-    const value = id ? `"$${ID_SOURCES[id].variable}"` : shellQuote(inputValue(action, def, spec));
+    let value: string;
+    if (id) value = `"$${ID_SOURCES[id].variable}"`;
+    else if (def.secret) {
+      const made = `${secretVariable(def.key)}=$(openssl rand -hex 32)`;
+      if (!into.includes(made)) into.push(made);
+      value = `"$${secretVariable(def.key)}"`;
+    } else value = shellQuote(inputValue(action, def, spec));
     parts.push(`--${flagOf(def.key)} ${value}`);
   }
   return parts.join(" ");
@@ -240,7 +264,7 @@ function idLines(name: IdName, into: string[]): void {
     // The first one: a list action takes --limit 1 (one item of the first page); List Accounts has one item.
     const paged = Object.values(actionOf(source.read).inputs).some((d) => d.key === "limit");
     command = `klaviyo run ${source.read}${paged ? " --limit 1" : ""} --format id`;
-  } else command = `${commandLine(actionOf(source.make), SPECS[source.make] ?? {})} --format id`;
+  } else command = `${commandLine(actionOf(source.make), SPECS[source.make] ?? {}, into)} --format id`;
   const line = `${source.variable}=$(${command})`;
   if (!into.includes(line)) into.push(line);
 }
@@ -254,10 +278,13 @@ function actionOf(key: string): AnyAction {
 /** The example of an action: its lines, and what it does beyond its name when that needs saying. */
 export function exampleFor(action: AnyAction): Example {
   const spec = SPECS[action.key];
-  if (!spec) return { lines: [commandLine(action, {})] };
   const lines: string[] = [];
+  if (!spec) {
+    lines.push(commandLine(action, {}, lines));
+    return { lines };
+  }
   for (const name of [...Object.values(spec.ids ?? {}), ...(spec.needs ?? [])]) idLines(name, lines);
-  lines.push(commandLine(action, spec));
+  lines.push(commandLine(action, spec, lines));
   const variables = [...new Set(lines.slice(0, -1).map((line) => line.slice(0, line.indexOf("="))))];
   const from =
     variables.length === 0

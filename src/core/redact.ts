@@ -6,8 +6,15 @@
 const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(Klaviyo-API-Key|Bearer|Basic)\s+[^\s"',;]+/gi, "$1 [REDACTED]"],
   [/\bpk_[A-Za-z0-9_-]{4,}/g, "pk_[REDACTED]"],
-  [/\b(access_token|refresh_token|client_secret|code_verifier|api_key|token)=([^&\s"']+)/gi, "$1=[REDACTED]"],
-  [/("(?:access_token|refresh_token|client_secret|api_key|apiKey|token)"\s*:\s*")[^"]*"/gi, '$1[REDACTED]"'],
+  [
+    /\b(access_token|refresh_token|client_secret|code_verifier|api_key|token|secret_key)=([^&\s"']+)/gi,
+    "$1=[REDACTED]",
+  ],
+  // A webhook's `secret_key` (Create and Update Webhook send it) is its signing key.
+  [
+    /("(?:access_token|refresh_token|client_secret|api_key|apiKey|token|secret_key|secretKey)"\s*:\s*")(?:[^"\\]|\\.)*"/gi,
+    '$1[REDACTED]"',
+  ],
 ];
 
 export function redact(text: string, secrets: Iterable<string> = []): string {

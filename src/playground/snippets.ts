@@ -1,11 +1,13 @@
 /**
  * A run written three ways, to copy: a `klaviyo run` command line (the CLI's own flag names), library code
  * (`runAction`), and curl (from the first request sent). The credential is never written: the CLI reads
- * `$KLAVIYO_API_KEY`, the library `process.env.KLAVIYO_API_KEY`, curl `$KLAVIYO_API_KEY` in its header.
+ * `$KLAVIYO_API_KEY`, the library `process.env.KLAVIYO_API_KEY`, curl `$KLAVIYO_API_KEY` in its header. Nor is a
+ * secret input's value (a webhook's Secret Key): `"$SECRET_KEY"`, `process.env.SECRET_KEY`, and the recorded
+ * body curl copies has it masked (`redact`).
  */
 import type { AnyAction } from "../actions/define.js";
 import { fromText } from "../actions/define.js";
-import { flagOf, holdsFiles, type InputDefinition } from "../actions/inputs.js";
+import { flagOf, holdsFiles, type InputDefinition, secretVariable } from "../actions/inputs.js";
 import { DEFAULT_BASE_URL } from "../core/version.js";
 import { parse } from "../klaviyo/schema.js";
 
@@ -70,6 +72,11 @@ export function cliSnippet(
     const value = inputs[def.key];
     if (!present(value)) continue;
     const flag = `--${flagOf(def.key)}`;
+    if (def.secret) {
+      // A secret is never written out: the command reads it from a variable of its name.
+      words.push(flag, `"$${secretVariable(def.key)}"`);
+      continue;
+    }
     switch (def.type) {
       case "boolean":
         if (value === true || value === "true") words.push(flag);
@@ -114,7 +121,8 @@ export function librarySnippet(
     if (!present(value)) continue;
     const name = IDENTIFIER.test(def.key) ? def.key : JSON.stringify(def.key);
     let literal: string;
-    if (def.type === "binary" && String(value).length > INLINE_BINARY) {
+    if (def.secret) literal = `process.env.${secretVariable(def.key)}`;
+    else if (def.type === "binary" && String(value).length > INLINE_BINARY) {
       readsFile = true;
       literal = `await readFile(${JSON.stringify(fileFor(inputs))})`;
     } else if (

@@ -74,6 +74,7 @@ describe("grouping actions by resource", () => {
       "Subscriptions",
       "Tags",
       "Templates",
+      "Webhooks",
       "Other",
     ]);
     const found = groupActions(actions, "create prof").flatMap((g) => g.actions.map((a) => a.key));

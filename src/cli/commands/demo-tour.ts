@@ -4,6 +4,7 @@
  */
 
 import type { ActionInputs, ActionKey } from "../../actions/index.js";
+import { builtins } from "../../core/builtins.js";
 
 /** 1x1 PNG, for the image uploads. */
 const PNG = Buffer.from(
@@ -34,8 +35,24 @@ export type Step = {
      * made through the API); otherwise the step is skipped, saying `otherwise`, and is no failure.
      */
     when?: { has: string; otherwise: string };
+    /**
+     * The account may not offer what the step uses (webhooks need Advanced KDP): when Klaviyo refuses it with 403,
+     * the step is skipped, saying `otherwise`, and is no failure (the steps that need what it keeps then skip too).
+     */
+    unavailable?: { otherwise: string };
   };
 }[ActionKey];
+
+/** Where the tour's webhook points, and the key it is signed with. */
+export interface TourOptions {
+  /** Default: an https URL on example.com (no event is recorded while the webhook is enabled). */
+  readonly webhookUrl?: string;
+  /** Default: 32 random bytes, base64url. */
+  readonly webhookSecret?: string;
+}
+
+/** The tour's webhook endpoint when the demo hosts no receiver Klaviyo can reach (RFC 2606's example.com). */
+export const DEMO_WEBHOOK_URL = "https://example.com/klaviyo-demo-webhook";
 
 type Doc = { data?: unknown };
 /** The id of a document's resource, or of the first item of a list result. */
@@ -52,13 +69,69 @@ const keepAs = (name: string) => (output: unknown, state: TourState) => {
   state[name] = firstId(output);
 };
 
+/** The webhook steps need the account's webhook access (Advanced KDP), which List Webhook Topics finds out. */
+const NO_WEBHOOK_ACCESS = "the account has no webhook access (Klaviyo offers webhooks with Advanced KDP)";
+const WITH_WEBHOOKS = {
+  has: "webhookTopic",
+  otherwise: "no webhook topic to subscribe to (see List Webhook Topics)",
+};
+const WITH_WEBHOOK = { has: "webhookId", otherwise: "no webhook was made (see Create Webhook)" };
+
+/** The topic the tour's webhook subscribes to: the email consent topic when the account offers it, else the first. */
+function keepTopic(output: unknown, state: TourState): void {
+  const topics = ((output as Doc | undefined)?.data ?? []) as Array<{ id?: string }>;
+  state.webhookTopic =
+    topics.find((t) => t.id === "event:klaviyo.subscribed_to_email_marketing")?.id ?? topics[0]?.id;
+}
+
+/**
+ * The webhook steps, one after another with nothing recorded in between, so the webhook receives no delivery
+ * while it lives: topics, create (it starts enabled), read, disable, list, delete.
+ */
+function webhookSteps(run: string, options: TourOptions): Step[] {
+  const secret = options.webhookSecret ?? builtins.crypto.randomBytes(32).toString("base64url");
+  return [
+    {
+      action: "list-webhook-topics",
+      inputs: () => ({}),
+      keep: keepTopic,
+      unavailable: { otherwise: NO_WEBHOOK_ACCESS },
+    },
+    {
+      action: "create-webhook",
+      inputs: (s) => ({
+        name: `Demo webhook ${run}`,
+        endpointUrl: options.webhookUrl ?? DEMO_WEBHOOK_URL,
+        secretKey: secret,
+        topics: [id(s.webhookTopic)],
+        description: "Made by klaviyo demo; deleted at the end of the tour",
+      }),
+      keep: keepAs("webhookId"),
+      when: WITH_WEBHOOKS,
+    },
+    {
+      action: "get-webhook",
+      inputs: (s) => ({ webhookId: id(s.webhookId), includeTopics: true }),
+      when: WITH_WEBHOOK,
+    },
+    {
+      action: "update-webhook",
+      note: "disable",
+      inputs: (s) => ({ webhookId: id(s.webhookId), enabled: false }),
+      when: WITH_WEBHOOK,
+    },
+    { action: "list-webhooks", inputs: () => ({}), when: WITH_WEBHOOKS },
+    { action: "delete-webhook", inputs: (s) => ({ webhookId: id(s.webhookId) }), when: WITH_WEBHOOK },
+  ];
+}
+
 /** The flow steps need a draft flow of the account's own (Klaviyo's API cannot create one). */
 const NO_DRAFT_FLOW = {
   has: "flowId",
   otherwise: "the account has no draft flow (flows cannot be created through the API)",
 };
 
-export function tour(run: string): Step[] {
+export function tour(run: string, options: TourOptions = {}): Step[] {
   const email = (who: string) => `${who}.${run}@example.com`;
   return [
     { action: "list-accounts", inputs: () => ({}), keep: keepAs("accountId") },
@@ -348,6 +421,7 @@ export function tour(run: string): Step[] {
       action: "raw-request",
       inputs: () => ({ url: "/api/metrics", method: "GET", queryParameter: { "fields[metric]": "name" } }),
     },
+    ...webhookSteps(run, options),
     { action: "delete-campaign", inputs: (s) => ({ campaignId: id(s.campaignId) }) },
     { action: "delete-campaign", note: "the copy", inputs: (s) => ({ campaignId: id(s.cloneId) }) },
     { action: "delete-segment", inputs: (s) => ({ segmentId: id(s.segmentId) }) },

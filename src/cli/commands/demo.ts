@@ -1,12 +1,17 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { runActionByKey } from "../../actions/index.js";
 import { apiKey } from "../../core/api-key.js";
+import { builtins } from "../../core/builtins.js";
 import type { FetchLike } from "../../core/chain.js";
 import { KlaviyoClient } from "../../core/client.js";
-import { ApiError, AuthenticationError } from "../../core/errors.js";
+import { ApiError, AuthenticationError, PermissionDeniedError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 import { createEmulator, DEV_API_KEY } from "../../emulator/index.js";
+import { isLoopbackHost } from "../../klaviyo/webhooks.js";
+import { webhookNodeHandler } from "../../webhooks/index.js";
 import { apiKeyOf, checkBaseUrl } from "../connection.js";
 import { ENV, envValue } from "../env.js";
 import {
@@ -106,7 +111,7 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   let key: string;
   if (flags.baseUrl && flags.apiKey) {
     io.stderr(
-      `The tour will create, change and then delete a list, a profile, events, a template, a segment, a campaign and images on ${flags.baseUrl}.\n`,
+      `The tour will create, change and then delete a list, a profile, events, a template, a segment, a campaign, images and a webhook on ${flags.baseUrl}.\n`,
     );
     if (!flags.yes && !(await confirm(io, "Go ahead?"))) return EXIT_USAGE;
     baseFetch = (input, init) => fetch(input, init);
@@ -127,7 +132,62 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
     return res;
   };
   const client = new KlaviyoClient({ apiKey: key, baseUrl, fetch: recording });
-  const steps = tour(Date.now().toString(36));
+  // The tour's webhook points at a receiver of the demo's own when the server is on this machine (http on a
+  // loopback host is the emulator's allowance); a server elsewhere gets the tour's default https URL.
+  const webhookSecret = builtins.crypto.randomBytes(32).toString("base64url");
+  const receiver =
+    !flags.baseUrl || isLoopbackHost(new URL(flags.baseUrl).hostname)
+      ? await startReceiver(webhookSecret)
+      : undefined;
+  try {
+    const steps = tour(Date.now().toString(36), {
+      webhookSecret,
+      ...(receiver ? { webhookUrl: receiver.url } : {}),
+    });
+    const takeStatus = () => {
+      const status = lastStatus;
+      lastStatus = 0;
+      return status;
+    };
+    return await walk(io, client, steps, takeStatus, [key, webhookSecret]);
+  } finally {
+    await receiver?.close();
+  }
+}
+
+/**
+ * A receiver of the tour's webhook on a loopback port: deliveries verified with the tour's secret (none come
+ * while the tour runs: nothing is recorded while its webhook is enabled), answered 200.
+ */
+async function startReceiver(secret: string): Promise<{ url: string; close(): Promise<void> }> {
+  const handle = webhookNodeHandler({ secret });
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/klaviyo-demo-webhook`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Runs the steps, one row each; `takeStatus` gives the HTTP status of the last answer (and forgets it), `secrets`
+ * are scrubbed from what is printed.
+ */
+async function walk(
+  io: Io,
+  client: KlaviyoClient,
+  steps: readonly Step[],
+  takeStatus: () => number,
+  secrets: readonly string[],
+): Promise<number> {
   const state: TourState = {};
   const width = Math.max(...steps.map((s) => s.action.length + (s.note ? s.note.length + 3 : 0)));
   let failures = 0;
@@ -135,8 +195,9 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
   let skipped = 0;
   for (const step of steps) {
     const started = performance.now();
-    lastStatus = 0;
+    takeStatus();
     let line: string;
+    let status: number | undefined;
     if (step.when && !state[step.when.has]) {
       skipped++;
       const name = step.note ? `${step.action} (${step.note})` : step.action;
@@ -164,14 +225,21 @@ export async function runDemo(io: Io, flags: DemoFlags = {}): Promise<number> {
         }
       }
     } catch (error) {
+      if (step.unavailable && error instanceof PermissionDeniedError) {
+        skipped++;
+        const name = step.note ? `${step.action} (${step.note})` : step.action;
+        io.stdout(`${name.padEnd(width)}  403      - ms  skipped: ${step.unavailable.otherwise}\n`);
+        continue;
+      }
       failures++;
       if (error instanceof AuthenticationError) refused++;
-      if (error instanceof ApiError) lastStatus = error.status;
-      line = `FAILED: ${redact(error instanceof Error ? error.message : String(error), [key])}`;
+      if (error instanceof ApiError) status = error.status;
+      line = `FAILED: ${redact(error instanceof Error ? error.message : String(error), secrets)}`;
     }
+    status ??= takeStatus();
     const ms = (performance.now() - started).toFixed(0).padStart(5);
     const name = step.note ? `${step.action} (${step.note})` : step.action;
-    io.stdout(`${name.padEnd(width)}  ${String(lastStatus || "-").padStart(3)}  ${ms} ms  ${line}\n`);
+    io.stdout(`${name.padEnd(width)}  ${String(status || "-").padStart(3)}  ${ms} ms  ${line}\n`);
   }
   const distinct = new Set(steps.map((s) => s.action)).size;
   const skips = skipped > 0 ? `, ${skipped} skipped` : "";

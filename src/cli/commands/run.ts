@@ -289,6 +289,8 @@ export async function runWithFlags(
   flags: Record<string, unknown> & ConnectionFlags & OutputFlags,
   io: Io,
 ): Promise<number> {
+  // Scrubbed from whatever is printed: the key, and the values of the action's secret inputs once read.
+  const secrets: string[] = flags.apiKey ? [flags.apiKey] : [];
   try {
     checkConnectionFlags(flags);
     const format: Format | undefined = flags.format ? parseFormat(flags.format) : undefined;
@@ -296,6 +298,7 @@ export async function runWithFlags(
     if (action.key === "raw-request") checkRawRequestFlags(flags);
     const parallel = parallelOf(flags);
     const raw = inputsFromFlags(action, flags);
+    secrets.push(...secretValues(action, raw));
     // Raw Request makes the attempts itself (the transport one each): --max-retries is its Max Retry Count.
     if (action.key === "raw-request" && flags.maxRetries !== undefined && raw.maxRetryCount === undefined)
       raw.maxRetryCount = flags.maxRetries;
@@ -330,10 +333,17 @@ export async function runWithFlags(
     writeOutput(output, format ?? "json", io);
     // A bulk action's report says what became of every item: anything not accepted is not a success.
     if (!isBulkReport(output)) return EXIT_OK;
-    return reportBulk(action.label, output, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
+    return reportBulk(action.label, output, io, secrets, flags.verbose === true);
   } catch (error) {
-    return reportError(error, io, flags.apiKey ? [flags.apiKey] : [], flags.verbose === true);
+    return reportError(error, io, secrets, flags.verbose === true);
   }
+}
+
+/** The values given to an action's secret inputs (a webhook's Secret Key), as text. */
+function secretValues(action: AnyAction, raw: Readonly<Record<string, unknown>>): string[] {
+  return Object.values(action.inputs)
+    .filter((def) => def.secret && typeof raw[def.key] === "string")
+    .map((def) => raw[def.key] as string);
 }
 
 /** Whether `--parallel` can cut this list action's collection by creation time. */
