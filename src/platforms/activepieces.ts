@@ -6,7 +6,8 @@
  * and each input as the matching `Property` (an input taking a list's, segment's, campaign's … ID as a dynamic
  * dropdown of them). Each `run` validates its values by label (before anything is sent) and runs the action with
  * the auth the platform hands in. The polling triggers (New and Updated Profiles, New Event, Profile Added to
- * List …) come from `./activepieces-triggers.ts`.
+ * List …) come from `./activepieces-triggers.ts`, the webhook triggers (one per topic family: Email Engagement,
+ * Consent Changes …) from `./activepieces-webhook-triggers.ts`.
  *
  *   import { klaviyo } from "klaviyo-connector/activepieces";
  */
@@ -24,13 +25,13 @@ import { connections as ourConnections } from "../actions/connections.js";
 import type { AnyAction } from "../actions/define.js";
 import type { InputDefinition } from "../actions/inputs.js";
 import {
-  type ActivepiecesExtrasOptions,
   authOfValue,
   type DropdownOptions,
   pickerDropdown,
   pieceTriggers,
   type TriggerOptions,
 } from "./activepieces-triggers.js";
+import { type ActivepiecesWebhookOptions, pieceWebhookTriggers } from "./activepieces-webhook-triggers.js";
 import {
   actionsOf,
   COMPONENT_DESCRIPTION,
@@ -42,6 +43,13 @@ import {
 } from "./common.js";
 import { pickerForInput } from "./pickers.js";
 
+export {
+  type RefusedDelivery,
+  SEEN_EVENTS_STORE_KEY,
+  WEBHOOK_STORE_KEY,
+  type WebhookTriggerOptions,
+  webhookTriggerNameOf,
+} from "./activepieces-webhook-triggers.js";
 export type { DropdownOptions, TriggerOptions };
 
 const [apiKeySpec, oauthSpec] = ourConnections;
@@ -162,7 +170,7 @@ function pieceAction(action: AnyAction, options: PieceOptions): Action {
   }) as unknown as Action;
 }
 
-export interface PieceOptions extends ActivepiecesExtrasOptions {
+export interface PieceOptions extends ActivepiecesWebhookOptions {
   /** The piece's logo; default Activepieces' Klaviyo logo. */
   logoUrl?: string;
   authors?: string[];
@@ -177,7 +185,7 @@ export function createKlaviyoPiece(options: PieceOptions = {}): Piece<PieceAuthP
     logoUrl: options.logoUrl ?? "https://cdn.activepieces.com/pieces/klaviyo.png",
     authors: options.authors ?? ["klaviyo-connector"],
     actions: actionsOf(options).map((a) => pieceAction(a, options)),
-    triggers: pieceTriggers(klaviyoAuth, options),
+    triggers: [...pieceTriggers(klaviyoAuth, options), ...pieceWebhookTriggers(klaviyoAuth, options)],
   });
 }
 

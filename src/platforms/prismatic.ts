@@ -5,7 +5,8 @@
  * connection with PKCE S256 on Klaviyo's URLs) and every action, with the specification's labels and defaults,
  * our comments, and each input mapped to spectral's types. Each `perform` validates its inputs by label (before
  * anything is sent) and runs the action on the connection the platform hands in. Beside them, the polling
- * triggers and the data sources (`./prismatic-triggers.ts`), each input taking an ID offered by its data source.
+ * triggers and the data sources (`./prismatic-triggers.ts`), each input taking an ID offered by its data source,
+ * and the webhook triggers, one per topic family, with their topic data sources (`./prismatic-webhook-triggers.ts`).
  *
  *   import { component } from "klaviyo-connector/prismatic";   // export default component;
  */
@@ -42,6 +43,11 @@ import {
   prismaticDataSources,
   prismaticTriggers,
 } from "./prismatic-triggers.js";
+import {
+  type PrismaticWebhookTriggerOptions,
+  prismaticWebhookDataSources,
+  prismaticWebhookTriggers,
+} from "./prismatic-webhook-triggers.js";
 
 export {
   dataSourceKeyOf,
@@ -49,6 +55,14 @@ export {
   type PrismaticTriggerOptions,
   triggerKeyOf,
 } from "./prismatic-triggers.js";
+export {
+  EVENTS_BRANCH,
+  type PrismaticWebhookTriggerOptions,
+  REFUSED_BRANCH,
+  topicDataSourceKeyOf,
+  webhookStateKey,
+  webhookTriggerKeyOf,
+} from "./prismatic-webhook-triggers.js";
 
 // spectral is CommonJS: its default export is the module, and some members are not named exports under ESM.
 const { component: defineComponent, action: defineAction, input, connection, oauth2Connection } = spectral;
@@ -216,9 +230,14 @@ export interface ComponentOptions extends AdapterOptions {
   triggers?: PrismaticTriggerOptions;
   /** How many options a data source offers at most. */
   dataSources?: PrismaticDataSourceOptions;
+  /** How the webhook triggers batch their events. */
+  webhookTriggers?: PrismaticWebhookTriggerOptions;
 }
 
-/** Builds the component from the connector's definitions (or `options.actions`), its triggers and data sources. */
+/**
+ * Builds the component from the connector's definitions (or `options.actions`), its polling and webhook triggers
+ * and data sources.
+ */
 export function createComponent(options: ComponentOptions = {}): Component {
   const actions: Record<string, ReturnType<typeof prismaticAction>> = {};
   for (const action of actionsOf(options)) actions[camelKey(action.key)] = prismaticAction(action, options);
@@ -233,8 +252,14 @@ export function createComponent(options: ComponentOptions = {}): Component {
       iconPath: options.iconPath ?? "icon.png",
     },
     actions,
-    triggers: prismaticTriggers(clientFor, options.triggers),
-    dataSources: prismaticDataSources(clientFor, options.dataSources),
+    triggers: {
+      ...prismaticTriggers(clientFor, options.triggers),
+      ...prismaticWebhookTriggers(clientFor, options.webhookTriggers),
+    },
+    dataSources: {
+      ...prismaticDataSources(clientFor, options.dataSources),
+      ...prismaticWebhookDataSources(clientFor),
+    },
     connections: [apiKeyConnection, oauthConnection],
   });
 }

@@ -21,6 +21,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actions as registry } from "../../src/actions/index.js";
 import { TRIGGERS } from "../../src/platforms/triggers.js";
+import { WEBHOOK_FAMILIES } from "../../src/platforms/webhook-triggers.js";
 import { requireBuild } from "../helpers/cli.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -299,7 +300,7 @@ console.log(JSON.stringify({
       expect(out.connections).toEqual(["apiKey", "oauth2"]);
       expect(out.listed).toEqual([out.seed]);
       expect(out.activepiecesActions).toBe(registry.length);
-      expect(out.activepiecesTriggers).toBe(TRIGGERS.length);
+      expect(out.activepiecesTriggers).toBe(TRIGGERS.length + WEBHOOK_FAMILIES.length);
     },
     TIMEOUT,
   );

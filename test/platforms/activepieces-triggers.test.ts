@@ -27,6 +27,7 @@ import { createKlaviyoPiece, klaviyo } from "../../src/platforms/activepieces.js
 import { DEFAULT_SCOPES, snakeKey } from "../../src/platforms/common.js";
 import { PICKERS, pickerForInput } from "../../src/platforms/pickers.js";
 import { getTrigger, TRIGGERS } from "../../src/platforms/triggers.js";
+import { WEBHOOK_FAMILIES } from "../../src/platforms/webhook-triggers.js";
 import { CLIENT_ID, CLIENT_SECRET, failure, PLATFORM_KEY } from "./forms.js";
 
 type AnyPiece = Piece<PieceAuthProperty[]>;
@@ -193,7 +194,10 @@ async function options(prop: unknown, auth: unknown, searchValue?: string): Prom
 
 describe("the Activepieces piece: its triggers and dropdowns, as defined", () => {
   it("has one polling trigger per trigger definition, with every input as a property", () => {
-    const triggers = Object.values(klaviyo.triggers()) as Trigger[];
+    const all = Object.values(klaviyo.triggers()) as Trigger[];
+    // Beside them, one webhook trigger per topic family (test/platforms/activepieces-webhook-triggers.test.ts).
+    expect(all).toHaveLength(TRIGGERS.length + WEBHOOK_FAMILIES.length);
+    const triggers = all.filter((t) => t.type === TriggerStrategy.POLLING);
     expect(triggers.map((t) => t.name)).toEqual(TRIGGERS.map((t) => snakeKey(t.key)));
     for (const trigger of triggers) {
       const def = getTrigger(trigger.name.replace(/_/g, "-"));
@@ -215,7 +219,10 @@ describe("the Activepieces piece: its triggers and dropdowns, as defined", () =>
       expect(trigger.sampleData).toMatchObject({ stream: def?.stream, record: { type: expect.any(String) } });
     }
     const metadata = klaviyo.metadata() as unknown as { triggers: Record<string, { type: string }> };
-    expect(Object.keys(metadata.triggers)).toHaveLength(TRIGGERS.length);
+    expect(Object.values(metadata.triggers).filter((t) => t.type === TriggerStrategy.POLLING)).toHaveLength(
+      TRIGGERS.length,
+    );
+    expect(Object.keys(metadata.triggers)).toHaveLength(TRIGGERS.length + WEBHOOK_FAMILIES.length);
   });
 
   it("offers a dropdown on every action input that takes an ID a picker offers, searchable", () => {

@@ -29,7 +29,9 @@ import {
   oauthConnection,
   triggerKeyOf,
 } from "../../src/platforms/prismatic.js";
+import { topicDataSourceKeyOf } from "../../src/platforms/prismatic-webhook-triggers.js";
 import { getTrigger, TRIGGERS } from "../../src/platforms/triggers.js";
+import { WEBHOOK_FAMILIES } from "../../src/platforms/webhook-triggers.js";
 import { checkedFetch } from "../helpers/contract.js";
 import { CLIENT_ID, CLIENT_SECRET, failure, PLATFORM_KEY } from "./forms.js";
 
@@ -388,7 +390,10 @@ describe("the Prismatic component: its triggers and data sources, as defined", (
 
   it("has one polling trigger per trigger of the catalogue, batching its changes", () => {
     const triggers = triggersOf(component);
-    expect(Object.keys(triggers).sort()).toEqual(TRIGGERS.map(triggerKeyOf).sort());
+    // Beside them, one webhook trigger per topic family (test/platforms/prismatic-webhook-triggers.test.ts).
+    expect(Object.keys(triggers)).toHaveLength(TRIGGERS.length + WEBHOOK_FAMILIES.length);
+    const polling = Object.entries(triggers).filter(([, t]) => (t as ConvertedTrigger).isPollingTrigger);
+    expect(polling.map(([key]) => key).sort()).toEqual(TRIGGERS.map(triggerKeyOf).sort());
     for (const def of TRIGGERS) {
       const trigger = triggers[triggerKeyOf(def)] as ConvertedTrigger;
       expect(trigger.display).toEqual({ label: def.label, description: def.description });
@@ -424,7 +429,12 @@ describe("the Prismatic component: its triggers and data sources, as defined", (
 
   it("has a picklist data source per picker, attached to every action input that takes its IDs", () => {
     const sources = dataSourcesOf(component);
-    expect(Object.keys(sources).sort()).toEqual(PICKERS.map((p) => dataSourceKeyOf(p)).sort());
+    expect(Object.keys(sources).sort()).toEqual(
+      [
+        ...PICKERS.map((p) => dataSourceKeyOf(p)),
+        ...WEBHOOK_FAMILIES.flatMap((f) => topicDataSourceKeyOf(f) ?? []),
+      ].sort(),
+    );
     expect(Object.keys(sources)).toEqual(
       expect.arrayContaining([
         "selectAccount",
