@@ -70,6 +70,15 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   {
+    names: ["listen"],
+    usage: ["listen"],
+    description:
+      "forward webhook deliveries, signed, to a local handler (--forward-to URL), from the emulator or Klaviyo's change feed",
+    async register(program, io, setExit) {
+      (await import("./commands/listen.js")).registerListenCommand(program, io, setExit);
+    },
+  },
+  {
     names: ["emulator"],
     usage: ["emulator"],
     description: "serve a local Klaviyo emulator until interrupted (SIGINT or SIGTERM)",

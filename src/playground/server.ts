@@ -22,7 +22,7 @@ import type { AuthStrategy } from "../core/auth-strategy.js";
 import { RateLimiter } from "../core/rate-limit.js";
 import { redact } from "../core/redact.js";
 import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "../core/version.js";
-import { createEmulator, type Emulator } from "../emulator/app.js";
+import { createEmulator, type Emulator, stopWebhookDeliveries } from "../emulator/app.js";
 import { DEV_API_KEY } from "../emulator/auth.js";
 import { readBodyWithin } from "../emulator/request-body.js";
 import type { Info } from "./contract.js";
@@ -35,6 +35,7 @@ import {
   triggerCatalogue,
   UnknownTriggerError,
 } from "./triggers.js";
+import { RECEIVER_PREFIX, WebhookInputError, WebhookListener } from "./webhooks.js";
 
 export interface PlaygroundOptions {
   /** 0 (the default) picks a free port. */
@@ -179,6 +180,17 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   };
   let manifestJson: string | undefined;
   let allowedHosts = new Set<string>();
+  let origin = "";
+  // On the emulator: a webhook whose endpoint is this server's receiver, and the deliveries it got.
+  const webhooks = emulator
+    ? new WebhookListener({
+        client: () => runner.client([]),
+        origin: () => origin,
+        accountId: () => (emulator as Emulator).account.id,
+      })
+    : undefined;
+  /** The secrets no answer may carry: the connection's, and the secret of the webhook listened with. */
+  const secrets = () => [...runner.secrets(), ...(webhooks?.secrets() ?? [])];
 
   /**
    * Every answer: the security headers, then the body's type and length, then `extra` (which may replace a
@@ -191,8 +203,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     extra: Record<string, string> = {},
   ): Response => {
     if (typeof body === "string") {
-      for (const secret of runner.secrets())
-        if (secret.length >= 4) body = body.split(secret).join("[REDACTED]");
+      for (const secret of secrets()) if (secret.length >= 4) body = body.split(secret).join("[REDACTED]");
     }
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(body);
     return new Response(bytes, {
@@ -230,7 +241,11 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       } catch {
         return json(400, { error: "the body is not valid JSON" });
       }
-    } else if (method !== "GET" && method !== "HEAD") {
+    } else if (
+      method !== "GET" &&
+      method !== "HEAD" &&
+      !(method === "DELETE" && url.pathname.replace(/\/+$/, "") === "/api/webhooks/listen")
+    ) {
       return json(405, { error: `${method} is not allowed here` });
     }
     const path = url.pathname.replace(/\/+$/, "");
@@ -283,9 +298,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       try {
         return json(200, await pickerChoices(runner, name, url.searchParams.get("search") ?? undefined));
       } catch (error) {
-        return json(502, { error: describeError(error, runner.secrets()).message });
+        return json(502, { error: describeError(error, secrets()).message });
       }
     }
+    if (path === "/api/webhooks" || path.startsWith("/api/webhooks/")) return webhookApi(route, body);
     if (path === "/api/emulator" || path.startsWith("/api/emulator/")) {
       if (!inspector) return json(404, { error: "not connected to the emulator" });
       const image = /^GET \/api\/emulator\/images\/([^/]+)$/.exec(route);
@@ -309,6 +325,55 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       }
     }
     return json(404, { error: `no such API route: ${method} ${url.pathname}` });
+  }
+
+  /** `/api/webhooks/*`: the webhook listened with, its deliveries, a forged delivery (the emulator only). */
+  async function webhookApi(route: string, body: unknown): Promise<Response> {
+    if (!webhooks)
+      return json(404, {
+        error:
+          "webhooks are listened to on the embedded emulator only: against Klaviyo, klaviyo listen --forward-to URL forwards deliveries built from the change feed",
+      });
+    try {
+      switch (route) {
+        case "GET /api/webhooks/topics":
+          return json(200, { topics: await webhooks.topics() });
+        case "GET /api/webhooks/deliveries":
+          return json(200, webhooks.deliveries());
+        case "POST /api/webhooks/listen": {
+          const { topics } = (body ?? {}) as { topics?: unknown };
+          if (topics !== undefined && !(Array.isArray(topics) && topics.every((t) => typeof t === "string")))
+            return json(400, { error: "topics must be a list of topic IDs" });
+          return json(200, { listening: await webhooks.start(topics as string[] | undefined) });
+        }
+        case "DELETE /api/webhooks/listen":
+          return json(200, { listening: null, deleted: (await webhooks.stop()) ?? null });
+        case "POST /api/webhooks/forge":
+          return json(200, await webhooks.forge());
+      }
+    } catch (error) {
+      if (error instanceof WebhookInputError) return json(400, { error: error.message });
+      const described = describeError(error, secrets());
+      return json(described.issues ? 400 : 502, {
+        error: described.message,
+        ...(described.issues ? { issues: described.issues } : {}),
+      });
+    }
+    return json(404, { error: `no such API route: ${route}` });
+  }
+
+  /**
+   * The webhook receiver, `POST /hooks/klaviyo/<token>`: the emulator cannot send the page's token, so the token
+   * of its path (new for every webhook, compared in constant time) admits it, and the signature is verified.
+   */
+  async function receiver(c: Context<PlaygroundEnv>, url: URL): Promise<Response> {
+    const token = url.pathname.slice(RECEIVER_PREFIX.length);
+    if (!webhooks?.accepts(token)) return json(404, { error: "no webhook receives here" });
+    if (c.req.method !== "POST") return json(405, { error: "deliveries are POSTed" });
+    const bytes = await readBodyWithin(c.req.raw, c.env?.incoming, BODY_LIMIT);
+    if (!bytes) return json(413, { error: `the body is larger than ${BODY_LIMIT} bytes` });
+    const answer = webhooks.receive(bytes, c.req.raw.headers);
+    return json(answer.status, answer.body);
   }
 
   /**
@@ -379,11 +444,12 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     if (!allowedHosts.has(host)) return text(403, "This host is not allowed.\n");
     const url = new URL(c.req.url);
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return api(c, url);
+    if (url.pathname.startsWith(RECEIVER_PREFIX)) return receiver(c, url);
     return page(c.req.method, url);
   });
   app.onError((error) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    console.error(`playground: ${redact(detail, runner.secrets())}`);
+    console.error(`playground: ${redact(detail, secrets())}`);
     return json(500, { error: "the playground failed to answer; see its terminal" });
   });
 
@@ -403,6 +469,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  origin = `http://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
@@ -413,6 +480,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     frontEnd: existsSync(join(staticDir, "index.html")),
     emulator,
     close() {
+      // The embedded emulator's deliveries (batches, retries) end with the server they were made to.
+      if (emulator) stopWebhookDeliveries(emulator);
       closing ??= new Promise<void>((resolvePromise, reject) => {
         server.close((error) => (error ? reject(error) : resolvePromise()));
         server.closeAllConnections();

@@ -178,6 +178,60 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
     await page.close();
   }, 30_000);
 
+  it("listens to webhooks: a delivery arrives verified, a forged one is refused, Stop deletes the webhook", async () => {
+    const { page, errors } = await open();
+    const emulator = playground.emulator;
+    if (!emulator) throw new Error("no emulator");
+    const runAction = (action: string, inputs: Record<string, unknown>) =>
+      fetch(`http://127.0.0.1:${playground.port}/api/run`, {
+        method: "POST",
+        headers: { "x-playground-token": playground.token, "content-type": "application/json" },
+        body: JSON.stringify({ action, inputs }),
+      }).then((r) => r.json() as Promise<{ ok: boolean }>);
+    const event = (value: number) =>
+      runAction("create-event", {
+        name: "Browser Hook",
+        profile: "browser.hook@example.com",
+        properties: JSON.stringify({ value }),
+        uniqueId: `browser-hook-${value}-${Date.now()}`,
+      });
+    // The metric first, so that its topic is offered.
+    expect((await event(0)).ok).toBe(true);
+    await page.getByTestId("tab-webhooks").click();
+    const topic = page.getByTestId("topic-event:api.browser_hook");
+    await topic.check();
+    await page.getByTestId("webhook-start").click();
+    await expect
+      .poll(() => page.getByTestId("webhook-status").textContent(), { timeout: 10_000 })
+      .toContain("Listening: webhook");
+    expect(await topic.isDisabled()).toBe(true);
+    expect([...emulator.state.webhooks.values()].map((w) => w.topics)).toEqual([["event:api.browser_hook"]]);
+    expect((await event(1)).ok).toBe(true);
+    const items = page.getByTestId("webhook-delivery");
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(1);
+    expect(await items.first().getByTestId("webhook-verification").textContent()).toBe("verified");
+    await items.first().locator("summary").click();
+    expect(await items.first().getByTestId("webhook-delivery-json").textContent()).toContain(
+      '"topic": "event:api.browser_hook"',
+    );
+    await page.getByTestId("webhook-forge").click();
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(2);
+    expect(await items.first().getByTestId("webhook-verification").textContent()).toBe(
+      "refused: bad_signature",
+    );
+    expect(await items.first().textContent()).toContain("forged");
+    await page.screenshot({ path: `${SHOTS}webhooks.png` });
+    await page.getByTestId("webhook-stop").click();
+    await expect
+      .poll(() => page.getByTestId("webhook-status").textContent(), { timeout: 10_000 })
+      .toBe("Not listening");
+    expect(emulator.state.webhooks.size).toBe(0);
+    const text = (await page.locator("body").textContent()) ?? "";
+    expect(text).not.toContain(DEV_API_KEY);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 30_000);
+
   it("marks the 429s of a burst against an XS-tier action on the rate chart", async () => {
     const { page } = await open();
     await page.getByTestId("tab-inspector").click();

@@ -5,6 +5,7 @@
  * (`main`), against the emulator with the demo seed on a port (limits off) and a recording server for what must be
  * seen on the wire (headers, attempts, a slow answer).
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,6 +120,12 @@ async function exampleArgs(action: AnyAction): Promise<string[]> {
   const { lines } = exampleFor(action);
   const vars = new Map<string, string>();
   for (const line of lines.slice(0, -1)) {
+    // A secret input's value is made by a line of its own (`SECRET_KEY=$(openssl rand -hex 32)`): made here alike.
+    const secret = /^(\w+)=\$\(openssl rand -hex (\d+)\)$/.exec(line);
+    if (secret?.[1] && secret[2]) {
+      vars.set(secret[1], randomBytes(Number(secret[2])).toString("hex"));
+      continue;
+    }
     const m = /^(\w+)=\$\(klaviyo (.*)\)$/.exec(line);
     if (!m?.[1] || m[2] === undefined) throw new Error(`not an ID line: ${line}`);
     const result = await cli([...words(m[2], vars), ...FAST]);
@@ -190,6 +197,22 @@ function expectedFlags(path: string[]): string[] {
   const table: Record<string, string[]> = {
     changes: [...feed, "--state", "--follow", "--interval"],
     sync: [...feed, "--state", "--out"],
+    // listen: its probes are in test/cli/listen.test.ts ("each flag acts or is refused").
+    listen: [
+      "--forward-to",
+      "--topics",
+      "--secret",
+      "--from-feed",
+      "--since",
+      "--interval",
+      "--horizon",
+      "--lookback",
+      "--once",
+      "--max-deliveries",
+      "--duration",
+      "--verbose",
+      ...CONNECTION,
+    ],
     request: ["--query", "--header", "--data", "--response-type", "--include", "--no-auth", ...CONNECTION],
     "ingest events": ingest,
     "ingest profiles": [...ingest, "--list-id", "--job-timeout"],
@@ -223,6 +246,8 @@ function expectedFlags(path: string[]): string[] {
       "--seed-events",
       "--oauth-client",
       "--access-token-ttl",
+      // Its probe is in test/emulator/webhooks.test.ts.
+      "--no-webhook-access",
     ],
   };
   const flags = table[path.join(" ")] ?? [];
@@ -391,7 +416,8 @@ describe("klaviyo run <action>: each flag acts or is refused, for every action",
         if (format === "ndjson")
           for (const line of lines) expect(() => JSON.parse(line), where).not.toThrow();
         if (format === "table") expect(lines[0], where).toMatch(/^id\s+type\b/);
-        if (format === "id") for (const line of lines) expect(line, where).toMatch(/^[\w-]+$/);
+        // One ID a line, nothing else (a webhook topic's ID has a colon and dots: event:klaviyo.received_email).
+        if (format === "id") for (const line of lines) expect(line, where).toMatch(/^[\w.:-]+$/);
       }
     }
   }, 120_000);

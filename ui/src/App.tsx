@@ -1,4 +1,7 @@
-/** The playground: actions on the left, the chosen action's form and its result, the history; the inspector tab. */
+/**
+ * The playground: actions on the left, the chosen action's form and its result, the history; the triggers, the
+ * webhooks (on the emulator) and the inspector tabs.
+ */
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "./api";
 import { Field } from "./Field";
@@ -21,8 +24,9 @@ import {
 } from "./model";
 import { Result } from "./Result";
 import { Triggers } from "./Triggers";
+import { Webhooks } from "./Webhooks";
 
-type Tab = "actions" | "triggers" | "inspector";
+type Tab = "actions" | "triggers" | "webhooks" | "inspector";
 
 function hostOf(url: string): string {
   try {
@@ -41,6 +45,9 @@ export function App() {
   // The triggers stay mounted once opened, so that a trigger polls on while actions make changes.
   const [triggersOpened, setTriggersOpened] = useState(false);
   const [triggerPolling, setTriggerPolling] = useState(false);
+  // The same for the webhooks: deliveries go on arriving while the other tabs are used.
+  const [webhooksOpened, setWebhooksOpened] = useState(false);
+  const [webhookListening, setWebhookListening] = useState(false);
 
   useEffect(() => {
     Promise.all([api.info(), api.manifest()])
@@ -96,6 +103,26 @@ export function App() {
             <button
               type="button"
               role="tab"
+              aria-selected={tab === "webhooks"}
+              class={tab === "webhooks" ? "on" : ""}
+              data-testid="tab-webhooks"
+              onClick={() => {
+                setWebhooksOpened(true);
+                setTab("webhooks");
+              }}
+            >
+              Webhooks
+              {webhookListening && (
+                <span class="polling-dot" title="a webhook is listened to">
+                  <span class="sr-only"> (listening)</span>
+                </span>
+              )}
+            </button>
+          )}
+          {emulator && (
+            <button
+              type="button"
+              role="tab"
               aria-selected={tab === "inspector"}
               class={tab === "inspector" ? "on" : ""}
               data-testid="tab-inspector"
@@ -127,6 +154,9 @@ export function App() {
       )}
       {manifest && tab === "actions" && <Actions manifest={manifest} runs={runs} setRuns={setRuns} />}
       {manifest && triggersOpened && <Triggers hidden={tab !== "triggers"} onPolling={setTriggerPolling} />}
+      {manifest && webhooksOpened && emulator && (
+        <Webhooks hidden={tab !== "webhooks"} onListening={setWebhookListening} />
+      )}
       {manifest && tab === "inspector" && emulator && <Inspector />}
       {!manifest && !fatal && <p class="loading muted">Loading…</p>}
     </div>

@@ -2,6 +2,13 @@
  * The page's only way to its server: every /api call carries the token from the address the CLI printed, read
  * once at load and then removed from the address bar.
  */
+
+import type {
+  ReceivedDelivery,
+  WebhookDeliveries,
+  WebhookListening,
+  WebhookTopics,
+} from "../../src/playground/webhooks-contract.js";
 import type {
   EmulatorState,
   Info,
@@ -81,6 +88,15 @@ export const api = {
   poll: (key: string, inputs: Record<string, unknown>, state: unknown) =>
     call<TriggerPoll>("/api/triggers/poll", { method: "POST", body: { key, inputs, state: state ?? null } }),
   picker: (picker: string) => call<PickerChoices>(`/api/pickers/${encodeURIComponent(picker)}`),
+  webhookTopics: () => call<WebhookTopics>("/api/webhooks/topics"),
+  /** Registers the playground's webhook for `topics` (every topic when empty); the secret stays in the server. */
+  listen: (topics: string[]) =>
+    call<{ listening: WebhookListening }>("/api/webhooks/listen", { method: "POST", body: { topics } }),
+  stopListening: () =>
+    call<{ listening: null; deleted: string | null }>("/api/webhooks/listen", { method: "DELETE" }),
+  deliveries: () => call<WebhookDeliveries>("/api/webhooks/deliveries"),
+  /** Sends the receiver a delivery whose body was changed after signing: it comes back refused. */
+  forge: () => call<ReceivedDelivery>("/api/webhooks/forge", { method: "POST", body: {} }),
   state: () => call<EmulatorState>("/api/emulator/state"),
   requests: (limit = 200) => call<{ requests: RequestEntry[] }>(`/api/emulator/requests?limit=${limit}`),
   rates: (seconds = 60) => call<Rates>(`/api/emulator/rates?seconds=${seconds}`),
