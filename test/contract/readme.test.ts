@@ -41,7 +41,7 @@ describe("the README's examples", () => {
   const blocks = markedBlocks();
 
   it("marks the examples it promises to run", () => {
-    expect([...blocks.keys()].sort()).toEqual(["oauth", "own-tests"]);
+    expect([...blocks.keys()].sort()).toEqual(["oauth", "own-tests", "webhooks"]);
   });
 
   it.each([...blocks.keys()])(
