@@ -48,13 +48,14 @@ export interface WebhookEventPayload {
 
 /** What a delivery says of itself. */
 export interface WebhookDeliveryMeta {
-  readonly klaviyo_account_id: string;
+  /** The account's ID. Optional here (as `timestamp` and `version`): a receiver needs only the webhook's ID. */
+  readonly klaviyo_account_id?: string;
   /** Must equal the `Klaviyo-Webhook-Id` header, or the delivery is not to be processed. */
   readonly klaviyo_webhook_id: string;
   /** When the delivery was made (ISO 8601). */
-  readonly timestamp: string;
+  readonly timestamp?: string;
   /** The API revision the payloads are rendered in (Klaviyo's guide does not document its values). */
-  readonly version: string;
+  readonly version?: string;
   readonly [field: string]: unknown;
 }
 

@@ -106,11 +106,13 @@ const item = v.looseObject({
 });
 const delivery = v.looseObject({
   data: v.array(item),
+  // Only the webhook ID is needed to accept a delivery: the other fields of `meta` are checked for their type when
+  // present, not required, so that a delivery Klaviyo sends without one of them is not refused.
   meta: v.looseObject({
-    klaviyo_account_id: v.string(),
+    klaviyo_account_id: v.optional(v.string()),
     klaviyo_webhook_id: v.string(),
-    timestamp: v.string(),
-    version: v.string(),
+    timestamp: v.optional(v.string()),
+    version: v.optional(v.string()),
   }),
 });
 

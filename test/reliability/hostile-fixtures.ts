@@ -11,11 +11,14 @@ import {
   startSend,
   stopSend,
 } from "../../src/emulator/resources/campaign-send.js";
+import { KLAVIYO_INTEGRATION } from "../../src/emulator/resources/metrics-model.js";
 import { insertProfile } from "../../src/emulator/resources/profile-model.js";
+import { topicOfEvent } from "../../src/emulator/resources/webhooks-model.js";
 import { implementedRoutes } from "../../src/emulator/routes/index.js";
 import { seedFlows } from "../../src/emulator/seed-flows.js";
-import { type CampaignRow, createState, seedAccount } from "../../src/emulator/state.js";
+import { type CampaignRow, createState, type EventRow, seedAccount } from "../../src/emulator/state.js";
 import { allOperations, type Operation } from "../../src/klaviyo/operations.js";
+import { CONSENT_METRICS, topicOfMetric } from "../../src/klaviyo/webhooks.js";
 import { klaviyoHeaders } from "../emulator/helpers.js";
 import type { FetchLike } from "../helpers/contract.js";
 
@@ -76,6 +79,25 @@ const eventProfile = (): { [key: string]: Json } => ({
   first_name: "Ada",
   location: { city: "Boston", latitude: "42.36", longitude: -71.06 },
   properties: { tier: "gold" },
+});
+
+/**
+ * Where the fixtures' webhooks deliver: a loopback port nothing listens on (port 1 cannot be bound without
+ * privileges), so that every delivery an accepted hostile request sets off is refused at once rather than waiting
+ * on a network. The emulator under test makes no retries (see hostile-harness.ts).
+ */
+export const REFUSING_ENDPOINT = "http://127.0.0.1:1/klaviyo/hooks?token=t0k3n";
+
+/** A topic every account lists whatever it has recorded: Subscribed to Email Marketing, which subscribe jobs record. */
+const CONSENT_TOPIC = topicOfMetric(CONSENT_METRICS.subscribedEmail, KLAVIYO_INTEGRATION.key);
+
+/**
+ * The topics of the fixtures' webhooks: the seeded event's (`event:api.placed_order`, so that every event Create
+ * Event and Bulk Create Events accept from the hostile cases is delivered) and the consent topic (so that those of
+ * the subscribe jobs are too).
+ */
+const webhookTopics = (s: Seeds): Json => ({
+  data: [s["webhook-topics"] as string, CONSENT_TOPIC].map((id) => ({ type: "webhook-topic", id })),
 });
 
 /** What a tag is linked to, by the relationship's name: its resource type and the collection seeding it. */
@@ -506,6 +528,39 @@ export const BODIES: Readonly<Record<string, BodyFixture>> = {
     // TemplateRenderQueryResourceObjectAttributes.context: `type: object` with no properties: any members.
     freeForm: ["/data/attributes/context"],
   },
+  // The Webhooks API (WebhookCreateQuery, WebhookPartialUpdateQuery): every member the document defines.
+  create_webhook: {
+    status: 201,
+    body: (s) => ({
+      data: {
+        type: "webhook",
+        attributes: {
+          name: unique("Webhook "),
+          description: "Hostile input",
+          endpoint_url: REFUSING_ENDPOINT,
+          secret_key: unique("whsec-hostile-"),
+        },
+        relationships: { "webhook-topics": webhookTopics(s) },
+      },
+    }),
+  },
+  update_webhook: {
+    status: 200,
+    body: (s) => ({
+      data: {
+        type: "webhook",
+        id: s.webhooks as string,
+        attributes: {
+          name: unique("Hook "),
+          description: "Renamed",
+          endpoint_url: REFUSING_ENDPOINT,
+          secret_key: unique("whsec-rotated-"),
+          enabled: true,
+        },
+        relationships: { "webhook-topics": webhookTopics(s) },
+      },
+    }),
+  },
   query_metric_aggregates: {
     status: 200,
     body: (s) => ({
@@ -612,6 +667,7 @@ export function makers(fetch: FetchLike, base: string, seeds: () => Seeds) {
     templates: make("create_template", "/api/templates"),
     campaigns: make("create_campaign", "/api/campaigns"),
     tags: make("create_tag", "/api/tags"),
+    webhooks: make("create_webhook", "/api/webhooks"),
   };
 }
 
@@ -692,6 +748,9 @@ export async function seedResources(em: Emulator, fetch: FetchLike, base: string
   const last = (rows: Iterable<{ id: string }>) => [...rows].at(-1)?.id as string;
   seeds.events = last(em.state.events.values());
   seeds.metrics = last(em.state.metrics.values());
+  // The seeded event's topic (its ID holds `:` and `.`, percent-encoded in paths), and a webhook subscribed to it.
+  seeds["webhook-topics"] = topicOfEvent(em.state, em.state.events.get(seeds.events) as EventRow) as string;
+  seeds.webhooks = await make.webhooks();
   seeds["campaign-messages"] = em.state.campaigns.get(seeds.campaigns)?.messageIds[0] as string;
   // There is no Create Flow in the emulator (501): its flows are the demo seed's (a live welcome series first).
   seeds.flows = seedFlows(em.state, seeds.lists)[0] as string;

@@ -34,6 +34,12 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/**
+ * No rate limits, and no retries of webhook deliveries: the seeded webhooks deliver to a port that refuses
+ * (`REFUSING_ENDPOINT`), and a failed delivery is given up at once instead of waiting hours between retries.
+ */
+const OPTIONS = { rateLimits: "off", webhookRetryDelaysMs: [] } as const;
+
 async function makeTarget(name: string): Promise<Target> {
   let em: Emulator;
   let base: string;
@@ -41,11 +47,11 @@ async function makeTarget(name: string): Promise<Target> {
   let port: number | undefined;
   let close = async () => {};
   if (name === "in-process") {
-    em = createEmulator({ rateLimits: "off" });
+    em = createEmulator(OPTIONS);
     base = em.baseUrl;
     fetchImpl = em.fetch;
   } else {
-    const running = await startEmulator({ rateLimits: "off" });
+    const running = await startEmulator(OPTIONS);
     ({ emulator: em, url: base, port } = running);
     fetchImpl = (input, init) => fetch(input, init);
     close = () => running.close();
