@@ -35,6 +35,8 @@ import {
 } from "../klaviyo/webhooks.js";
 import {
   type DedupeStore,
+  type MemoryDedupeStore,
+  memoryDedupeStore,
   verifyWebhook,
   type WebhookHeaders,
   WebhookVerificationError,
@@ -690,21 +692,9 @@ export const SEEN_IDS_MAX = 2000;
  * to save after the delivery, the newest `max` kept. Two deliveries handled at once each save their own list, so
  * a repeat arriving at the very same moment may pass: the platform's state has no test-and-set.
  */
-export function seenIdsStore(seen: unknown, max = SEEN_IDS_MAX): DedupeStore & { ids(): string[] } {
-  const list = Array.isArray(seen) ? seen.filter((id): id is string => typeof id === "string") : [];
-  const set = new Set(list.slice(-max));
-  return {
-    claim(externalId) {
-      if (set.has(externalId)) return false;
-      set.add(externalId);
-      if (set.size > max) set.delete(set.values().next().value as string);
-      return true;
-    },
-    release(externalId) {
-      set.delete(externalId);
-    },
-    ids: () => [...set],
-  };
+export function seenIdsStore(seen: unknown, max = SEEN_IDS_MAX): MemoryDedupeStore {
+  const remembered = Array.isArray(seen) ? seen.filter((id): id is string => typeof id === "string") : [];
+  return memoryDedupeStore({ max, remembered });
 }
 
 /** A sample item of a family, for the platforms' example payloads: the shape `receive` hands on. */

@@ -18,17 +18,25 @@ export interface DedupeStore {
 /** How many event IDs a memory store remembers by default. */
 export const DEFAULT_DEDUPE_MAX = 100_000;
 
+/** A dedupe store in memory, which can tell what it remembers (to save it somewhere and start from it again). */
+export interface MemoryDedupeStore extends DedupeStore {
+  /** The IDs remembered, oldest first. */
+  ids(): string[];
+}
+
 /**
  * A dedupe store in this process's memory, remembering at most `max` IDs (default 100,000): past that, the
  * oldest claimed is forgotten first. Enough for one process; several share a store of their own (see
- * `DedupeStore`).
+ * `DedupeStore`). `remembered` starts it with IDs saved from an earlier one (`ids()`), the newest `max` kept.
  */
-export function memoryDedupeStore(options: { max?: number } = {}): DedupeStore {
+export function memoryDedupeStore(
+  options: { max?: number; remembered?: Iterable<string> } = {},
+): MemoryDedupeStore {
   const max = options.max ?? DEFAULT_DEDUPE_MAX;
   if (!Number.isInteger(max) || max < 1)
     throw new RangeError("memoryDedupeStore: max must be a whole number ≥ 1");
   // A Set iterates in insertion order: its first entry is the oldest claim.
-  const seen = new Set<string>();
+  const seen = new Set<string>([...(options.remembered ?? [])].slice(-max));
   return {
     claim(externalId) {
       if (seen.has(externalId)) return false;
@@ -39,5 +47,6 @@ export function memoryDedupeStore(options: { max?: number } = {}): DedupeStore {
     release(externalId) {
       seen.delete(externalId);
     },
+    ids: () => [...seen],
   };
 }

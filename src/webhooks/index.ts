@@ -4,7 +4,7 @@
  * webhooks, which Klaviyo does not sign, protected by a secret token in their URL.
  */
 export { DEFAULT_MAX_BODY_BYTES } from "./body.js";
-export { DEFAULT_DEDUPE_MAX, type DedupeStore, memoryDedupeStore } from "./dedupe.js";
+export { DEFAULT_DEDUPE_MAX, type DedupeStore, type MemoryDedupeStore, memoryDedupeStore } from "./dedupe.js";
 export {
   type FlowWebhookHandlerOptions,
   flowWebhookFetchHandler,
