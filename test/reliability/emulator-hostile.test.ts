@@ -28,6 +28,7 @@ import {
   MULTIPART_OPERATION,
   READ_OPERATIONS,
   TINY_GIF,
+  unique,
   WRITE_OPERATIONS,
 } from "./hostile-fixtures.js";
 import {
@@ -409,6 +410,52 @@ eachTarget("write routes under hostile bodies", (target, name) => {
     p.done();
   });
 
+  it("keep a webhook's secret out of the request log however the body writes it (escaped, doubled, cut short)", async () => {
+    counted("webhook secrets in the request log");
+    const t = target();
+    const p = probes(t);
+    const secrets: string[] = [];
+    /** The fixture's body as text, its `"secret_key":"…"` member replaced by `write` of a new secret. */
+    const withSecret = (op: Operation, write: (secret: string) => string) => {
+      const secret = unique("whsec-hidden-");
+      secrets.push(secret);
+      const text = valid(t, op).replace(/"secret_key":"[^"]*"/, write(secret));
+      if (!text.includes(secret.slice(1))) throw new Error(`${op.id}: no secret_key in the fixture`);
+      return { secret, text };
+    };
+    const unparsed: Want = { status: 400, code: "parse_error" };
+    for (const id of ["create_webhook", "update_webhook"]) {
+      const op = JSON_OPS.find((o) => o.id === id) as Operation;
+      const ok: Want = { status: fixture(op).status };
+      // A body that ends inside the secret's string.
+      const cut = withSecret(op, (secret) => `"secret_key":"${secret}"`);
+      const cases: Array<[string, string, Want]> = [
+        ["escaped key", withSecret(op, (secret) => `"secret\\u005fkey":"${secret}"`).text, ok],
+        [
+          "escaped value",
+          // "w", the secrets' first letter, escaped.
+          withSecret(op, (secret) => `"secret_key":"\\u0077${secret.slice(1)}"`).text,
+          ok,
+        ],
+        [
+          "doubled key",
+          withSecret(op, (secret) => `"secret_key":"${secret}","secret_key":"${secret}"`).text,
+          ok,
+        ],
+        ["cut short", cut.text.slice(0, cut.text.indexOf(cut.secret) + cut.secret.length), unparsed],
+        [
+          "not a string",
+          withSecret(op, (secret) => `"secret_key":["${secret}"]`).text,
+          { status: 400, pointer: "/data/attributes/secret_key" },
+        ],
+      ];
+      for (const [label, body, want] of cases) await p.check(`${id} ${label}`, to(t, op, body), want);
+    }
+    const log = JSON.stringify(t.em.requests);
+    for (const secret of secrets) if (log.includes(secret)) p.note(`the request log holds ${secret}`);
+    p.done();
+  });
+
   it("Upload Image From File: no file, a text part, bytes that are no image, a bad flag are 400 at the part", async () => {
     counted("multipart forms");
     const t = target();
@@ -502,5 +549,17 @@ eachTarget("write routes under hostile bodies", (target, name) => {
         { numRuns: Math.round(1500 * share), seed: 0x8b02 },
       );
     });
+  });
+
+  // Last: the events accepted above (Create Event's, the subscribe jobs' consent events) are the fixtures' webhooks'
+  // topics. In-process the requests above never let the batching window's timer fire: the batch goes out only now.
+  it("deliver the events they accepted to the webhooks subscribed, each delivery tried once and given up", async () => {
+    const t = target();
+    await t.em.settleWebhooks();
+    const attempts = t.em.webhookDeliveries;
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts.filter((a) => a.status !== null || a.outcome !== "failed" || a.attempt !== 1)).toEqual(
+      [],
+    );
   });
 });

@@ -82,11 +82,11 @@ const eventProfile = (): { [key: string]: Json } => ({
 });
 
 /**
- * Where the fixtures' webhooks deliver: a loopback port nothing listens on (port 1 cannot be bound without
- * privileges), so that every delivery an accepted hostile request sets off is refused at once rather than waiting
- * on a network. The emulator under test makes no retries (see hostile-harness.ts).
+ * Where the fixtures' webhooks deliver: a loopback port nothing listens on (a privileged one, which fetch does not
+ * bar as it bars port 1), so that every delivery an accepted hostile request sets off really connects and is
+ * refused at once, never waiting on a network. The emulator under test makes no retries (see hostile-harness.ts).
  */
-export const REFUSING_ENDPOINT = "http://127.0.0.1:1/klaviyo/hooks?token=t0k3n";
+export const REFUSING_ENDPOINT = "http://127.0.0.1:2/klaviyo/hooks?token=t0k3n";
 
 /** A topic every account lists whatever it has recorded: Subscribed to Email Marketing, which subscribe jobs record. */
 const CONSENT_TOPIC = topicOfMetric(CONSENT_METRICS.subscribedEmail, KLAVIYO_INTEGRATION.key);

@@ -5,6 +5,7 @@
  * `source.pointer` or `source.parameter`, links and meta), pointing where it should.
  */
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import { stopWebhookDeliveries } from "../../src/emulator/app.js";
 import { createEmulator, type Emulator, startEmulator } from "../../src/emulator/index.js";
 import { TABLE_NAMES } from "../../src/emulator/state.js";
 import { isObject as isRecord } from "../../src/klaviyo/formats.js";
@@ -47,9 +48,12 @@ async function makeTarget(name: string): Promise<Target> {
   let port: number | undefined;
   let close = async () => {};
   if (name === "in-process") {
-    em = createEmulator(OPTIONS);
+    const inProcess = createEmulator(OPTIONS);
+    em = inProcess;
     base = em.baseUrl;
     fetchImpl = em.fetch;
+    // A server's close stops its deliveries; an emulator in-process has no close, so they are stopped here.
+    close = async () => stopWebhookDeliveries(inProcess);
   } else {
     const running = await startEmulator(OPTIONS);
     ({ emulator: em, url: base, port } = running);

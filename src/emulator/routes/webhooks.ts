@@ -5,10 +5,11 @@
  * truncated. An account without webhook access (the emulator's `webhookAccess` switch) is answered 403
  * `permission_denied` on every one of them, as Klaviyo answers accounts without Advanced KDP.
  *
- * A request body's `secret_key` is masked in the emulator's request log.
+ * A request body's `secret_key` is masked in the emulator's request log (however the body writes it).
  */
 import * as v from "valibot";
 import type { Schema } from "../../klaviyo/schema.js";
+import { MAX_JSON_DEPTH } from "../body.js";
 import { empty, Included, single } from "../documents.js";
 import type { EmulatorContext, OperationHandler, RouteRuntime, RouteTable } from "../env.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
@@ -78,11 +79,33 @@ const updateWebhookBody = v.strictObject({
 const ATTRIBUTES = "/data/attributes";
 const TOPICS = `/data/relationships/${TOPICS_RELATIONSHIP}/data`;
 
-/** The request log keeps the body the client sent, with the secret masked: it is the webhook's signing key. */
+/** `value` with every member named `secret_key` masked, whatever its value; throws past `MAX_JSON_DEPTH`. */
+function withoutSecrets(value: unknown, depth: number): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > MAX_JSON_DEPTH) throw new RangeError("nested too deep to mask");
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, member]) => [
+      key,
+      key === "secret_key" ? "[REDACTED]" : withoutSecrets(member, depth + 1),
+    ]),
+  );
+}
+
+/**
+ * The request log keeps the body the client sent, with the secret masked: it is the webhook's signing key. The
+ * body is masked as parsed, so that a key written with escapes (`secret\u005fkey`) or given twice is masked too.
+ * A body that does not parse (a string cut short) or nests too deep may hide a secret anywhere: it is logged by its
+ * size only.
+ */
 function maskLoggedSecret(c: EmulatorContext): void {
   const text = c.get("bodyText");
   if (text === undefined) return;
-  c.set("bodyText", text.replace(/("secret_key"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"[REDACTED]"'));
+  try {
+    c.set("bodyText", JSON.stringify(withoutSecrets(JSON.parse(text), 1)));
+  } catch {
+    c.set("bodyText", undefined);
+  }
 }
 
 /** A webhook body, read as `readResourceBody` reads one, its topics' types checked (409) and its secret masked. */
