@@ -22,7 +22,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Receiving Klaviyo's system webhooks: verifying, the handlers, the dedupe store, flow-webhook receivers.
   webhooks: ["core", "klaviyo"],
   "(root)": ["core", "auth", "ingest", "actions", "feed", "webhooks", "klaviyo"],
-  redis: ["core", "auth", "klaviyo"],
+  redis: ["core", "auth", "webhooks", "klaviyo"],
   emulator: ["core", "klaviyo"],
   platforms: ["core", "auth", "actions", "feed", "webhooks", "klaviyo"],
   // The playground runs the platforms' polling triggers and pickers (src/playground/triggers.ts); it is no part of
