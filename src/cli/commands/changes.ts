@@ -125,8 +125,11 @@ export function feedSettings(flags: FeedFlags, streams: readonly StreamName[]) {
   };
 }
 
-/** Errors worth polling again after, in `--follow`: the network, a 5xx, a rate limit longer than a retry waits. */
-function transient(error: unknown): boolean {
+/**
+ * Errors worth reading the feed again after (`changes --follow`, `listen --from-feed`): the network, a 5xx, a rate
+ * limit longer than a retry waits.
+ */
+export function transient(error: unknown): boolean {
   return (
     error instanceof ConnectionError ||
     error instanceof TimeoutError ||

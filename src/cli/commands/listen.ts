@@ -18,14 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { runActionByKey } from "../../actions/index.js";
 import type { KlaviyoClient } from "../../core/client.js";
-import {
-  ConnectionError,
-  InputValidationError,
-  PermissionDeniedError,
-  RateLimitError,
-  ServerError,
-  TimeoutError,
-} from "../../core/errors.js";
+import { InputValidationError, PermissionDeniedError } from "../../core/errors.js";
 import { redact } from "../../core/redact.js";
 import {
   type Change,
@@ -55,6 +48,7 @@ import {
 import { secondsOf, sinceOf } from "../feed-flags.js";
 import { EXIT_FAILURE, EXIT_OK, flagError, type Io, reportError } from "../output.js";
 import { onStopSignal } from "../signals.js";
+import { transient } from "./changes.js";
 
 export interface ListenFlags extends ConnectionFlags {
   forwardTo?: string;
@@ -348,16 +342,6 @@ export function feedDeliveries(
     });
   }
   return out;
-}
-
-/** Errors worth reading the feed again after: the network, a 5xx, a rate limit longer than a retry waits. */
-function transient(error: unknown): boolean {
-  return (
-    error instanceof ConnectionError ||
-    error instanceof TimeoutError ||
-    error instanceof ServerError ||
-    error instanceof RateLimitError
-  );
 }
 
 /** Waits `ms`, or less if `signal` aborts; whether the wait ran its course. */
