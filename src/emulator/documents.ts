@@ -82,6 +82,23 @@ export function single(
   );
 }
 
+/**
+ * A document of one resource or a list read with the request's `include`: `included` is there whenever something
+ * was asked to be included (empty when nothing matched), as Klaviyo answers `include=`.
+ */
+export function withIncluded(
+  requestUrl: string,
+  query: Pick<QueryContext, "include">,
+  data: JsonApiResource | JsonApiResource[],
+  included: Included,
+): Response {
+  return jsonApi({
+    data,
+    ...(query.include.size > 0 ? { included: included.toArray() } : {}),
+    links: { self: canonicalUrl(requestUrl) },
+  });
+}
+
 /** An empty answer (202 for jobs and events, 204 for deletes). */
 export function empty(status: 202 | 204): Response {
   return new Response(null, { status });

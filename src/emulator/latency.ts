@@ -31,6 +31,12 @@ export function checkLatency(value: unknown, what = "Latency"): LatencyMs {
   );
 }
 
+/** `value` when it is a number of milliseconds from `min` to `max`; throws, naming `what`, otherwise. */
+export function checkMilliseconds(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value === "number" && Number.isFinite(value) && value >= min && value <= max) return value;
+  throw new Error(`${what} must be milliseconds from ${min} to ${max}, not ${describe(value)}`);
+}
+
 function describe(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);

@@ -5,6 +5,7 @@
  * uses the event's time to the second, so two such events for one profile and metric in one second are one.
  * Every event recorded, whatever recorded it, is told to the state's `eventListeners` (webhook delivery).
  */
+import { checkMilliseconds } from "../latency.js";
 import type { EmulatorState, EventRow, ProfileRow } from "../state.js";
 import { isoNow, randomPoolBytes, ulid } from "../store.js";
 import { eventTimeMs } from "./events-limits.js";
@@ -156,16 +157,7 @@ export const MAX_EVENT_VISIBILITY_DELAY_MS = 365 * 86_400_000;
 
 /** `value` when it is an indexing lag the emulator takes (milliseconds, 0 to the maximum); throws otherwise. */
 export function checkEventVisibilityDelay(value: unknown, what = "eventVisibilityDelayMs"): number {
-  if (
-    typeof value === "number" &&
-    Number.isFinite(value) &&
-    value >= 0 &&
-    value <= MAX_EVENT_VISIBILITY_DELAY_MS
-  )
-    return value;
-  throw new Error(
-    `${what} must be milliseconds from 0 to ${MAX_EVENT_VISIBILITY_DELAY_MS}, not ${JSON.stringify(value) ?? String(value)}`,
-  );
+  return checkMilliseconds(value, what, 0, MAX_EVENT_VISIBILITY_DELAY_MS);
 }
 
 /**

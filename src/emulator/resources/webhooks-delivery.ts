@@ -24,6 +24,7 @@ import {
 } from "../../klaviyo/webhooks.js";
 import { Included } from "../documents.js";
 import { selfLink } from "../json-api.js";
+import { checkMilliseconds } from "../latency.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState, EventRow, WebhookRow } from "../state.js";
 import { ulid } from "../store.js";
@@ -79,13 +80,8 @@ export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
 /** The longest wait any webhook setting takes (a day): beyond it, a timer would be a mistake. */
 export const MAX_WEBHOOK_DELAY_MS = 86_400_000;
 
-function checkMs(value: unknown, what: string, min: number): number {
-  if (typeof value === "number" && Number.isFinite(value) && value >= min && value <= MAX_WEBHOOK_DELAY_MS)
-    return value;
-  throw new Error(
-    `${what} must be milliseconds from ${min} to ${MAX_WEBHOOK_DELAY_MS}, not ${JSON.stringify(value) ?? String(value)}`,
-  );
-}
+const checkMs = (value: unknown, what: string, min: number) =>
+  checkMilliseconds(value, what, min, MAX_WEBHOOK_DELAY_MS);
 
 /** `value` when it is a list of retry delays (each 0 to a day, at most 100 of them); throws otherwise. */
 export function checkRetryDelays(value: unknown, what = "webhookRetryDelaysMs"): readonly number[] {

@@ -6,7 +6,7 @@
 
 import { pointerOf, readJson } from "../body.js";
 import { collection } from "../collection.js";
-import { empty, Included } from "../documents.js";
+import { empty, Included, withIncluded } from "../documents.js";
 import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { invalidBody, notFound, type ProblemInit } from "../errors.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
@@ -169,11 +169,7 @@ export function eventRoutes(state: EmulatorState, runtime: RouteRuntime): RouteT
       if (!row || !eventVisible(row, runtime.now())) throw notFound(`No event with id '${id}' exists.`);
       const included = new Included();
       const data = eventResource(state, query, row, included);
-      return jsonApi({
-        data,
-        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: canonicalUrl(c.req.url) },
-      });
+      return withIncluded(c.req.url, query, data, included);
     },
 
     get_events(c) {

@@ -5,10 +5,10 @@
  */
 import * as v from "valibot";
 import { collection } from "../collection.js";
-import { empty, Included, single } from "../documents.js";
+import { empty, Included, single, withIncluded } from "../documents.js";
 import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { EmulatorProblem } from "../errors.js";
-import { canonicalUrl, jsonApi } from "../json-api.js";
+import { jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
 import { invalidAt, readRelationshipBody, readResourceBody } from "../request-documents.js";
 import { addMember, listMembers, type MemberRow, removeMember } from "../resources/lists-members.js";
@@ -93,11 +93,7 @@ export function listRoutes(state: EmulatorState, runtime: RouteRuntime): RouteTa
       const row = listOf(c);
       const included = new Included();
       const data = listResource(state, query, row, included);
-      return jsonApi({
-        data,
-        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: canonicalUrl(c.req.url) },
-      });
+      return withIncluded(c.req.url, query, data, included);
     },
 
     get_lists(c) {

@@ -4,7 +4,7 @@
  * `/relationships/lists`), which its `lists` relationship links point at.
  */
 import { collection } from "../collection.js";
-import { Included, single } from "../documents.js";
+import { Included, single, withIncluded } from "../documents.js";
 import type { EmulatorContext, RouteRuntime, RouteTable } from "../env.js";
 import { notFound } from "../errors.js";
 import { timeOf } from "../filter-eval.js";
@@ -62,11 +62,7 @@ export function profileRoutes(state: EmulatorState, runtime: RouteRuntime): Rout
         relationships: PROFILE_RELATIONSHIPS_WITH_CONVERSATIONS,
         included,
       });
-      return jsonApi({
-        data,
-        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: canonicalUrl(c.req.url) },
-      });
+      return withIncluded(c.req.url, query, data, included);
     },
 
     get_profiles(c) {

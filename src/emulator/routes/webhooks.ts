@@ -10,7 +10,7 @@
 import * as v from "valibot";
 import type { Schema } from "../../klaviyo/schema.js";
 import { MAX_JSON_DEPTH } from "../body.js";
-import { empty, Included, single } from "../documents.js";
+import { empty, Included, single, withIncluded } from "../documents.js";
 import type { EmulatorContext, OperationHandler, RouteRuntime, RouteTable } from "../env.js";
 import { canonicalUrl, jsonApi } from "../json-api.js";
 import { readQuery } from "../query.js";
@@ -135,11 +135,7 @@ export function webhookRoutes(state: EmulatorState, runtime: RouteRuntime): Rout
       const query = readQuery(c);
       const included = new Included();
       const data = [...state.webhooks.values()].map((row) => renderWebhook(query, row, included));
-      return jsonApi({
-        data,
-        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: canonicalUrl(c.req.url) },
-      });
+      return withIncluded(c.req.url, query, data, included);
     },
 
     async create_webhook(c) {
@@ -170,11 +166,7 @@ export function webhookRoutes(state: EmulatorState, runtime: RouteRuntime): Rout
       const query = readQuery(c);
       const included = new Included();
       const data = renderWebhook(query, webhookOf(c), included);
-      return jsonApi({
-        data,
-        ...(query.include.size > 0 ? { included: included.toArray() } : {}),
-        links: { self: canonicalUrl(c.req.url) },
-      });
+      return withIncluded(c.req.url, query, data, included);
     },
 
     async update_webhook(c) {
