@@ -130,6 +130,17 @@ export function isTopicId(id: string): boolean {
   return /^event:[a-z0-9_-]+\.[\p{L}\p{N}_]+$/u.test(id);
 }
 
+/** The integration keys of topics: Klaviyo's own metrics (`event:klaviyo.…`) and those made through the API. */
+export const TOPIC_INTEGRATIONS = Object.freeze({ klaviyo: "klaviyo", api: "api" });
+
+/** A topic's integration key and metric name (`event:klaviyo.opened_email` → klaviyo, opened_email). */
+export function topicParts(topicId: string): { integration: string; name: string } | undefined {
+  if (!isTopicId(topicId)) return undefined;
+  const rest = topicId.slice("event:".length);
+  const dot = rest.indexOf(".");
+  return { integration: rest.slice(0, dot), name: rest.slice(dot + 1) };
+}
+
 /** Klaviyo's consent metrics, which a subscription or unsubscription job records, by what they record. */
 export const CONSENT_METRICS = Object.freeze({
   subscribedEmail: "Subscribed to Email Marketing",

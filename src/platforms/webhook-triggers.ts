@@ -28,7 +28,9 @@ import {
   CONSENT_METRICS,
   endpointUrlProblem,
   isTopicId,
+  TOPIC_INTEGRATIONS,
   topicOfMetric,
+  topicParts,
   type WebhookDelivery,
   type WebhookDeliveryItem,
   type WebhookDeliveryMeta,
@@ -80,20 +82,7 @@ export interface WebhookTriggerFamily {
   readonly fallbackStreams: readonly StreamName[];
 }
 
-/**
- * The integration key of Klaviyo's own metrics in a topic (`event:klaviyo.…`), and of metrics made through the
- * API (`event:api.…`), as Klaviyo's guide names them.
- */
-const KLAVIYO_INTEGRATION = "klaviyo";
-const API_INTEGRATION = "api";
-
-/** A topic's integration and metric name (`event:klaviyo.opened_email` → klaviyo, opened_email). */
-function topicParts(topicId: string): { integration: string; name: string } | undefined {
-  if (!isTopicId(topicId)) return undefined;
-  const rest = topicId.slice("event:".length);
-  const dot = rest.indexOf(".");
-  return { integration: rest.slice(0, dot), name: rest.slice(dot + 1) };
-}
+const { klaviyo: KLAVIYO_INTEGRATION, api: API_INTEGRATION } = TOPIC_INTEGRATIONS;
 
 const CONSENT_TOPICS: ReadonlySet<string> = new Set(
   Object.values(CONSENT_METRICS).map((metric) => topicOfMetric(metric, KLAVIYO_INTEGRATION)),

@@ -3,6 +3,7 @@
  * through the API report Klaviyo's "API" integration, exactly as real accounts show it (`id` 7FtS4J); those
  * Klaviyo records itself (a message received, a consent given) its own "Klaviyo" integration.
  */
+import { TOPIC_INTEGRATIONS } from "../../klaviyo/webhooks.js";
 import { type Included, type JsonApiResource, relationshipLinks, resource } from "../documents.js";
 import type { QueryContext } from "../query.js";
 import type { EmulatorState } from "../state.js";
@@ -12,7 +13,7 @@ import { isoNow, type ResourceRow, shortId } from "../store.js";
 export const API_INTEGRATION = Object.freeze({
   object: "integration",
   id: "7FtS4J",
-  key: "api",
+  key: TOPIC_INTEGRATIONS.api,
   name: "API",
   category: "API",
 });
@@ -25,7 +26,7 @@ export const API_INTEGRATION = Object.freeze({
 export const KLAVIYO_INTEGRATION = Object.freeze({
   object: "integration",
   id: "0rG4eQ",
-  key: "klaviyo",
+  key: TOPIC_INTEGRATIONS.klaviyo,
   name: "Klaviyo",
   category: "Internal",
 });
