@@ -12,7 +12,7 @@
  *   signed here as Klaviyo builds and signs them (`signDelivery`). `--from-feed` does the same on the emulator.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
@@ -38,6 +38,7 @@ import {
   type WebhookDeliveryItem,
   type WebhookEventPayload,
 } from "../../klaviyo/webhooks.js";
+import { nodeBodyBytes, TOO_LARGE } from "../../webhooks/body.js";
 import {
   addConnectionOptions,
   apiKeyOf,
@@ -380,25 +381,6 @@ function withoutAccess(error: unknown): unknown {
   );
 }
 
-/** Reads a request's body whole, or undefined past `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 /** Stops the run: once, from whichever asks first. */
 class Stopper {
   readonly controller = new AbortController();
@@ -449,8 +431,8 @@ async function listenOnEmulator(run: Run): Promise<number> {
       return;
     }
     const job = (async () => {
-      const body = await readBody(req, MAX_RECEIVED_BYTES);
-      if (body === undefined) {
+      const body = await nodeBodyBytes(req, MAX_RECEIVED_BYTES);
+      if (body === TOO_LARGE) {
         res.writeHead(413).end();
         return;
       }
@@ -464,7 +446,7 @@ async function listenOnEmulator(run: Run): Promise<number> {
         },
       );
       res.end(ok(result) ? "forwarded\n" : `the handler answered ${outcomeOf(result)}\n`);
-      io.stdout(deliveryLine(at, body.toString("utf8"), outcomeOf(result)));
+      io.stdout(deliveryLine(at, new TextDecoder().decode(body), outcomeOf(result)));
       run.delivered();
     })().catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
