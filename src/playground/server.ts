@@ -6,7 +6,7 @@
  * @hono/node-server; every answer is built by one function that adds the security headers.
  */
 
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -25,6 +25,7 @@ import { DEFAULT_BASE_URL, DEFAULT_REVISION, PACKAGE_VERSION } from "../core/ver
 import { createEmulator, type Emulator, stopWebhookDeliveries } from "../emulator/app.js";
 import { DEV_API_KEY } from "../emulator/auth.js";
 import { readBodyWithin } from "../emulator/request-body.js";
+import { constantTimeIncludes } from "../webhooks/verify.js";
 import type { Info } from "./contract.js";
 import { Inspector } from "./inspector.js";
 import { describeError, type PlaygroundClientOptions, Runner, UnknownActionError } from "./runs.js";
@@ -122,10 +123,7 @@ export function defaultStaticDir(): string {
 
 /** Constant-time comparison of a presented token with the real one, whatever their lengths. */
 function tokenMatches(given: string | undefined, token: string): boolean {
-  if (typeof given !== "string") return false;
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(token).digest();
-  return timingSafeEqual(a, b);
+  return typeof given === "string" && constantTimeIncludes(given, [token]);
 }
 
 function boundedInt(text: string | null, fallback: number, min: number, max: number): number {
