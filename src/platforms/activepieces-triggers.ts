@@ -60,11 +60,19 @@ export interface ActivepiecesExtrasOptions extends AdapterOptions {
   readonly dropdowns?: DropdownOptions;
 }
 
-function clientFor(auth: unknown, options: AdapterOptions): KlaviyoClient {
+/** A client on the connection a piece's step or dropdown was handed. */
+export function clientFor(auth: unknown, options: AdapterOptions): KlaviyoClient {
   return new KlaviyoClient({ ...options.client, auth: authOfValue(auth) });
 }
 
 const NO_AUTH = "Connect a Klaviyo account first";
+
+/** The state of a dropdown before a connection is chosen (disabled, saying so); undefined once one is. */
+export function withoutConnection(auth: unknown): DropdownState<string> | undefined {
+  return auth === undefined || auth === null || auth === ""
+    ? { disabled: true, placeholder: NO_AUTH, options: [] }
+    : undefined;
+}
 
 /**
  * The choices of one picker, every page of them (bounded by `max`), searched with what the user typed where
@@ -77,8 +85,8 @@ export async function dropdownOptions(
   search: string | undefined,
   options: ActivepiecesExtrasOptions,
 ): Promise<DropdownState<string>> {
-  if (auth === undefined || auth === null || auth === "")
-    return { disabled: true, placeholder: NO_AUTH, options: [] };
+  const unconnected = withoutConnection(auth);
+  if (unconnected) return unconnected;
   try {
     const max = options.dropdowns?.max ?? 5000;
     const found = await allOptions(picker, clientFor(auth, options), {

@@ -29,8 +29,7 @@ import {
   type Trigger,
   TriggerStrategy,
 } from "@activepieces/pieces-framework";
-import { KlaviyoClient } from "../core/client.js";
-import { type ActivepiecesExtrasOptions, authOfValue } from "./activepieces-triggers.js";
+import { type ActivepiecesExtrasOptions, clientFor, withoutConnection } from "./activepieces-triggers.js";
 import { snakeKey } from "./common.js";
 import {
   deploy,
@@ -70,12 +69,6 @@ export function webhookTriggerNameOf(family: WebhookTriggerFamily): string {
   return snakeKey(webhookTriggerKey(family));
 }
 
-const NO_AUTH = "Connect a Klaviyo account first";
-
-function clientFor(auth: unknown, options: ActivepiecesExtrasOptions): KlaviyoClient {
-  return new KlaviyoClient({ ...options.client, auth: authOfValue(auth) });
-}
-
 /** The Topics property of a family that has one: a multi-select of the account's topics of the family. */
 function topicsProperty(
   family: WebhookTriggerFamily,
@@ -91,7 +84,8 @@ function topicsProperty(
     auth,
     refreshers: [],
     options: async ({ auth: value }) => {
-      if (value === undefined || value === null) return { disabled: true, placeholder: NO_AUTH, options: [] };
+      const unconnected = withoutConnection(value);
+      if (unconnected) return unconnected;
       try {
         const found = await topicOptions(clientFor(value, options), family);
         return {
