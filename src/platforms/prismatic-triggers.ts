@@ -67,7 +67,8 @@ export function triggerKeyOf(trigger: TriggerDefinition): string {
   return camelKey(trigger.key);
 }
 
-const connectionInput = () => input({ label: "Connection", type: "connection", required: true });
+/** The Connection input every action and trigger of the component starts with. */
+export const connectionInput = () => input({ label: "Connection", type: "connection", required: true });
 
 /** A date-time as ISO 8601: a timestamp may come as epoch seconds or milliseconds (below 10¹¹: seconds). */
 function cleanDateTime(value: unknown): unknown {

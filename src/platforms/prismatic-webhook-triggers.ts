@@ -32,7 +32,7 @@ import type {
 } from "@prismatic-io/spectral";
 import spectral from "@prismatic-io/spectral";
 import { camelKey } from "./common.js";
-import type { ClientForConnection } from "./prismatic-triggers.js";
+import { type ClientForConnection, connectionInput } from "./prismatic-triggers.js";
 import {
   deploy,
   receive,
@@ -83,8 +83,6 @@ type FlowOf = { id?: string; name?: string; stableId?: string };
 export function webhookStateKey(flow: FlowOf | undefined): string {
   return `${WEBHOOK_STATE_PREFIX}${flow?.stableId || flow?.id || flow?.name || "flow"}`;
 }
-
-const connectionInput = () => input({ label: "Connection", type: "connection", required: true });
 
 function topicsInputOf(family: WebhookTriggerFamily): InputFieldDefinition | undefined {
   const def = family.topicsInput;

@@ -37,6 +37,7 @@ import {
 import { pickerForInput } from "./pickers.js";
 import {
   type ClientForConnection,
+  connectionInput,
   dataSourceKeyOf,
   type PrismaticDataSourceOptions,
   type PrismaticTriggerOptions,
@@ -197,7 +198,7 @@ function authOfConnection(value: Connection | undefined) {
 
 function prismaticAction(action: AnyAction, options: AdapterOptions) {
   const inputs: Record<string, InputFieldDefinition> = {
-    connection: input({ label: "Connection", type: "connection", required: true }),
+    connection: connectionInput(),
   };
   for (const def of Object.values(action.inputs)) {
     // An input taking an ID (List ID, Campaign ID, …) is offered the IDs of the account by its data source.
