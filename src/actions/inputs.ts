@@ -119,6 +119,36 @@ export const nonBlank = textMatching(/[\s\S]*\S[\s\S]*/, "must not be blank");
  */
 const secretText = v.pipe(v.string("must be text"), v.regex(/\S/, "must not be blank"));
 
+/**
+ * A list of distinct identifiers (IDs, topic IDs): a JSON array of texts, or text separated by commas or spaces;
+ * each trimmed, repeats sent once, at least one, and each judged by `problem` (the message names the first
+ * refused, then says why).
+ */
+export function distinctIdList(
+  noun: { readonly singular: string; readonly plural: string },
+  problem: (item: string) => string | undefined,
+): Schema<string[], unknown> {
+  return v.pipe(
+    v.union(
+      [v.string(), v.array(v.string())],
+      `must be a list of ${noun.plural}: a JSON array of texts, or text separated by commas`,
+    ),
+    v.transform((raw: string | string[]) => [
+      ...new Set(
+        (Array.isArray(raw) ? raw : raw.split(/[\s,]+/)).map((s) => s.trim()).filter((s) => s.length > 0),
+      ),
+    ]),
+    v.check((items) => items.length > 0, `must hold at least one ${noun.singular}`),
+    v.check(
+      (items) => items.every((item) => problem(item) === undefined),
+      (issue) => {
+        const bad = (issue.input as string[]).find((item) => problem(item) !== undefined) as string;
+        return `${JSON.stringify(bad)} ${problem(bad)}`;
+      },
+    ),
+  ) as Schema<string[], unknown>;
+}
+
 /** A Klaviyo ID (see `idProblem`), surrounding whitespace trimmed. */
 export const idSchema = textMatching(
   /(?!\.{1,2}\s*$)[^\s/?#\\]+/,

@@ -1,15 +1,8 @@
-/**
- * Tags: List Tags (50 per page), Create Tag (in the default tag group unless one is named), and Tag Resources /
- * Untag Resources, which link a tag to lists, segments, campaigns or flows and unlink it
- * (`/api/tags/{id}/relationships/{lists|segments|campaigns|flows}`, 204).
- */
-import * as v from "valibot";
 import { expandPath } from "../core/url.js";
 import { idProblem } from "../klaviyo/identifiers.js";
 import { getOperation, OPERATION_PARAMETERS } from "../klaviyo/operations.js";
-import type { Schema } from "../klaviyo/schema.js";
 import { type ActionContext, defineAction } from "./define.js";
-import { type InputDefinition, idSchema, input } from "./inputs.js";
+import { distinctIdList, type InputDefinition, idSchema, input } from "./inputs.js";
 import { listOutput, pagingInputs } from "./list.js";
 
 /** The kinds of resources a tag can be put on, by the Resource Type input's value. */
@@ -120,26 +113,7 @@ export const createTag = defineAction({
   },
 });
 
-const resourceIdsSchema: Schema<string[], unknown> = v.pipe(
-  v.union(
-    [v.string(), v.array(v.string())],
-    "must be a list of IDs: a JSON array of texts, or text separated by commas",
-  ),
-  v.transform((raw: string | string[]) => [
-    ...new Set(
-      (Array.isArray(raw) ? raw : raw.split(/[\s,]+/)).map((s) => s.trim()).filter((s) => s.length > 0),
-    ),
-  ]),
-  v.check((ids) => ids.length > 0, "must hold at least one ID"),
-  v.check(
-    (ids) => ids.every((id) => idProblem(id) === undefined),
-    (issue) => {
-      const ids = issue.input as string[];
-      const bad = ids.find((id) => idProblem(id) !== undefined) as string;
-      return `${JSON.stringify(bad)} ${idProblem(bad)}`;
-    },
-  ),
-) as Schema<string[], unknown>;
+const resourceIdsSchema = distinctIdList({ singular: "ID", plural: "IDs" }, idProblem);
 
 const resourceInputs = (verb: "tag" | "untag") => ({
   tagId: tagId(),

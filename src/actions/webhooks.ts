@@ -1,16 +1,7 @@
-/**
- * Klaviyo's system webhooks: List, Get, Create, Update and Delete Webhook, and List Webhook Topics (all 1/s,
- * 15/m). A webhook POSTs the events of its topics to its endpoint, signed with its Secret Key (verify them with
- * `verifyWebhook` or the handlers of `klaviyo-connector`). Klaviyo never returns the Secret Key and shows the
- * endpoint truncated to its host. Only accounts with Advanced KDP (and app partners) may use these endpoints;
- * others are answered 403 (a PermissionDeniedError).
- */
-import * as v from "valibot";
 import { type InputIssue, InputValidationError } from "../core/errors.js";
-import type { Schema } from "../klaviyo/schema.js";
 import { isTopicId } from "../klaviyo/webhooks.js";
 import { defineAction } from "./define.js";
-import { type InputDefinition, input } from "./inputs.js";
+import { distinctIdList, type InputDefinition, input } from "./inputs.js";
 import { listOutput } from "./list.js";
 
 const TOPIC_EXAMPLE = "event:klaviyo.subscribed_to_email_marketing";
@@ -36,23 +27,11 @@ const includeTopics = () =>
   });
 
 /** Topic IDs: a list, or text separated by commas or spaces; each of the form `event:<integration>.<metric>`. */
-const topicIdsSchema: Schema<string[], unknown> = v.pipe(
-  v.union(
-    [v.string(), v.array(v.string())],
-    "must be a list of topic IDs: a JSON array of texts, or text separated by commas",
-  ),
-  v.transform((raw: string | string[]) => [
-    ...new Set(
-      (Array.isArray(raw) ? raw : raw.split(/[\s,]+/)).map((s) => s.trim()).filter((s) => s.length > 0),
-    ),
-  ]),
-  v.check((ids) => ids.length > 0, "must hold at least one topic ID"),
-  v.check(
-    (ids) => ids.every(isTopicId),
-    (issue) =>
-      `${JSON.stringify((issue.input as string[]).find((id) => !isTopicId(id)))} is not a topic ID: event:<integration>.<metric in snake case>, such as ${TOPIC_EXAMPLE} (List Webhook Topics lists the account's)`,
-  ),
-) as Schema<string[], unknown>;
+const topicIdsSchema = distinctIdList({ singular: "topic ID", plural: "topic IDs" }, (id) =>
+  isTopicId(id)
+    ? undefined
+    : `is not a topic ID: event:<integration>.<metric in snake case>, such as ${TOPIC_EXAMPLE} (List Webhook Topics lists the account's)`,
+);
 
 const topics = <const R extends boolean>(required: R, comments: string) =>
   input.json<string[], R>(
