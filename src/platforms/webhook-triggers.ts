@@ -17,13 +17,16 @@
  * An account without webhook access (Klaviyo allows webhooks to Advanced KDP customers and app partners) answers
  * 403 `permission_denied`: `WebhookAccessError` says so, and names the polling triggers that serve instead.
  */
+import { fromText } from "../actions/define.js";
 import { runAction } from "../actions/index.js";
+import { createWebhook } from "../actions/webhooks.js";
 import { builtins } from "../core/builtins.js";
 import type { KlaviyoClient } from "../core/client.js";
 import { ApiError, InputValidationError, NotFoundError } from "../core/errors.js";
 import { DEFAULT_REVISION } from "../core/version.js";
 import type { StreamName } from "../feed/streams.js";
 import { KlaviyoError } from "../klaviyo/error.js";
+import { parse } from "../klaviyo/schema.js";
 import {
   CONSENT_METRICS,
   endpointUrlProblem,
@@ -295,33 +298,27 @@ export function chosenTopics(
   const input = family.topicsInput;
   if (!input) return [];
   const raw = inputs[input.key];
-  let values: unknown[];
-  if (raw === undefined || raw === null || raw === "") values = [];
-  else if (Array.isArray(raw)) values = raw;
-  else if (typeof raw === "string" && raw.trim().startsWith("[")) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      values = Array.isArray(parsed) ? parsed : [raw];
-    } catch {
-      values = [raw];
-    }
-  } else values = typeof raw === "string" ? raw.split(/[\s,]+/) : [raw];
   const topics: string[] = [];
-  const problems: string[] = [];
-  for (const value of values) {
-    const topic = typeof value === "string" ? value.trim() : value;
-    if (topic === "" || topic === null || topic === undefined) continue;
-    if (typeof topic !== "string" || !isTopicId(topic)) {
-      problems.push(`${JSON.stringify(topic)} is not a topic ID (event:<integration>.<metric>)`);
-      continue;
+  if (raw !== undefined && raw !== null && raw !== "") {
+    // Read as Create Webhook reads its Topics (a list, JSON text or separated text; each a topic ID; distinct).
+    const def = createWebhook.inputs.topics;
+    const read = typeof raw === "string" ? fromText(def, raw) : { value: raw };
+    const parsed = "problem" in read ? undefined : parse(def.schema, read.value);
+    if (!parsed?.success) {
+      const problem = "problem" in read ? read.problem : parsed?.error.issues[0]?.message;
+      throw new InputValidationError([{ key: input.key, label: input.label, message: `${problem}.` }]);
     }
-    if (!family.takes(topic)) problems.push(`${topic} is not one of ${family.rule}`);
-    else if (!topics.includes(topic)) topics.push(topic);
+    const outside = parsed.data.filter((topic) => !family.takes(topic));
+    if (outside.length > 0)
+      throw new InputValidationError([
+        {
+          key: input.key,
+          label: input.label,
+          message: `${outside.map((topic) => `${topic} is not one of ${family.rule}`).join("; ")}.`,
+        },
+      ]);
+    topics.push(...parsed.data);
   }
-  if (problems.length > 0)
-    throw new InputValidationError([
-      { key: input.key, label: input.label, message: `${problems.join("; ")}.` },
-    ]);
   if (input.required && topics.length === 0)
     throw new InputValidationError([{ key: input.key, label: input.label, message: "is required." }]);
   return topics;
