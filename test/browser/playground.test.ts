@@ -206,6 +206,9 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
       .toContain("Listening: webhook");
     expect(await topic.isDisabled()).toBe(true);
     expect([...emulator.state.webhooks.values()].map((w) => w.topics)).toEqual([["event:api.browser_hook"]]);
+    // The webhook's secret key, read from the emulator while the webhook exists: it must never reach the page.
+    const secret = [...emulator.state.webhooks.values()][0]?.secretKey ?? "";
+    expect(secret.length).toBeGreaterThan(0);
     expect((await event(1)).ok).toBe(true);
     const items = page.getByTestId("webhook-delivery");
     await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(1);
@@ -220,6 +223,9 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
       "refused: bad_signature",
     );
     expect(await items.first().textContent()).toContain("forged");
+    // Listening, a delivery opened: neither the text nor the markup carries the secret.
+    expect((await page.locator("body").textContent()) ?? "").not.toContain(secret);
+    expect(await page.content()).not.toContain(secret);
     await page.screenshot({ path: `${SHOTS}webhooks.png` });
     await page.getByTestId("webhook-stop").click();
     await expect
@@ -228,6 +234,8 @@ describe.skipIf(!browserAvailable())("the playground in Chromium", () => {
     expect(emulator.state.webhooks.size).toBe(0);
     const text = (await page.locator("body").textContent()) ?? "";
     expect(text).not.toContain(DEV_API_KEY);
+    expect(text).not.toContain(secret);
+    expect(await page.content()).not.toContain(secret);
     expect(errors).toEqual([]);
     await page.close();
   }, 30_000);

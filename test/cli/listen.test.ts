@@ -20,6 +20,7 @@ import {
   topicOfMetric,
   WEBHOOK_HEADERS,
   type WebhookDelivery,
+  webhookTimestamp,
 } from "../../src/klaviyo/webhooks.js";
 import { verifyWebhook } from "../../src/webhooks/index.js";
 import { BIN, requireBuild } from "../helpers/cli.js";
@@ -147,19 +148,25 @@ beforeAll(() => {
 afterAll(() => {
   process.env = saved;
 });
-beforeEach(async () => {
+/** Starts the emulator the CLI and `client` talk to (on `clock` when given), with the metric already recorded. */
+async function startRunning(clock?: { now(): number }): Promise<void> {
   running = await startEmulator({
     seed: "demo",
     rateLimits: "off",
     webhookRetryDelaysMs: [50],
     webhookBatchWindowMs: 20,
+    ...(clock ? { clock } : {}),
   });
   process.env.KLAVIYO_API_KEY = DEV_API_KEY;
   process.env.KLAVIYO_BASE_URL = running.url;
   client = new KlaviyoClient({ apiKey: DEV_API_KEY, baseUrl: running.url });
-  handler = await startHandler();
   // The metric, so that its topic exists before a webhook subscribes to it.
   await createEvent(0);
+}
+
+beforeEach(async () => {
+  handler = await startHandler();
+  await startRunning();
 });
 afterEach(async () => {
   await running?.close();
@@ -171,6 +178,11 @@ afterEach(async () => {
 
 describe("klaviyo listen on the emulator", () => {
   it("registers a webhook, forwards the emulator's delivery byte for byte with its headers, and deletes the webhook when it stops", async () => {
+    // The emulator's clock an hour behind the real one: a Klaviyo-Timestamp made by listen (re-signing on its own
+    // clock) would then differ from the emulator's, so matching it shows the headers are forwarded as they came.
+    const HOUR = 3_600_000;
+    await running.close();
+    await startRunning({ now: () => Date.now() - HOUR });
     const webhooks = running.emulator.state.webhooks;
     const run = cli(["listen", "--forward-to", handler.url, "--topics", TOPIC, "--once"]);
     await until(() => webhooks.size === 1, "the webhook registered");
@@ -198,6 +210,11 @@ describe("klaviyo listen on the emulator", () => {
     expect(attempts.map((a) => [a.status, a.outcome, a.eventIds])).toEqual([
       [200, "delivered", [delivery.data[0]?.external_id]],
     ]);
+    // Its timestamp, on the emulator's clock (an hour behind), is the one forwarded, in the header and the body.
+    const sentAt = attempts[0]?.at as number;
+    expect(Math.abs(sentAt - (Date.now() - HOUR))).toBeLessThan(60_000);
+    expect(got.headers[WEBHOOK_HEADERS.timestamp.toLowerCase()]).toBe(webhookTimestamp(sentAt));
+    expect(delivery.meta.timestamp).toBe(new Date(sentAt).toISOString());
     // One line per delivery: when, how many events of which topics, the handler's status.
     expect(result.stdout).toMatch(/^Ready: webhook \S+ on the emulator delivers 1 topic/m);
     expect(result.stdout).toMatch(

@@ -495,32 +495,43 @@ describe("what is not delivered", () => {
   });
 
   it("a webhook disabled while its delivery waits for a retry gets nothing more", async () => {
-    const { r } = await emulatorAt({ webhookRetryDelaysMs: [300] });
+    // The PATCH starts from the receiver, as the first attempt arrives (before it is answered 500), so it only
+    // has to land within the 1 s retry delay, not race a poll's interval.
+    const { r } = await emulatorAt({ webhookRetryDelaysMs: [1000] });
     const hook = await receiver();
     hook.fallback = 500;
     await makeMetrics(r);
     const webhookId = await createWebhook(r, hook.url, [ORDERS]);
+    let disabling: ReturnType<typeof api> | undefined;
+    hook.onRequest = () => {
+      disabling ??= api(r, "PATCH", `/api/webhooks/${webhookId}`, {
+        data: { type: "webhook", id: webhookId, attributes: { enabled: false } },
+      });
+    };
     await createEvent(r, "Placed Order", "order-1");
-    await expect.poll(() => hook.requests.length).toBe(1);
-    const patch = await api(r, "PATCH", `/api/webhooks/${webhookId}`, {
-      data: { type: "webhook", id: webhookId, attributes: { enabled: false } },
-    });
+    await expect.poll(() => disabling !== undefined).toBe(true);
+    const patch = await (disabling as ReturnType<typeof api>);
     expect(patch.status).toBe(200);
+    expect(patch.body.data.attributes).toMatchObject({ enabled: false });
     await r.emulator.settleWebhooks();
     expect(hook.requests).toHaveLength(1);
     expect(r.emulator.webhookDeliveries.map((a) => a.outcome)).toEqual(["retrying"]);
   });
 
   it("a deleted webhook receives nothing (even what was batched before) and is 404", async () => {
-    const { r } = await emulatorAt({ webhookBatchWindowMs: 200 });
+    // A 2 s window, so that the DELETE surely lands while the first event is still batched, however loaded the
+    // machine (settle waits the window out).
+    const { r } = await emulatorAt({ webhookBatchWindowMs: 2000 });
     const hook = await receiver();
     await makeMetrics(r);
     const webhookId = await createWebhook(r, hook.url, [ORDERS]);
     await createEvent(r, "Placed Order", "batched-then-deleted");
+    expect(r.emulator.webhookDeliveries).toHaveLength(0);
     expect((await api(r, "DELETE", `/api/webhooks/${webhookId}`)).status).toBe(204);
     await createEvent(r, "Placed Order", "after-delete");
     await r.emulator.settleWebhooks();
     expect(hook.requests).toHaveLength(0);
+    expect(r.emulator.webhookDeliveries).toHaveLength(0);
     expect((await api(r, "GET", `/api/webhooks/${webhookId}`)).status).toBe(404);
   });
 
@@ -542,7 +553,8 @@ describe("what is not delivered", () => {
   });
 
   it("reset drops what is batched and empties the delivery log; settle via the admin route", async () => {
-    const { r } = await emulatorAt({ webhookBatchWindowMs: 200 });
+    // A 2 s window, so that the reset surely lands while order-2 is still batched (settle waits order-1's out).
+    const { r } = await emulatorAt({ webhookBatchWindowMs: 2000 });
     const hook = await receiver();
     await makeMetrics(r);
     await createWebhook(r, hook.url, [ORDERS]);

@@ -2,7 +2,7 @@
  * The emulator's Webhooks API (CRUD, topics, the access switch), over real HTTP, its answers held against
  * Klaviyo's OpenAPI document.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,38 @@ import {
 import { CONSENT_METRICS, topicOfMetric } from "../../src/klaviyo/webhooks.js";
 import { checkedFetch } from "../helpers/contract.js";
 import { type KlaviyoErrorEntry, klaviyoHeaders, servedEmulators } from "./helpers.js";
+
+/**
+ * The URL a `klaviyo emulator` child prints on its whole `listening on URL` line, however stdout splits it into
+ * chunks; refused if the child exits first or prints no such line within 15 s (then it is killed), so a test never
+ * hangs on it.
+ */
+function listeningUrl(child: ChildProcess): Promise<string> {
+  const stdout = child.stdout as NodeJS.ReadableStream;
+  let out = "";
+  return new Promise<string>((resolve, reject) => {
+    const finish = (error: Error | undefined, url?: string) => {
+      clearTimeout(timer);
+      stdout.off("data", onData);
+      child.off("exit", onExit);
+      if (error) reject(error);
+      else resolve(url as string);
+    };
+    const onData = (chunk: Buffer) => {
+      out += String(chunk);
+      const url = /listening on (\S+)\r?\n/.exec(out)?.[1];
+      if (url) finish(undefined, url);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`the emulator exited (${code ?? signal}) before listening: ${out}`));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      finish(new Error(`no "listening on" line within 15 s: ${out}`));
+    }, 15_000);
+    stdout.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
 
 const JSON_API = "application/vnd.api+json";
 const SECRET = "whsec-test-0123456789-abcdef";
@@ -469,9 +501,9 @@ describe("the process around an emulator", () => {
       ["--import", "tsx", fixture("klaviyo-cli.ts"), "emulator", "--port", "0", "--no-webhook-access"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
+    const exited = once(child, "exit");
     try {
-      const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
-      const url = /listening on (\S+)/.exec(String(chunk))?.[1];
+      const url = await listeningUrl(child);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const res = await fetch(`${url}/api/webhook-topics`, { headers: klaviyoHeaders() });
       expect(res.status).toBe(403);
@@ -480,8 +512,8 @@ describe("the process around an emulator", () => {
       const accounts = await fetch(`${url}/api/accounts`, { headers: klaviyoHeaders() });
       expect(accounts.status).toBe(200);
     } finally {
-      child.kill("SIGTERM");
-      await once(child, "exit");
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
     }
   }, 30_000);
 });

@@ -161,11 +161,15 @@ describe("webhooks in the playground, on the embedded emulator", () => {
     expect(stopped.status).toBe(200);
     expect(stopped.json()).toEqual({ listening: null, deleted: listening.webhookId });
     expect(emulator.state.webhooks.size).toBe(0);
+    const attemptsBefore = emulator.webhookDeliveries.length;
     await recordEvent(pg, 7);
     await emulator.settleWebhooks();
     const final = await deliveries(pg);
     expect(final.listening).toBeNull();
     expect(final.deliveries).toHaveLength(2);
+    // Nor attempted: a late delivery would meet a 404 and never be listed, so the emulator's log must not grow.
+    expect(emulator.webhookDeliveries).toHaveLength(attemptsBefore);
+    expect(emulator.webhookDeliveries.map((a) => [a.status, a.outcome])).toEqual([[200, "delivered"]]);
     // The receiver's old path admits nothing now.
     const late = await call(pg, new URL(webhook?.endpointUrl as string).pathname, {
       method: "POST",

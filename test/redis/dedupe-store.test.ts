@@ -116,15 +116,20 @@ describe.runIf(redisAvailable())("redisDedupeStore: webhook repeats dropped acro
 
   it("a Redis that does not answer fails the claim, so the delivery is answered 500 and retried", async () => {
     const client = await connected();
+    // The callback records rather than throws: a store that failed open would hand D1 over and answer 200.
+    const handed: string[] = [];
     const handler = webhookFetchHandler({
       secret: SECRET,
       dedupe: redisDedupeStore({ client, prefix: "test:down:" }),
-      onEvent: () => {
-        throw new Error("must not be called");
+      onEvent: (event) => {
+        handed.push(event.external_id);
       },
     });
     await client.close();
     forget(client);
-    expect((await handler(request(["D1"]))).status).toBe(500);
+    const response = await handler(request(["D1"]));
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { error: unknown }).error).toBe("dedupe_failed");
+    expect(handed).toEqual([]);
   });
 });

@@ -196,6 +196,28 @@ describe("webhookFetchHandler", () => {
       } as RequestInit),
     );
     expect(streamed.status).toBe(413);
+    // A Content-Length over the limit is refused from the header alone: the body's stream fails if ever pulled
+    // (which would answer 500), and no byte of it is asked for (highWaterMark 0: nothing is pulled unless read).
+    let pulled = false;
+    const unreadable = new ReadableStream<Uint8Array>(
+      {
+        pull() {
+          pulled = true;
+          throw new Error("the body must not be read");
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const declared = new Request("http://127.0.0.1/hook", {
+      method: "POST",
+      body: unreadable,
+      headers: { ...headers, "content-length": "2001" },
+      duplex: "half",
+    } as RequestInit);
+    expect(declared.headers.get("content-length")).toBe("2001");
+    const declaredTooBig = await handle(declared);
+    expect(declaredTooBig.status).toBe(413);
+    expect(pulled).toBe(false);
     expect(onEvent).not.toHaveBeenCalled();
   });
 
@@ -491,9 +513,16 @@ describe("flow-webhook receivers (unsigned: a secret token in the URL)", () => {
       `https://h.example/hooks/flow?token=nope&t=${token}`,
     ];
     for (const url of wrong) {
-      const res = await post(url);
+      const request = new Request(url, {
+        method: "POST",
+        body: '{"email":"ada@example.com","n":1}',
+        headers: { "content-type": "application/json" },
+      });
+      const res = await handle(request);
       expect(res.status, url).toBe(401);
       expect(await res.text()).not.toContain(token);
+      // Refused before anything is read: the body is untouched.
+      expect(request.bodyUsed, url).toBe(false);
     }
     expect(payloads).toHaveLength(3);
     expect((await post(`https://h.example/hooks/flow/${token}`, "{not json")).status).toBe(400);
