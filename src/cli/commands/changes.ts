@@ -24,6 +24,7 @@ import {
 import { idProblem } from "../../klaviyo/identifiers.js";
 import {
   addConnectionOptions,
+  apiKeyOf,
   type ConnectionFlags,
   checkConnectionFlags,
   clientFromFlags,
@@ -78,12 +79,9 @@ export function reportFeedError(
   io: Io,
   flags: { apiKey?: string; verbose?: boolean },
 ): number {
-  const code = reportError(
-    asFlagError(error),
-    io,
-    flags.apiKey ? [flags.apiKey] : [],
-    flags.verbose === true,
-  );
+  // The key scrubbed is the one in use: the flag's, or the environment's.
+  const key = apiKeyOf(flags);
+  const code = reportError(asFlagError(error), io, key ? [key] : [], flags.verbose === true);
   return code === EXIT_OK ? EXIT_FAILURE : code;
 }
 

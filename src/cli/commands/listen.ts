@@ -41,15 +41,14 @@ import {
 import { nodeBodyBytes, TOO_LARGE } from "../../webhooks/body.js";
 import {
   addConnectionOptions,
-  apiKeyOf,
   type ConnectionFlags,
   checkConnectionFlags,
   clientFromFlags,
 } from "../connection.js";
 import { secondsOf, sinceOf } from "../feed-flags.js";
-import { EXIT_FAILURE, EXIT_OK, flagError, type Io, reportError } from "../output.js";
+import { EXIT_FAILURE, EXIT_OK, flagError, type Io } from "../output.js";
 import { onStopSignal } from "../signals.js";
-import { transient } from "./changes.js";
+import { reportFeedError, transient } from "./changes.js";
 
 export interface ListenFlags extends ConnectionFlags {
   forwardTo?: string;
@@ -605,10 +604,6 @@ export async function runListen(flags: ListenFlags, io: Io, settings: ListenSett
   const stopper = new Stopper();
   let disposeSignals = () => {};
   let timer: NodeJS.Timeout | undefined;
-  const secrets = () => {
-    const key = apiKeyOf(flags);
-    return key ? [key] : [];
-  };
   try {
     checkConnectionFlags(flags);
     const client = clientFromFlags(flags);
@@ -637,8 +632,7 @@ export async function runListen(flags: ListenFlags, io: Io, settings: ListenSett
     );
     return feed ? await listenOnFeed(run) : await listenOnEmulator(run);
   } catch (error) {
-    const code = reportError(error, io, secrets(), flags.verbose === true);
-    return code === EXIT_OK ? EXIT_FAILURE : code;
+    return reportFeedError(error, io, flags);
   } finally {
     disposeSignals();
     if (timer) clearTimeout(timer);
